@@ -1,0 +1,448 @@
+//! Layered configuration.
+//!
+//! Order (later wins): `config/default.toml`, `config/{RUXUE_ENV}.toml`
+//! (`development` when unset), then environment variables
+//! `RUXUE__SECTION__KEY` (values parsed as TOML scalars where they can be,
+//! else taken as strings). Every secret may instead come from a file named by
+//! `<key>_file` (e.g. `RUXUE__SECURITY__JWT_KEY_FILE=/run/secrets/jwt`).
+//! Unknown keys are errors, and every error names the key in one line.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Prefix every development secret carries; production refuses it.
+pub const DEV_SECRET_PREFIX: &str = "dev-";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Test,
+    Production,
+}
+
+impl Environment {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "development" | "dev" => Ok(Self::Development),
+            "test" => Ok(Self::Test),
+            "production" | "prod" => Ok(Self::Production),
+            other => Err(ConfigError::new(
+                "RUXUE_ENV",
+                format!("unknown environment {other:?} (use development, test or production)"),
+            )),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Test => "test",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// A configuration error: the key it concerns and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { key: key.into(), message: message.into() }
+    }
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // One line, whatever the underlying error printed.
+        let message: Vec<&str> = self.message.split_whitespace().collect();
+        write!(f, "configuration error at `{}`: {}", self.key, message.join(" "))
+    }
+}
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub security: SecuritySettings,
+    pub mail: MailSettings,
+    pub wechat: WechatSettings,
+    pub uploads: UploadSettings,
+    pub admission: AdmissionSettings,
+    pub log: LogSettings,
+    /// Filled in by the loader, never read from files.
+    #[serde(skip, default = "default_env")]
+    pub environment: Environment,
+}
+
+fn default_env() -> Environment {
+    Environment::Development
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub base_url: String,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub jwt_key: SecretString,
+    #[serde(default)]
+    pub jwt_key_file: Option<PathBuf>,
+    pub draw_signing_key: SecretString,
+    #[serde(default)]
+    pub draw_signing_key_file: Option<PathBuf>,
+    pub id_key: SecretString,
+    #[serde(default)]
+    pub id_key_file: Option<PathBuf>,
+    pub dev_login: bool,
+    pub cookie_secure: bool,
+    pub session_minutes: i64,
+    pub staff_access_minutes: i64,
+    pub staff_refresh_hours: i64,
+    pub max_failed_logins: i32,
+    pub lockout_minutes: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailBackendKind {
+    Smtp,
+    File,
+    Memory,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub backend: MailBackendKind,
+    pub from: String,
+    pub file_dir: PathBuf,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_user: String,
+    pub smtp_password: SecretString,
+    #[serde(default)]
+    pub smtp_password_file: Option<PathBuf>,
+    pub smtp_tls: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatSettings {
+    pub api_base: String,
+    pub authorize_base: String,
+    pub app_id: String,
+    pub app_secret: SecretString,
+    #[serde(default)]
+    pub app_secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdmissionSettings {
+    pub class_cap_primary: i32,
+    pub class_cap_junior: i32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Where to read configuration from; tests pass their own.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub dir: PathBuf,
+    pub environment: Environment,
+    /// `(NAME, value)` pairs, normally `std::env::vars()`.
+    pub env: Vec<(String, String)>,
+}
+
+impl Source {
+    /// The process environment: `RUXUE_CONFIG_DIR` (default `config`) and `RUXUE_ENV`.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let environment = match std::env::var("RUXUE_ENV") {
+            Ok(v) => Environment::parse(&v)?,
+            Err(_) => Environment::Development,
+        };
+        let dir = std::env::var("RUXUE_CONFIG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| default_config_dir());
+        Ok(Self { dir, environment, env })
+    }
+}
+
+/// `config/` in the working directory, else next to the crate (for `cargo run` elsewhere).
+fn default_config_dir() -> PathBuf {
+    let local = PathBuf::from("config");
+    if local.join("default.toml").exists() {
+        return local;
+    }
+    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    if beside.join("default.toml").exists() {
+        beside
+    } else {
+        local
+    }
+}
+
+impl Settings {
+    /// Load from the process environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        Self::load_from(&Source::from_process()?)
+    }
+
+    pub fn load_from(src: &Source) -> Result<Self, ConfigError> {
+        let default_path = src.dir.join("default.toml");
+        let mut merged = read_toml(&default_path)?;
+        let overlay_path = src.dir.join(format!("{}.toml", src.environment.as_str()));
+        if overlay_path.exists() {
+            merge(&mut merged, read_toml(&overlay_path)?);
+        }
+        for (name, value) in &src.env {
+            let Some(rest) = name.strip_prefix("RUXUE__") else { continue };
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            if path.len() != 2 || path.iter().any(|p| p.is_empty()) {
+                return Err(ConfigError::new(name.clone(), "expected RUXUE__SECTION__KEY"));
+            }
+            set_path(&mut merged, &path, parse_env_value(value))
+                .map_err(|m| ConfigError::new(name.clone(), m))?;
+        }
+        let mut settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
+            let key = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            // serde_path_to_error's path already ends at an unknown field; for a
+            // missing field it ends at the section, so append the field name.
+            let key = match inner.split('`').nth(1) {
+                Some(field) if inner.starts_with("missing field") => {
+                    if key == "." || key.is_empty() { field.to_string() } else { format!("{key}.{field}") }
+                }
+                _ => key,
+            };
+            ConfigError::new(key, first_line(&inner))
+        })?;
+        settings.environment = src.environment;
+        settings.read_secret_files()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn read_secret_files(&mut self) -> Result<(), ConfigError> {
+        fn read(path: &Option<PathBuf>, key: &str, target: &mut SecretString) -> Result<(), ConfigError> {
+            if let Some(p) = path {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ConfigError::new(key, format!("cannot read secret file {}: {e}", p.display()))
+                })?;
+                *target = SecretString::new(text.trim_end_matches(['\n', '\r']).to_string());
+            }
+            Ok(())
+        }
+        let s = &mut self.security;
+        read(&s.jwt_key_file, "security.jwt_key_file", &mut s.jwt_key)?;
+        read(&s.draw_signing_key_file, "security.draw_signing_key_file", &mut s.draw_signing_key)?;
+        read(&s.id_key_file, "security.id_key_file", &mut s.id_key)?;
+        read(&self.mail.smtp_password_file, "mail.smtp_password_file", &mut self.mail.smtp_password)?;
+        read(&self.wechat.app_secret_file, "wechat.app_secret_file", &mut self.wechat.app_secret)?;
+        Ok(())
+    }
+
+    /// Checks that hold everywhere, then the stricter production rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.database.pool_size == 0 {
+            return Err(ConfigError::new("database.pool_size", "must be at least 1"));
+        }
+        crate::db::DbUrl::parse(&self.database.url)
+            .map_err(|m| ConfigError::new("database.url", m))?;
+        if self.security.jwt_key.expose_secret().len() < 32 {
+            return Err(ConfigError::new("security.jwt_key", "must be at least 32 characters"));
+        }
+        id_key_bytes(self.security.id_key.expose_secret())
+            .map_err(|m| ConfigError::new("security.id_key", m))?;
+        if self.uploads.max_bytes == 0 {
+            return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
+        }
+        for (key, v) in [
+            ("admission.class_cap_primary", self.admission.class_cap_primary),
+            ("admission.class_cap_junior", self.admission.class_cap_junior),
+        ] {
+            if !(1..=80).contains(&v) {
+                return Err(ConfigError::new(key, "must be between 1 and 80"));
+            }
+        }
+        if self.environment == Environment::Production {
+            let secrets: [(&str, &SecretString); 5] = [
+                ("security.jwt_key", &self.security.jwt_key),
+                ("security.draw_signing_key", &self.security.draw_signing_key),
+                ("security.id_key", &self.security.id_key),
+                ("wechat.app_secret", &self.wechat.app_secret),
+                ("mail.smtp_password", &self.mail.smtp_password),
+            ];
+            for (key, value) in secrets {
+                if value.expose_secret().starts_with(DEV_SECRET_PREFIX) {
+                    return Err(ConfigError::new(
+                        key,
+                        "a development secret is not allowed in production; set it from the environment or a *_file",
+                    ));
+                }
+            }
+            if self.security.dev_login {
+                return Err(ConfigError::new("security.dev_login", "the dev login must be off in production"));
+            }
+            if self.mail.backend != MailBackendKind::Smtp {
+                return Err(ConfigError::new("mail.backend", "production requires the smtp mail backend"));
+            }
+            if !self.security.cookie_secure {
+                return Err(ConfigError::new("security.cookie_secure", "must be true in production"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn bind_address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+
+    /// The 32-byte key that encrypts ID numbers at rest.
+    pub fn id_key(&self) -> [u8; 32] {
+        // validate() has already checked it.
+        id_key_bytes(self.security.id_key.expose_secret()).unwrap_or([0u8; 32])
+    }
+}
+
+/// Accepts 64 hex digits, optionally behind the development prefix.
+pub fn id_key_bytes(s: &str) -> Result<[u8; 32], String> {
+    let hexpart = s.strip_prefix(DEV_SECRET_PREFIX).unwrap_or(s).trim();
+    let bytes = hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
+    bytes.try_into().map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).trim().to_string()
+}
+
+fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+    text.parse::<toml::Value>()
+        .map_err(|e| ConfigError::new(path.display().to_string(), first_line(&e.to_string())))
+}
+
+fn merge(base: &mut toml::Value, overlay: toml::Value) {
+    match (base, overlay) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) if existing.is_table() && v.is_table() => merge(existing, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value) -> Result<(), String> {
+    let table = root.as_table_mut().ok_or("configuration root is not a table")?;
+    let section = table
+        .entry(path[0].clone())
+        .or_insert_with(|| toml::Value::Table(Default::default()));
+    let section = section.as_table_mut().ok_or_else(|| format!("`{}` is not a section", path[0]))?;
+    section.insert(path[1].clone(), value);
+    Ok(())
+}
+
+/// `8080` → integer, `true` → bool, anything else → string (secrets stay verbatim).
+fn parse_env_value(v: &str) -> toml::Value {
+    if let Ok(i) = v.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match v {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(env: Environment, vars: &[(&str, &str)]) -> Source {
+        Source {
+            dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+            environment: env,
+            env: vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+        }
+    }
+
+    #[test]
+    fn development_loads() {
+        let s = Settings::load_from(&src(Environment::Development, &[])).unwrap();
+        assert!(s.security.dev_login);
+        assert_eq!(s.admission.class_cap_primary, 45);
+        assert_eq!(s.admission.class_cap_junior, 50);
+    }
+
+    #[test]
+    fn env_overrides_and_unknown_keys() {
+        let s = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORT", "9999")])).unwrap();
+        assert_eq!(s.server.port, 9999);
+        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORTT", "1")])).unwrap_err();
+        assert_eq!(e.key, "server.portt");
+        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__NOPE__X", "1")])).unwrap_err();
+        assert_eq!(e.key, "nope");
+    }
+
+    #[test]
+    fn production_refuses_dev_secret() {
+        let e = Settings::load_from(&src(Environment::Production, &[])).unwrap_err();
+        assert_eq!(e.key, "security.jwt_key");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Settings::load_from(&src(Environment::Development, &[])).unwrap();
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains("dev-jwt-key"), "{dbg}");
+    }
+}

@@ -1,0 +1,261 @@
+//! Row types. One struct per table, used both to read and to insert.
+
+use super::schema::*;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = townships)]
+pub struct Township {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = schools)]
+pub struct School {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    /// `primary` (grades 1–6) or `junior` (grades 7–9).
+    pub kind: String,
+    pub township_id: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = campaigns)]
+pub struct Campaign {
+    pub id: String,
+    pub year: i32,
+    pub grade: i32,
+    pub name: String,
+    pub status: String,
+    pub registration_opens: NaiveDateTime,
+    pub registration_closes: NaiveDateTime,
+    pub review_deadline: NaiveDateTime,
+    pub draw_day: NaiveDateTime,
+    pub offer_deadline: NaiveDateTime,
+    pub min_age: i32,
+    pub max_age: i32,
+    /// `MM-DD`: the child must be `min_age` full years old on this day of `year`.
+    pub age_cutoff: String,
+    pub policy_toml: String,
+    pub policy_version: String,
+    pub policy_frozen_at: Option<NaiveDateTime>,
+    pub four_eyes: bool,
+    pub created_at: NaiveDateTime,
+}
+
+/// Campaign phases, in order.
+pub const CAMPAIGN_STATUSES: [&str; 6] = ["draft", "registration", "review", "draw", "offers", "closed"];
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = school_plans)]
+pub struct SchoolPlan {
+    pub campaign_id: String,
+    pub school_id: String,
+    pub planned_classes: i32,
+    pub class_size_cap: i32,
+}
+
+impl SchoolPlan {
+    /// Seats = planned classes × class-size cap (消除大班额: never above the cap).
+    pub fn seats(&self) -> i64 {
+        i64::from(self.planned_classes) * i64::from(self.class_size_cap)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = zones)]
+pub struct Zone {
+    pub id: String,
+    pub campaign_id: String,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = zone_schools)]
+pub struct ZoneSchool {
+    pub zone_id: String,
+    pub school_id: String,
+    pub position: i32,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = catchment_rules)]
+pub struct CatchmentRuleRow {
+    pub id: String,
+    pub campaign_id: String,
+    pub position: i32,
+    pub precedence: i32,
+    pub kind: String,
+    pub township: String,
+    pub target_school_id: Option<String>,
+    pub target_zone_id: Option<String>,
+    pub rule_json: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = guardians)]
+pub struct Guardian {
+    pub id: String,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub name: String,
+    pub relation: String,
+    pub phone: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// A child. The national ID number is stored encrypted (`id_number_enc`),
+/// with a keyed hash for the uniqueness lookup and a masked copy for lists.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = children)]
+pub struct Child {
+    pub id: String,
+    pub campaign_id: String,
+    pub guardian_id: String,
+    pub name: String,
+    pub id_number_enc: String,
+    pub id_number_hash: String,
+    pub id_number_masked: String,
+    pub birth_date: NaiveDate,
+    pub sex: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: String,
+    pub campaign_id: String,
+    pub child_id: String,
+    pub registration_no: String,
+    pub status: String,
+    /// The guardian's declarations (hukou, property, residence, special
+    /// situations) as JSON; reviewers annotate, never edit.
+    pub facts_json: String,
+    pub family_id: Option<String>,
+    pub township_id: Option<String>,
+    pub catchment_school_id: Option<String>,
+    pub zone_id: Option<String>,
+    pub category: Option<String>,
+    pub priority_json: Option<String>,
+    pub explanation: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub submitted_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i32,
+}
+
+/// Application statuses, as the guardian's timeline shows them.
+pub const APPLICATION_STATUSES: [(&str, &str); 10] = [
+    ("submitted", "已提交"),
+    ("under_review", "审核中"),
+    ("supplement", "需补充材料"),
+    ("approved", "审核通过"),
+    ("rejected", "审核未通过"),
+    ("in_draw", "参加电脑派位"),
+    ("offered", "已录取待确认"),
+    ("accepted", "已确认入学"),
+    ("declined", "已放弃"),
+    ("waitlisted", "候补"),
+];
+
+pub fn status_label(code: &str) -> &'static str {
+    APPLICATION_STATUSES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("未知状态")
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = application_events)]
+pub struct ApplicationEvent {
+    pub id: String,
+    pub application_id: String,
+    pub at: NaiveDateTime,
+    pub status: String,
+    pub actor: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = documents)]
+pub struct Document {
+    pub id: String,
+    pub application_id: String,
+    pub kind: String,
+    pub content_hash: String,
+    pub mime: String,
+    pub size_bytes: i64,
+    pub uploaded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = staff)]
+pub struct Staff {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    /// `admin`, `reviewer`, `operator` or `auditor`.
+    pub role: String,
+    /// JSON list of township ids a reviewer may see.
+    pub township_scope: String,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub token_version: i32,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub password_changed_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = draws)]
+pub struct Draw {
+    pub id: String,
+    pub campaign_id: String,
+    /// The spec's `draw_id`, e.g. `2027-G1-P01`.
+    pub draw_id: String,
+    pub kind: String,
+    pub status: String,
+    pub announcement_json: String,
+    pub announcement_digest: String,
+    pub signature: String,
+    pub record_json: Option<String>,
+    pub result_digest: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub computed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = offers)]
+pub struct Offer {
+    pub id: String,
+    pub application_id: String,
+    pub school_id: String,
+    pub draw_id: Option<String>,
+    pub status: String,
+    pub deadline: NaiveDateTime,
+    pub offered_at: NaiveDateTime,
+    pub responded_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = notifications)]
+pub struct Notification {
+    pub id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}

@@ -1,0 +1,330 @@
+// Diesel table definitions mirroring migrations/{sqlite,postgres}/*/up.sql; keep all three in step.
+// Only SQL types both backends share: Text, Integer, BigInt, Bool, Timestamp, Date.
+
+diesel::table! {
+    townships (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    schools (id) {
+        id -> Text,
+        code -> Text,
+        name -> Text,
+        kind -> Text,
+        township_id -> Text,
+        address -> Text,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        year -> Integer,
+        grade -> Integer,
+        name -> Text,
+        status -> Text,
+        registration_opens -> Timestamp,
+        registration_closes -> Timestamp,
+        review_deadline -> Timestamp,
+        draw_day -> Timestamp,
+        offer_deadline -> Timestamp,
+        min_age -> Integer,
+        max_age -> Integer,
+        age_cutoff -> Text,
+        policy_toml -> Text,
+        policy_version -> Text,
+        policy_frozen_at -> Nullable<Timestamp>,
+        four_eyes -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    school_plans (campaign_id, school_id) {
+        campaign_id -> Text,
+        school_id -> Text,
+        planned_classes -> Integer,
+        class_size_cap -> Integer,
+    }
+}
+
+diesel::table! {
+    zones (id) {
+        id -> Text,
+        campaign_id -> Text,
+        code -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    zone_schools (zone_id, school_id) {
+        zone_id -> Text,
+        school_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    catchment_rules (id) {
+        id -> Text,
+        campaign_id -> Text,
+        position -> Integer,
+        precedence -> Integer,
+        kind -> Text,
+        township -> Text,
+        target_school_id -> Nullable<Text>,
+        target_zone_id -> Nullable<Text>,
+        rule_json -> Text,
+    }
+}
+
+diesel::table! {
+    guardians (id) {
+        id -> Text,
+        openid -> Text,
+        unionid -> Nullable<Text>,
+        name -> Text,
+        relation -> Text,
+        phone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    children (id) {
+        id -> Text,
+        campaign_id -> Text,
+        guardian_id -> Text,
+        name -> Text,
+        id_number_enc -> Text,
+        id_number_hash -> Text,
+        id_number_masked -> Text,
+        birth_date -> Date,
+        sex -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> Text,
+        campaign_id -> Text,
+        child_id -> Text,
+        registration_no -> Text,
+        status -> Text,
+        facts_json -> Text,
+        family_id -> Nullable<Text>,
+        township_id -> Nullable<Text>,
+        catchment_school_id -> Nullable<Text>,
+        zone_id -> Nullable<Text>,
+        category -> Nullable<Text>,
+        priority_json -> Nullable<Text>,
+        explanation -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        submitted_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    application_events (id) {
+        id -> Text,
+        application_id -> Text,
+        at -> Timestamp,
+        status -> Text,
+        actor -> Text,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    documents (id) {
+        id -> Text,
+        application_id -> Text,
+        kind -> Text,
+        content_hash -> Text,
+        mime -> Text,
+        size_bytes -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        township_scope -> Text,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        token_version -> Integer,
+        active -> Bool,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_refresh_tokens (id) {
+        id -> Text,
+        staff_id -> Text,
+        token_hash -> Text,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    review_decisions (id) {
+        id -> Text,
+        application_id -> Text,
+        reviewer_id -> Text,
+        decision -> Text,
+        reason_code -> Nullable<Text>,
+        note -> Text,
+        override_school_id -> Nullable<Text>,
+        override_category -> Nullable<Text>,
+        needs_second -> Bool,
+        second_reviewer_id -> Nullable<Text>,
+        second_at -> Nullable<Timestamp>,
+        supplement_deadline -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    draws (id) {
+        id -> Text,
+        campaign_id -> Text,
+        draw_id -> Text,
+        kind -> Text,
+        status -> Text,
+        announcement_json -> Text,
+        announcement_digest -> Text,
+        signature -> Text,
+        record_json -> Nullable<Text>,
+        result_digest -> Nullable<Text>,
+        created_at -> Timestamp,
+        computed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Text,
+        application_id -> Text,
+        school_id -> Text,
+        draw_id -> Nullable<Text>,
+        status -> Text,
+        deadline -> Timestamp,
+        offered_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        channel -> Text,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        scope -> Text,
+        response_json -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(schools -> townships (township_id));
+diesel::joinable!(school_plans -> campaigns (campaign_id));
+diesel::joinable!(school_plans -> schools (school_id));
+diesel::joinable!(zones -> campaigns (campaign_id));
+diesel::joinable!(zone_schools -> zones (zone_id));
+diesel::joinable!(zone_schools -> schools (school_id));
+diesel::joinable!(catchment_rules -> campaigns (campaign_id));
+diesel::joinable!(catchment_rules -> schools (target_school_id));
+diesel::joinable!(catchment_rules -> zones (target_zone_id));
+diesel::joinable!(children -> campaigns (campaign_id));
+diesel::joinable!(children -> guardians (guardian_id));
+diesel::joinable!(applications -> campaigns (campaign_id));
+diesel::joinable!(applications -> children (child_id));
+diesel::joinable!(applications -> townships (township_id));
+diesel::joinable!(applications -> schools (catchment_school_id));
+diesel::joinable!(applications -> zones (zone_id));
+diesel::joinable!(application_events -> applications (application_id));
+diesel::joinable!(documents -> applications (application_id));
+diesel::joinable!(staff_refresh_tokens -> staff (staff_id));
+diesel::joinable!(review_decisions -> applications (application_id));
+diesel::joinable!(review_decisions -> staff (reviewer_id));
+diesel::joinable!(review_decisions -> schools (override_school_id));
+diesel::joinable!(draws -> campaigns (campaign_id));
+diesel::joinable!(offers -> applications (application_id));
+diesel::joinable!(offers -> schools (school_id));
+diesel::joinable!(offers -> draws (draw_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    townships,
+    schools,
+    campaigns,
+    school_plans,
+    zones,
+    zone_schools,
+    catchment_rules,
+    guardians,
+    children,
+    applications,
+    application_events,
+    documents,
+    staff,
+    staff_refresh_tokens,
+    review_decisions,
+    draws,
+    offers,
+    notifications,
+    idempotency_keys,
+    counters,
+    audit_log,
+);
