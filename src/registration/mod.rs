@@ -1,0 +1,3 @@
+//! The parent flow: registration forms, uploads, submission.
+
+pub mod upload;

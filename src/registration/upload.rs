@@ -1,0 +1,374 @@
+//! Uploaded supporting documents: content sniffing, metadata stripping,
+//! content-addressed storage names, and document kinds.
+//!
+//! * The type is decided by magic bytes only; the file name and the
+//!   browser's declared MIME type are ignored.
+//! * JPEG: APP1 (Exif/XMP), APP13 (IPTC/Photoshop) and COM segments are
+//!   removed; every other segment and the entropy-coded data are copied
+//!   byte-exact. Markers are walked properly (also between progressive
+//!   scans); data after EOI (phone "trailers", appended files) is dropped.
+//! * PNG: eXIf, tEXt, zTXt, iTXt and tIME chunks are removed; the CRC of
+//!   every chunk is verified and kept chunks are copied byte-exact (so
+//!   their CRCs stay valid). Data after IEND is dropped.
+//! * PDF: stored as uploaded. PDF metadata (Info dictionary, XMP) is NOT
+//!   stripped: rewriting PDFs needs a full parser and risks breaking
+//!   signed documents. Reviewers should be aware of this.
+//!
+//! The size limit is enforced by the caller (before reading the whole body
+//! where possible) with [`check_size`].
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Default maximum upload size: 10 MB.
+pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Upload refusals. `Display` is the Chinese message for the uploader.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UploadError {
+    #[error("仅支持 JPG、PNG 或 PDF 文件")]
+    UnsupportedType,
+    #[error("文件超过 {} MB", format_mb(*.max_bytes))]
+    TooLarge { max_bytes: u64 },
+    #[error("文件为空，请重新选择")]
+    Empty,
+    #[error("文件已损坏或不完整，请重新拍照或扫描后上传")]
+    Corrupt,
+}
+
+fn format_mb(bytes: u64) -> String {
+    const MB: u64 = 1024 * 1024;
+    if bytes % MB == 0 {
+        (bytes / MB).to_string()
+    } else {
+        let s = format!("{:.1}", bytes as f64 / MB as f64);
+        s.trim_end_matches(".0").to_owned()
+    }
+}
+
+/// Check an upload's size against the configured maximum.
+pub fn check_size(len: u64, max_bytes: u64) -> Result<(), UploadError> {
+    if len == 0 {
+        Err(UploadError::Empty)
+    } else if len > max_bytes {
+        Err(UploadError::TooLarge { max_bytes })
+    } else {
+        Ok(())
+    }
+}
+
+/// Accepted file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Jpeg,
+    Png,
+    Pdf,
+}
+
+impl FileKind {
+    /// Canonical extension including the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => ".jpg",
+            FileKind::Png => ".png",
+            FileKind::Pdf => ".pdf",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            FileKind::Jpeg => "image/jpeg",
+            FileKind::Png => "image/png",
+            FileKind::Pdf => "application/pdf",
+        }
+    }
+
+    /// Kind from a stored name's extension (for serving stored files).
+    pub fn from_extension(ext: &str) -> Option<FileKind> {
+        match ext.trim_start_matches('.') {
+            "jpg" => Some(FileKind::Jpeg),
+            "png" => Some(FileKind::Png),
+            "pdf" => Some(FileKind::Pdf),
+            _ => None,
+        }
+    }
+}
+
+const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
+const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+const PDF_MAGIC: &[u8] = b"%PDF-";
+
+/// Decide the format from magic bytes at offset 0.
+pub fn sniff(bytes: &[u8]) -> Result<FileKind, UploadError> {
+    if bytes.is_empty() {
+        Err(UploadError::Empty)
+    } else if bytes.starts_with(JPEG_MAGIC) {
+        Ok(FileKind::Jpeg)
+    } else if bytes.starts_with(PNG_MAGIC) {
+        Ok(FileKind::Png)
+    } else if bytes.starts_with(PDF_MAGIC) {
+        Ok(FileKind::Pdf)
+    } else {
+        Err(UploadError::UnsupportedType)
+    }
+}
+
+/// Remove privacy-relevant metadata (see module docs).
+pub fn strip_metadata(kind: FileKind, bytes: &[u8]) -> Result<Vec<u8>, UploadError> {
+    match kind {
+        FileKind::Jpeg => strip_jpeg(bytes),
+        FileKind::Png => strip_png(bytes),
+        FileKind::Pdf => Ok(bytes.to_vec()),
+    }
+}
+
+/// Hex SHA-256 of the (stripped) bytes plus the canonical extension.
+pub fn storage_name(kind: FileKind, stripped: &[u8]) -> String {
+    format!(
+        "{}{}",
+        hex::encode(Sha256::digest(stripped)),
+        kind.extension()
+    )
+}
+
+/// Result of [`prepare`]: what the caller stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedUpload {
+    pub kind: FileKind,
+    /// Bytes with metadata removed; store these, not the original.
+    pub bytes: Vec<u8>,
+    /// `<sha256 hex><extension>`.
+    pub storage_name: String,
+}
+
+/// Size check, sniff, strip and name in one step.
+pub fn prepare(bytes: &[u8], max_bytes: u64) -> Result<PreparedUpload, UploadError> {
+    check_size(bytes.len() as u64, max_bytes)?;
+    let kind = sniff(bytes)?;
+    let stripped = strip_metadata(kind, bytes)?;
+    let storage_name = storage_name(kind, &stripped);
+    Ok(PreparedUpload {
+        kind,
+        bytes: stripped,
+        storage_name,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// JPEG
+// ---------------------------------------------------------------------------
+
+const SOI: u8 = 0xD8;
+const EOI: u8 = 0xD9;
+const SOS: u8 = 0xDA;
+const APP1: u8 = 0xE1;
+const APP13: u8 = 0xED;
+const COM: u8 = 0xFE;
+
+fn strip_jpeg(b: &[u8]) -> Result<Vec<u8>, UploadError> {
+    if b.len() < 4 || b[0] != 0xFF || b[1] != SOI {
+        return Err(UploadError::Corrupt);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..2]);
+    let mut i = 2;
+    loop {
+        // Expect a marker, possibly preceded by 0xFF fill bytes (kept as-is).
+        let start = i;
+        if i >= b.len() || b[i] != 0xFF {
+            return Err(UploadError::Corrupt);
+        }
+        while i < b.len() && b[i] == 0xFF {
+            i += 1;
+        }
+        if i >= b.len() {
+            return Err(UploadError::Corrupt);
+        }
+        let marker = b[i];
+        i += 1;
+        match marker {
+            0x00 | SOI => return Err(UploadError::Corrupt),
+            EOI => {
+                out.extend_from_slice(&b[start..i]);
+                return Ok(out);
+            }
+            // Standalone markers without a length field.
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&b[start..i]);
+                continue;
+            }
+            _ => {}
+        }
+        if i + 2 > b.len() {
+            return Err(UploadError::Corrupt);
+        }
+        let len = usize::from(u16::from_be_bytes([b[i], b[i + 1]]));
+        if len < 2 || i + len > b.len() {
+            return Err(UploadError::Corrupt);
+        }
+        let end = i + len;
+        let drop = matches!(marker, APP1 | APP13 | COM);
+        if !drop {
+            out.extend_from_slice(&b[start..end]);
+        }
+        i = end;
+        if marker == SOS {
+            // Entropy-coded data: runs until a marker other than a stuffed
+            // 0xFF00 or a restart marker RST0..RST7.
+            let data_start = i;
+            loop {
+                if i + 1 >= b.len() {
+                    return Err(UploadError::Corrupt);
+                }
+                if b[i] == 0xFF {
+                    let next = b[i + 1];
+                    if next == 0x00 || (0xD0..=0xD7).contains(&next) {
+                        i += 2;
+                        continue;
+                    }
+                    // A real marker (or 0xFF fill bytes before one): the
+                    // marker loop above takes over.
+                    break;
+                }
+                i += 1;
+            }
+            out.extend_from_slice(&b[data_start..i]);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// PNG
+// ---------------------------------------------------------------------------
+
+const PNG_DROP: [&[u8; 4]; 5] = [b"eXIf", b"tEXt", b"zTXt", b"iTXt", b"tIME"];
+
+fn crc32(parts: &[&[u8]]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for part in parts {
+        for &byte in *part {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                let mask = (crc & 1).wrapping_neg();
+                crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+            }
+        }
+    }
+    !crc
+}
+
+fn strip_png(b: &[u8]) -> Result<Vec<u8>, UploadError> {
+    if !b.starts_with(PNG_MAGIC) {
+        return Err(UploadError::Corrupt);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(PNG_MAGIC);
+    let mut i = PNG_MAGIC.len();
+    let mut first = true;
+    loop {
+        if i + 12 > b.len() {
+            return Err(UploadError::Corrupt);
+        }
+        let len = u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        if len > 0x7FFF_FFFF {
+            return Err(UploadError::Corrupt);
+        }
+        let len = len as usize;
+        let ty = &b[i + 4..i + 8];
+        let end = i
+            .checked_add(12)
+            .and_then(|x| x.checked_add(len))
+            .filter(|&e| e <= b.len())
+            .ok_or(UploadError::Corrupt)?;
+        let data = &b[i + 8..i + 8 + len];
+        let stored_crc = u32::from_be_bytes([b[end - 4], b[end - 3], b[end - 2], b[end - 1]]);
+        if crc32(&[ty, data]) != stored_crc {
+            return Err(UploadError::Corrupt);
+        }
+        if first && ty != b"IHDR" {
+            return Err(UploadError::Corrupt);
+        }
+        first = false;
+        if !PNG_DROP.iter().any(|d| &d[..] == ty) {
+            out.extend_from_slice(&b[i..end]);
+        }
+        i = end;
+        if ty == b"IEND" {
+            return Ok(out);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Document kinds
+// ---------------------------------------------------------------------------
+
+/// What an uploaded document is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    Hukou,
+    PropertyCert,
+    PurchaseContract,
+    ResidencePermit,
+    SocialInsurance,
+    BirthCert,
+    Disability,
+    PolicyCare,
+    Other,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 9] = [
+        DocumentKind::Hukou,
+        DocumentKind::PropertyCert,
+        DocumentKind::PurchaseContract,
+        DocumentKind::ResidencePermit,
+        DocumentKind::SocialInsurance,
+        DocumentKind::BirthCert,
+        DocumentKind::Disability,
+        DocumentKind::PolicyCare,
+        DocumentKind::Other,
+    ];
+
+    /// Chinese label shown to families and reviewers.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentKind::Hukou => "户口簿",
+            DocumentKind::PropertyCert => "房产证/不动产权证",
+            DocumentKind::PurchaseContract => "购房合同",
+            DocumentKind::ResidencePermit => "居住证",
+            DocumentKind::SocialInsurance => "社保证明",
+            DocumentKind::BirthCert => "出生医学证明",
+            DocumentKind::Disability => "残疾证/随班就读评估",
+            DocumentKind::PolicyCare => "优抚证明",
+            DocumentKind::Other => "其他",
+        }
+    }
+
+    /// Stable snake_case code (same as the serde representation).
+    pub fn code(self) -> &'static str {
+        match self {
+            DocumentKind::Hukou => "hukou",
+            DocumentKind::PropertyCert => "property_cert",
+            DocumentKind::PurchaseContract => "purchase_contract",
+            DocumentKind::ResidencePermit => "residence_permit",
+            DocumentKind::SocialInsurance => "social_insurance",
+            DocumentKind::BirthCert => "birth_cert",
+            DocumentKind::Disability => "disability",
+            DocumentKind::PolicyCare => "policy_care",
+            DocumentKind::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+impl std::fmt::Display for DocumentKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
