@@ -9,7 +9,11 @@ use crate::db::schema;
 use crate::db::{self, Db, DbConn};
 use crate::error::AppError;
 use chrono::{NaiveDate, NaiveDateTime};
+use crate::catchment::{Address, RuleKind, Target};
+use crate::policy::{ApplicantFacts, Migrant, OwnerRelation, Property};
 use diesel::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 pub const TOWNSHIPS: [(&str, &str); 3] = [("FC", "凤城镇"), ("CX", "城厢镇"), ("CN", "参内镇")];
 
@@ -120,6 +124,331 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 .execute(conn)?;
         }
     }
-    db::audit::append(conn, "system", "demo.load", "database", None, Some(&serde_json::json!({"campaigns": [G1_CAMPAIGN, G7_CAMPAIGN]})))?;
+    let policy_toml = demo_policy_toml();
+    diesel::update(schema::campaigns::table)
+        .set(schema::campaigns::policy_toml.eq(&policy_toml))
+        .execute(conn)?;
+    let policy = crate::policy::Policy::load_toml(&policy_toml)
+        .map_err(|e| AppError::internal(format!("demo policy: {e}")))?;
+    let rules = crate::catchment::demo_rules();
+    for (position, rule) in rules.iter().enumerate() {
+        let (campaign, school, zone) = match &rule.target {
+            Target::School(s) => (G1_CAMPAIGN, Some(s.clone()), None),
+            Target::Zone(z) => (G7_CAMPAIGN, None, Some(format!("{G7_CAMPAIGN}-{z}"))),
+        };
+        diesel::insert_into(schema::catchment_rules::table)
+            .values(CatchmentRuleRow {
+                id: format!("{campaign}-{}", rule.id),
+                campaign_id: campaign.into(),
+                position: position as i32,
+                precedence: rule.precedence,
+                kind: rule_kind_code(&rule.kind).into(),
+                township: rule_township(&rule.kind),
+                target_school_id: school,
+                target_zone_id: zone,
+                rule_json: serde_json::to_string(rule).map_err(AppError::internal)?,
+            })
+            .execute(conn)?;
+    }
+    let cipher = crate::identity::crypto::IdCipher::new(&settings.id_key());
+    let directory = crate::catchment::demo_directory();
+    let primary = crate::catchment::demo_primary_rules();
+    let junior = crate::catchment::demo_junior_rules();
+    let mut rng = ChaCha8Rng::seed_from_u64(2027);
+    let mut counts = (0usize, 0usize);
+    let mut previous = None;
+    for spec in applicant_specs(&mut rng) {
+        let ctx = crate::policy::CatchmentContext {
+            rules: if spec.grade == 1 { &primary } else { &junior },
+            directory: &directory,
+        };
+        insert_applicant(conn, &cipher, &policy, &ctx, &spec, &mut rng, &mut previous, now)?;
+        if spec.grade == 1 { counts.0 += 1 } else { counts.1 += 1 }
+    }
+    db::audit::append(
+        conn,
+        "system",
+        "demo.load",
+        "database",
+        None,
+        Some(&serde_json::json!({"campaigns": [G1_CAMPAIGN, G7_CAMPAIGN], "applicants_g1": counts.0, "applicants_g7": counts.1, "rules": rules.len()})),
+    )?;
+    Ok(())
+}
+
+/// The demo policy, with its cut-off dates moved to the demo campaign's year.
+pub fn demo_policy_toml() -> String {
+    crate::policy::DEMO_POLICY_TOML.replace("2019-08-31", "2027-08-31").replace("version = \"2019.1\"", "version = \"2027.1\"")
+}
+
+fn rule_kind_code(k: &RuleKind) -> &'static str {
+    match k {
+        RuleKind::Street { .. } => "street",
+        RuleKind::Compound { .. } => "compound",
+        RuleKind::Community { .. } => "community",
+        RuleKind::Township { .. } => "township",
+        RuleKind::Polygon { .. } => "polygon",
+    }
+}
+
+fn rule_township(k: &RuleKind) -> String {
+    match k {
+        RuleKind::Street { township, .. }
+        | RuleKind::Compound { township, .. }
+        | RuleKind::Community { township, .. }
+        | RuleKind::Township { township } => township.clone(),
+        RuleKind::Polygon { .. } => String::new(),
+    }
+}
+
+/// One invented applicant, before names and numbers are drawn.
+struct Spec {
+    grade: i32,
+    facts: ApplicantFacts,
+    /// A twin: same guardian and birth date as the previous applicant.
+    twin_of_previous: bool,
+    status: &'static str,
+}
+
+/// (township, community, road, highest house number) where demo families live.
+const STREETS: [(&str, Option<&str>, &str, u32); 8] = [
+    ("凤城镇", Some("东岳社区"), "二环路", 260),
+    ("凤城镇", Some("大同社区"), "大同路", 200),
+    ("凤城镇", Some("河滨社区"), "河滨路", 150),
+    ("凤城镇", None, "祥云路", 120),
+    ("凤城镇", None, "凤冠路", 220),
+    ("凤城镇", Some("城东社区"), "城东路", 90),
+    ("城厢镇", Some("城厢社区"), "城厢路", 160),
+    ("参内镇", Some("参内村"), "参内路", 80),
+];
+const COMPOUNDS: [(&str, &str, u32); 2] = [("凤城镇", "中骏四季阳光", 18), ("城厢镇", "世茂云城", 20)];
+const CARE: [&str; 3] = ["军人", "公安英模", "高层次人才"];
+
+fn random_address(rng: &mut ChaCha8Rng) -> Address {
+    if rng.gen_ratio(1, 6) {
+        let (t, c, max) = COMPOUNDS[rng.gen_range(0..COMPOUNDS.len())];
+        let b = rng.gen_range(1..=max);
+        Address { township: Some(t.into()), compound: Some(c.into()), building: Some(format!("{b}号楼")), ..Default::default() }
+    } else {
+        let (t, c, r, max) = STREETS[rng.gen_range(0..STREETS.len())];
+        Address {
+            township: Some(t.into()),
+            community: c.map(Into::into),
+            road: Some(r.into()),
+            number: Some(rng.gen_range(1..=max)),
+            ..Default::default()
+        }
+    }
+}
+
+fn applicant_specs(rng: &mut ChaCha8Rng) -> Vec<Spec> {
+    let mut out = Vec::new();
+    let statuses = |rng: &mut ChaCha8Rng| -> &'static str {
+        match rng.gen_range(0..100) {
+            0..=79 => "approved",
+            80..=87 => "under_review",
+            88..=92 => "submitted",
+            93..=96 => "supplement",
+            _ => "rejected",
+        }
+    };
+    for (grade, n) in [(1, 420usize), (7, 90usize)] {
+        let prefix = if grade == 1 { G1_CAMPAIGN } else { G7_CAMPAIGN };
+        let mut i = 0usize;
+        while i < n {
+            let no = format!("{prefix}-{:05}", i + 1);
+            let mut f = ApplicantFacts::new(&no);
+            let home = random_address(rng);
+            // Categories: 房户一致, 户籍 only, 房产 only, 随迁子女, others.
+            match rng.gen_range(0..100) {
+                0..=34 => {
+                    f.hukou = Some(home.clone());
+                    f.property = Some(property(rng, home, i));
+                }
+                35..=54 => f.hukou = Some(home),
+                55..=69 => f.property = Some(property(rng, home, i)),
+                70..=92 => {
+                    let months = rng.gen_range(3..=84);
+                    let start = NaiveDate::from_ymd_opt(2027, 8, 31).unwrap_or_default() - chrono::Months::new(months);
+                    f.migrant = Some(Migrant {
+                        permit_no: format!("35052400{:08}", rng.gen_range(0..100_000_000u32)),
+                        residence_start: start,
+                        permit_issued_on: Some(start + chrono::Days::new(rng.gen_range(5..60))),
+                        social_insurance_months: rng.gen_range(0..=months),
+                        residence_address: Some(home),
+                    });
+                }
+                _ => f.hukou = Some(Address { township: Some("蓬莱镇".into()), road: Some("蓬莱路".into()), number: Some(8), ..Default::default() }),
+            }
+            if rng.gen_ratio(1, 60) {
+                f.care_category = Some(CARE[rng.gen_range(0..CARE.len())].into());
+            }
+            f.disability_support = rng.gen_ratio(1, 80);
+            f.left_behind = rng.gen_ratio(1, 40);
+            if grade == 1 && rng.gen_ratio(1, 25) {
+                f.sibling_school_id = Some(["P01", "P02", "P05"][rng.gen_range(0..3)].into());
+            }
+            let status = statuses(rng);
+            // About one family in forty has twins (a second applicant with the same facts).
+            let twins = i + 1 < n && rng.gen_ratio(1, 40);
+            if twins {
+                f.family_id = Some(no.clone());
+            }
+            out.push(Spec { grade, facts: f.clone(), twin_of_previous: false, status });
+            i += 1;
+            if twins {
+                let mut g = f;
+                g.application_no = format!("{prefix}-{:05}", i + 1);
+                out.push(Spec { grade, facts: g, twin_of_previous: true, status });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn property(rng: &mut ChaCha8Rng, address: Address, i: usize) -> Property {
+    let owner = match rng.gen_range(0..10) {
+        0..=4 => OwnerRelation::Father,
+        5..=7 => OwnerRelation::Mother,
+        _ => OwnerRelation::Grandparent,
+    };
+    Property {
+        address,
+        certificate_no: format!("闽(2026)安溪县不动产权第{:07}号", 100 + i),
+        owner_relation: owner,
+        acquired_on: NaiveDate::from_ymd_opt(2015 + rng.gen_range(0..11), rng.gen_range(1..=12), 1),
+    }
+}
+
+struct Previous {
+    guardian_id: String,
+    birth: NaiveDate,
+    surname: String,
+}
+
+fn insert_applicant(
+    conn: &mut DbConn,
+    cipher: &crate::identity::crypto::IdCipher,
+    policy: &crate::policy::Policy,
+    ctx: &crate::policy::CatchmentContext<'_>,
+    spec: &Spec,
+    rng: &mut ChaCha8Rng,
+    previous: &mut Option<Previous>,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    use crate::identity::{crypto, idcard, names};
+    let campaign = if spec.grade == 1 { G1_CAMPAIGN } else { G7_CAMPAIGN };
+    let prev = previous.take();
+    let (guardian_id, birth, surname) = match prev {
+        Some(p) if spec.twin_of_previous => (p.guardian_id, p.birth, p.surname),
+        _ => {
+            let guardian_id = db::new_id();
+            let surname = names::fictional_surname(rng).to_string();
+            let n = rng.gen_range(0..1000u32);
+            diesel::insert_into(schema::guardians::table)
+                .values(Guardian {
+                    id: guardian_id.clone(),
+                    openid: format!("demo-openid-{}", spec.facts.application_no),
+                    unionid: None,
+                    name: names::fictional_name_with_surname(rng, &surname),
+                    relation: if rng.gen_bool(0.5) { "父亲".into() } else { "母亲".into() },
+                    phone: format!("1380595{n:04}"),
+                    created_at: now,
+                    updated_at: now,
+                })
+                .execute(conn)?;
+            // Six full years by 31 August 2027 (grade 1) or twelve (grade 7).
+            let year = if spec.grade == 1 { 2020 } else { 2014 };
+            let birth = NaiveDate::from_ymd_opt(year, 9, 1).unwrap_or_default() + chrono::Days::new(rng.gen_range(0..365));
+            (guardian_id, birth, surname)
+        }
+    };
+    let sex = idcard::random_sex(rng);
+    let id_number = idcard::fictional_id(rng, "350524", birth, sex);
+    let child_id = db::new_id();
+    diesel::insert_into(schema::children::table)
+        .values(Child {
+            id: child_id.clone(),
+            campaign_id: campaign.into(),
+            guardian_id: guardian_id.clone(),
+            name: names::fictional_name_with_surname(rng, &surname),
+            id_number_enc: cipher.encrypt(&id_number),
+            id_number_hash: cipher.lookup_hash(&id_number),
+            id_number_masked: crypto::mask_id(&id_number),
+            birth_date: birth,
+            sex: sex.label().into(),
+            created_at: now,
+        })
+        .execute(conn)?;
+    *previous = Some(Previous { guardian_id, birth, surname });
+
+    let mut status = spec.status;
+    let (mut school, mut zone, mut category, mut key, mut explanation, mut township) = (None, None, None, None, None, None);
+    match crate::policy::compute_keys(&spec.facts, policy, ctx) {
+        Ok(keys) => {
+            if let Some(best) = keys.schools.first() {
+                if status == "approved" {
+                    category = Some(best.category_code.clone());
+                    key = Some(serde_json::to_string(&best.key).map_err(AppError::internal)?);
+                    explanation = Some(best.explanation.clone());
+                }
+                match &best.zone_id {
+                    Some(z) => zone = Some(format!("{campaign}-{z}")),
+                    None => school = Some(best.school_id.clone()),
+                }
+            } else if status == "approved" {
+                // No catchment school: the bureau places the child (统筹).
+                category = Some("E".into());
+                explanation = Some(keys.notes.first().cloned().unwrap_or_else(|| "无对口学校，由教育局统筹安排".into()));
+            }
+        }
+        Err(_) if status == "approved" => status = "under_review",
+        Err(_) => {}
+    }
+    if let Some(t) = spec.facts.hukou.as_ref().or(spec.facts.property.as_ref().map(|p| &p.address)).and_then(|a| a.township.as_deref()) {
+        township = TOWNSHIPS.iter().find(|(_, name)| *name == t).map(|(code, _)| code.to_string());
+    }
+    let app_id = db::new_id();
+    diesel::insert_into(schema::applications::table)
+        .values(Application {
+            id: app_id.clone(),
+            campaign_id: campaign.into(),
+            child_id,
+            registration_no: spec.facts.application_no.clone(),
+            status: status.into(),
+            facts_json: serde_json::to_string(&spec.facts).map_err(AppError::internal)?,
+            family_id: spec.facts.family_id.clone(),
+            township_id: township,
+            catchment_school_id: school,
+            zone_id: zone,
+            category,
+            priority_json: key,
+            explanation,
+            idempotency_key: None,
+            submitted_at: now,
+            updated_at: now,
+            version: 1,
+        })
+        .execute(conn)?;
+    let mut events = vec![("submitted", "guardian")];
+    if status != "submitted" {
+        events.push(("under_review", "system"));
+    }
+    if !matches!(status, "submitted" | "under_review") {
+        events.push((status, "demo-reviewer"));
+    }
+    for (st, actor) in events {
+        diesel::insert_into(schema::application_events::table)
+            .values(ApplicationEvent {
+                id: db::new_id(),
+                application_id: app_id.clone(),
+                at: now,
+                status: st.into(),
+                actor: actor.into(),
+                note: String::new(),
+            })
+            .execute(conn)?;
+    }
     Ok(())
 }

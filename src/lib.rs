@@ -11,11 +11,13 @@
 //! - [`cli`]: the `ruxue` command line.
 
 pub mod cli;
+pub mod catchment;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
 pub mod identity;
+pub mod policy;
 pub mod registration;
 pub mod startup;
 pub mod web;

@@ -176,3 +176,52 @@ fn audit_verify_catches_tampering_on_both_backends() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("entry 1"));
     }
 }
+
+/// The README's first command, as a process: `ruxue serve --demo` on a fresh
+/// SQLite file answers /healthz and /readyz, then stops cleanly on SIGTERM.
+#[tokio::test]
+async fn serve_demo_process_and_graceful_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.sqlite3").display());
+    let mut cmd = Command::new(ruxue_bin());
+    cmd.args(["serve", "--demo"]).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RUXUE") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RUXUE__DATABASE__URL", &db)
+        .env("RUXUE__SERVER__PORT", "0")
+        .env("RUXUE__UPLOADS__DIR", dir.path().join("up"))
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("serving on http://").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+            }
+        }
+    });
+    let addr = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("server announces its address");
+    let client = reqwest::Client::new();
+    for path in ["/healthz", "/readyz"] {
+        let r = client.get(format!("http://{addr}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let mut waited = 0;
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        waited += 1;
+        assert!(waited < 300, "server did not stop within 30 s of SIGTERM");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(code.success(), "exit status after SIGTERM: {code:?}");
+}
