@@ -93,6 +93,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub shutdown_timeout_secs: u64,
     pub workers: usize,
+    /// Requests per minute per client address on public, no-login pages
+    /// (the catchment lookup).
+    pub public_rate_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,7 +4,6 @@
 use crate::config::{ConfigError, Settings};
 use crate::db::Db;
 use crate::web::{self, AppState, Running};
-use std::sync::Arc;
 
 /// Opens the database named in the settings and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, ConfigError> {
@@ -24,7 +23,7 @@ pub fn build(settings: Settings, demo: bool) -> Result<(Running, AppState), Conf
             tracing::info!("demo county loaded");
         }
     }
-    let state = AppState { settings: Arc::new(settings), db };
+    let state = AppState::new(settings, db);
     let running = web::build(state.clone())
         .map_err(|e| ConfigError::new("server.port", format!("cannot bind {}: {e}", state.settings.bind_address())))?;
     Ok((running, state))

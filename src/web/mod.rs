@@ -2,7 +2,10 @@
 //! Handlers stay thin: they parse, call a domain function, render.
 
 pub mod health;
+pub mod lookup;
+pub mod ratelimit;
 pub mod telemetry;
+pub mod templates;
 
 use crate::config::Settings;
 use crate::db::Db;
@@ -17,6 +20,20 @@ use std::sync::Arc;
 pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: Db,
+    pub templates: Arc<minijinja::Environment<'static>>,
+    pub public_limiter: Arc<ratelimit::RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, db: Db) -> Self {
+        let limiter = ratelimit::RateLimiter::per_minute(settings.server.public_rate_per_minute);
+        Self {
+            settings: Arc::new(settings),
+            db,
+            templates: Arc::new(templates::environment()),
+            public_limiter: Arc::new(limiter),
+        }
+    }
 }
 
 /// A bound, not yet running server. Binding port 0 picks a free port,
@@ -46,7 +63,11 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
                 AppError::BadRequest { code: "invalid_form", message: format!("表单内容无法读取：{e}"), field: None }.into()
             }))
             .app_data(web::PayloadConfig::default().limit(body_limit))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                AppError::BadRequest { code: "invalid_query", message: format!("查询参数格式错误：{e}"), field: None }.into()
+            }))
             .configure(health::routes)
+            .configure(lookup::routes)
             .default_service(web::to(not_found))
     })
     .workers(settings.server.workers.max(1))

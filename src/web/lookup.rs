@@ -1,0 +1,228 @@
+//! Public catchment lookup, no login: "输入地址，查询对口学校".
+//! `GET /api/v1/catchment/lookup?address=…&grade=1|7` (or `campaign=ID`) and
+//! the mobile page `GET /lookup`. Rate-limited per client address.
+
+use super::AppState;
+use crate::catchment::{self, Directory, Target};
+use crate::db::{self, schema};
+use crate::error::AppError;
+use actix_web::{web, HttpRequest, HttpResponse};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/catchment/lookup", web::get().to(lookup_api)).route("/lookup", web::get().to(lookup_page));
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LookupQuery {
+    #[serde(default)]
+    address: Option<String>,
+    #[serde(default)]
+    grade: Option<String>,
+    #[serde(default)]
+    campaign: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SchoolRef {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Alternative {
+    pub rule_id: String,
+    pub target_name: String,
+    pub explanation: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LookupResult {
+    pub campaign: String,
+    pub campaign_name: String,
+    pub address: String,
+    pub parsed: catchment::Address,
+    pub notes: Vec<String>,
+    pub found: bool,
+    /// `school` or `zone`.
+    pub target_type: Option<&'static str>,
+    pub target_code: Option<String>,
+    pub target_name: Option<String>,
+    /// For a zone: its schools in announced order.
+    pub schools: Vec<SchoolRef>,
+    pub rule_id: Option<String>,
+    pub explanation: String,
+    pub ambiguous: bool,
+    pub alternatives: Vec<Alternative>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+struct CampaignChoice {
+    id: String,
+    name: String,
+    grade: i32,
+}
+
+const MAX_ADDRESS_CHARS: usize = 200;
+
+fn check_rate(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    match req.peer_addr() {
+        Some(addr) if !state.public_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+        _ => Ok(()),
+    }
+}
+
+fn validate_address(q: &LookupQuery) -> Result<String, AppError> {
+    let address = q.address.as_deref().unwrap_or("").trim().to_string();
+    if address.is_empty() {
+        return Err(AppError::invalid_code("required", "address", "请输入地址"));
+    }
+    if address.chars().count() > MAX_ADDRESS_CHARS {
+        return Err(AppError::invalid("address", format!("地址不能超过 {MAX_ADDRESS_CHARS} 个字")));
+    }
+    if address.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid("address", "地址含有无效字符"));
+    }
+    Ok(address)
+}
+
+fn campaigns(conn: &mut db::DbConn) -> Result<Vec<CampaignChoice>, AppError> {
+    let rows: Vec<(String, String, i32)> = schema::campaigns::table
+        .order((schema::campaigns::year.desc(), schema::campaigns::grade.asc()))
+        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
+        .load(conn)?;
+    // The newest campaign of each grade.
+    let mut out: Vec<CampaignChoice> = Vec::new();
+    for (id, name, grade) in rows {
+        if !out.iter().any(|c| c.grade == grade) {
+            out.push(CampaignChoice { id, name, grade });
+        }
+    }
+    out.sort_by_key(|c| c.grade);
+    Ok(out)
+}
+
+fn choose(q: &LookupQuery, all: &[CampaignChoice], conn: &mut db::DbConn) -> Result<CampaignChoice, AppError> {
+    if let Some(id) = q.campaign.as_deref().filter(|s| !s.is_empty()) {
+        let row: Option<(String, String, i32)> = schema::campaigns::table
+            .filter(schema::campaigns::id.eq(id))
+            .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
+            .first(conn)
+            .optional()?;
+        return row
+            .map(|(id, name, grade)| CampaignChoice { id, name, grade })
+            .ok_or_else(|| AppError::invalid("campaign", "没有这个招生计划"));
+    }
+    let grade = match q.grade.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some("1") => Some(1),
+        Some("7") => Some(7),
+        Some(_) => return Err(AppError::invalid("grade", "入学年级只能是 1（一年级）或 7（七年级）")),
+    };
+    let chosen = match grade {
+        Some(g) => all.iter().find(|c| c.grade == g),
+        None => all.first(),
+    };
+    chosen.cloned().ok_or_else(|| AppError::invalid("grade", "该年级暂无招生计划"))
+}
+
+fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> Result<LookupResult, AppError> {
+    let rules = db::catchment::load_rules(conn, &campaign.id)?;
+    let dir = db::catchment::load_directory(conn, &campaign.id)?;
+    let gaz = catchment::Gazetteer::from_rules(&rules);
+    let parsed = catchment::parse_address_with(address, &gaz);
+    let res = catchment::resolve(&rules, &parsed.address, None, &dir);
+    let (target_type, target_code, schools) = match res.winner.as_ref().map(|w| &w.target) {
+        Some(Target::School(code)) => (Some("school"), Some(code.clone()), Vec::new()),
+        Some(Target::Zone(code)) => (
+            Some("zone"),
+            Some(code.clone()),
+            dir.zone_schools(code)
+                .into_iter()
+                .map(|s| SchoolRef { name: dir.school_name(&s).unwrap_or_else(|| s.clone()), code: s })
+                .collect(),
+        ),
+        None => (None, None, Vec::new()),
+    };
+    Ok(LookupResult {
+        campaign: campaign.id.clone(),
+        campaign_name: campaign.name.clone(),
+        address: address.to_string(),
+        parsed: parsed.address,
+        notes: parsed.notes,
+        found: res.winner.is_some(),
+        target_type,
+        target_code,
+        target_name: res.winner.as_ref().map(|w| w.target_name.clone()),
+        schools,
+        rule_id: res.winner.as_ref().map(|w| w.rule_id.clone()),
+        explanation: res.explanation.clone(),
+        ambiguous: res.ambiguous,
+        alternatives: res
+            .matches
+            .iter()
+            .skip(1)
+            .map(|m| Alternative { rule_id: m.rule_id.clone(), target_name: m.target_name.clone(), explanation: m.explanation.clone() })
+            .collect(),
+    })
+}
+
+async fn lookup_api(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LookupQuery>,
+) -> Result<HttpResponse, AppError> {
+    check_rate(&state, &req)?;
+    let q = q.into_inner();
+    let address = validate_address(&q)?;
+    let result = state
+        .db
+        .run(move |conn| {
+            let all = campaigns(conn)?;
+            let campaign = choose(&q, &all, conn)?;
+            resolve(conn, &campaign, &address)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+async fn lookup_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    q: web::Query<LookupQuery>,
+) -> Result<HttpResponse, AppError> {
+    check_rate(&state, &req)?;
+    let q = q.into_inner();
+    let asked = q.address.is_some();
+    let address = q.address.clone().unwrap_or_default();
+    let outcome = state
+        .db
+        .run(move |conn| {
+            let all = campaigns(conn)?;
+            let chosen = choose(&q, &all, conn);
+            let result = match (&chosen, asked) {
+                (Ok(c), true) => Some(validate_address(&q).and_then(|a| resolve(conn, c, &a))),
+                (Err(e), true) => Some(Err(e.clone())),
+                _ => None,
+            };
+            Ok((all, chosen.ok().map(|c| c.grade).unwrap_or(1), result))
+        })
+        .await?;
+    let (all, grade, result) = outcome;
+    let (result, error) = match result {
+        Some(Ok(r)) => (Some(r), None),
+        Some(Err(e @ AppError::Invalid { .. })) => (None, Some(e.public_message())),
+        Some(Err(e)) => return Err(e),
+        None => (None, None),
+    };
+    let ctx = minijinja::context! {
+        bureau => "安溪县教育局",
+        campaigns => all,
+        grade => grade,
+        address => address,
+        result => result,
+        error => error,
+    };
+    super::templates::render(&state.templates, "lookup.html", ctx)
+}

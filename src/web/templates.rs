@@ -1,0 +1,27 @@
+//! Server-rendered pages (minijinja). Templates are compiled into the binary
+//! so the one executable is the whole service; HTML is escaped by default.
+
+use crate::error::AppError;
+use actix_web::HttpResponse;
+use minijinja::Environment;
+
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    for (name, source) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("lookup.html", include_str!("../../templates/lookup.html")),
+    ] {
+        // The templates ship with the binary; a syntax error is caught by the tests.
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "template does not compile");
+        }
+    }
+    env
+}
+
+pub fn render(env: &Environment<'static>, name: &str, ctx: minijinja::Value) -> Result<HttpResponse, AppError> {
+    let tpl = env.get_template(name).map_err(AppError::internal)?;
+    let html = tpl.render(ctx).map_err(AppError::internal)?;
+    Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+}
