@@ -8,6 +8,7 @@ COPY Cargo.toml Cargo.lock ./
 COPY src src
 COPY migrations migrations
 COPY config config
+COPY templates templates
 COPY benches benches
 RUN cargo build --release --locked --bin ruxue
 
