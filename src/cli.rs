@@ -38,6 +38,12 @@ pub enum Command {
     Audit(AuditCommand),
     /// Load the demo county into an empty database and exit.
     Demo,
+    /// Catchment rules (划片) of a campaign: import, export, lint, diff, lookup.
+    #[command(subcommand)]
+    Catchment(crate::admin::CatchmentCommand),
+    /// The admission policy (招生方案) of a campaign: show, set, freeze, diff, dry run.
+    #[command(subcommand)]
+    Policy(crate::admin::PolicyCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +75,8 @@ pub fn main() -> i32 {
             Ok(0)
         }),
         Command::Audit(cmd) => with_settings(|s| audit(s, cmd)),
+        Command::Catchment(cmd) => with_settings(|s| crate::admin::run_catchment(s, cmd)),
+        Command::Policy(cmd) => with_settings(|s| crate::admin::run_policy(s, cmd)),
     }
 }
 

@@ -10,6 +10,7 @@
 //! - [`web`]: the HTTP server; handlers stay thin over the modules above.
 //! - [`cli`]: the `ruxue` command line.
 
+pub mod admin;
 pub mod cli;
 pub mod catchment;
 pub mod config;

@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod catchment;
 pub mod models;
+pub mod policy;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;
