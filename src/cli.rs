@@ -30,9 +30,9 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    // DRAW-INTEGRATION /// The public draw: compute, verify, prove inclusion (spec ruxue-draw-v1).
-    // DRAW-INTEGRATION #[command(subcommand)]
-    // DRAW-INTEGRATION Draw(crate::draw::cli::DrawCommand),
+    /// The public draw: compute, verify, prove inclusion (spec ruxue-draw-v1).
+    #[command(subcommand)]
+    Draw(crate::draw::DrawCommand),
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -58,7 +58,7 @@ pub enum AuditCommand {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        // DRAW-INTEGRATION Command::Draw(cmd) => crate::draw::cli::run(cmd),
+        Command::Draw(cmd) => crate::draw::run(cmd),
         Command::Serve { demo } => with_settings(|s| serve(s, demo)),
         Command::Migrate => with_settings(|s| {
             let db = crate::db::Db::connect(&s.database.url, 1, s.database.busy_timeout_ms)

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod catchment;
 pub mod config;
 pub mod db;
+pub mod draw;
 pub mod demo;
 pub mod error;
 pub mod identity;
