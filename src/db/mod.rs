@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod catchment;
 pub mod models;
+pub mod registration;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;
