@@ -490,7 +490,7 @@ pub async fn submit(state: &AppState, s: &GuardianSession, draft_id: &str, key: 
     let ns_key = format!("guardian:{}:submit:{key}", s.id());
     let k = ns_key.clone();
     if let Some(done) = state.db.run(move |c| dbr::remembered(c, &k)).await? {
-        return Ok(done);
+        return Ok(Submitted { created: false, ..done });
     }
     let d = load_draft(state, s, draft_id).await?;
     if d.draft.status == "submitted" {
@@ -532,7 +532,7 @@ pub async fn submit(state: &AppState, s: &GuardianSession, draft_id: &str, key: 
         Err(AppError::Conflict { code: "duplicate", .. }) => {
             let k = ns_key.clone();
             if let Some(done) = state.db.run(move |c| dbr::remembered(c, &k)).await? {
-                return Ok(done);
+                return Ok(Submitted { created: false, ..done });
             }
             let existing = state.db.run(move |c| dbr::existing_child(c, &campaign, &hash, except.as_deref())).await?;
             match existing {
