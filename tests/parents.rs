@@ -941,6 +941,50 @@ async fn api_submission_is_idempotent_and_twins_link() {
 }
 
 #[tokio::test]
+async fn sliding_session_secure_cookie_and_dev_login_switch() {
+    for backend in backends() {
+        let (app, _) = spawn(backend, &[("RUXUE__SECURITY__COOKIE_SECURE", "true"), ("RUXUE__SECURITY__DEV_LOGIN", "false")]).await;
+        // Dev login is off: no page, no post.
+        assert_eq!(app.client.get(app.url("/parent/dev-login")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+        let r = app.client.post(app.url("/parent/dev-login")).form(&[("openid", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let home = app.client.get(app.url("/parent")).send().await.unwrap().text().await.unwrap();
+        assert!(!home.contains("dev-login"));
+        // cookie_secure: the session cookie is Secure, HttpOnly, SameSite=Lax.
+        let c = client();
+        let r = wechat_login(&app, &c, "ok-secure").await;
+        let cookie = r.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("ruxue_session=")).unwrap();
+        assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+        let gid = logged_in(&app, &c).await.unwrap()["guardian"]["id"].as_str().unwrap().to_string();
+
+        // Sliding expiry (30 minutes): a token with less than half its life left is renewed...
+        let key = b"dev-jwt-key-change-me-0123456789abcdef";
+        let now = chrono::Utc::now().timestamp();
+        let csrf = "c".repeat(64);
+        let old = ruxue::registration::session::issue(key, &gid, &csrf, now - 20 * 60, 30);
+        let r = client().get(app.url("/parent")).header("Cookie", format!("ruxue_session={old}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let renewed = r.headers().get_all(SET_COOKIE).iter().map(|v| v.to_str().unwrap().to_string()).find(|c| c.starts_with("ruxue_session="));
+        let renewed = renewed.expect("renewed cookie");
+        let token = renewed.trim_start_matches("ruxue_session=").split(';').next().unwrap();
+        let claims = ruxue::registration::session::verify(key, token).unwrap();
+        assert!(claims.exp > now + 29 * 60 && claims.csrf == csrf && claims.sub == gid);
+        assert_eq!((claims.iss.as_str(), claims.aud.as_str()), ("ruxue", "ruxue-guardian"));
+        // ...a fresh one is not; an expired one is refused.
+        let fresh = ruxue::registration::session::issue(key, &gid, &csrf, now, 30);
+        let r = client().get(app.url("/parent")).header("Cookie", format!("ruxue_session={fresh}")).send().await.unwrap();
+        assert!(r.headers().get_all(SET_COOKIE).iter().all(|v| !v.to_str().unwrap().starts_with("ruxue_session=")));
+        let gone = ruxue::registration::session::issue(key, &gid, &csrf, now - 31 * 60, 30);
+        let r = client().get(app.url("/parent/profile")).header("Cookie", format!("ruxue_session={gone}")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        // Logging out clears the cookie.
+        let r = c.post(app.url("/parent/logout")).form(&[("_csrf", logged_in(&app, &c).await.unwrap()["csrf_token"].as_str().unwrap())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert!(logged_in(&app, &c).await.is_none());
+    }
+}
+
+#[tokio::test]
 async fn openapi_lists_every_api_path() {
     let backend = backends()[0];
     let (app, _) = spawn(backend, &[]).await;
@@ -989,13 +1033,14 @@ async fn openapi_lists_every_api_path() {
 
 /// A chromedriver of our own on a free port, and a fantoccini client over it.
 struct Browser {
+    screenshots: bool,
     client: fantoccini::Client,
     driver: std::process::Child,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    async fn start(screenshots: bool) -> Browser {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = std::process::Command::new("/usr/bin/chromedriver")
@@ -1031,10 +1076,13 @@ impl Browser {
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         };
-        Browser { client, driver, _profile: profile }
+        Browser { screenshots, client, driver, _profile: profile }
     }
 
     async fn shot(&self, n: u32, step: &str) {
+        if !self.screenshots {
+            return;
+        }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots/parent_registration");
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
@@ -1107,10 +1155,15 @@ impl Browser {
 
 #[tokio::test]
 async fn browser_completes_a_registration_at_375x667() {
-    let backend = backends()[0];
+    for (i, backend) in backends().into_iter().enumerate() {
+        browser_registration(backend, i == 0).await;
+    }
+}
+
+async fn browser_registration(backend: Backend, screenshots: bool) {
     let (app, _) = spawn(backend, &[]).await;
     let apps0 = count(&app, "applications").await;
-    let b = Browser::start().await;
+    let b = Browser::start(screenshots).await;
     let c = &b.client;
     c.goto(&app.url("/parent")).await.unwrap();
     let width: i64 = c.execute("return window.innerWidth", vec![]).await.unwrap().as_i64().unwrap();

@@ -636,12 +636,28 @@ mod tests {
         };
         case(ChildForm { child_name: "小明😀".into(), ..base() }, "child_name");
         case(ChildForm { child_name: "<b>x</b>".into(), ..base() }, "child_name");
-        case(ChildForm { id_number: id("20200915", "123").replace(|c: char| c == 'X', "1")[..17].to_string() + "0", ..base() }, "id_number");
+        let good = id("20200915", "123");
+        let wrong = if good.ends_with('0') { '1' } else { '0' };
+        case(ChildForm { id_number: format!("{}{wrong}", &good[..17]), ..base() }, "id_number");
         case(ChildForm { id_number: id("20220101", "123"), ..base() }, "id_number");
         case(ChildForm { id_number: id("20150101", "123"), ..base() }, "id_number");
         case(ChildForm { hukou_township: String::new(), ..base() }, "hukou_township");
         case(ChildForm { hukou_type: "migrant".into(), residence_start: "2030-01-01".into(), ..base() }, "residence_start");
         case(ChildForm { has_property: "1".into(), ..base() }, "prop_cert_no");
+    }
+
+    #[test]
+    fn fifteen_digit_numbers_convert_with_a_note() {
+        let t = vec!["凤城镇".to_string()];
+        let (k, s) = (vec![], vec![]);
+        // A 1996 campaign, so that a 1990 birth date (all 15-digit numbers are 19xx) is of age.
+        let r = ChildRules { today: NaiveDate::from_ymd_opt(1996, 7, 1).unwrap(), campaign_year: 1996, ..rules(&t, &k, &s) };
+        let v = validate_child(&ChildForm { id_number: "350524900315123".into(), ..base() }, &r).unwrap();
+        assert_eq!(v.id.number.len(), 18);
+        assert_eq!(v.id.birth_date, NaiveDate::from_ymd_opt(1990, 3, 15).unwrap());
+        assert_eq!(v.id.note, Some(idcard::CONVERTED_FROM_15_NOTE));
+        let e = validate_child(&ChildForm { id_number: "350524901315123".into(), ..base() }, &r).unwrap_err();
+        assert!(e.0[0].message.contains("无法转换"), "{e:?}");
     }
 
     #[test]
