@@ -841,6 +841,31 @@ async fn bad_input_is_refused_field_by_field_and_stores_nothing() {
         let m = b["error"]["message"].as_str().unwrap();
         assert!(m.contains(&no) && m.contains("龚*𠈌") && !m.contains("龚䶮𠈌"), "{m}");
         assert_eq!(count(&app, "children").await, children0 + 1);
+
+        // Two guardians each declare the same new child in a draft: the first submit
+        // wins, the second is answered with the first's number; nothing partial.
+        let (a, b2) = (parent(&app, "a-twin-claim").await, parent(&app, "b-twin-claim").await);
+        let other_child = id_number("110101", "20210420", "246");
+        let mut drafts = Vec::new();
+        for p in [&a, &b2] {
+            let d = p.new_draft(&app).await;
+            assert_eq!(p.put(&app, &format!("/api/v1/registration/drafts/{d}/child"), child("周小雨", &other_child)).await.0, StatusCode::OK);
+            assert_eq!(p.upload(&app, &d, "hukou", "h.png", "image/png", png(3)).await.0, StatusCode::CREATED);
+            drafts.push(d);
+        }
+        let (s, first) = a.post(&app, &format!("/api/v1/registration/drafts/{}/submit", drafts[0]), None).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (children1, apps1) = (count(&app, "children").await, count(&app, "applications").await);
+        let (s, b) = b2.post(&app, &format!("/api/v1/registration/drafts/{}/submit", drafts[1]), None).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+        assert_eq!(b["error"]["code"], "duplicate_child");
+        assert_eq!(b["error"]["field"], "id_number");
+        let m = b["error"]["message"].as_str().unwrap();
+        assert!(m.contains(first["registration_no"].as_str().unwrap()) && m.contains("周*雨"), "{m}");
+        assert_eq!((count(&app, "children").await, count(&app, "applications").await), (children1, apps1));
+        let (_, d) = b2.get(&app, &format!("/api/v1/registration/drafts/{}", drafts[1])).await;
+        assert_eq!(d["status"], "open", "the refused draft stays open to correct");
+
         // The guardian form refuses markup and emoji too.
         let (s, b) = q.put(&app, "/api/v1/registration/guardian", json!({"name": "<i>x</i>", "relation": "父亲", "mobile": "13805951234"})).await;
         assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("name")));

@@ -71,6 +71,21 @@ pub enum WechatError {
     BadState,
 }
 
+impl WechatError {
+    /// A stable name for logs (never the user's data).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            WechatError::Api { .. } => "errcode",
+            WechatError::Snapshot => "snapshot_user",
+            WechatError::Malformed => "malformed_answer",
+            WechatError::Timeout => "timeout",
+            WechatError::Unreachable => "unreachable",
+            WechatError::Denied => "denied",
+            WechatError::BadState => "bad_state",
+        }
+    }
+}
+
 fn errcode_message(code: i64) -> String {
     match code {
         40029 => "微信登录凭证无效（可能已过期），请重新登录".into(),

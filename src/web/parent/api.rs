@@ -279,7 +279,9 @@ pub async fn openapi() -> HttpResponse {
                 op["responses"]["413"] = json!({"description": "文件超过大小上限（error.field = file）"});
             }
             ("/api/v1/registration/drafts/{draft_id}/submit", "post") => {
-                op["parameters"].as_array_mut().map(|a| a.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}})));
+                if let Some(a) = op["parameters"].as_array_mut() {
+                    a.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}));
+                }
                 op["responses"]["201"] = json!({"description": "已创建报名"});
                 op["responses"]["409"] = json!({"description": "同一儿童已报名（返回原报名号）或报名已截止"});
             }

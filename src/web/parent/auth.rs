@@ -252,7 +252,7 @@ pub async fn wechat_callback(
     let who = match exchange(&state, &code).await {
         Ok(w) => w,
         Err(e) => {
-            tracing::warn!(reason = ?std::mem::discriminant(&e), errcode = match &e { WechatError::Api { errcode, .. } => *errcode, _ => 0 }, "wechat login refused");
+            tracing::warn!(reason = e.kind(), errcode = match &e { WechatError::Api { errcode, .. } => *errcode, _ => 0 }, "wechat login refused");
             return login_failed(&state, &e);
         }
     };

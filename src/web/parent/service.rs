@@ -111,7 +111,10 @@ impl CampaignCtx {
                 if let Some(best) = keys.schools.first() {
                     p.found = true;
                     p.category_code = Some(best.category_code.clone());
-                    p.category_label = Some(best.category_label.clone());
+                    p.category_label = Some(match self.policy.category_index(&best.category_code) {
+                        Some(i) => format!("{}（{}）", crate::policy::tier_name(i + 1), best.category_label),
+                        None => best.category_label.clone(),
+                    });
                     p.explanation = Some(best.explanation.clone());
                     p.basis = best.via.iter().map(|b| b.label().to_string()).collect();
                     match &best.zone_id {
@@ -603,12 +606,7 @@ pub async fn status(state: &AppState, s: &GuardianSession, app_id: &str) -> Resu
             label.unwrap_or_else(|| c.clone())
         })
     } else {
-        prov.category_code.as_ref().map(|c| {
-            match ctx.policy.category_index(c) {
-                Some(i) => format!("{}（{}）", crate::policy::tier_name(i + 1), ctx.policy.categories[i].label),
-                None => prov.category_label.clone().unwrap_or_else(|| c.clone()),
-            }
-        })
+        prov.category_label.clone()
     };
     let school_name = v.school_name.clone().or(prov.school_name.clone());
     let zone_name = v.zone_name.clone().or(prov.zone_name.clone());
