@@ -658,6 +658,54 @@ async fn whole_parent_flow_over_http_forms() {
         assert_eq!(r.status(), StatusCode::CONFLICT);
         assert!(r.text().await.unwrap().contains("已进入审核"));
 
+        // Review, supplement, approval, the draw's offer and the answer, as staff and
+        // the draw would record them: the timeline shows each with its details.
+        let a = app_id.clone();
+        app.state
+            .db
+            .write(move |c| {
+                use ruxue::db::models::{ApplicationEvent, Offer};
+                let t = ruxue::db::now();
+                for (i, (st, note)) in [("under_review", ""), ("supplement", "请补充户口簿儿童页"), ("approved", "")].iter().enumerate() {
+                    diesel::insert_into(schema::application_events::table)
+                        .values(ApplicationEvent {
+                            id: ruxue::db::new_id(),
+                            application_id: a.clone(),
+                            at: t + chrono::Duration::seconds(i as i64 + 1),
+                            status: st.to_string(),
+                            actor: "reviewer".into(),
+                            note: note.to_string(),
+                        })
+                        .execute(c)?;
+                }
+                diesel::update(schema::applications::table.filter(schema::applications::id.eq(&a)))
+                    .set((schema::applications::status.eq("accepted"), schema::applications::category.eq(Some("A"))))
+                    .execute(c)?;
+                diesel::insert_into(schema::offers::table)
+                    .values(Offer {
+                        id: ruxue::db::new_id(),
+                        application_id: a.clone(),
+                        school_id: "P01".into(),
+                        draw_id: None,
+                        status: "accepted".into(),
+                        deadline: t + chrono::Duration::days(30),
+                        offered_at: t + chrono::Duration::days(20),
+                        responded_at: Some(t + chrono::Duration::days(21)),
+                    })
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let status = c.get(app.url(&format!("/parent/applications/{app_id}"))).send().await.unwrap().text().await.unwrap();
+        let order = ["已提交", "审核中", "需补充材料", "请补充户口簿儿童页", "审核通过", "对口学校（片区）：安溪县实验小学；类别：第一顺位（房户一致）", "电脑派位日", "已确认入学"];
+        let mut at = 0;
+        for s in order {
+            let i = status[at..].find(s).unwrap_or_else(|| panic!("timeline shows {s} in order"));
+            at += i + s.len();
+        }
+        assert!(!status.contains("暂定对口学校"), "approved: no longer provisional");
+
         // Another guardian sees none of it.
         let other = client();
         assert_eq!(wechat_login(&app, &other, "ok-eve").await.status(), StatusCode::SEE_OTHER);
