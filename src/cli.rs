@@ -44,6 +44,24 @@ pub enum Command {
     /// The admission policy (招生方案) of a campaign: show, set, freeze, diff, dry run.
     #[command(subcommand)]
     Policy(crate::admin::PolicyCommand),
+    /// Campaign administration.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Open a campaign for parent registration from now for DAYS days (later
+    /// phase dates move after it). Only a draft campaign, except in the
+    /// development and test environments, where any campaign may be reopened
+    /// to try the parent forms (e.g. `ruxue campaign open 2027-G1` after `ruxue demo`).
+    Open {
+        /// Campaign id, e.g. 2027-G1.
+        id: String,
+        /// How many days registration stays open.
+        #[arg(long, default_value_t = 14)]
+        days: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +95,24 @@ pub fn main() -> i32 {
         Command::Audit(cmd) => with_settings(|s| audit(s, cmd)),
         Command::Catchment(cmd) => with_settings(|s| crate::admin::run_catchment(s, cmd)),
         Command::Policy(cmd) => with_settings(|s| crate::admin::run_policy(s, cmd)),
+        Command::Campaign(CampaignCommand::Open { id, days }) => with_settings(|s| {
+            let db = crate::startup::open_database(&s)?;
+            let reopen = s.environment != crate::config::Environment::Production;
+            match crate::db::registration::open_registration(&db, &id, days, reopen, "cli") {
+                Ok(o) => {
+                    println!(
+                        "campaign {id} open for registration until {} UTC (was {})",
+                        o.closes.format("%Y-%m-%d %H:%M"),
+                        o.previous_status
+                    );
+                    Ok(0)
+                }
+                Err(e) => {
+                    eprintln!("ruxue: {}", e.public_message());
+                    Ok(1)
+                }
+            }
+        }),
     }
 }
 

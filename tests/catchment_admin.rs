@@ -366,3 +366,34 @@ fn dry_run_table_and_csvs() {
         assert!(stdout(&o).starts_with("\u{feff}报名号"), "{}", stdout(&o));
     }
 }
+
+/// Opening registration freezes the published policy in the same transaction.
+#[test]
+fn opening_registration_freezes_the_policy() {
+    for backend in backends() {
+        let db = demo_db(backend);
+        unfreeze(&db, G1);
+        let frozen = |db: &TestDb| -> Option<chrono::NaiveDateTime> {
+            let pool = connect(db);
+            let mut c = pool.pool.get().unwrap();
+            schema::campaigns::table
+                .filter(schema::campaigns::id.eq(G1))
+                .select(schema::campaigns::policy_frozen_at)
+                .first(&mut *c)
+                .unwrap()
+        };
+        assert!(frozen(&db).is_none());
+        let o = run(&db, &["campaign", "open", G1, "--days", "7"]);
+        assert_eq!(code(&o), 0, "{backend:?} {}", stderr(&o));
+        assert!(frozen(&db).is_some(), "{backend:?}: policy not frozen when registration opened");
+        let actions: Vec<String> = audit_actions(&db).into_iter().map(|(_, action, _)| action).collect();
+        let open = actions.iter().position(|a| a == "campaign.open_registration").expect("open audited");
+        assert_eq!(actions.get(open + 1).map(String::as_str), Some("policy.freeze"));
+        let shown = stdout(&run(&db, &["policy", "show", "--campaign", G1]));
+        let file = write(db.dir(), "again.toml", shown.as_bytes());
+        let o = run(&db, &["policy", "set", "--campaign", G1, file.to_str().unwrap()]);
+        assert_eq!(code(&o), 1);
+        assert!(stderr(&o).contains("冻结"));
+        assert_eq!(code(&run(&db, &["audit", "verify"])), 0);
+    }
+}

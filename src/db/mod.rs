@@ -11,6 +11,7 @@ pub mod audit;
 pub mod catchment;
 pub mod models;
 pub mod policy;
+pub mod registration;
 pub mod schema;
 
 use diesel::connection::SimpleConnection;

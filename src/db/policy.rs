@@ -50,29 +50,38 @@ pub fn freeze_policy(
     campaign_id: &str,
     actor: &str,
 ) -> Result<(chrono::NaiveDateTime, bool), AppError> {
-    db.write_blocking(|conn| {
-        let c = super::catchment::load_campaign(conn, campaign_id)?;
-        if let Some(at) = c.policy_frozen_at {
-            return Ok((at, false));
-        }
-        let now = super::now();
-        diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(campaign_id)))
-            .set(schema::campaigns::policy_frozen_at.eq(Some(now)))
-            .execute(conn)?;
-        super::audit::append(
-            conn,
-            actor,
-            "policy.freeze",
-            &format!("campaign:{campaign_id}"),
-            Some(&serde_json::json!({ "frozen_at": null })),
-            Some(&serde_json::json!({
-                "frozen_at": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
-                "version": c.policy_version,
-                "sha256": sha256_hex(&c.policy_toml),
-            })),
-        )?;
-        Ok((now, true))
-    })
+    db.write_blocking(|conn| freeze_policy_in(conn, campaign_id, actor))
+}
+
+/// Freezes the campaign's policy inside the caller's transaction (opening
+/// registration does this too). Returns the freeze time and whether this
+/// call froze it; a frozen policy stays as it was.
+pub fn freeze_policy_in(
+    conn: &mut super::DbConn,
+    campaign_id: &str,
+    actor: &str,
+) -> Result<(chrono::NaiveDateTime, bool), AppError> {
+    let c = super::catchment::load_campaign(conn, campaign_id)?;
+    if let Some(at) = c.policy_frozen_at {
+        return Ok((at, false));
+    }
+    let now = super::now();
+    diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(campaign_id)))
+        .set(schema::campaigns::policy_frozen_at.eq(Some(now)))
+        .execute(conn)?;
+    super::audit::append(
+        conn,
+        actor,
+        "policy.freeze",
+        &format!("campaign:{campaign_id}"),
+        Some(&serde_json::json!({ "frozen_at": null })),
+        Some(&serde_json::json!({
+            "frozen_at": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+            "version": c.policy_version,
+            "sha256": sha256_hex(&c.policy_toml),
+        })),
+    )?;
+    Ok((now, true))
 }
 
 /// Statuses whose applications take part in the dry run.

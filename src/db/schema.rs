@@ -328,3 +328,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     audit_log,
 );
+
+// Registration drafts (migrations/*/2026-11-29-000400_registration_drafts): a
+// guardian's registration in progress; see src/db/registration.rs.
+diesel::table! {
+    registration_drafts (id) {
+        id -> Text,
+        guardian_id -> Text,
+        campaign_id -> Text,
+        application_id -> Nullable<Text>,
+        status -> Text,
+        data_json -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}

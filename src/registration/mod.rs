@@ -1,3 +1,9 @@
-//! The parent flow: registration forms, uploads, submission.
+//! The parent flow: registration forms, drafts, uploads, guardian sessions
+//! and the WeChat login. Pure; the database side is `crate::db::registration`,
+//! the HTTP side `crate::web::parent`.
 
+pub mod draft;
+pub mod forms;
+pub mod session;
 pub mod upload;
+pub mod wechat;

@@ -11,6 +11,17 @@ pub fn environment() -> Environment<'static> {
     for (name, source) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("lookup.html", include_str!("../../templates/lookup.html")),
+        ("parent/_style.html", include_str!("../../templates/parent/_style.html")),
+        ("parent/_macros.html", include_str!("../../templates/parent/_macros.html")),
+        ("parent/message.html", include_str!("../../templates/parent/message.html")),
+        ("parent/dev_login.html", include_str!("../../templates/parent/dev_login.html")),
+        ("parent/home.html", include_str!("../../templates/parent/home.html")),
+        ("parent/profile.html", include_str!("../../templates/parent/profile.html")),
+        ("parent/notice.html", include_str!("../../templates/parent/notice.html")),
+        ("parent/child.html", include_str!("../../templates/parent/child.html")),
+        ("parent/documents.html", include_str!("../../templates/parent/documents.html")),
+        ("parent/review.html", include_str!("../../templates/parent/review.html")),
+        ("parent/status.html", include_str!("../../templates/parent/status.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {

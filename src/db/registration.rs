@@ -1,0 +1,617 @@
+//! Guardians, drafts and applications of the parent flow. Every write runs in
+//! the caller's transaction (`Db::write`), so a refused request leaves nothing
+//! behind.
+
+use super::models::*;
+use super::schema;
+use super::{audit, now, DbConn};
+use crate::error::AppError;
+use crate::identity::crypto::{mask_id, mask_name, IdCipher};
+use crate::registration::draft::{DraftData, DraftDocument};
+use crate::registration::forms::{StoredFacts, ValidChild};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = schema::registration_drafts)]
+pub struct DraftRow {
+    pub id: String,
+    pub guardian_id: String,
+    pub campaign_id: String,
+    pub application_id: Option<String>,
+    pub status: String,
+    pub data_json: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl DraftRow {
+    pub fn data(&self) -> Result<DraftData, AppError> {
+        serde_json::from_str(&self.data_json).map_err(|e| AppError::internal(format!("draft data: {e}")))
+    }
+}
+
+pub fn guardian(conn: &mut DbConn, id: &str) -> Result<Option<Guardian>, AppError> {
+    Ok(schema::guardians::table
+        .filter(schema::guardians::id.eq(id))
+        .select(Guardian::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The guardian with this openid, created on first login (unionid kept up to date).
+pub fn upsert_guardian(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -> Result<Guardian, AppError> {
+    use schema::guardians::dsl as g;
+    let existing: Option<Guardian> =
+        g::guardians.filter(g::openid.eq(openid)).select(Guardian::as_select()).first(conn).optional()?;
+    let t = now();
+    if let Some(mut row) = existing {
+        if unionid.is_some() && row.unionid.as_deref() != unionid {
+            diesel::update(g::guardians.filter(g::id.eq(&row.id)))
+                .set((g::unionid.eq(unionid), g::updated_at.eq(t)))
+                .execute(conn)?;
+            row.unionid = unionid.map(str::to_string);
+        }
+        return Ok(row);
+    }
+    let row = Guardian {
+        id: super::new_id(),
+        openid: openid.to_string(),
+        unionid: unionid.map(str::to_string),
+        name: String::new(),
+        relation: String::new(),
+        phone: String::new(),
+        created_at: t,
+        updated_at: t,
+    };
+    diesel::insert_into(g::guardians).values(&row).execute(conn)?;
+    audit::append(conn, &format!("guardian:{}", row.id), "guardian.create", &format!("guardian:{}", row.id), None, Some(&json!({"via": "wechat"})))?;
+    Ok(row)
+}
+
+pub fn update_guardian(conn: &mut DbConn, id: &str, name: &str, relation: &str, phone: &str) -> Result<(), AppError> {
+    use schema::guardians::dsl as g;
+    let n = diesel::update(g::guardians.filter(g::id.eq(id)))
+        .set((g::name.eq(name), g::relation.eq(relation), g::phone.eq(phone), g::updated_at.eq(now())))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    // Personal data stays out of the audit log: masked values only.
+    audit::append(
+        conn,
+        &format!("guardian:{id}"),
+        "guardian.profile",
+        &format!("guardian:{id}"),
+        None,
+        Some(&json!({"name": mask_name(name), "relation": relation, "phone": crate::identity::crypto::mask_phone(phone)})),
+    )?;
+    Ok(())
+}
+
+/// Campaigns taking registrations at `at`.
+pub fn open_campaigns(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<Campaign>, AppError> {
+    use schema::campaigns::dsl as c;
+    Ok(c::campaigns
+        .filter(c::status.eq("registration"))
+        .filter(c::registration_opens.le(at))
+        .filter(c::registration_closes.gt(at))
+        .order((c::year.desc(), c::grade.asc()))
+        .select(Campaign::as_select())
+        .load(conn)?)
+}
+
+/// Whether a campaign takes registrations (and edits) now; else the Chinese reason.
+pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError> {
+    if c.status != "registration" || at < c.registration_opens {
+        return Err(AppError::conflict("registration_closed", format!("「{}」当前不在报名时间内", c.name)));
+    }
+    if at >= c.registration_closes {
+        return Err(AppError::conflict("registration_closed", format!("「{}」报名已截止，不能再提交或修改", c.name)));
+    }
+    Ok(())
+}
+
+pub fn township_names(conn: &mut DbConn) -> Result<Vec<(String, String)>, AppError> {
+    Ok(schema::townships::table
+        .order(schema::townships::code.asc())
+        .select((schema::townships::id, schema::townships::name))
+        .load(conn)?)
+}
+
+/// Schools of the campaign's kind (grade 1 → primary, 7 → junior), (id, name).
+pub fn schools_for(conn: &mut DbConn, c: &Campaign) -> Result<Vec<(String, String)>, AppError> {
+    let kind = if c.grade >= 7 { "junior" } else { "primary" };
+    Ok(schema::schools::table
+        .filter(schema::schools::kind.eq(kind))
+        .order(schema::schools::code.asc())
+        .select((schema::schools::id, schema::schools::name))
+        .load(conn)?)
+}
+
+pub fn create_draft(
+    conn: &mut DbConn,
+    guardian_id: &str,
+    campaign_id: &str,
+    application_id: Option<&str>,
+    data: &DraftData,
+) -> Result<DraftRow, AppError> {
+    let t = now();
+    let row = DraftRow {
+        id: super::new_id(),
+        guardian_id: guardian_id.into(),
+        campaign_id: campaign_id.into(),
+        application_id: application_id.map(str::to_string),
+        status: "open".into(),
+        data_json: serde_json::to_string(data).map_err(AppError::internal)?,
+        created_at: t,
+        updated_at: t,
+    };
+    diesel::insert_into(schema::registration_drafts::table).values(&row).execute(conn)?;
+    Ok(row)
+}
+
+/// The guardian's own draft; another guardian's draft is "not found".
+pub fn draft(conn: &mut DbConn, guardian_id: &str, id: &str) -> Result<DraftRow, AppError> {
+    use schema::registration_drafts::dsl as d;
+    d::registration_drafts
+        .filter(d::id.eq(id))
+        .filter(d::guardian_id.eq(guardian_id))
+        .select(DraftRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)
+}
+
+pub fn save_draft(conn: &mut DbConn, id: &str, data: &DraftData) -> Result<(), AppError> {
+    use schema::registration_drafts::dsl as d;
+    diesel::update(d::registration_drafts.filter(d::id.eq(id)).filter(d::status.eq("open")))
+        .set((d::data_json.eq(serde_json::to_string(data).map_err(AppError::internal)?), d::updated_at.eq(now())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The guardian's open drafts in a campaign (newest first).
+pub fn open_drafts(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<DraftRow>, AppError> {
+    use schema::registration_drafts::dsl as d;
+    Ok(d::registration_drafts
+        .filter(d::guardian_id.eq(guardian_id))
+        .filter(d::status.eq("open"))
+        .order(d::updated_at.desc())
+        .select(DraftRow::as_select())
+        .load(conn)?)
+}
+
+/// An existing registration of the same child in the campaign.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExistingChild {
+    pub application_id: String,
+    pub registration_no: String,
+    pub child_name_masked: String,
+    pub guardian_id: String,
+}
+
+impl ExistingChild {
+    pub fn message(&self) -> String {
+        format!(
+            "该儿童已在本批次报名，报名号 {}（儿童 {}），不能重复报名；如需修改，请用原报名的微信号登录办理",
+            self.registration_no, self.child_name_masked
+        )
+    }
+}
+
+pub fn existing_child(
+    conn: &mut DbConn,
+    campaign_id: &str,
+    id_hash: &str,
+    except_application: Option<&str>,
+) -> Result<Option<ExistingChild>, AppError> {
+    let row: Option<(String, String, String, String)> = schema::children::table
+        .inner_join(schema::applications::table.on(schema::applications::child_id.eq(schema::children::id)))
+        .filter(schema::children::campaign_id.eq(campaign_id))
+        .filter(schema::children::id_number_hash.eq(id_hash))
+        .select((schema::applications::id, schema::applications::registration_no, schema::children::name, schema::children::guardian_id))
+        .first(conn)
+        .optional()?;
+    Ok(row
+        .filter(|(app, ..)| Some(app.as_str()) != except_application)
+        .map(|(application_id, registration_no, name, guardian_id)| ExistingChild {
+            application_id,
+            registration_no,
+            child_name_masked: mask_name(&name),
+            guardian_id,
+        }))
+}
+
+/// Catchment outcome stored with the application at submit (provisional until review).
+#[derive(Debug, Clone, Default)]
+pub struct Placement {
+    pub township_id: Option<String>,
+    pub school_id: Option<String>,
+    pub zone_id: Option<String>,
+}
+
+/// What a submit produced; also the remembered idempotent answer.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Submitted {
+    pub application_id: String,
+    pub registration_no: String,
+    /// False for an edit of an existing application.
+    pub created: bool,
+}
+
+const SUBMIT_SCOPE: &str = "registration.submit";
+
+/// A remembered answer for this (namespaced) key.
+pub fn remembered(conn: &mut DbConn, key: &str) -> Result<Option<Submitted>, AppError> {
+    let row: Option<(String, String)> = schema::idempotency_keys::table
+        .filter(schema::idempotency_keys::key.eq(key))
+        .select((schema::idempotency_keys::scope, schema::idempotency_keys::response_json))
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((scope, _)) if scope != SUBMIT_SCOPE => Err(AppError::conflict("idempotency_key", "该请求标识已用于其他操作，请刷新页面后重试")),
+        Some((_, json)) if json == "{}" => Ok(None),
+        Some((_, json)) => Ok(Some(serde_json::from_str(&json).map_err(AppError::internal)?)),
+    }
+}
+
+/// Next registration number `{campaign}-{NNNNN}`, skipping numbers already used
+/// (e.g. loaded by the demo without the counter).
+fn next_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
+    let counter = format!("registration_no:{campaign_id}");
+    let n = super::next_counter(conn, &counter)?;
+    let candidate = format!("{campaign_id}-{n:05}");
+    let taken: i64 = schema::applications::table
+        .filter(schema::applications::registration_no.eq(&candidate))
+        .count()
+        .get_result(conn)?;
+    if taken == 0 {
+        return Ok(candidate);
+    }
+    let used: Vec<String> = schema::applications::table
+        .filter(schema::applications::campaign_id.eq(campaign_id))
+        .select(schema::applications::registration_no)
+        .load(conn)?;
+    let prefix = format!("{campaign_id}-");
+    let max = used
+        .iter()
+        .filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok()))
+        .max()
+        .unwrap_or(0);
+    let next = max.max(n) + 1;
+    diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
+        .set(schema::counters::value.eq(next))
+        .execute(conn)?;
+    Ok(format!("{campaign_id}-{next:05}"))
+}
+
+/// Everything submit needs, validated by the caller against the campaign.
+pub struct SubmitInput<'a> {
+    pub guardian_id: &'a str,
+    pub draft: &'a DraftRow,
+    pub data: &'a DraftData,
+    pub child: &'a ValidChild,
+    pub placement: Placement,
+    /// Namespaced idempotency key.
+    pub key: &'a str,
+    pub cipher: &'a IdCipher,
+}
+
+/// Turns a draft into an application (or applies an edit), in the caller's
+/// transaction: idempotency row first (on PostgreSQL a concurrent twin waits
+/// on it and then fails with a unique violation), then child, application,
+/// event, documents, twins, audit, and the draft marked submitted.
+pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, AppError> {
+    let t = now();
+    diesel::insert_into(schema::idempotency_keys::table)
+        .values((
+            schema::idempotency_keys::key.eq(input.key),
+            schema::idempotency_keys::scope.eq(SUBMIT_SCOPE),
+            schema::idempotency_keys::response_json.eq("{}"),
+            schema::idempotency_keys::created_at.eq(t),
+        ))
+        .execute(conn)?;
+    let draft = input.draft;
+    let child = input.child;
+    let number = &child.id.number;
+    let hash = input.cipher.lookup_hash(number);
+    if let Some(existing) = existing_child(conn, &draft.campaign_id, &hash, draft.application_id.as_deref())? {
+        return Err(AppError::Conflict { code: "duplicate_child", message: existing.message(), field: Some("id_number".into()) });
+    }
+    let mut facts: StoredFacts = child.facts.clone();
+    let result = match &draft.application_id {
+        Some(app_id) => {
+            let app: Application = schema::applications::table
+                .filter(schema::applications::id.eq(app_id))
+                .select(Application::as_select())
+                .first(conn)?;
+            let owner: String = schema::children::table
+                .filter(schema::children::id.eq(&app.child_id))
+                .select(schema::children::guardian_id)
+                .first(conn)?;
+            if owner != input.guardian_id {
+                return Err(AppError::NotFound);
+            }
+            if app.status != "submitted" {
+                return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
+            }
+            diesel::update(schema::children::table.filter(schema::children::id.eq(&app.child_id)))
+                .set((
+                    schema::children::name.eq(&child.name),
+                    schema::children::id_number_enc.eq(input.cipher.encrypt(number)),
+                    schema::children::id_number_hash.eq(&hash),
+                    schema::children::id_number_masked.eq(mask_id(number)),
+                    schema::children::birth_date.eq(child.id.birth_date),
+                    schema::children::sex.eq(child.id.sex.label()),
+                ))
+                .execute(conn)?;
+            facts.facts.application_no = app.registration_no.clone();
+            facts.facts.family_id = app.family_id.clone();
+            let n = diesel::update(
+                schema::applications::table.filter(schema::applications::id.eq(&app.id)).filter(schema::applications::version.eq(app.version)),
+            )
+            .set((
+                schema::applications::facts_json.eq(serde_json::to_string(&facts).map_err(AppError::internal)?),
+                schema::applications::township_id.eq(&input.placement.township_id),
+                schema::applications::catchment_school_id.eq(&input.placement.school_id),
+                schema::applications::zone_id.eq(&input.placement.zone_id),
+                schema::applications::updated_at.eq(t),
+                schema::applications::version.eq(app.version + 1),
+            ))
+            .execute(conn)?;
+            if n != 1 {
+                return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
+            }
+            insert_event(conn, &app.id, "submitted", "guardian", "家长修改了报名信息", t)?;
+            audit::append(
+                conn,
+                &format!("guardian:{}", input.guardian_id),
+                "application.edit",
+                &format!("application:{}", app.id),
+                Some(&json!({"version": app.version})),
+                Some(&json!({"version": app.version + 1, "registration_no": app.registration_no})),
+            )?;
+            Submitted { application_id: app.id, registration_no: app.registration_no, created: false }
+        }
+        None => {
+            let child_id = super::new_id();
+            diesel::insert_into(schema::children::table)
+                .values(Child {
+                    id: child_id.clone(),
+                    campaign_id: draft.campaign_id.clone(),
+                    guardian_id: input.guardian_id.into(),
+                    name: child.name.clone(),
+                    id_number_enc: input.cipher.encrypt(number),
+                    id_number_hash: hash.clone(),
+                    id_number_masked: mask_id(number),
+                    birth_date: child.id.birth_date,
+                    sex: child.id.sex.label().into(),
+                    created_at: t,
+                })
+                .execute(conn)?;
+            let registration_no = next_registration_no(conn, &draft.campaign_id)?;
+            facts.facts.application_no = registration_no.clone();
+            // Twins and other multiple births: same guardian, campaign and birth date.
+            let sibling: Option<(String, String, Option<String>, String)> = schema::applications::table
+                .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
+                .filter(schema::applications::campaign_id.eq(&draft.campaign_id))
+                .filter(schema::children::guardian_id.eq(input.guardian_id))
+                .filter(schema::children::birth_date.eq(child.id.birth_date))
+                .select((schema::applications::id, schema::applications::registration_no, schema::applications::family_id, schema::applications::facts_json))
+                .first(conn)
+                .optional()?;
+            if let Some((sib_id, sib_no, sib_family, sib_facts)) = sibling {
+                let family = sib_family.clone().unwrap_or(sib_no);
+                if sib_family.is_none() {
+                    let mut v: serde_json::Value = serde_json::from_str(&sib_facts).map_err(AppError::internal)?;
+                    v["family_id"] = json!(family);
+                    diesel::update(schema::applications::table.filter(schema::applications::id.eq(&sib_id)))
+                        .set((schema::applications::family_id.eq(&family), schema::applications::facts_json.eq(v.to_string())))
+                        .execute(conn)?;
+                }
+                facts.facts.family_id = Some(family);
+            }
+            let app_id = super::new_id();
+            diesel::insert_into(schema::applications::table)
+                .values(Application {
+                    id: app_id.clone(),
+                    campaign_id: draft.campaign_id.clone(),
+                    child_id,
+                    registration_no: registration_no.clone(),
+                    status: "submitted".into(),
+                    facts_json: serde_json::to_string(&facts).map_err(AppError::internal)?,
+                    family_id: facts.facts.family_id.clone(),
+                    township_id: input.placement.township_id.clone(),
+                    catchment_school_id: input.placement.school_id.clone(),
+                    zone_id: input.placement.zone_id.clone(),
+                    category: None,
+                    priority_json: None,
+                    explanation: None,
+                    idempotency_key: Some(input.key.to_string()),
+                    submitted_at: t,
+                    updated_at: t,
+                    version: 1,
+                })
+                .execute(conn)?;
+            insert_event(conn, &app_id, "submitted", "guardian", "", t)?;
+            audit::append(
+                conn,
+                &format!("guardian:{}", input.guardian_id),
+                "application.submit",
+                &format!("application:{app_id}"),
+                None,
+                Some(&json!({"registration_no": registration_no, "campaign": draft.campaign_id, "id_number": mask_id(number)})),
+            )?;
+            Submitted { application_id: app_id, registration_no, created: true }
+        }
+    };
+    let have: Vec<(String, String)> = schema::documents::table
+        .filter(schema::documents::application_id.eq(&result.application_id))
+        .select((schema::documents::kind, schema::documents::content_hash))
+        .load(conn)?;
+    for d in &input.data.documents {
+        if have.iter().any(|(k, h)| k == &d.kind && h == &d.content_hash) {
+            continue;
+        }
+        insert_document(conn, &result.application_id, d, t)?;
+    }
+    diesel::update(schema::registration_drafts::table.filter(schema::registration_drafts::id.eq(&draft.id)))
+        .set((
+            schema::registration_drafts::status.eq("submitted"),
+            schema::registration_drafts::application_id.eq(&result.application_id),
+            schema::registration_drafts::updated_at.eq(t),
+        ))
+        .execute(conn)?;
+    diesel::update(schema::idempotency_keys::table.filter(schema::idempotency_keys::key.eq(input.key)))
+        .set(schema::idempotency_keys::response_json.eq(serde_json::to_string(&result).map_err(AppError::internal)?))
+        .execute(conn)?;
+    Ok(result)
+}
+
+fn insert_event(conn: &mut DbConn, app_id: &str, status: &str, actor: &str, note: &str, at: NaiveDateTime) -> Result<(), AppError> {
+    diesel::insert_into(schema::application_events::table)
+        .values(ApplicationEvent {
+            id: super::new_id(),
+            application_id: app_id.into(),
+            at,
+            status: status.into(),
+            actor: actor.into(),
+            note: note.into(),
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+fn insert_document(conn: &mut DbConn, app_id: &str, d: &DraftDocument, at: NaiveDateTime) -> Result<(), AppError> {
+    diesel::insert_into(schema::documents::table)
+        .values(Document {
+            id: super::new_id(),
+            application_id: app_id.into(),
+            kind: d.kind.clone(),
+            content_hash: d.content_hash.clone(),
+            mime: d.mime.clone(),
+            size_bytes: d.size_bytes,
+            uploaded_at: at,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
+/// One of the guardian's applications with what the status page shows.
+#[derive(Debug, Clone)]
+pub struct ApplicationView {
+    pub application: Application,
+    pub child: Child,
+    pub campaign: Campaign,
+    pub events: Vec<ApplicationEvent>,
+    pub offers: Vec<(Offer, String)>,
+    pub documents: Vec<Document>,
+    pub school_name: Option<String>,
+    pub zone_name: Option<String>,
+}
+
+/// The guardian's applications, newest first: (application, child, campaign name).
+pub fn applications_of(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<(Application, Child, String)>, AppError> {
+    let rows: Vec<(Application, Child, String)> = schema::applications::table
+        .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
+        .inner_join(schema::campaigns::table.on(schema::campaigns::id.eq(schema::applications::campaign_id)))
+        .filter(schema::children::guardian_id.eq(guardian_id))
+        .order(schema::applications::submitted_at.desc())
+        .select((Application::as_select(), Child::as_select(), schema::campaigns::name))
+        .load(conn)?;
+    Ok(rows)
+}
+
+/// The guardian's own application; another guardian's is "not found".
+pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> Result<ApplicationView, AppError> {
+    let (application, child): (Application, Child) = schema::applications::table
+        .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
+        .filter(schema::applications::id.eq(app_id))
+        .filter(schema::children::guardian_id.eq(guardian_id))
+        .select((Application::as_select(), Child::as_select()))
+        .first(conn)
+        .optional()?
+        .ok_or(AppError::NotFound)?;
+    let campaign = super::catchment::load_campaign(conn, &application.campaign_id)?;
+    let events = schema::application_events::table
+        .filter(schema::application_events::application_id.eq(app_id))
+        .order(schema::application_events::at.asc())
+        .select(ApplicationEvent::as_select())
+        .load(conn)?;
+    let offers = schema::offers::table
+        .inner_join(schema::schools::table)
+        .filter(schema::offers::application_id.eq(app_id))
+        .order(schema::offers::offered_at.asc())
+        .select((Offer::as_select(), schema::schools::name))
+        .load(conn)?;
+    let documents = schema::documents::table
+        .filter(schema::documents::application_id.eq(app_id))
+        .order(schema::documents::uploaded_at.asc())
+        .select(Document::as_select())
+        .load(conn)?;
+    let school_name = match &application.catchment_school_id {
+        Some(s) => schema::schools::table.filter(schema::schools::id.eq(s)).select(schema::schools::name).first(conn).optional()?,
+        None => None,
+    };
+    let zone_name = match &application.zone_id {
+        Some(z) => schema::zones::table.filter(schema::zones::id.eq(z)).select(schema::zones::name).first(conn).optional()?,
+        None => None,
+    };
+    Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name })
+}
+
+/// What `ruxue campaign open` did.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub previous_status: String,
+    pub opens: NaiveDateTime,
+    pub closes: NaiveDateTime,
+}
+
+/// Opens a campaign for registration from now for `days` days, moving the later
+/// phase dates after it (review +10 days, draw +17, offers +26). A `draft`
+/// campaign may always be opened; any other only when `allow_reopen` (the
+/// development and demo environments, to try registration), and the audit
+/// log says so.
+pub fn open_registration(db: &super::Db, campaign_id: &str, days: i64, allow_reopen: bool, actor: &str) -> Result<Opened, AppError> {
+    use schema::campaigns::dsl as c;
+    if !(1..=90).contains(&days) {
+        return Err(AppError::invalid("days", "报名天数应在 1 到 90 天之间"));
+    }
+    db.write_blocking(|conn| {
+        let campaign = super::catchment::load_campaign(conn, campaign_id)?;
+        if campaign.status != "draft" && !allow_reopen {
+            return Err(AppError::conflict(
+                "campaign_not_draft",
+                format!("招生批次「{campaign_id}」当前状态为 {}，只有草稿状态的批次可以开始报名", campaign.status),
+            ));
+        }
+        let t = now();
+        let closes = t + chrono::Duration::days(days);
+        diesel::update(c::campaigns.filter(c::id.eq(campaign_id)))
+            .set((
+                c::status.eq("registration"),
+                c::registration_opens.eq(t),
+                c::registration_closes.eq(closes),
+                c::review_deadline.eq(closes + chrono::Duration::days(10)),
+                c::draw_day.eq(closes + chrono::Duration::days(17)),
+                c::offer_deadline.eq(closes + chrono::Duration::days(26)),
+            ))
+            .execute(conn)?;
+        audit::append(
+            conn,
+            actor,
+            "campaign.open_registration",
+            &format!("campaign:{campaign_id}"),
+            Some(&json!({"status": campaign.status, "registration_opens": campaign.registration_opens.to_string(), "registration_closes": campaign.registration_closes.to_string()})),
+            Some(&json!({"status": "registration", "registration_opens": t.to_string(), "registration_closes": closes.to_string(), "reopened": campaign.status != "draft"})),
+        )?;
+        // The published policy is frozen from the moment registration opens.
+        super::policy::freeze_policy_in(conn, campaign_id, actor)?;
+        Ok(Opened { previous_status: campaign.status, opens: t, closes })
+    })
+}

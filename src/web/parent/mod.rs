@@ -1,0 +1,110 @@
+//! The parent flow over HTTP: WeChat login, mobile pages (`/parent/…`,
+//! server-rendered, no JavaScript needed) and the JSON API that mirrors them
+//! (`/api/v1/registration/…`, described at `/api/openapi.json`).
+
+pub mod api;
+pub mod auth;
+pub mod pages;
+pub mod service;
+
+use crate::error::AppError;
+use crate::web::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{middleware::from_fn, web, HttpResponse};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(api::openapi))
+        .service(
+            web::scope("/parent")
+                .wrap(from_fn(auth::renew_session))
+                .route("", web::get().to(pages::home))
+                .route("/login", web::get().to(auth::wechat_login))
+                .route("/wechat/callback", web::get().to(auth::wechat_callback))
+                .route("/dev-login", web::get().to(auth::dev_login_page))
+                .route("/dev-login", web::post().to(auth::dev_login))
+                .route("/logout", web::post().to(auth::logout))
+                .route("/profile", web::get().to(pages::profile_page))
+                .route("/profile", web::post().to(pages::profile_save))
+                .route("/campaigns/{cid}", web::get().to(pages::notice))
+                .route("/campaigns/{cid}/start", web::post().to(pages::start))
+                .route("/drafts/{id}/child", web::get().to(pages::child_page))
+                .route("/drafts/{id}/child", web::post().to(pages::child_save))
+                .route("/drafts/{id}/documents", web::get().to(pages::documents_page))
+                .route("/drafts/{id}/documents", web::post().to(pages::documents_upload))
+                .route("/drafts/{id}/review", web::get().to(pages::review_page))
+                .route("/drafts/{id}/submit", web::post().to(pages::submit))
+                .route("/applications/{id}", web::get().to(pages::status_page))
+                .route("/applications/{id}/edit", web::post().to(pages::edit)),
+        )
+        .service(
+            web::scope("/api/v1/registration")
+                .wrap(from_fn(auth::renew_session))
+                .route("/session", web::get().to(api::session))
+                .route("/guardian", web::get().to(api::guardian_get))
+                .route("/guardian", web::put().to(api::guardian_put))
+                .route("/campaigns", web::get().to(api::campaigns))
+                .route("/campaigns/{cid}/drafts", web::post().to(api::start))
+                .route("/drafts/{id}", web::get().to(api::draft_get))
+                .route("/drafts/{id}/child", web::put().to(api::child_put))
+                .route("/drafts/{id}/documents", web::post().to(api::documents_post))
+                .route("/drafts/{id}/review", web::get().to(api::review))
+                .route("/drafts/{id}/submit", web::post().to(api::submit))
+                .route("/applications", web::get().to(api::applications))
+                .route("/applications/{id}", web::get().to(api::application))
+                .route("/applications/{id}/edit", web::post().to(api::edit)),
+        );
+}
+
+/// Renders a parent page with the common context.
+pub fn render_page(state: &AppState, name: &str, ctx: minijinja::Value) -> Result<HttpResponse, AppError> {
+    let common = minijinja::context! { bureau => "安溪县教育局", dev_login => state.settings.security.dev_login };
+    let merged = minijinja::context! { ..ctx, ..common };
+    let mut resp = crate::web::templates::render(&state.templates, name, merged)?;
+    resp.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(resp)
+}
+
+pub fn with_status(mut resp: HttpResponse, status: StatusCode) -> HttpResponse {
+    *resp.status_mut() = status;
+    resp
+}
+
+/// A page with one message and a link onwards.
+pub fn message_page(
+    state: &AppState,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Result<HttpResponse, AppError> {
+    let (href, text) = link.unwrap_or(("/parent", "返回首页"));
+    let resp = render_page(
+        state,
+        "parent/message.html",
+        minijinja::context! { title => title, message => message, href => href, link_text => text },
+    )?;
+    Ok(with_status(resp, status))
+}
+
+/// An error as a page (the JSON body is for the API).
+pub fn error_page(state: &AppState, e: AppError) -> HttpResponse {
+    use actix_web::ResponseError;
+    let status = e.status_code();
+    if matches!(e, AppError::Internal(_)) {
+        return e.error_response();
+    }
+    let title = match &e {
+        AppError::NotFound => "未找到",
+        AppError::Forbidden => "页面已过期",
+        AppError::Conflict { .. } => "无法办理",
+        _ => "无法办理",
+    };
+    let message = match &e {
+        AppError::Forbidden => "页面已过期或来源不明，请返回后重新操作".to_string(),
+        other => other.public_message(),
+    };
+    message_page(state, status, title, &message, None).unwrap_or_else(|e| e.error_response())
+}
