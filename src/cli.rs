@@ -38,6 +38,9 @@ pub enum Command {
     Audit(AuditCommand),
     /// Load the demo county into an empty database and exit.
     Demo,
+    /// Staff accounts: add (bootstraps the first admin), passwd, list.
+    #[command(subcommand)]
+    Staff(crate::staff::cli::StaffCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +72,7 @@ pub fn main() -> i32 {
             Ok(0)
         }),
         Command::Audit(cmd) => with_settings(|s| audit(s, cmd)),
+        Command::Staff(cmd) => with_settings(|s| crate::staff::cli::run(s, cmd)),
     }
 }
 

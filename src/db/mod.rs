@@ -10,7 +10,9 @@
 pub mod audit;
 pub mod catchment;
 pub mod models;
+pub mod review;
 pub mod schema;
+pub mod staff;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

@@ -11,6 +11,14 @@ pub fn environment() -> Environment<'static> {
     for (name, source) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("lookup.html", include_str!("../../templates/lookup.html")),
+        ("staff_base.html", include_str!("../../templates/staff_base.html")),
+        ("staff_login.html", include_str!("../../templates/staff_login.html")),
+        ("staff_password.html", include_str!("../../templates/staff_password.html")),
+        ("staff_queue.html", include_str!("../../templates/staff_queue.html")),
+        ("staff_application.html", include_str!("../../templates/staff_application.html")),
+        ("staff_dashboard.html", include_str!("../../templates/staff_dashboard.html")),
+        ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
+        ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
