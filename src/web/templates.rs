@@ -33,3 +33,15 @@ pub fn render(env: &Environment<'static>, name: &str, ctx: minijinja::Value) -> 
     let html = tpl.render(ctx).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every template compiles (a syntax error would otherwise only show at run time).
+    #[test]
+    fn templates_compile() {
+        let env = super::environment();
+        for name in ["staff_base.html", "staff_login.html", "staff_password.html", "staff_queue.html", "staff_application.html", "staff_dashboard.html", "staff_audit.html", "staff_accounts.html"] {
+            env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
