@@ -8,7 +8,7 @@ use super::models::{Application, ApplicationEvent, Campaign, Document, Notificat
 use super::schema::{application_events as ev, applications as ap, campaigns, children as ch, documents, guardians as gu, review_decisions as rd, schools, staff, townships};
 use super::{audit, new_id, now, DbConn};
 use crate::error::AppError;
-use crate::identity::{mask_id, mask_name, mask_phone, IdCipher};
+use crate::identity::{mask_name, IdCipher};
 use crate::review::fraud::{self, Signal};
 use crate::review::{self, Computed, DecisionRequest};
 use crate::staff::{Identity, Role};
@@ -43,6 +43,7 @@ fn categories_of(c: &Campaign) -> Vec<(String, String)> {
         Err(_) => Vec::new(),
     };
     out.push(("CARE".into(), "政策性照顾".into()));
+    out.push(("LOT".into(), "仅参加派位".into()));
     out
 }
 
@@ -543,13 +544,11 @@ fn update_app(
 
 /// The values an approval writes: computed keys, or the override.
 fn approved_values(
-    app: &Application,
     computed: &Computed,
     school: Option<&String>,
     category: Option<&String>,
     reason: &str,
 ) -> (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>) {
-    let _ = app;
     let (s, z) = match school {
         Some(s) => (Some(s.clone()), None),
         None => (computed.school_id.clone(), computed.zone_id.clone()),
@@ -596,7 +595,7 @@ pub fn decide(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionReq
         status = new_status.to_string();
         match outcome.decision {
             "approve" if !outcome.needs_second => {
-                let (s, z, cat, key, expl) = approved_values(&app, &computed, outcome.override_school_id.as_ref(), outcome.override_category.as_ref(), &outcome.note);
+                let (s, z, cat, key, expl) = approved_values(&computed, outcome.override_school_id.as_ref(), outcome.override_category.as_ref(), &outcome.note);
                 update_app(conn, &app, new_status, s, z, cat, key, expl)?;
                 add_event(conn, &app.id, new_status, "审核通过")?;
             }
@@ -699,7 +698,7 @@ pub fn second(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool)
         .set((rd::second_reviewer_id.eq(Some(&who.id)), rd::second_at.eq(Some(t)), rd::needs_second.eq(agree)))
         .execute(conn)?;
     let status = if agree {
-        let (s, z, cat, key, expl) = approved_values(&app, &computed, os.as_ref(), oc.as_ref(), &reason);
+        let (s, z, cat, key, expl) = approved_values(&computed, os.as_ref(), oc.as_ref(), &reason);
         update_app(conn, &app, "approved", s, z, cat, key, expl)?;
         add_event(conn, &app.id, "approved", "审核通过")?;
         "approved".to_string()
@@ -929,19 +928,8 @@ pub fn export(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, ciphe
         }
         _ => return Err(AppError::NotFound),
     };
-    table.sheet = table.sheet.clone();
     audit::append(conn, &who.actor(), "export", &format!("export:{kind}"), None, Some(&json!({"format": format, "rows": table.rows.len(), "role": who.role.as_str()})))?;
     Ok(table)
-}
-
-/// For a guardian-facing mask of phone numbers in lists (kept here so the
-/// review pages and exports agree).
-pub fn masked_phone(p: &str) -> String {
-    mask_phone(p)
-}
-
-pub fn id_mask(s: &str) -> String {
-    mask_id(s)
 }
 
 // ---------------------------------------------------------------- audit pages

@@ -7,6 +7,11 @@ pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// Rough rendered width of a label at 12px: CJK characters are square.
+fn text_width(s: &str) -> f64 {
+    s.chars().map(|c| if c.is_ascii() { 7.0 } else { 12.0 }).sum()
+}
+
 const PALETTE: [&str; 8] = ["#0b5cad", "#2f9e44", "#e8590c", "#7048e8", "#c2255c", "#1098ad", "#868e96", "#f08c00"];
 
 /// Colour of a category code, stable across charts.
@@ -21,30 +26,44 @@ pub fn seats_chart(units: &[Unit], categories: &[String], labels: &[(String, Str
     let row_h = 22.0;
     let label_w = 150.0;
     let chart_w = 420.0;
-    let legend_h = 22.0;
+    let total_w = label_w + chart_w + 70.0;
+    // Legend items, wrapped onto as many lines as they need.
+    let mut items: Vec<(String, String)> = categories
+        .iter()
+        .map(|code| {
+            let name = labels.iter().find(|(c, _)| c == code).map(|(_, l)| l.as_str()).unwrap_or(code);
+            (category_colour(code, categories).to_string(), format!("{code} {name}"))
+        })
+        .collect();
+    items.push(("url(#hatch)".into(), "待审".into()));
+    let mut legend = String::new();
+    let (mut x, mut line) = (0.0, 0.0);
+    for (fill, text) in &items {
+        let w = 13.0 + text_width(text) + 12.0;
+        if x + w > total_w {
+            x = 0.0;
+            line += 1.0;
+        }
+        let y = 4.0 + line * 16.0;
+        legend.push_str(&format!(r#"<rect x="{x}" y="{y}" width="10" height="10" fill="{fill}"/><text x="{}" y="{}">{}</text>"#, x + 13.0, y + 9.0, esc(text)));
+        x += w;
+    }
+    if x + 60.0 > total_w {
+        x = 0.0;
+        line += 1.0;
+    }
+    legend.push_str(&format!(r##"<rect x="{x}" y="{}" width="2" height="14" fill="#d6336c"/><text x="{}" y="{}">学位数</text>"##, 2.0 + line * 16.0, x + 6.0, 13.0 + line * 16.0));
+    let legend_h = 22.0 + line * 16.0;
     let height = legend_h + row_h * units.len() as f64 + 24.0;
     let max = units.iter().map(|u| u.applications.max(u.seats)).max().unwrap_or(1).max(1) as f64;
     let scale = chart_w / max;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="各校（片区）申请与学位" font-size="12" font-family="sans-serif">"#,
-        w = label_w + chart_w + 70.0,
+        w = total_w,
         h = height
     );
     s.push_str(r##"<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#dee2e6"/><line x1="0" y1="0" x2="0" y2="6" stroke="#adb5bd" stroke-width="3"/></pattern></defs>"##);
-    let mut x = 0.0;
-    for code in categories {
-        let name = labels.iter().find(|(c, _)| c == code).map(|(_, l)| l.as_str()).unwrap_or(code);
-        s.push_str(&format!(
-            r#"<rect x="{x}" y="4" width="10" height="10" fill="{}"/><text x="{}" y="13">{}</text>"#,
-            category_colour(code, categories),
-            x + 13.0,
-            esc(&format!("{code} {name}"))
-        ));
-        x += 26.0 + 13.0 * name.chars().count() as f64;
-    }
-    s.push_str(&format!(r##"<rect x="{x}" y="4" width="10" height="10" fill="url(#hatch)"/><text x="{}" y="13">待审</text>"##, x + 13.0));
-    x += 50.0;
-    s.push_str(&format!(r##"<rect x="{x}" y="2" width="2" height="14" fill="#d6336c"/><text x="{}" y="13">学位数</text>"##, x + 6.0));
+    s.push_str(&legend);
     for (i, u) in units.iter().enumerate() {
         let y = legend_h + row_h * i as f64;
         let name = if u.kind == "zone" { format!("{}（片区）", u.name) } else { u.name.clone() };

@@ -26,6 +26,52 @@ pub fn reject_reason_label(code: &str) -> Option<&'static str> {
     REJECT_REASONS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
 }
 
+/// The guardian's declarations as labelled rows for a reviewer to read
+/// (read-only; reviewers annotate, they never edit these).
+pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| rows.push((k.to_string(), v));
+    match &f.hukou {
+        Some(a) => push("户籍地址", a.display()),
+        None => push("户籍地址", "未申报".into()),
+    }
+    if let Some(p) = &f.property {
+        push("房产地址", p.address.display());
+        push("不动产权证号", p.certificate_no.clone());
+        push("产权人", p.owner_relation.label().into());
+        if let Some(d) = p.acquired_on {
+            push("取得日期", d.to_string());
+        }
+    } else {
+        push("房产", "未申报".into());
+    }
+    if let Some(m) = &f.migrant {
+        push("居住证号", m.permit_no.clone());
+        push("居住起始", m.residence_start.to_string());
+        push("居住证签发", m.permit_issued_on.map(|d| d.to_string()).unwrap_or_else(|| "未填".into()));
+        push("社保缴纳", format!("{} 个月", m.social_insurance_months));
+        if let Some(a) = &m.residence_address {
+            push("居住证地址", a.display());
+        }
+    }
+    if let Some(c) = &f.care_category {
+        push("政策性照顾", c.clone());
+    }
+    if let Some(s) = &f.sibling_school_id {
+        push("兄姊就读学校", s.clone());
+    }
+    if f.disability_support {
+        push("随班就读", "是".into());
+    }
+    if f.left_behind {
+        push("留守儿童", "是".into());
+    }
+    if let Some(fam) = &f.family_id {
+        push("多胞胎（同一家庭）", fam.clone());
+    }
+    rows
+}
+
 /// Statuses from which a reviewer may approve, reject or ask for more.
 pub const REVIEWABLE: [&str; 3] = ["submitted", "under_review", "supplement"];
 

@@ -629,6 +629,7 @@ fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &dbr::Detail, error: Opti
         base_ctx(state, Some(id), "review"),
         json!({
             "app": d,
+            "facts_rows": serde_json::from_value::<crate::policy::ApplicantFacts>(d.facts.clone()).map(|f| crate::review::facts_rows(&f)).unwrap_or_default(),
             "facts_pretty": serde_json::to_string_pretty(&d.facts).unwrap_or_default(),
             "reasons": crate::review::REJECT_REASONS,
             "default_deadline": today.format("%Y-%m-%dT18:00").to_string(),

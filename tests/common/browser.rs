@@ -47,6 +47,8 @@ impl Browser {
 
     /// A browser whose window (and so its viewport, headless) is `width`×`height`.
     pub async fn start(test: &str, width: u32, height: u32) -> Browser {
+        // Two rustls crypto providers are compiled in (via reqwest and fantoccini): choose one.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         assert!(Self::available(), "chromium and chromedriver are required at {CHROMIUM} and {CHROMEDRIVER}");
         let port = free_port();
         let mut cmd = Command::new(CHROMEDRIVER);
@@ -88,7 +90,16 @@ impl Browser {
                 panic!("new browser session: {e}");
             }
         };
+        // Make the viewport (not the window) the asked size: grow the window by
+        // whatever the browser's own frame takes.
         let _ = client.set_window_size(width, height).await;
+        if let Ok(v) = client.execute("return [window.innerWidth, window.innerHeight];", vec![]).await {
+            if let Ok([iw, ih]) = serde_json::from_value::<[u32; 2]>(v) {
+                if (iw, ih) != (width, height) {
+                    let _ = client.set_window_size(width + width.saturating_sub(iw), height + height.saturating_sub(ih)).await;
+                }
+            }
+        }
         Browser { client, driver, _profile: profile, dir: screenshot_dir(test), step: 0 }
     }
 
@@ -105,9 +116,17 @@ impl Browser {
         self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
-    /// Text of the whole page.
+    /// Text of the whole page (empty while a navigation replaces it).
     pub async fn body_text(&self) -> String {
-        self.client.find(Locator::Css("body")).await.expect("body").text().await.expect("text")
+        for _ in 0..20 {
+            if let Ok(body) = self.client.find(Locator::Css("body")).await {
+                if let Ok(t) = body.text().await {
+                    return t;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        String::new()
     }
 
     /// Ends the session (Chromium quits), then stops chromedriver.
