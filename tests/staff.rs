@@ -303,6 +303,12 @@ async fn every_endpoint_for_every_role() {
                 }
                 let expected = if k.allowed.contains(role) { k.ok.unwrap() } else { 403 };
                 assert_eq!(status, expected, "{backend:?} {role:?} page {} {}", k.method, k.path);
+                if status == 403 {
+                    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+                    let html = r.text().await.unwrap();
+                    assert!(html.contains("您没有执行此操作的权限"), "a Chinese page, not JSON");
+                    continue;
+                }
                 if k.path.starts_with("/staff/documents/") && status == 200 {
                     assert_eq!(r.headers()["cache-control"], "no-store");
                     assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
@@ -883,7 +889,7 @@ async fn review_flow_end_to_end() {
         assert_eq!(range.get((0, 0)).unwrap().to_string(), "报名号");
         assert!(range.height() >= 7, "header + decisions");
         let exports = audit_actions(&app).await.into_iter().filter(|(_, a, _)| a == "export").count();
-        assert_eq!(exports, 3);
+        assert_eq!(exports, 3, "every export is in the audit log");
 
         // Fraud signals: a shop as "home", filtered in the queue, explained in Chinese.
         let target = apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await[0].0.clone();
@@ -915,6 +921,34 @@ async fn review_flow_end_to_end() {
         for r in q["rows"].as_array().unwrap() {
             assert_eq!((r["status"].as_str(), r["category"].as_str()), (Some("approved"), Some("A")));
         }
+
+        // Draw results come from the draws table, one line per applicant.
+        let reg = apps_in(&app, "FC", &["approved"], "2027-G1").await;
+        let record = json!({"announcement": {"draw_id": "2027-G1-P01"}, "result": {
+            "lottery_numbers": {reg[0].1.clone(): 2, reg[1].1.clone(): 1},
+            "assignments": {"P01": [reg[1].1.clone()]},
+            "waitlists": {"P01": [reg[0].1.clone()]},
+            "unassigned": []
+        }});
+        let draw = ruxue::db::models::Draw {
+            id: ruxue::db::new_id(),
+            campaign_id: "2027-G1".into(),
+            draw_id: "2027-G1-P01".into(),
+            kind: "school".into(),
+            status: "computed".into(),
+            announcement_json: "{}".into(),
+            announcement_digest: "ab".repeat(32),
+            signature: "sig".into(),
+            record_json: Some(record.to_string()),
+            result_digest: Some("cd".repeat(32)),
+            created_at: ruxue::db::now(),
+            computed_at: Some(ruxue::db::now()),
+        };
+        app.state.db.write(move |c| Ok(diesel::insert_into(schema::draws::table).values(&draw).execute(c)?)).await.unwrap();
+        let op = api_login(&app, OPERATOR).await;
+        let csv = client().get(app.url("/api/v1/staff/exports/draws?format=csv")).bearer_auth(&op.access).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains("派位号") && csv.contains(&format!("{},1,录取,安溪县实验小学", reg[1].1)), "{csv}");
+        assert!(csv.contains(&format!("{},2,候补,安溪县实验小学", reg[0].1)), "{csv}");
 
         // The dashboard counts what review decided.
         let d: Value = client().get(app.url("/api/v1/staff/dashboard?campaign=2027-G1")).bearer_auth(&aud.access).send().await.unwrap().json().await.unwrap();

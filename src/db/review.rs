@@ -809,7 +809,7 @@ pub fn export(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, ciphe
         _ => String::new(),
     };
     let fmt_t = |t: &NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
-    let mut table = match kind {
+    let table = match kind {
         "applications" => {
             let mut t = Table::new("报名申请", &["报名号", "招生计划", "儿童姓名", "身份证号", "性别", "出生日期", "乡镇", "对口学校或片区", "类别", "状态", "提交时间"]);
             #[allow(clippy::type_complexity)]
@@ -876,13 +876,18 @@ pub fn export(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, ciphe
         }
         "draws" => {
             use super::schema::draws;
-            let mut t = Table::new("派位结果", &["派位编号", "招生计划", "类型", "状态", "公告摘要", "结果摘要", "公告时间", "计算时间"]);
-            let rows: Vec<(String, String, String, String, String, Option<String>, NaiveDateTime, Option<NaiveDateTime>)> = draws::table
+            let mut t = Table::new(
+                "派位结果",
+                &["派位编号", "招生计划", "类型", "状态", "公告摘要", "结果摘要", "公告时间", "计算时间", "报名号", "派位号", "派位结果", "学校"],
+            );
+            #[allow(clippy::type_complexity)]
+            let rows: Vec<(String, String, String, String, String, Option<String>, NaiveDateTime, Option<NaiveDateTime>, Option<String>)> = draws::table
                 .order(draws::draw_id.asc())
-                .select((draws::draw_id, draws::campaign_id, draws::kind, draws::status, draws::announcement_digest, draws::result_digest, draws::created_at, draws::computed_at))
+                .select((draws::draw_id, draws::campaign_id, draws::kind, draws::status, draws::announcement_digest, draws::result_digest, draws::created_at, draws::computed_at, draws::record_json))
                 .load(conn)?;
-            for (id, camp, k, status, ad, rdg, created, computed) in rows {
-                t.push(vec![
+            for (id, camp, k, status, ad, rdg, created, computed, record) in rows {
+                let lines = record.as_deref().map(crate::review::export::draw_lines).unwrap_or_default();
+                let head = vec![
                     id,
                     camp,
                     if k == "zone" { "片区派位".into() } else { "学校派位".into() },
@@ -896,7 +901,18 @@ pub fn export(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, ciphe
                     rdg.unwrap_or_default(),
                     fmt_t(&created),
                     computed.map(|c| fmt_t(&c)).unwrap_or_default(),
-                ]);
+                ];
+                if lines.is_empty() {
+                    let mut row = head.clone();
+                    row.extend([String::new(), String::new(), "尚未派位".to_string(), String::new()]);
+                    t.push(row);
+                }
+                // Roster ids are registration numbers, not names: public already.
+                for l in lines {
+                    let mut row = head.clone();
+                    row.extend([l.id, l.number, l.outcome.to_string(), school_names.get(&l.school).cloned().unwrap_or(l.school)]);
+                    t.push(row);
+                }
             }
             t
         }

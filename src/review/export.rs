@@ -60,6 +60,50 @@ pub fn to_xlsx(t: &Table) -> Result<Vec<u8>, String> {
     wb.save_to_buffer().map_err(|e| e.to_string())
 }
 
+/// One applicant's line in a draw result (spec `ruxue-draw-v1`): roster id,
+/// lottery number, outcome label, school id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrawLine {
+    pub id: String,
+    pub number: String,
+    pub outcome: &'static str,
+    pub school: String,
+}
+
+/// Reads the `result` of a draw record: assignments, waitlists (with their
+/// position) and the unassigned, each with its lottery number. A record
+/// without a result yields nothing.
+pub fn draw_lines(record_json: &str) -> Vec<DrawLine> {
+    use serde_json::Value;
+    let Ok(doc) = serde_json::from_str::<Value>(record_json) else { return Vec::new() };
+    let result = &doc["result"];
+    let number = |id: &str| match &result["lottery_numbers"][id] {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        v => v.to_string(),
+    };
+    let ids = |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let mut out = Vec::new();
+    if let Some(m) = result["assignments"].as_object() {
+        for (school, list) in m {
+            for id in ids(list) {
+                out.push(DrawLine { number: number(&id), id, outcome: "录取", school: school.clone() });
+            }
+        }
+    }
+    if let Some(m) = result["waitlists"].as_object() {
+        for (school, list) in m {
+            for id in ids(list) {
+                out.push(DrawLine { number: number(&id), id, outcome: "候补", school: school.clone() });
+            }
+        }
+    }
+    for id in ids(&result["unassigned"]) {
+        out.push(DrawLine { number: number(&id), id, outcome: "未录取", school: String::new() });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,5 +117,15 @@ mod tests {
         assert!(csv.contains("报名号,姓名") && csv.contains("'=HYPERLINK()"));
         let x = to_xlsx(&t).unwrap();
         assert_eq!(&x[..2], b"PK");
+    }
+
+    #[test]
+    fn draw_result_lines() {
+        let rec = r#"{"result":{"lottery_numbers":{"a":3,"b":1,"c":2},"assignments":{"S01":["b"]},"waitlists":{"S01":["c"]},"unassigned":["a"]}}"#;
+        let l = draw_lines(rec);
+        assert_eq!(l.len(), 3);
+        assert_eq!((l[0].id.as_str(), l[0].number.as_str(), l[0].outcome, l[0].school.as_str()), ("b", "1", "录取", "S01"));
+        assert_eq!((l[1].outcome, l[2].outcome), ("候补", "未录取"));
+        assert!(draw_lines("{}").is_empty() && draw_lines("not json").is_empty());
     }
 }

@@ -288,6 +288,50 @@ fn with_status(mut r: HttpResponse, status: actix_web::http::StatusCode) -> Http
     r
 }
 
+// ------------------------------------------------------------ page errors
+
+/// An error on a page: the same status and Chinese message as the API's
+/// JSON error, as a short HTML page with a way back.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl actix_web::ResponseError for PageError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(detail) = &self.0 {
+            tracing::error!(detail = %detail, "internal error");
+        }
+        let msg = self.0.public_message().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let html = format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{msg}</title></head>\
+             <body style=\"font:15px/1.6 sans-serif;max-width:560px;margin:60px auto;color:#1f2328\">\
+             <h1 style=\"font-size:18px\">{msg}</h1><p>错误代码：{}（{}）</p>\
+             <p><a href=\"/staff\">返回工作平台首页</a></p></body></html>",
+            self.0.status_code().as_u16(),
+            self.0.code()
+        );
+        HttpResponse::build(self.0.status_code())
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html)
+    }
+}
+
 // ------------------------------------------------------------ login / logout
 
 #[derive(Debug, Deserialize)]
@@ -296,7 +340,7 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-async fn home(id: StaffIdentity) -> Result<HttpResponse, AppError> {
+async fn home(id: StaffIdentity) -> Result<HttpResponse, PageError> {
     Ok(redirect(match id.who.role {
         Role::Reviewer => "/staff/review",
         Role::Auditor => "/staff/audit",
@@ -304,8 +348,8 @@ async fn home(id: StaffIdentity) -> Result<HttpResponse, AppError> {
     }))
 }
 
-async fn login_page(state: web::Data<AppState>, req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
-    login_render(&state, &req, q.next.as_deref(), None, "")
+async fn login_page(state: web::Data<AppState>, req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
+    Ok(login_render(&state, &req, q.next.as_deref(), None, "")?)
 }
 
 fn login_render(state: &AppState, req: &HttpRequest, next: Option<&str>, error: Option<&str>, username: &str) -> Result<HttpResponse, AppError> {
@@ -359,7 +403,7 @@ async fn do_login(state: &AppState, username: String, password: String) -> Resul
     }
 }
 
-async fn login_form(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, AppError> {
+async fn login_form(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
     let username = f.username.clone();
@@ -372,17 +416,17 @@ async fn login_form(state: web::Data<AppState>, req: HttpRequest, form: web::For
             }
             Ok(r)
         }
-        Err(AppError::Unauthorized) => login_render(&state, &req, f.next.as_deref(), Some("用户名或密码错误"), &username),
+        Err(AppError::Unauthorized) => Ok(login_render(&state, &req, f.next.as_deref(), Some("用户名或密码错误"), &username)?),
         Err(e @ (AppError::Conflict { .. } | AppError::Invalid { .. })) => {
             let msg = e.public_message();
             let r = login_render(&state, &req, f.next.as_deref(), Some(&msg), &username)?;
             Ok(with_status(r, actix_web::http::StatusCode::from_u16(if matches!(e, AppError::Conflict { .. }) { 423 } else { 422 }).unwrap_or_default()))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn refresh_page(state: web::Data<AppState>, req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, AppError> {
+async fn refresh_page(state: web::Data<AppState>, req: HttpRequest, q: web::Query<NextQuery>) -> Result<HttpResponse, PageError> {
     let next = safe_next(q.next.as_deref());
     let Some(token) = req.cookie(REFRESH_COOKIE).map(|c| c.value().to_string()) else {
         return Ok(redirect(&format!("/staff/login?next={}", encode_component(&next))));
@@ -415,7 +459,7 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-async fn logout_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<CsrfForm>) -> Result<HttpResponse, AppError> {
+async fn logout_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<CsrfForm>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
     let sid = id.who.id.clone();
     state.db.write(move |c| dbs::logout(c, &sid)).await?;
@@ -511,11 +555,11 @@ async fn change_password(state: &AppState, who: &Identity, current: String, new:
         .await
 }
 
-async fn password_page(state: web::Data<AppState>, id: StaffIdentity) -> Result<HttpResponse, AppError> {
-    render(&state, "staff_password.html", merge(base_ctx(&state, Some(&id), "password"), json!({})))
+async fn password_page(state: web::Data<AppState>, id: StaffIdentity) -> Result<HttpResponse, PageError> {
+    Ok(render(&state, "staff_password.html", merge(base_ctx(&state, Some(&id), "password"), json!({})))?)
 }
 
-async fn password_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<PasswordChange>) -> Result<HttpResponse, AppError> {
+async fn password_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<PasswordChange>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
     match change_password(&state, &id.who, f.current_password, f.new_password).await {
@@ -530,7 +574,7 @@ async fn password_form(state: web::Data<AppState>, req: HttpRequest, id: StaffId
             let r = render(&state, "staff_password.html", merge(base_ctx(&state, Some(&id), "password"), json!({"error": e.public_message()})))?;
             Ok(with_status(r, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -557,14 +601,14 @@ async fn queue_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<
     Ok(HttpResponse::Ok().json(load_queue(&state, &id.who, q.into_inner()).await?))
 }
 
-async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<QueueFilter>) -> Result<HttpResponse, AppError> {
+async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<QueueFilter>) -> Result<HttpResponse, PageError> {
     id.require(REVIEWERS)?;
     let f = q.into_inner();
     let queue = load_queue(&state, &id.who, f.clone()).await;
     let (queue, error) = match queue {
         Ok(q) => (Some(q), None),
         Err(e @ AppError::Invalid { .. }) => (None, Some(e.public_message())),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let who = id.who.clone();
     let (campaigns, schools, townships) = state
@@ -597,7 +641,7 @@ async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query
             "categories": [("A","房户一致"),("B","户籍在片区"),("C","房产在片区"),("D","随迁子女"),("E","其他"),("CARE","政策性照顾")],
         }),
     );
-    render(&state, "staff_queue.html", ctx)
+    Ok(render(&state, "staff_queue.html", ctx)?)
 }
 
 /// The filter as a query string without the page, for pagination links.
@@ -646,7 +690,7 @@ pub struct NoticeQuery {
     done: Option<String>,
 }
 
-async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<NoticeQuery>) -> Result<HttpResponse, AppError> {
+async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<NoticeQuery>) -> Result<HttpResponse, PageError> {
     id.require(REVIEWERS)?;
     let d = load_detail(&state, &id.who, path.into_inner()).await?;
     let notice = match q.done.as_deref() {
@@ -658,7 +702,7 @@ async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: web::P
         Some("second") => Some("复核意见已记录"),
         _ => None,
     };
-    render(&state, "staff_application.html", detail_ctx(&state, &id, &d, None, notice))
+    Ok(render(&state, "staff_application.html", detail_ctx(&state, &id, &d, None, notice))?)
 }
 
 /// A decision as posted by the page form or the API.
@@ -728,7 +772,7 @@ async fn decide_api(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
     Ok(HttpResponse::Ok().json(r))
 }
 
-async fn decide_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<DecisionInput>) -> Result<HttpResponse, AppError> {
+async fn decide_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<DecisionInput>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, form.csrf.as_deref().unwrap_or(""))?;
     id.require(REVIEWERS)?;
     let app_id = path.into_inner();
@@ -743,7 +787,7 @@ async fn decide_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIden
             let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, Some(e.public_message()), None))?;
             Ok(with_status(r, actix_web::http::StatusCode::from_u16(status).unwrap_or_default()))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -782,7 +826,7 @@ pub struct SecondForm {
     application: String,
 }
 
-async fn second_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<SecondForm>) -> Result<HttpResponse, AppError> {
+async fn second_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<SecondForm>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
     id.require(REVIEWERS)?;
     let agree = agree_of(&Some(serde_json::Value::String(form.agree.clone())))?;
@@ -827,9 +871,9 @@ async fn document_api(state: web::Data<AppState>, id: StaffIdentity, path: web::
     serve_document(&state, &id.who, path.into_inner()).await
 }
 
-async fn document_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+async fn document_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Result<HttpResponse, PageError> {
     id.require(REVIEWERS)?;
-    serve_document(&state, &id.who, path.into_inner()).await
+    Ok(serve_document(&state, &id.who, path.into_inner()).await?)
 }
 
 // ------------------------------------------------------------ dashboard
@@ -867,7 +911,7 @@ async fn dashboard_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Qu
     })))
 }
 
-async fn dashboard_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQuery>) -> Result<HttpResponse, AppError> {
+async fn dashboard_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQuery>) -> Result<HttpResponse, PageError> {
     id.require(EVERYONE)?;
     let (d, all) = load_dashboard(&state, q.into_inner().campaign).await?;
     let exports: Vec<(&str, &str)> = dbr::EXPORT_KINDS
@@ -876,7 +920,7 @@ async fn dashboard_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
         .copied()
         .collect();
     let ctx = merge(base_ctx(&state, Some(&id), "dashboard"), json!({"d": d, "campaigns": all, "exports": exports}));
-    render(&state, "staff_dashboard.html", ctx)
+    Ok(render(&state, "staff_dashboard.html", ctx)?)
 }
 
 // ------------------------------------------------------------ exports
@@ -920,8 +964,8 @@ async fn export_api(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
     export(&state, &id, path.into_inner(), q.into_inner().format).await
 }
 
-async fn export_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<FormatQuery>) -> Result<HttpResponse, AppError> {
-    export(&state, &id, path.into_inner(), q.into_inner().format).await
+async fn export_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<FormatQuery>) -> Result<HttpResponse, PageError> {
+    Ok(export(&state, &id, path.into_inner(), q.into_inner().format).await?)
 }
 
 // ------------------------------------------------------------ audit
@@ -933,11 +977,11 @@ async fn audit_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<
     Ok(HttpResponse::Ok().json(p))
 }
 
-async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Result<HttpResponse, AppError> {
+async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Result<HttpResponse, PageError> {
     id.require(AUDIT)?;
     let page = q.page;
     let p = state.db.run(move |c| dbr::audit_page(c, page)).await?;
-    render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p})))
+    Ok(render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p})))?)
 }
 
 async fn audit_export(state: &AppState, id: &StaffIdentity, format: Option<String>) -> Result<HttpResponse, AppError> {
@@ -984,8 +1028,8 @@ async fn audit_export_api(state: web::Data<AppState>, id: StaffIdentity, q: web:
     audit_export(&state, &id, q.into_inner().format).await
 }
 
-async fn audit_export_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Result<HttpResponse, AppError> {
-    audit_export(&state, &id, q.into_inner().format).await
+async fn audit_export_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Result<HttpResponse, PageError> {
+    Ok(audit_export(&state, &id, q.into_inner().format).await?)
 }
 
 // ------------------------------------------------------------ accounts (admin)
@@ -1077,33 +1121,33 @@ async fn accounts_render(state: &AppState, id: &StaffIdentity, error: Option<Str
     render(state, "staff_accounts.html", merge(base_ctx(state, Some(id), "accounts"), json!({"staff": views, "townships": townships, "roles": roles, "error": error, "notice": notice})))
 }
 
-async fn accounts_page(state: web::Data<AppState>, id: StaffIdentity) -> Result<HttpResponse, AppError> {
+async fn accounts_page(state: web::Data<AppState>, id: StaffIdentity) -> Result<HttpResponse, PageError> {
     id.require(ADMIN)?;
-    accounts_render(&state, &id, None, None).await
+    Ok(accounts_render(&state, &id, None, None).await?)
 }
 
-async fn accounts_create_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<NewAccount>) -> Result<HttpResponse, AppError> {
+async fn accounts_create_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<NewAccount>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
     id.require(ADMIN)?;
     match create_account(&state, &id.who, form.into_inner()).await {
-        Ok(_) => accounts_render(&state, &id, None, Some("账号已创建")).await,
+        Ok(_) => Ok(accounts_render(&state, &id, None, Some("账号已创建")).await?),
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
             Ok(with_status(r, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-async fn accounts_reset_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<ResetPassword>) -> Result<HttpResponse, AppError> {
+async fn accounts_reset_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<ResetPassword>) -> Result<HttpResponse, PageError> {
     check_csrf(&req, &form.csrf)?;
     id.require(ADMIN)?;
     match reset_account(&state, &id.who, path.into_inner(), form.into_inner().password).await {
-        Ok(()) => accounts_render(&state, &id, None, Some("密码已重置，该账号需重新登录")).await,
+        Ok(()) => Ok(accounts_render(&state, &id, None, Some("密码已重置，该账号需重新登录")).await?),
         Err(e @ AppError::Invalid { .. }) => {
             let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
             Ok(with_status(r, actix_web::http::StatusCode::UNPROCESSABLE_ENTITY))
         }
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
