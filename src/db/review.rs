@@ -694,9 +694,13 @@ pub fn second(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool)
     let (computed, _) = computed(conn, &c, &app)?;
     let before = snapshot(&app);
     let t = now();
-    diesel::update(rd::table.find(decision_id))
+    // Only one second opinion: the row must still be waiting.
+    let n = diesel::update(rd::table.find(decision_id).filter(rd::second_reviewer_id.is_null()))
         .set((rd::second_reviewer_id.eq(Some(&who.id)), rd::second_at.eq(Some(t)), rd::needs_second.eq(agree)))
         .execute(conn)?;
+    if n != 1 {
+        return Err(AppError::conflict("not_pending", "这项决定不需要或已经完成复核"));
+    }
     let status = if agree {
         let (s, z, cat, key, expl) = approved_values(&computed, os.as_ref(), oc.as_ref(), &reason);
         update_app(conn, &app, "approved", s, z, cat, key, expl)?;

@@ -403,9 +403,19 @@ async fn do_login(state: &AppState, username: String, password: String) -> Resul
     }
 }
 
+/// Login attempts share the per-address limit of the public pages, so that
+/// guessing passwords across many accounts is slow as well.
+fn check_rate(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    match req.peer_addr() {
+        Some(addr) if !state.public_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+        _ => Ok(()),
+    }
+}
+
 async fn login_form(state: web::Data<AppState>, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, PageError> {
     let f = form.into_inner();
     check_csrf(&req, &f.csrf)?;
+    check_rate(&state, &req)?;
     let username = f.username.clone();
     match do_login(&state, f.username, f.password).await {
         Ok((staff, refresh)) => {
@@ -477,7 +487,8 @@ pub struct LoginJson {
     password: String,
 }
 
-async fn login_api(state: web::Data<AppState>, body: web::Json<LoginJson>) -> Result<HttpResponse, AppError> {
+async fn login_api(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginJson>) -> Result<HttpResponse, AppError> {
+    check_rate(&state, &req)?;
     let b = body.into_inner();
     let (staff, refresh) = do_login(&state, b.username, b.password).await?;
     let access = access_token(&state, &staff)?;
