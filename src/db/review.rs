@@ -90,6 +90,7 @@ pub fn fraud_config(settings: &crate::config::Settings) -> fraud::Config {
 
 /// Every application as the fraud signals need it.
 fn fraud_records(conn: &mut DbConn) -> Result<Vec<fraud::Record>, AppError> {
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(String, String, String, String, Option<String>, String, String)> = ap::table
         .inner_join(ch::table)
         .select((ap::id, ap::registration_no, ap::campaign_id, ch::guardian_id, ap::family_id, ch::id_number_hash, ap::facts_json))
@@ -115,7 +116,10 @@ pub fn signals_all(conn: &mut DbConn, cfg: &fraud::Config) -> Result<HashMap<Str
     Ok(fraud::signals(&fraud_records(conn)?, cfg))
 }
 
-fn names(conn: &mut DbConn) -> Result<(HashMap<String, String>, HashMap<String, String>, HashMap<String, String>), AppError> {
+/// Display names of schools, zones and townships by id.
+type Names = (HashMap<String, String>, HashMap<String, String>, HashMap<String, String>);
+
+fn names(conn: &mut DbConn) -> Result<Names, AppError> {
     let s: Vec<(String, String)> = schools::table.select((schools::id, schools::name)).load(conn)?;
     let z: Vec<(String, String)> = super::schema::zones::table.select((super::schema::zones::id, super::schema::zones::name)).load(conn)?;
     let t: Vec<(String, String)> = townships::table.select((townships::id, townships::name)).load(conn)?;
@@ -542,7 +546,9 @@ fn update_app(
     Ok(())
 }
 
-/// The values an approval writes: computed keys, or the override.
+/// The values an approval writes: computed keys, or the override:
+/// (school, zone, category, priority key, explanation).
+#[allow(clippy::type_complexity)]
 fn approved_values(
     computed: &Computed,
     school: Option<&String>,
@@ -756,6 +762,7 @@ pub fn dashboard(conn: &mut DbConn, campaign_id: &str, settings: &crate::config:
         .into_iter()
         .map(|(id, name, _kind, classes, cap)| PlanRow { zone_id: member.get(&id).cloned(), school_id: id, school_name: name, planned_classes: classes, class_size_cap: cap })
         .collect();
+    #[allow(clippy::type_complexity)]
     let apps: Vec<(Option<String>, Option<String>, String, Option<String>)> = ap::table
         .filter(ap::campaign_id.eq(&c.id))
         .select((ap::catchment_school_id, ap::zone_id, ap::status, ap::category))

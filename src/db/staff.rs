@@ -188,6 +188,7 @@ pub fn issue_refresh(conn: &mut DbConn, staff_id: &str, hours: i64) -> Result<St
 }
 
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum LoginOutcome {
     Success { staff: Staff, refresh: String },
     BadCredentials,
