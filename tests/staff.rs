@@ -462,12 +462,20 @@ async fn token_attacks_are_refused() {
         assert_eq!(r.status(), 401, "reuse revokes the newer refresh token");
 
         // After logout.
+        let other_device = api_login(&app, REVIEWER).await;
         let t = api_login(&app, REVIEWER).await;
         let r = client().post(app.url("/api/v1/staff/logout")).bearer_auth(&t.access).send().await.unwrap();
         assert_eq!(r.status(), 204);
         assert_eq!(me(&app, &t.access).await, 401, "access after logout");
         let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": t.refresh})).send().await.unwrap();
         assert_eq!(r.status(), 401, "refresh after logout");
+        // Logging out ends every session of the account, and a stale refresh token
+        // presented later does not end the next session.
+        assert_eq!(me(&app, &other_device.access).await, 401);
+        let fresh = api_login(&app, REVIEWER).await;
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": other_device.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(me(&app, &fresh.access).await, 200, "the new session survives a stale token");
 
         // After a password change.
         let t = api_login(&app, REVIEWER).await;
@@ -508,12 +516,60 @@ async fn token_attacks_are_refused() {
         let r = c.get(app.url("/staff/dashboard")).header("cookie", format!("ruxue_staff_at={tampered}")).send().await.unwrap();
         assert_eq!(r.status(), 303);
         assert!(r.headers()["location"].to_str().unwrap().starts_with("/staff/login"));
-        // An expired access cookie with a valid refresh cookie goes through /staff/refresh and back.
-        let (pc, _) = page_login(&app, AUDITOR).await;
-        let r = pc.get(app.url("/staff/audit")).send().await.unwrap();
+        // Without an access cookie (expired) but with the refresh cookie, a page
+        // goes through /staff/refresh, which rotates the refresh token and comes back.
+        let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = c.get(app.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+        let r = c
+            .post(app.url("/staff/login"))
+            .header("cookie", format!("ruxue_csrf={csrf}"))
+            .form(&[("username", AUDITOR.0), ("password", AUDITOR.1), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let rt = set_cookie_value(&r, "ruxue_staff_rt").unwrap();
+        let r = c.get(app.url("/staff/audit?page=1")).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(loc, "/staff/refresh?next=/staff/audit%3Fpage%3D1");
+        let r = c.get(app.url(&loc)).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/staff/audit?page=1");
+        let at = set_cookie_value(&r, "ruxue_staff_at").unwrap();
+        let rt2 = set_cookie_value(&r, "ruxue_staff_rt").unwrap();
+        assert_ne!(rt, rt2, "rotated");
+        let r = c.get(app.url("/staff/audit?page=1")).header("cookie", format!("ruxue_staff_at={at}")).send().await.unwrap();
         assert_eq!(r.status(), 200);
-        let html = r.text().await.unwrap();
-        assert!(html.contains("最新链头"));
+        assert!(r.text().await.unwrap().contains("最新链头"));
+        // The old refresh cookie is spent: back to the login page.
+        let r = c.get(app.url(&loc)).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/staff/login"));
+        // An open redirect through `next` is not possible.
+        let r = c.get(app.url("/staff/refresh?next=//evil.example/")).header("cookie", format!("ruxue_staff_rt={rt2}")).send().await.unwrap();
+        let loc = r.headers()["location"].to_str().unwrap();
+        assert!(loc.starts_with('/') && !loc.starts_with("//"), "{loc}");
+    }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_configured() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__COOKIE_SECURE", "true")]).await;
+        let c = client();
+        let r = c.get(app.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+        let r = c.post(app.url("/staff/login")).form(&[("username", ADMIN.0), ("password", ADMIN.1), ("csrf", &csrf)]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let set: Vec<String> = r.headers().get_all("set-cookie").iter().map(|h| h.to_str().unwrap().to_string()).collect();
+        assert_eq!(set.len(), 3, "{set:?}");
+        for cookie in &set {
+            assert!(cookie.contains("Secure") && cookie.contains("SameSite=Strict"), "{cookie}");
+            if !cookie.starts_with("ruxue_csrf=") {
+                assert!(cookie.contains("HttpOnly"), "{cookie}");
+            }
+        }
     }
 }
 
@@ -973,6 +1029,49 @@ async fn review_flow_end_to_end() {
         assert!(d["summary"]["units"].as_array().unwrap().iter().any(|u| u["kind"] == "zone"));
         let r = client().get(app.url("/api/v1/staff/dashboard?campaign=nope")).bearer_auth(&aud.access).send().await.unwrap();
         assert_eq!(r.status(), 422);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_decisions_on_one_application_apply_once() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await;
+        let rev2 = api_login(&app, REVIEWER2).await;
+        let id = apps_in(&app, "FC", &["under_review"], "2027-G1").await[0].0.clone();
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let token = if i % 2 == 0 { rev.access.clone() } else { rev2.access.clone() };
+            let url = app.url(&format!("/api/v1/staff/review/applications/{id}/decisions"));
+            tasks.push(tokio::spawn(async move {
+                client().post(url).bearer_auth(token).json(&json!({"decision": "reject", "reason_code": "duplicate"})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 409, 409, 409, 409, 409], "{backend:?}");
+        let idc = id.clone();
+        let (decisions, events): (i64, i64) = app
+            .state
+            .db
+            .run(move |c| {
+                Ok((
+                    schema::review_decisions::table.filter(schema::review_decisions::application_id.eq(&idc)).count().get_result(c)?,
+                    schema::application_events::table
+                        .filter(schema::application_events::application_id.eq(&idc))
+                        .filter(schema::application_events::status.eq("rejected"))
+                        .count()
+                        .get_result(c)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!((decisions, events), (1, 1), "{backend:?}: nothing half-written");
+        let (ok, out) = verify(&app.db.url);
+        assert!(ok, "{backend:?}: the audit chain stays intact under concurrency: {out}");
     }
 }
 

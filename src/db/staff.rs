@@ -142,13 +142,12 @@ pub fn list(conn: &mut DbConn) -> Result<Vec<Staff>, AppError> {
 }
 
 /// Revokes every token of an account: bumps `token_version` (access tokens)
-/// and marks every refresh token revoked.
+/// and deletes its refresh tokens. (Rows marked revoked are kept only for
+/// tokens replaced by rotation, so that presenting one again is recognised
+/// as a replay; a token that ended with a logout is simply unknown.)
 fn revoke_all(conn: &mut DbConn, staff_id: &str) -> Result<(), AppError> {
-    let t = now();
     diesel::update(staff::table.find(staff_id)).set(staff::token_version.eq(staff::token_version + 1)).execute(conn)?;
-    diesel::update(rt::table.filter(rt::staff_id.eq(staff_id)).filter(rt::revoked_at.is_null()))
-        .set(rt::revoked_at.eq(Some(t)))
-        .execute(conn)?;
+    diesel::delete(rt::table.filter(rt::staff_id.eq(staff_id))).execute(conn)?;
     Ok(())
 }
 
@@ -174,6 +173,8 @@ pub fn set_password(conn: &mut DbConn, actor: &str, staff_id: &str, password_has
 pub fn issue_refresh(conn: &mut DbConn, staff_id: &str, hours: i64) -> Result<String, AppError> {
     let token = auth::random_token();
     let t = now();
+    // Expired tokens of the account are of no further use.
+    diesel::delete(rt::table.filter(rt::staff_id.eq(staff_id)).filter(rt::expires_at.lt(t))).execute(conn)?;
     diesel::insert_into(rt::table)
         .values((
             rt::id.eq(new_id()),
