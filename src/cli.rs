@@ -47,6 +47,9 @@ pub enum Command {
     /// Campaign administration.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Staff accounts: add (bootstraps the first admin), passwd, list.
+    #[command(subcommand)]
+    Staff(crate::staff::cli::StaffCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -113,6 +116,7 @@ pub fn main() -> i32 {
                 }
             }
         }),
+        Command::Staff(cmd) => with_settings(|s| crate::staff::cli::run(s, cmd)),
     }
 }
 

@@ -173,6 +173,9 @@ pub struct UploadSettings {
 pub struct AdmissionSettings {
     pub class_cap_primary: i32,
     pub class_cap_junior: i32,
+    /// Words in a property address that suggest a non-residential building
+    /// (a fraud signal for reviewers, never a rejection).
+    pub non_residential_keywords: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -165,6 +165,9 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
         insert_applicant(conn, &cipher, &policy, &ctx, &spec, &mut rng, &mut previous, now)?;
         if spec.grade == 1 { counts.0 += 1 } else { counts.1 += 1 }
     }
+    if settings.environment != crate::config::Environment::Production {
+        load_demo_staff(conn)?;
+    }
     db::audit::append(
         conn,
         "system",
@@ -173,6 +176,28 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
         None,
         Some(&serde_json::json!({"campaigns": [G1_CAMPAIGN, G7_CAMPAIGN], "applicants_g1": counts.0, "applicants_g7": counts.1, "rules": rules.len()})),
     )?;
+    Ok(())
+}
+
+/// Demo staff accounts (username, display name, role, townships, password).
+/// The passwords are published in the README: never load these in production.
+pub const DEMO_STAFF: [(&str, &str, &str, &[&str], &str); 6] = [
+    ("admin", "陈招生（教育局）", "admin", &[], "ruxue-demo-admin"),
+    ("reviewer-fc", "林审核（凤城镇）", "reviewer", &["FC"], "ruxue-demo-reviewer"),
+    ("reviewer-fc2", "王复核（凤城镇）", "reviewer", &["FC"], "ruxue-demo-reviewer"),
+    ("reviewer-cx", "黄审核（城厢镇、参内镇）", "reviewer", &["CX", "CN"], "ruxue-demo-reviewer"),
+    ("operator", "苏派位（教育局）", "operator", &[], "ruxue-demo-operator"),
+    ("auditor", "张督导（督导室）", "auditor", &[], "ruxue-demo-auditor"),
+];
+
+/// Adds the demo staff accounts.
+pub fn load_demo_staff(conn: &mut DbConn) -> Result<(), AppError> {
+    for (username, name, role, scope, password) in DEMO_STAFF {
+        let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
+        let n = db::staff::validate_new(username, name, role, &scope, password)?;
+        let hash = crate::staff::auth::hash_password(password).map_err(AppError::internal)?;
+        db::staff::create(conn, "system", &n, &hash)?;
+    }
     Ok(())
 }
 

@@ -21,5 +21,7 @@ pub mod error;
 pub mod identity;
 pub mod policy;
 pub mod registration;
+pub mod review;
+pub mod staff;
 pub mod startup;
 pub mod web;

@@ -12,7 +12,9 @@ pub mod catchment;
 pub mod models;
 pub mod policy;
 pub mod registration;
+pub mod review;
 pub mod schema;
+pub mod staff;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;

@@ -5,6 +5,7 @@ pub mod health;
 pub mod lookup;
 pub mod parent;
 pub mod ratelimit;
+pub mod staff;
 pub mod telemetry;
 pub mod templates;
 
@@ -70,6 +71,7 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
             .configure(health::routes)
             .configure(lookup::routes)
             .configure(parent::routes)
+            .configure(staff::routes)
             .default_service(web::to(not_found))
     })
     .workers(settings.server.workers.max(1))

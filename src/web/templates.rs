@@ -22,6 +22,14 @@ pub fn environment() -> Environment<'static> {
         ("parent/documents.html", include_str!("../../templates/parent/documents.html")),
         ("parent/review.html", include_str!("../../templates/parent/review.html")),
         ("parent/status.html", include_str!("../../templates/parent/status.html")),
+        ("staff_base.html", include_str!("../../templates/staff_base.html")),
+        ("staff_login.html", include_str!("../../templates/staff_login.html")),
+        ("staff_password.html", include_str!("../../templates/staff_password.html")),
+        ("staff_queue.html", include_str!("../../templates/staff_queue.html")),
+        ("staff_application.html", include_str!("../../templates/staff_application.html")),
+        ("staff_dashboard.html", include_str!("../../templates/staff_dashboard.html")),
+        ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
+        ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -35,4 +43,16 @@ pub fn render(env: &Environment<'static>, name: &str, ctx: minijinja::Value) -> 
     let tpl = env.get_template(name).map_err(AppError::internal)?;
     let html = tpl.render(ctx).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every template compiles (a syntax error would otherwise only show at run time).
+    #[test]
+    fn templates_compile() {
+        let env = super::environment();
+        for name in ["staff_base.html", "staff_login.html", "staff_password.html", "staff_queue.html", "staff_application.html", "staff_dashboard.html", "staff_audit.html", "staff_accounts.html"] {
+            env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
 }

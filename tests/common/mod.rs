@@ -8,6 +8,8 @@
 //! runs both.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use ruxue::config::{Environment, Settings, Source};

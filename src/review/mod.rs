@@ -1,0 +1,284 @@
+//! Review of applications (pure parts): the decision vocabulary, what a
+//! decision may do to an application, fraud signals, dashboard figures,
+//! SVG charts and export tables. Nothing here touches the database or HTTP.
+
+pub mod charts;
+pub mod dashboard;
+pub mod export;
+pub mod fraud;
+
+use serde::Serialize;
+
+/// Coded rejection reasons, with the label staff and guardians read.
+pub const REJECT_REASONS: [(&str, &str); 9] = [
+    ("out_of_catchment", "住址不在本校（片区）招生范围"),
+    ("age_ineligible", "年龄不符合入学条件"),
+    ("hukou_invalid", "户籍证明不符合要求"),
+    ("property_invalid", "房产证明不符合要求"),
+    ("residence_invalid", "居住证或社保证明不符合要求"),
+    ("documents_false", "材料不真实"),
+    ("duplicate", "重复报名"),
+    ("withdrawn", "监护人申请撤回"),
+    ("other", "其他原因（见说明）"),
+];
+
+pub fn reject_reason_label(code: &str) -> Option<&'static str> {
+    REJECT_REASONS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
+}
+
+/// The guardian's declarations as labelled rows for a reviewer to read
+/// (read-only; reviewers annotate, they never edit these).
+pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut push = |k: &str, v: String| rows.push((k.to_string(), v));
+    match &f.hukou {
+        Some(a) => push("户籍地址", a.display()),
+        None => push("户籍地址", "未申报".into()),
+    }
+    if let Some(p) = &f.property {
+        push("房产地址", p.address.display());
+        push("不动产权证号", p.certificate_no.clone());
+        push("产权人", p.owner_relation.label().into());
+        if let Some(d) = p.acquired_on {
+            push("取得日期", d.to_string());
+        }
+    } else {
+        push("房产", "未申报".into());
+    }
+    if let Some(m) = &f.migrant {
+        push("居住证号", m.permit_no.clone());
+        push("居住起始", m.residence_start.to_string());
+        push("居住证签发", m.permit_issued_on.map(|d| d.to_string()).unwrap_or_else(|| "未填".into()));
+        push("社保缴纳", format!("{} 个月", m.social_insurance_months));
+        if let Some(a) = &m.residence_address {
+            push("居住证地址", a.display());
+        }
+    }
+    if let Some(c) = &f.care_category {
+        push("政策性照顾", c.clone());
+    }
+    if let Some(s) = &f.sibling_school_id {
+        push("兄姊就读学校", s.clone());
+    }
+    if f.disability_support {
+        push("随班就读", "是".into());
+    }
+    if f.left_behind {
+        push("留守儿童", "是".into());
+    }
+    if let Some(fam) = &f.family_id {
+        push("多胞胎（同一家庭）", fam.clone());
+    }
+    rows
+}
+
+/// Statuses from which a reviewer may approve, reject or ask for more.
+pub const REVIEWABLE: [&str; 3] = ["submitted", "under_review", "supplement"];
+
+/// A reviewer's request, before it is checked against the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecisionRequest {
+    Approve { school_id: Option<String>, category: Option<String>, reason: String },
+    Reject { reason_code: String, note: String },
+    Supplement { deadline: chrono::NaiveDateTime, note: String },
+    Note { note: String },
+}
+
+/// What the computed keys say about an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Computed {
+    pub school_id: Option<String>,
+    pub zone_id: Option<String>,
+    pub category: Option<String>,
+    pub priority_json: Option<String>,
+    pub explanation: Option<String>,
+}
+
+/// The checked outcome of a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// `approve`, `reject`, `supplement` or `note`.
+    pub decision: &'static str,
+    /// New application status; `None` leaves it (notes, pending overrides).
+    pub new_status: Option<&'static str>,
+    pub reason_code: Option<String>,
+    pub note: String,
+    pub override_school_id: Option<String>,
+    pub override_category: Option<String>,
+    pub needs_second: bool,
+    pub supplement_deadline: Option<chrono::NaiveDateTime>,
+}
+
+/// Field-named problem with a Chinese message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+fn err(field: &'static str, message: impl Into<String>) -> FieldError {
+    FieldError { field, message: message.into() }
+}
+
+pub const MAX_NOTE_CHARS: usize = 1000;
+
+/// Checks a decision against the application's status and computed keys.
+/// `schools` are the ids a school override may name; `categories` the
+/// category codes of the campaign's policy.
+pub fn check_decision(
+    req: &DecisionRequest,
+    status: &str,
+    computed: &Computed,
+    schools: &[String],
+    categories: &[String],
+    four_eyes: bool,
+    now: chrono::NaiveDateTime,
+) -> Result<Outcome, FieldError> {
+    let note_ok = |n: &str, field: &'static str, required: bool| -> Result<String, FieldError> {
+        let n = n.trim();
+        if required && n.is_empty() {
+            return Err(err(field, "请填写说明"));
+        }
+        if n.chars().count() > MAX_NOTE_CHARS {
+            return Err(err(field, format!("说明不能超过 {MAX_NOTE_CHARS} 个字")));
+        }
+        if n.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+            return Err(err(field, "说明含有无效字符"));
+        }
+        Ok(n.to_string())
+    };
+    if let DecisionRequest::Note { note } = req {
+        let note = note_ok(note, "note", true)?;
+        return Ok(Outcome {
+            decision: "note",
+            new_status: None,
+            reason_code: None,
+            note,
+            override_school_id: None,
+            override_category: None,
+            needs_second: false,
+            supplement_deadline: None,
+        });
+    }
+    if !REVIEWABLE.contains(&status) {
+        return Err(err("status", format!("该申请当前状态为“{}”，不能再作审核决定", crate::db::models::status_label(status))));
+    }
+    match req {
+        DecisionRequest::Approve { school_id, category, reason } => {
+            let school_id = school_id.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            let category = category.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+            if let Some(s) = &school_id {
+                if !schools.contains(s) {
+                    return Err(err("school_id", "没有这所学校"));
+                }
+            }
+            if let Some(c) = &category {
+                if !categories.contains(c) {
+                    return Err(err("category", "没有这个类别"));
+                }
+            }
+            let school_override = school_id.filter(|s| computed.school_id.as_ref() != Some(s));
+            let category_override = category.filter(|c| computed.category.as_ref() != Some(c));
+            let overriding = school_override.is_some() || category_override.is_some();
+            if !overriding && computed.category.is_none() {
+                return Err(err("category", "系统未能计算出类别，请指定类别并说明理由"));
+            }
+            let reason = note_ok(reason, "reason", overriding)?;
+            let needs_second = overriding && four_eyes;
+            Ok(Outcome {
+                decision: "approve",
+                new_status: if needs_second { Some("under_review") } else { Some("approved") },
+                reason_code: None,
+                note: reason,
+                override_school_id: school_override,
+                override_category: category_override,
+                needs_second,
+                supplement_deadline: None,
+            })
+        }
+        DecisionRequest::Reject { reason_code, note } => {
+            if reject_reason_label(reason_code).is_none() {
+                return Err(err("reason_code", "请选择驳回原因"));
+            }
+            let note = note_ok(note, "note", reason_code == "other")?;
+            Ok(Outcome {
+                decision: "reject",
+                new_status: Some("rejected"),
+                reason_code: Some(reason_code.clone()),
+                note,
+                override_school_id: None,
+                override_category: None,
+                needs_second: false,
+                supplement_deadline: None,
+            })
+        }
+        DecisionRequest::Supplement { deadline, note } => {
+            if *deadline <= now {
+                return Err(err("deadline", "补充材料截止时间必须晚于现在"));
+            }
+            if *deadline > now + chrono::Duration::days(60) {
+                return Err(err("deadline", "补充材料截止时间不能超过 60 天"));
+            }
+            let note = note_ok(note, "note", true)?;
+            Ok(Outcome {
+                decision: "supplement",
+                new_status: Some("supplement"),
+                reason_code: None,
+                note,
+                override_school_id: None,
+                override_category: None,
+                needs_second: false,
+                supplement_deadline: Some(*deadline),
+            })
+        }
+        DecisionRequest::Note { .. } => unreachable!("handled above"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn computed() -> Computed {
+        Computed { school_id: Some("P01".into()), zone_id: None, category: Some("A".into()), priority_json: None, explanation: None }
+    }
+
+    #[test]
+    fn approvals_and_overrides() {
+        let now = chrono::Utc::now().naive_utc();
+        let schools = vec!["P01".to_string(), "P02".to_string()];
+        let cats = vec!["A".to_string(), "B".to_string()];
+        let plain = DecisionRequest::Approve { school_id: Some("P01".into()), category: Some("A".into()), reason: String::new() };
+        let o = check_decision(&plain, "under_review", &computed(), &schools, &cats, true, now).unwrap();
+        assert_eq!((o.new_status, o.needs_second), (Some("approved"), false));
+        let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: String::new() };
+        assert_eq!(check_decision(&over, "under_review", &computed(), &schools, &cats, true, now).unwrap_err().field, "reason");
+        let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: "实际居住地核实".into() };
+        let o = check_decision(&over, "under_review", &computed(), &schools, &cats, true, now).unwrap();
+        assert!(o.needs_second);
+        assert_eq!(o.new_status, Some("under_review"));
+        assert_eq!(o.override_school_id.as_deref(), Some("P02"));
+        let o = check_decision(&over, "under_review", &computed(), &schools, &cats, false, now).unwrap();
+        assert_eq!((o.new_status, o.needs_second), (Some("approved"), false));
+        let bad = DecisionRequest::Approve { school_id: Some("X".into()), category: None, reason: "x".into() };
+        assert_eq!(check_decision(&bad, "under_review", &computed(), &schools, &cats, true, now).unwrap_err().field, "school_id");
+        assert_eq!(check_decision(&plain, "approved", &computed(), &schools, &cats, true, now).unwrap_err().field, "status");
+    }
+
+    #[test]
+    fn rejections_and_supplements() {
+        let now = chrono::Utc::now().naive_utc();
+        let r = DecisionRequest::Reject { reason_code: "nope".into(), note: String::new() };
+        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "reason_code");
+        let r = DecisionRequest::Reject { reason_code: "other".into(), note: String::new() };
+        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "note");
+        let r = DecisionRequest::Reject { reason_code: "age_ineligible".into(), note: String::new() };
+        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap().new_status, Some("rejected"));
+        let s = DecisionRequest::Supplement { deadline: now - chrono::Duration::hours(1), note: "补交房产证".into() };
+        assert_eq!(check_decision(&s, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "deadline");
+        let s = DecisionRequest::Supplement { deadline: now + chrono::Duration::days(3), note: "补交房产证".into() };
+        assert_eq!(check_decision(&s, "submitted", &computed(), &[], &[], true, now).unwrap().new_status, Some("supplement"));
+        let n = DecisionRequest::Note { note: "电话核实".into() };
+        assert_eq!(check_decision(&n, "approved", &computed(), &[], &[], true, now).unwrap().new_status, None);
+    }
+}

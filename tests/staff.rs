@@ -1,0 +1,1135 @@
+//! Issue 6: the staff console over the real server, on both backends:
+//! the role × endpoint matrix, token attacks, lock-out, the audit chain
+//! against tampering, and the review flow end to end.
+
+mod common;
+
+use common::*;
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use ruxue::db::schema;
+use serde_json::{json, Value};
+
+const ADMIN: (&str, &str) = ("admin", "ruxue-demo-admin");
+const REVIEWER: (&str, &str) = ("reviewer-fc", "ruxue-demo-reviewer");
+const REVIEWER2: (&str, &str) = ("reviewer-fc2", "ruxue-demo-reviewer");
+const REVIEWER_CX: (&str, &str) = ("reviewer-cx", "ruxue-demo-reviewer");
+const OPERATOR: (&str, &str) = ("operator", "ruxue-demo-operator");
+const AUDITOR: (&str, &str) = ("auditor", "ruxue-demo-auditor");
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
+}
+
+struct Tokens {
+    access: String,
+    refresh: String,
+}
+
+async fn api_login(app: &TestApp, who: (&str, &str)) -> Tokens {
+    let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
+    assert_eq!(r.status(), 200, "login {}", who.0);
+    let v: Value = r.json().await.unwrap();
+    Tokens { access: v["access_token"].as_str().unwrap().into(), refresh: v["refresh_token"].as_str().unwrap().into() }
+}
+
+fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers().get_all("set-cookie").iter().filter_map(|h| h.to_str().ok()).find_map(|c| {
+        let (kv, _) = c.split_once(';').unwrap_or((c, ""));
+        let (k, v) = kv.split_once('=')?;
+        (k.trim() == name).then(|| v.trim().to_string())
+    })
+}
+
+/// A browser-like client logged in through the form; returns it and its CSRF token.
+async fn page_login(app: &TestApp, who: (&str, &str)) -> (reqwest::Client, String) {
+    let c = client();
+    let r = c.get(app.url("/staff/login")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csrf = set_cookie_value(&r, "ruxue_csrf").expect("csrf cookie");
+    let r = c
+        .post(app.url("/staff/login"))
+        .form(&[("username", who.0), ("password", who.1), ("csrf", &csrf), ("next", "/staff")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "page login {}", who.0);
+    let set = r.headers().get_all("set-cookie").iter().map(|h| h.to_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert!(set.iter().any(|c| c.starts_with("ruxue_staff_at=") && c.contains("HttpOnly") && c.contains("SameSite=Strict")), "{set:?}");
+    let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap_or(csrf);
+    (c, csrf)
+}
+
+/// (application id, registration number) of applications in a township with a status.
+async fn apps_in(app: &TestApp, township: &str, statuses: &[&str], campaign: &str) -> Vec<(String, String)> {
+    let t = township.to_string();
+    let s: Vec<String> = statuses.iter().map(|s| s.to_string()).collect();
+    let c = campaign.to_string();
+    app.state
+        .db
+        .run(move |conn| {
+            Ok(schema::applications::table
+                .filter(schema::applications::township_id.eq(t))
+                .filter(schema::applications::status.eq_any(s))
+                .filter(schema::applications::campaign_id.eq(c))
+                .order(schema::applications::registration_no.asc())
+                .select((schema::applications::id, schema::applications::registration_no))
+                .load(conn)?)
+        })
+        .await
+        .unwrap()
+}
+
+async fn sql(app: &TestApp, statement: &str) {
+    use diesel::connection::SimpleConnection;
+    let s = statement.to_string();
+    app.state.db.run(move |c| c.batch_execute(&s).map_err(ruxue::error::AppError::from)).await.unwrap();
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
+    app.state
+        .db
+        .run(|c| {
+            Ok(schema::audit_log::table
+                .order(schema::audit_log::seq.asc())
+                .select((schema::audit_log::actor, schema::audit_log::action, schema::audit_log::target))
+                .load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// A stored PNG document for an application; returns the document id.
+async fn add_document(app: &TestApp, application_id: &str) -> String {
+    use sha2::Digest;
+    let png: Vec<u8> = [&[0x89u8, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a][..], b"not really an image but stored as one"].concat();
+    let hash = hex::encode(sha2::Sha256::digest(&png));
+    let dir = app.state.settings.uploads.dir.clone();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{hash}.png")), &png).unwrap();
+    let id = ruxue::db::new_id();
+    let row = ruxue::db::models::Document {
+        id: id.clone(),
+        application_id: application_id.into(),
+        kind: "property_cert".into(),
+        content_hash: format!("{hash}.png"),
+        mime: "image/png".into(),
+        size_bytes: png.len() as i64,
+        uploaded_at: ruxue::db::now(),
+    };
+    app.state.db.write(move |c| Ok(diesel::insert_into(schema::documents::table).values(&row).execute(c)?)).await.unwrap();
+    id
+}
+
+// ---------------------------------------------------------------- the matrix
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum R {
+    Anon,
+    Admin,
+    Reviewer,
+    Operator,
+    Auditor,
+}
+
+const ROLES: [R; 5] = [R::Anon, R::Admin, R::Reviewer, R::Operator, R::Auditor];
+
+struct Case {
+    method: &'static str,
+    path: String,
+    body: Option<Value>,
+    allowed: &'static [R],
+    /// The status an allowed caller gets (None: any 2xx/3xx).
+    ok: Option<u16>,
+}
+
+fn case(method: &'static str, path: impl Into<String>, body: Option<Value>, allowed: &'static [R], ok: Option<u16>) -> Case {
+    Case { method, path: path.into(), body, allowed, ok }
+}
+
+const ALL: &[R] = &[R::Admin, R::Reviewer, R::Operator, R::Auditor];
+const REV: &[R] = &[R::Admin, R::Reviewer];
+const AUD: &[R] = &[R::Admin, R::Auditor];
+const ADM: &[R] = &[R::Admin];
+const EXP_APPS: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
+const EXP_DRAWS: &[R] = &[R::Admin, R::Operator, R::Auditor];
+
+fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
+    vec![
+        case("GET", "/api/v1/staff/me", None, ALL, Some(200)),
+        case("POST", "/api/v1/staff/password", Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})), ALL, Some(422)),
+        case("GET", "/api/v1/staff/review/queue?status=under_review", None, REV, Some(200)),
+        case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, REV, Some(200)),
+        case("POST", format!("/api/v1/staff/review/applications/{fc_app}/decisions"), Some(json!({"decision": "note", "note": "电话核实"})), REV, Some(200)),
+        case("POST", "/api/v1/staff/review/decisions/no-such-decision/second", Some(json!({"agree": true})), REV, Some(404)),
+        case("GET", format!("/api/v1/staff/documents/{doc}"), None, REV, Some(200)),
+        case("GET", "/api/v1/staff/dashboard", None, ALL, Some(200)),
+        case("GET", "/api/v1/staff/dashboard?campaign=2027-G7", None, ALL, Some(200)),
+        case("GET", "/api/v1/staff/exports/applications?format=csv", None, EXP_APPS, Some(200)),
+        case("GET", "/api/v1/staff/exports/reviews?format=xlsx", None, EXP_APPS, Some(200)),
+        case("GET", "/api/v1/staff/exports/draws?format=csv", None, EXP_DRAWS, Some(200)),
+        case("GET", "/api/v1/staff/exports/offers?format=xlsx", None, ALL, Some(200)),
+        case("GET", "/api/v1/staff/audit?page=1", None, AUD, Some(200)),
+        case("GET", "/api/v1/staff/audit/export?format=jsonl", None, AUD, Some(200)),
+        case("GET", "/api/v1/staff/audit/export?format=csv", None, AUD, Some(200)),
+        case("GET", "/api/v1/staff/accounts", None, ADM, Some(200)),
+        case(
+            "POST",
+            "/api/v1/staff/accounts",
+            Some(json!({"username": format!("new-{n}"), "display_name": "新同事", "role": "auditor", "password": "a-long-enough-password"})),
+            ADM,
+            Some(201),
+        ),
+        case("POST", format!("/api/v1/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(204)),
+        // Last: it revokes the caller's tokens.
+        case("POST", "/api/v1/staff/logout", None, ALL, Some(204)),
+    ]
+}
+
+fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
+    vec![
+        case("GET", "/staff", None, ALL, Some(303)),
+        case("GET", "/staff/password", None, ALL, Some(200)),
+        case("POST", "/staff/password", Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})), ALL, Some(422)),
+        case("GET", "/staff/review?status=under_review", None, REV, Some(200)),
+        case("GET", format!("/staff/review/{fc_app}"), None, REV, Some(200)),
+        case("POST", format!("/staff/review/{fc_app}"), Some(json!({"decision": "note", "note": "已电话核实"})), REV, Some(303)),
+        case("POST", "/staff/decisions/no-such-decision/second", Some(json!({"agree": "1", "application": fc_app})), REV, Some(404)),
+        case("GET", format!("/staff/documents/{doc}"), None, REV, Some(200)),
+        case("GET", "/staff/dashboard", None, ALL, Some(200)),
+        case("GET", "/staff/exports/applications?format=xlsx", None, EXP_APPS, Some(200)),
+        case("GET", "/staff/exports/reviews?format=csv", None, EXP_APPS, Some(200)),
+        case("GET", "/staff/exports/draws?format=xlsx", None, EXP_DRAWS, Some(200)),
+        case("GET", "/staff/exports/offers?format=csv", None, ALL, Some(200)),
+        case("GET", "/staff/audit", None, AUD, Some(200)),
+        case("GET", "/staff/audit/export?format=csv", None, AUD, Some(200)),
+        case("GET", "/staff/accounts", None, ADM, Some(200)),
+        case(
+            "POST",
+            "/staff/accounts",
+            Some(json!({"username": format!("page-new-{n}"), "display_name": "新同事", "role": "reviewer", "township_scope": "FC,CX", "password": "a-long-enough-password"})),
+            ADM,
+            Some(200),
+        ),
+        case("POST", format!("/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(200)),
+        case("POST", "/staff/logout", None, ALL, Some(303)),
+    ]
+}
+
+async fn create_throwaway(app: &TestApp, admin: &Tokens, name: &str) -> String {
+    let r = client()
+        .post(app.url("/api/v1/staff/accounts"))
+        .bearer_auth(&admin.access)
+        .json(&json!({"username": name, "display_name": "临时", "role": "operator", "password": "throwaway-password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_endpoint_for_every_role() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let fc = apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await;
+        let cx = apps_in(&app, "CX", &["under_review", "submitted"], "2027-G1").await;
+        let (fc_app, cx_app) = (fc[0].0.clone(), cx[0].0.clone());
+        let doc = add_document(&app, &fc_app).await;
+        let cx_doc = add_document(&app, &cx_app).await;
+        let admin = api_login(&app, ADMIN).await;
+        let throwaway = create_throwaway(&app, &admin, "throwaway").await;
+
+        // The JSON API.
+        for (n, role) in ROLES.iter().enumerate() {
+            let token = match role {
+                R::Anon => None,
+                R::Admin => Some(api_login(&app, ADMIN).await.access),
+                R::Reviewer => Some(api_login(&app, REVIEWER).await.access),
+                R::Operator => Some(api_login(&app, OPERATOR).await.access),
+                R::Auditor => Some(api_login(&app, AUDITOR).await.access),
+            };
+            for c in api_cases(&fc_app, &doc, &throwaway, n) {
+                let mut rb = match c.method {
+                    "GET" => client().get(app.url(&c.path)),
+                    _ => client().post(app.url(&c.path)),
+                };
+                if let Some(t) = &token {
+                    rb = rb.bearer_auth(t);
+                }
+                if let Some(b) = &c.body {
+                    rb = rb.json(b);
+                }
+                let r = rb.send().await.unwrap();
+                let status = r.status().as_u16();
+                let expected = if *role == R::Anon { 401 } else if c.allowed.contains(role) { c.ok.unwrap() } else { 403 };
+                assert_eq!(status, expected, "{backend:?} {role:?} {} {}: {}", c.method, c.path, r.text().await.unwrap_or_default());
+                if status == 401 || status == 403 {
+                    let body: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+                    assert!(body["error"]["message"].as_str().unwrap().chars().any(|ch| ch > '\u{2e80}'), "Chinese message");
+                }
+            }
+        }
+
+        // The pages (cookies + CSRF).
+        for (n, role) in ROLES.iter().enumerate() {
+            let (c, csrf) = match role {
+                R::Anon => (client(), String::new()),
+                R::Admin => page_login(&app, ADMIN).await,
+                R::Reviewer => page_login(&app, REVIEWER).await,
+                R::Operator => page_login(&app, OPERATOR).await,
+                R::Auditor => page_login(&app, AUDITOR).await,
+            };
+            for k in page_cases(&fc_app, &doc, &throwaway, n) {
+                let rb = match k.method {
+                    "GET" => c.get(app.url(&k.path)),
+                    _ => {
+                        let mut form: Vec<(String, String)> = vec![("csrf".into(), csrf.clone())];
+                        if let Some(Value::Object(m)) = &k.body {
+                            for (key, v) in m {
+                                form.push((key.clone(), v.as_str().unwrap_or_default().to_string()));
+                            }
+                        }
+                        c.post(app.url(&k.path)).form(&form)
+                    }
+                };
+                let r = rb.send().await.unwrap();
+                let status = r.status().as_u16();
+                if *role == R::Anon {
+                    assert_eq!(status, 303, "{backend:?} anonymous {}", k.path);
+                    let loc = r.headers()["location"].to_str().unwrap();
+                    assert!(loc.starts_with("/staff/login?next="), "{loc}");
+                    continue;
+                }
+                let expected = if k.allowed.contains(role) { k.ok.unwrap() } else { 403 };
+                assert_eq!(status, expected, "{backend:?} {role:?} page {} {}", k.method, k.path);
+                if status == 403 {
+                    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+                    let html = r.text().await.unwrap();
+                    assert!(html.contains("您没有执行此操作的权限"), "a Chinese page, not JSON");
+                    continue;
+                }
+                if k.path.starts_with("/staff/documents/") && status == 200 {
+                    assert_eq!(r.headers()["cache-control"], "no-store");
+                    assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
+                    assert_eq!(r.headers()["content-type"], "image/png");
+                }
+            }
+        }
+
+        // Another township's application, its documents and decisions: 404, not 403.
+        let cx_rev = api_login(&app, REVIEWER).await;
+        for (method, path) in [
+            ("GET", format!("/api/v1/staff/review/applications/{cx_app}")),
+            ("POST", format!("/api/v1/staff/review/applications/{cx_app}/decisions")),
+            ("GET", format!("/api/v1/staff/documents/{cx_doc}")),
+        ] {
+            let rb = if method == "GET" { client().get(app.url(&path)) } else { client().post(app.url(&path)).json(&json!({"decision": "note", "note": "x"})) };
+            let r = rb.bearer_auth(&cx_rev.access).send().await.unwrap();
+            assert_eq!(r.status(), 404, "{backend:?} {path}");
+        }
+        // …and the queue never lists it, whatever the filter.
+        let q: Value = client().get(app.url("/api/v1/staff/review/queue?campaign=2027-G1")).bearer_auth(&cx_rev.access).send().await.unwrap().json().await.unwrap();
+        assert!(q["total"].as_u64().unwrap() > 0);
+        let mut page = 1;
+        loop {
+            let q: Value = client()
+                .get(app.url(&format!("/api/v1/staff/review/queue?page={page}")))
+                .bearer_auth(&cx_rev.access)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            for r in q["rows"].as_array().unwrap() {
+                assert_eq!(r["township"], "凤城镇");
+                assert!(r["child_name"].as_str().unwrap().contains('*'), "names masked in lists");
+            }
+            if page >= q["pages"].as_i64().unwrap() {
+                break;
+            }
+            page += 1;
+        }
+        // The CX reviewer sees the CX document; the FC one is hidden.
+        let cxr = api_login(&app, REVIEWER_CX).await;
+        let r = client().get(app.url(&format!("/api/v1/staff/documents/{cx_doc}"))).bearer_auth(&cxr.access).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = client().get(app.url(&format!("/api/v1/staff/documents/{doc}"))).bearer_auth(&cxr.access).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+
+        // A form post without the double-submit token is refused.
+        let (c, _) = page_login(&app, REVIEWER).await;
+        let r = c.post(app.url(&format!("/staff/review/{fc_app}"))).form(&[("decision", "note"), ("note", "x")]).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let r = c.post(app.url(&format!("/staff/review/{fc_app}"))).form(&[("decision", "note"), ("note", "x"), ("csrf", "forged")]).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+
+        // Every staff action left an audit entry.
+        let actions: Vec<String> = audit_actions(&app).await.into_iter().map(|(_, a, _)| a).collect();
+        for a in ["staff.login", "staff.create", "staff.password_reset", "staff.logout", "review.note", "export", "audit.export", "document.view", "application.view"] {
+            assert!(actions.iter().any(|x| x == a), "{backend:?}: no audit entry {a}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tokens
+
+fn b64(v: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+fn forge(claims: &Value, key: &[u8]) -> String {
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), claims, &jsonwebtoken::EncodingKey::from_secret(key)).unwrap()
+}
+
+async fn me(app: &TestApp, token: &str) -> StatusCode {
+    client().get(app.url("/api/v1/staff/me")).bearer_auth(token).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn token_attacks_are_refused() {
+    use secrecy::ExposeSecret;
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let key = app.state.settings.security.jwt_key.expose_secret().as_bytes().to_vec();
+        let t = api_login(&app, REVIEWER).await;
+        assert_eq!(me(&app, &t.access).await, 200);
+        let parts: Vec<&str> = t.access.split('.').collect();
+        use base64::Engine;
+        let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(claims["iss"], "ruxue");
+        assert_eq!(claims["aud"], "ruxue-staff-access");
+        for k in ["exp", "nbf", "iat", "sub", "role", "tv"] {
+            assert!(claims.get(k).is_some(), "claim {k}");
+        }
+        let now = chrono::Utc::now().timestamp();
+
+        // alg: none
+        let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), parts[1]);
+        assert_eq!(me(&app, &none).await, 401, "alg none");
+        // HS256 header but no signature
+        assert_eq!(me(&app, &format!("{}.{}.", parts[0], parts[1])).await, 401);
+        // a wrong key
+        assert_eq!(me(&app, &forge(&claims, b"some-other-key-0123456789abcdef0123")).await, 401, "wrong key");
+        // expired
+        let mut c = claims.clone();
+        c["iat"] = json!(now - 7200);
+        c["nbf"] = json!(now - 7200);
+        c["exp"] = json!(now - 3600);
+        assert_eq!(me(&app, &forge(&c, &key)).await, 401, "expired");
+        // not yet valid
+        let mut c = claims.clone();
+        c["nbf"] = json!(now + 3600);
+        c["exp"] = json!(now + 7200);
+        assert_eq!(me(&app, &forge(&c, &key)).await, 401, "nbf");
+        // tampered payload: the reviewer makes themself admin
+        let mut c = claims.clone();
+        c["role"] = json!("admin");
+        let tampered = format!("{}.{}.{}", parts[0], b64(&c), parts[2]);
+        assert_eq!(me(&app, &tampered).await, 401, "tampered");
+        // …and even correctly signed, the role must match the account
+        assert_eq!(me(&app, &forge(&c, &key)).await, 401, "role not the account's");
+        // another purpose
+        for aud in ["ruxue-staff-refresh", "ruxue-parent-session"] {
+            let mut c = claims.clone();
+            c["aud"] = json!(aud);
+            assert_eq!(me(&app, &forge(&c, &key)).await, 401, "aud {aud}");
+        }
+        let mut c = claims.clone();
+        c["iss"] = json!("someone-else");
+        assert_eq!(me(&app, &forge(&c, &key)).await, 401, "iss");
+        let mut c = claims.clone();
+        c.as_object_mut().unwrap().remove("exp");
+        assert_eq!(me(&app, &forge(&c, &key)).await, 401, "missing exp");
+        // the refresh token is not an access token
+        assert_eq!(me(&app, &t.refresh).await, 401, "refresh as access");
+        // a Bearer token is not read from a cookie on the API
+        let r = client().get(app.url("/api/v1/staff/me")).header("cookie", format!("ruxue_staff_at={}", t.access)).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+
+        // Refresh rotates; a reused refresh token revokes the family.
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": t.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        let (a2, r2) = (v["access_token"].as_str().unwrap().to_string(), v["refresh_token"].as_str().unwrap().to_string());
+        assert_eq!(me(&app, &a2).await, 200);
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": t.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 401, "reused refresh token");
+        assert_eq!(me(&app, &a2).await, 401, "reuse revokes the access token");
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": r2})).send().await.unwrap();
+        assert_eq!(r.status(), 401, "reuse revokes the newer refresh token");
+
+        // After logout.
+        let other_device = api_login(&app, REVIEWER).await;
+        let t = api_login(&app, REVIEWER).await;
+        let r = client().post(app.url("/api/v1/staff/logout")).bearer_auth(&t.access).send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(me(&app, &t.access).await, 401, "access after logout");
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": t.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 401, "refresh after logout");
+        // Logging out ends every session of the account, and a stale refresh token
+        // presented later does not end the next session.
+        assert_eq!(me(&app, &other_device.access).await, 401);
+        let fresh = api_login(&app, REVIEWER).await;
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": other_device.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        assert_eq!(me(&app, &fresh.access).await, 200, "the new session survives a stale token");
+
+        // After a password change.
+        let t = api_login(&app, REVIEWER).await;
+        let r = client()
+            .post(app.url("/api/v1/staff/password"))
+            .bearer_auth(&t.access)
+            .json(&json!({"current_password": REVIEWER.1, "new_password": "a-brand-new-password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(me(&app, &t.access).await, 401, "access after password change");
+        let r = client().post(app.url("/api/v1/staff/refresh")).json(&json!({"refresh_token": t.refresh})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": REVIEWER.0, "password": REVIEWER.1})).send().await.unwrap();
+        assert_eq!(r.status(), 401, "old password");
+        let t = api_login(&app, (REVIEWER.0, "a-brand-new-password")).await;
+        assert_eq!(me(&app, &t.access).await, 200);
+
+        // An admin's reset also ends the account's sessions.
+        let admin = api_login(&app, ADMIN).await;
+        let rid: String = {
+            let v: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&t.access).send().await.unwrap().json().await.unwrap();
+            v["id"].as_str().unwrap().into()
+        };
+        let r = client()
+            .post(app.url(&format!("/api/v1/staff/accounts/{rid}/password")))
+            .bearer_auth(&admin.access)
+            .json(&json!({"password": "reset-by-the-admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        assert_eq!(me(&app, &t.access).await, 401, "access after admin reset");
+
+        // Pages: a tampered cookie sends the browser to the login page.
+        let c = client();
+        let r = c.get(app.url("/staff/dashboard")).header("cookie", format!("ruxue_staff_at={tampered}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/staff/login"));
+        // Without an access cookie (expired) but with the refresh cookie, a page
+        // goes through /staff/refresh, which rotates the refresh token and comes back.
+        let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = c.get(app.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+        let r = c
+            .post(app.url("/staff/login"))
+            .header("cookie", format!("ruxue_csrf={csrf}"))
+            .form(&[("username", AUDITOR.0), ("password", AUDITOR.1), ("csrf", &csrf)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let rt = set_cookie_value(&r, "ruxue_staff_rt").unwrap();
+        let r = c.get(app.url("/staff/audit?page=1")).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let loc = r.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(loc, "/staff/refresh?next=/staff/audit%3Fpage%3D1");
+        let r = c.get(app.url(&loc)).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/staff/audit?page=1");
+        let at = set_cookie_value(&r, "ruxue_staff_at").unwrap();
+        let rt2 = set_cookie_value(&r, "ruxue_staff_rt").unwrap();
+        assert_ne!(rt, rt2, "rotated");
+        let r = c.get(app.url("/staff/audit?page=1")).header("cookie", format!("ruxue_staff_at={at}")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("最新链头"));
+        // The old refresh cookie is spent: back to the login page.
+        let r = c.get(app.url(&loc)).header("cookie", format!("ruxue_staff_rt={rt}")).send().await.unwrap();
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/staff/login"));
+        // An open redirect through `next` is not possible.
+        let r = c.get(app.url("/staff/refresh?next=//evil.example/")).header("cookie", format!("ruxue_staff_rt={rt2}")).send().await.unwrap();
+        let loc = r.headers()["location"].to_str().unwrap();
+        assert!(loc.starts_with('/') && !loc.starts_with("//"), "{loc}");
+    }
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_configured() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__COOKIE_SECURE", "true")]).await;
+        let c = client();
+        let r = c.get(app.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+        let r = c.post(app.url("/staff/login")).form(&[("username", ADMIN.0), ("password", ADMIN.1), ("csrf", &csrf)]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let set: Vec<String> = r.headers().get_all("set-cookie").iter().map(|h| h.to_str().unwrap().to_string()).collect();
+        assert_eq!(set.len(), 3, "{set:?}");
+        for cookie in &set {
+            assert!(cookie.contains("Secure") && cookie.contains("SameSite=Strict"), "{cookie}");
+            if !cookie.starts_with("ruxue_csrf=") {
+                assert!(cookie.contains("HttpOnly"), "{cookie}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- lock-out
+
+#[tokio::test]
+async fn lock_out_after_failures_and_after_the_window() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__MAX_FAILED_LOGINS", "3")]).await;
+        let login = |pw: &'static str| {
+            let url = app.url("/api/v1/staff/login");
+            async move { client().post(url).json(&json!({"username": "reviewer-fc", "password": pw})).send().await.unwrap() }
+        };
+        assert_eq!(login("wrong-1").await.status(), 401);
+        assert_eq!(login("wrong-2").await.status(), 401);
+        let r = login("wrong-3").await;
+        assert_eq!(r.status(), 409);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "locked");
+        assert!(body["error"]["message"].as_str().unwrap().contains("锁定"));
+        // Locked: even the right password is refused.
+        assert_eq!(login("ruxue-demo-reviewer").await.status(), 409);
+        // Other accounts are not affected.
+        api_login(&app, REVIEWER2).await;
+        // The window passes (moved into the past rather than waited for).
+        sql(&app, "UPDATE staff SET locked_until = '2000-01-01 00:00:00' WHERE username = 'reviewer-fc'").await;
+        assert_eq!(login("ruxue-demo-reviewer").await.status(), 200);
+        // A success resets the count.
+        assert_eq!(login("wrong-1").await.status(), 401);
+        assert_eq!(login("ruxue-demo-reviewer").await.status(), 200);
+        let actions: Vec<String> = audit_actions(&app).await.into_iter().map(|(_, a, _)| a).collect();
+        assert!(actions.iter().filter(|a| *a == "staff.login_failed").count() >= 4);
+        assert!(actions.iter().any(|a| a == "staff.login_refused"));
+        // Unknown users look exactly like wrong passwords.
+        let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": "nobody", "password": "whatever-pass"})).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        // The login page shows the lock in Chinese.
+        for _ in 0..3 {
+            let c = client();
+            let r = c.get(app.url("/staff/login")).send().await.unwrap();
+            let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+            let _ = c.post(app.url("/staff/login")).form(&[("username", "operator"), ("password", "nope-nope-nope"), ("csrf", &csrf)]).send().await.unwrap();
+        }
+        let c = client();
+        let r = c.get(app.url("/staff/login")).send().await.unwrap();
+        let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap();
+        let r = c.post(app.url("/staff/login")).form(&[("username", "operator"), ("password", OPERATOR.1), ("csrf", &csrf)]).send().await.unwrap();
+        assert_eq!(r.status(), 423);
+        assert!(r.text().await.unwrap().contains("锁定"));
+
+        // With a zero-length window the lock expires at once.
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__MAX_FAILED_LOGINS", "2"), ("RUXUE__SECURITY__LOCKOUT_MINUTES", "0")]).await;
+        for _ in 0..2 {
+            let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": "auditor", "password": "wrong-password"})).send().await.unwrap();
+            assert_eq!(r.status(), 401);
+        }
+        api_login(&app, AUDITOR).await;
+    }
+}
+
+// ---------------------------------------------------------------- audit chain
+
+fn run_ruxue(args: &[&str], db_url: &str) -> std::process::Output {
+    let mut cmd = std::process::Command::new(ruxue_bin());
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RUXUE") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RUXUE__DATABASE__URL", db_url);
+    cmd.output().expect("run ruxue")
+}
+
+fn verify(db_url: &str) -> (bool, String) {
+    let out = run_ruxue(&["audit", "verify"], db_url);
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[tokio::test]
+async fn audit_tampering_is_caught_and_the_head_is_shown() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        // Staff actions to tamper with.
+        let rev = api_login(&app, REVIEWER).await;
+        let fc = apps_in(&app, "FC", &["under_review"], "2027-G1").await;
+        for (id, _) in fc.iter().take(3) {
+            let r = client()
+                .post(app.url(&format!("/api/v1/staff/review/applications/{id}/decisions")))
+                .bearer_auth(&rev.access)
+                .json(&json!({"decision": "reject", "reason_code": "documents_false", "note": "材料涂改"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        let url = app.db.url.clone();
+        let (ok, out) = verify(&url);
+        assert!(ok, "{backend:?}: {out}");
+        // The auditor's page shows the same head `ruxue audit head` prints.
+        let (pc, _) = page_login(&app, AUDITOR).await;
+        let head = run_ruxue(&["audit", "head"], &url);
+        let head = String::from_utf8_lossy(&head.stdout).trim().to_string();
+        let (seq, hash) = head.split_once(' ').unwrap();
+        let html = pc.get(app.url("/staff/audit")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<b id=\"head-seq\">{seq}</b>")), "head seq {seq}");
+        assert!(html.contains(hash));
+        // The JSON lines download verifies on its own: each line chains to the last.
+        let aud = api_login(&app, AUDITOR).await;
+        let lines = client().get(app.url("/api/v1/staff/audit/export?format=jsonl")).bearer_auth(&aud.access).send().await.unwrap().text().await.unwrap();
+        let mut prev = ruxue::db::audit::GENESIS.to_string();
+        let mut n = 0;
+        for line in lines.lines() {
+            let e: ruxue::db::audit::AuditEntry = {
+                let v: Value = serde_json::from_str(line).unwrap();
+                ruxue::db::audit::AuditEntry {
+                    seq: v["seq"].as_i64().unwrap(),
+                    at: serde_json::from_value(v["at"].clone()).unwrap(),
+                    actor: v["actor"].as_str().unwrap().into(),
+                    action: v["action"].as_str().unwrap().into(),
+                    target: v["target"].as_str().unwrap().into(),
+                    before_json: v["before_json"].as_str().map(Into::into),
+                    after_json: v["after_json"].as_str().map(Into::into),
+                    prev_hash: v["prev_hash"].as_str().unwrap().into(),
+                    hash: v["hash"].as_str().unwrap().into(),
+                }
+            };
+            assert_eq!(e.prev_hash, prev);
+            assert_eq!(ruxue::db::audit::entry_hash(&e), e.hash);
+            prev = e.hash.clone();
+            n += 1;
+        }
+        assert!(n > 10);
+        // Find a review entry to tamper with.
+        let entries = audit_actions(&app).await;
+        let seq = entries.iter().position(|(_, a, _)| a == "review.reject").unwrap() as i64 + 1;
+
+        // 1. Editing a row.
+        let original: (Option<String>, String) = app
+            .state
+            .db
+            .run(move |c| Ok(schema::audit_log::table.find(seq).select((schema::audit_log::after_json, schema::audit_log::actor)).first(c)?))
+            .await
+            .unwrap();
+        sql(&app, &format!("UPDATE audit_log SET after_json = REPLACE(after_json, 'rejected', 'approved') WHERE seq = {seq}")).await;
+        let (ok, out) = verify(&url);
+        assert!(!ok && out.contains(&format!("entry {seq}")), "{backend:?} edit: {out}");
+        let orig = original.clone();
+        app.state
+            .db
+            .write(move |c| Ok(diesel::update(schema::audit_log::table.find(seq)).set(schema::audit_log::after_json.eq(orig.0)).execute(c)?))
+            .await
+            .unwrap();
+        assert!(verify(&url).0, "restored");
+        sql(&app, &format!("UPDATE audit_log SET actor = 'staff:someone-else' WHERE seq = {seq}")).await;
+        assert!(!verify(&url).0, "actor edit");
+        sql(&app, &format!("UPDATE audit_log SET actor = '{}' WHERE seq = {seq}", original.1)).await;
+        assert!(verify(&url).0);
+
+        // 2. Deleting a row in the middle.
+        let row: ruxue::db::audit::AuditEntry = app
+            .state
+            .db
+            .run(move |c| Ok(schema::audit_log::table.find(seq).select(ruxue::db::audit::AuditEntry::as_select()).first(c)?))
+            .await
+            .unwrap();
+        sql(&app, &format!("DELETE FROM audit_log WHERE seq = {seq}")).await;
+        let (ok, out) = verify(&url);
+        assert!(!ok && out.contains(&format!("entry {seq}")), "{backend:?} delete: {out}");
+        let r2 = row.clone();
+        app.state.db.write(move |c| Ok(diesel::insert_into(schema::audit_log::table).values(&r2).execute(c)?)).await.unwrap();
+        assert!(verify(&url).0);
+
+        // 3. Reordering two rows.
+        sql(&app, &format!("UPDATE audit_log SET seq = -1 WHERE seq = {seq}; UPDATE audit_log SET seq = {seq} WHERE seq = {}; UPDATE audit_log SET seq = {} WHERE seq = -1", seq + 1, seq + 1)).await;
+        let (ok, out) = verify(&url);
+        assert!(!ok && out.contains(&format!("entry {seq}")), "{backend:?} reorder: {out}");
+        sql(&app, &format!("UPDATE audit_log SET seq = -1 WHERE seq = {seq}; UPDATE audit_log SET seq = {seq} WHERE seq = {}; UPDATE audit_log SET seq = {} WHERE seq = -1", seq + 1, seq + 1)).await;
+        assert!(verify(&url).0);
+
+        // 4. Deleting the newest row (the counter remembers).
+        sql(&app, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
+        let (ok, out) = verify(&url);
+        assert!(!ok && out.contains("tail deleted"), "{backend:?} tail: {out}");
+    }
+}
+
+// ---------------------------------------------------------------- review flow
+
+async fn decide(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
+    let r = client().post(app.url(&format!("/api/v1/staff/review/applications/{id}/decisions"))).bearer_auth(token).json(&body).send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
+    let r = client().get(app.url(&format!("/api/v1/staff/review/applications/{id}"))).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn review_flow_end_to_end() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await;
+        let rev2 = api_login(&app, REVIEWER2).await;
+        // Applications whose keys the policy can compute, with a catchment school.
+        let mut ready = Vec::new();
+        for (id, _) in apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await {
+            let d = detail(&app, &rev.access, &id).await;
+            if d["computed"]["category"].is_string() && d["computed"]["school_id"].is_string() {
+                ready.push((id, d));
+            }
+            if ready.len() == 5 {
+                break;
+            }
+        }
+        assert_eq!(ready.len(), 5, "{backend:?}: five reviewable applications");
+        let detail0 = &ready[0].1;
+        assert!(detail0["id_number"].as_str().unwrap().chars().all(|c| c.is_ascii_alphanumeric()), "the reviewer sees the full ID number");
+
+        // Approve as computed.
+        let (a1, d1) = (&ready[0].0, &ready[0].1);
+        let (s, v) = decide(&app, &rev.access, a1, json!({"decision": "approve"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["status"], "approved");
+        let after = detail(&app, &rev.access, a1).await;
+        assert_eq!(after["status"], "approved");
+        assert_eq!(after["current_category"], d1["computed"]["category"]);
+        assert_eq!(after["current_school_id"], d1["computed"]["school_id"]);
+        assert_eq!(after["events"].as_array().unwrap().last().unwrap()["status"], "approved");
+        assert_eq!(after["decisions"].as_array().unwrap().last().unwrap()["decision"], "approve");
+        // A decided application takes no second decision.
+        let (s, v) = decide(&app, &rev.access, a1, json!({"decision": "reject", "reason_code": "duplicate"})).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (409, Some("wrong_status")));
+        // A stale version is refused.
+        let (s, _) = decide(&app, &rev.access, &ready[1].0, json!({"decision": "approve", "version": 999})).await;
+        assert_eq!(s, 409);
+
+        // Reject with a coded reason.
+        let a2 = &ready[1].0;
+        let (s, v) = decide(&app, &rev.access, a2, json!({"decision": "reject", "reason_code": "not-a-code"})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("reason_code")));
+        let (s, v) = decide(&app, &rev.access, a2, json!({"decision": "reject", "reason_code": "other"})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("note")));
+        let (s, v) = decide(&app, &rev.access, a2, json!({"decision": "reject", "reason_code": "property_invalid", "note": "房产证为复印件"})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("rejected")));
+        let after = detail(&app, &rev.access, a2).await;
+        assert!(after["events"].as_array().unwrap().last().unwrap()["note"].as_str().unwrap().contains("房产证明不符合要求"));
+
+        // Supplement with a deadline: status, event, and the guardian's notification.
+        let a3 = &ready[2].0;
+        let past = (chrono::Utc::now() - chrono::Duration::days(1)).format("%Y-%m-%dT%H:%M").to_string();
+        let (s, v) = decide(&app, &rev.access, a3, json!({"decision": "supplement", "deadline": past, "note": "补交居住证"})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("deadline")));
+        let (s, v) = decide(&app, &rev.access, a3, json!({"decision": "supplement", "deadline": "2099-01-01", "note": "补交居住证"})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("deadline")), "more than 60 days");
+        let soon = (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%dT%H:%M").to_string();
+        let (s, v) = decide(&app, &rev.access, a3, json!({"decision": "supplement", "deadline": soon, "note": "请补交居住证原件照片"})).await;
+        assert_eq!((s, v["status"].as_str()), (200, Some("supplement")));
+        let a3c = a3.clone();
+        let (openid, notes): (String, Vec<(String, String, String)>) = app
+            .state
+            .db
+            .run(move |c| {
+                let openid: String = schema::applications::table
+                    .inner_join(schema::children::table.inner_join(schema::guardians::table))
+                    .filter(schema::applications::id.eq(&a3c))
+                    .select(schema::guardians::openid)
+                    .first(c)?;
+                let notes = schema::notifications::table
+                    .select((schema::notifications::recipient, schema::notifications::body, schema::notifications::status))
+                    .load(c)?;
+                Ok((openid, notes))
+            })
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(notes[0].0, openid);
+        assert!(notes[0].1.contains("请补交居住证原件照片") && notes[0].2 == "pending");
+        // While awaiting the supplement the reviewer can still decide.
+        let (s, _) = decide(&app, &rev.access, a3, json!({"decision": "note", "note": "已电话提醒监护人"})).await;
+        assert_eq!(s, 200);
+
+        // Override with four eyes.
+        let (a4, d4) = (&ready[3].0, &ready[3].1);
+        let computed_school = d4["computed"]["school_id"].as_str().unwrap().to_string();
+        let other = if computed_school == "P02" { "P01" } else { "P02" };
+        let (s, v) = decide(&app, &rev.access, a4, json!({"decision": "approve", "school_id": other})).await;
+        assert_eq!((s, v["error"]["field"].as_str()), (422, Some("reason")), "an override needs a written reason");
+        let (s, v) = decide(&app, &rev.access, a4, json!({"decision": "approve", "school_id": other, "reason": "实际居住地经入户核实在该校学区"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["needs_second"], true);
+        assert_eq!(v["status"], "under_review");
+        let decision_id = v["decision_id"].as_str().unwrap().to_string();
+        let (s, v) = decide(&app, &rev2.access, a4, json!({"decision": "approve"})).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (409, Some("pending_second")));
+        let second = |token: String, agree: bool| {
+            let url = app.url(&format!("/api/v1/staff/review/decisions/{decision_id}/second"));
+            async move { client().post(url).bearer_auth(token).json(&json!({"agree": agree})).send().await.unwrap() }
+        };
+        let r = second(rev.access.clone(), true).await;
+        assert_eq!(r.status(), 409, "the same reviewer cannot approve their own override");
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "four_eyes");
+        let cx = api_login(&app, REVIEWER_CX).await;
+        assert_eq!(second(cx.access.clone(), true).await.status(), 404, "out of scope");
+        let r = second(rev2.access.clone(), true).await;
+        assert_eq!(r.status(), 200);
+        let after = detail(&app, &rev.access, a4).await;
+        assert_eq!(after["status"], "approved");
+        assert_eq!(after["current_school_id"], other);
+        let dec = after["decisions"].as_array().unwrap().iter().find(|d| d["id"] == decision_id.as_str()).unwrap().clone();
+        assert_eq!(dec["second_outcome"], "同意");
+        assert_eq!(second(rev2.access.clone(), true).await.status(), 409, "only once");
+
+        // Without four eyes an override applies at once.
+        sql(&app, "UPDATE campaigns SET four_eyes = false").await;
+        let a5 = &ready[4].0;
+        let (s, v) = decide(&app, &rev.access, a5, json!({"decision": "approve", "category": "E", "reason": "政策性统筹"})).await;
+        assert_eq!((s, v["status"].as_str(), v["needs_second"].as_bool()), (200, Some("approved"), Some(false)));
+        assert_eq!(detail(&app, &rev.access, a5).await["current_category"], "E");
+
+        // Every decision: one review_decisions row, an event and an audit entry with before/after.
+        let entries: Vec<(String, Option<String>, Option<String>)> = app
+            .state
+            .db
+            .run(|c| {
+                Ok(schema::audit_log::table
+                    .filter(schema::audit_log::action.like("review.%"))
+                    .select((schema::audit_log::action, schema::audit_log::before_json, schema::audit_log::after_json))
+                    .load(c)?)
+            })
+            .await
+            .unwrap();
+        for action in ["review.approve", "review.reject", "review.supplement", "review.note", "review.second_agree"] {
+            let e = entries.iter().find(|(a, _, _)| a == action).unwrap_or_else(|| panic!("{action}"));
+            assert!(e.1.is_some() && e.2.is_some(), "{action} has before and after");
+        }
+        let approve = entries.iter().find(|(a, _, _)| a == "review.reject").unwrap();
+        assert!(approve.1.as_ref().unwrap().contains("under_review") || approve.1.as_ref().unwrap().contains("submitted"));
+        assert!(approve.2.as_ref().unwrap().contains("rejected"));
+
+        // The guardian's data was never edited.
+        let before: Value = serde_json::to_value(&d1["facts"]).unwrap();
+        assert_eq!(detail(&app, &rev.access, a1).await["facts"], before);
+
+        // Exports: the reviewer sees full ID numbers of their townships only; the auditor masked ones.
+        let csv = client().get(app.url("/api/v1/staff/exports/applications?format=csv")).bearer_auth(&rev.access).send().await.unwrap().text().await.unwrap();
+        assert!(csv.starts_with('\u{feff}') && csv.contains("报名号") && csv.contains("身份证号"));
+        let lines: Vec<&str> = csv.lines().skip(1).collect();
+        assert!(!lines.is_empty());
+        for l in &lines {
+            assert!(l.contains("凤城镇"), "{l}");
+            let id = l.split(',').nth(3).unwrap();
+            assert!(!id.contains('*') && id.len() == 18, "full ID for the reviewer: {id}");
+        }
+        let aud = api_login(&app, AUDITOR).await;
+        let csv = client().get(app.url("/api/v1/staff/exports/applications?format=csv")).bearer_auth(&aud.access).send().await.unwrap().text().await.unwrap();
+        let lines: Vec<&str> = csv.lines().skip(1).collect();
+        assert!(lines.len() > 400, "the auditor exports the whole county");
+        for l in &lines {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert!(cells[3].contains('*'), "masked ID for the auditor: {l}");
+            assert!(cells[2].contains('*'), "masked name for the auditor: {l}");
+        }
+        let x = client().get(app.url("/api/v1/staff/exports/reviews?format=xlsx")).bearer_auth(&aud.access).send().await.unwrap();
+        assert_eq!(x.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+        let bytes = x.bytes().await.unwrap();
+        use calamine::Reader;
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let range = wb.worksheet_range("审核结果").unwrap();
+        assert_eq!(range.get((0, 0)).unwrap().to_string(), "报名号");
+        assert!(range.height() >= 7, "header + decisions");
+        let exports = audit_actions(&app).await.into_iter().filter(|(_, a, _)| a == "export").count();
+        assert_eq!(exports, 3, "every export is in the audit log");
+
+        // Fraud signals: a shop as "home", filtered in the queue, explained in Chinese.
+        let target = apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await[0].0.clone();
+        let t2 = target.clone();
+        app.state
+            .db
+            .write(move |c| {
+                let facts: String = schema::applications::table.find(&t2).select(schema::applications::facts_json).first(c)?;
+                let mut f: ruxue::policy::ApplicantFacts = serde_json::from_str(&facts).unwrap();
+                f.property = Some(ruxue::policy::Property {
+                    address: ruxue::catchment::Address { township: Some("凤城镇".into()), road: Some("二环路".into()), number: Some(8), detail: Some("一层商铺".into()), ..Default::default() },
+                    certificate_no: "闽(2026)安溪县不动产权第9999999号".into(),
+                    owner_relation: ruxue::policy::OwnerRelation::Father,
+                    acquired_on: None,
+                });
+                Ok(diesel::update(schema::applications::table.find(&t2)).set(schema::applications::facts_json.eq(serde_json::to_string(&f).unwrap())).execute(c)?)
+            })
+            .await
+            .unwrap();
+        let q: Value = client().get(app.url("/api/v1/staff/review/queue?signal=non_residential")).bearer_auth(&rev.access).send().await.unwrap().json().await.unwrap();
+        let rows = q["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0]["id"], target.as_str());
+        assert!(rows[0]["signals"][0]["explanation"].as_str().unwrap().contains("商铺"));
+        let r = client().get(app.url("/api/v1/staff/review/queue?signal=bogus")).bearer_auth(&rev.access).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        // Other filters.
+        let q: Value = client().get(app.url("/api/v1/staff/review/queue?status=approved&school=P01&category=A")).bearer_auth(&rev.access).send().await.unwrap().json().await.unwrap();
+        for r in q["rows"].as_array().unwrap() {
+            assert_eq!((r["status"].as_str(), r["category"].as_str()), (Some("approved"), Some("A")));
+        }
+
+        // Draw results come from the draws table, one line per applicant.
+        let reg = apps_in(&app, "FC", &["approved"], "2027-G1").await;
+        let record = json!({"announcement": {"draw_id": "2027-G1-P01"}, "result": {
+            "lottery_numbers": {reg[0].1.clone(): 2, reg[1].1.clone(): 1},
+            "assignments": {"P01": [reg[1].1.clone()]},
+            "waitlists": {"P01": [reg[0].1.clone()]},
+            "unassigned": []
+        }});
+        let draw = ruxue::db::models::Draw {
+            id: ruxue::db::new_id(),
+            campaign_id: "2027-G1".into(),
+            draw_id: "2027-G1-P01".into(),
+            kind: "school".into(),
+            status: "computed".into(),
+            announcement_json: "{}".into(),
+            announcement_digest: "ab".repeat(32),
+            signature: "sig".into(),
+            record_json: Some(record.to_string()),
+            result_digest: Some("cd".repeat(32)),
+            created_at: ruxue::db::now(),
+            computed_at: Some(ruxue::db::now()),
+        };
+        app.state.db.write(move |c| Ok(diesel::insert_into(schema::draws::table).values(&draw).execute(c)?)).await.unwrap();
+        let op = api_login(&app, OPERATOR).await;
+        let csv = client().get(app.url("/api/v1/staff/exports/draws?format=csv")).bearer_auth(&op.access).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains("派位号") && csv.contains(&format!("{},1,录取,安溪县实验小学", reg[1].1)), "{csv}");
+        assert!(csv.contains(&format!("{},2,候补,安溪县实验小学", reg[0].1)), "{csv}");
+
+        // The dashboard counts what review decided.
+        let d: Value = client().get(app.url("/api/v1/staff/dashboard?campaign=2027-G1")).bearer_auth(&aud.access).send().await.unwrap().json().await.unwrap();
+        let units = d["summary"]["units"].as_array().unwrap();
+        assert_eq!(units.len(), 6, "six primary schools");
+        let approved_g1: i64 = units.iter().map(|u| u["approved"].as_i64().unwrap()).sum();
+        let counted: i64 = app
+            .state
+            .db
+            .run(|c| {
+                Ok(schema::applications::table
+                    .filter(schema::applications::campaign_id.eq("2027-G1"))
+                    .filter(schema::applications::status.eq("approved"))
+                    .filter(schema::applications::catchment_school_id.is_not_null())
+                    .count()
+                    .get_result(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(approved_g1, counted);
+        let d: Value = client().get(app.url("/api/v1/staff/dashboard?campaign=2027-G7")).bearer_auth(&aud.access).send().await.unwrap().json().await.unwrap();
+        assert!(d["summary"]["units"].as_array().unwrap().iter().any(|u| u["kind"] == "zone"));
+        let r = client().get(app.url("/api/v1/staff/dashboard?campaign=nope")).bearer_auth(&aud.access).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_decisions_on_one_application_apply_once() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await;
+        let rev2 = api_login(&app, REVIEWER2).await;
+        let id = apps_in(&app, "FC", &["under_review"], "2027-G1").await[0].0.clone();
+        let mut tasks = Vec::new();
+        for i in 0..6 {
+            let token = if i % 2 == 0 { rev.access.clone() } else { rev2.access.clone() };
+            let url = app.url(&format!("/api/v1/staff/review/applications/{id}/decisions"));
+            tasks.push(tokio::spawn(async move {
+                client().post(url).bearer_auth(token).json(&json!({"decision": "reject", "reason_code": "duplicate"})).send().await.unwrap().status().as_u16()
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(statuses, vec![200, 409, 409, 409, 409, 409], "{backend:?}");
+        let idc = id.clone();
+        let (decisions, events): (i64, i64) = app
+            .state
+            .db
+            .run(move |c| {
+                Ok((
+                    schema::review_decisions::table.filter(schema::review_decisions::application_id.eq(&idc)).count().get_result(c)?,
+                    schema::application_events::table
+                        .filter(schema::application_events::application_id.eq(&idc))
+                        .filter(schema::application_events::status.eq("rejected"))
+                        .count()
+                        .get_result(c)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!((decisions, events), (1, 1), "{backend:?}: nothing half-written");
+        let (ok, out) = verify(&app.db.url);
+        assert!(ok, "{backend:?}: the audit chain stays intact under concurrency: {out}");
+    }
+}
+
+// ---------------------------------------------------------------- command line
+
+#[test]
+fn staff_command_line_bootstraps_the_first_admin() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let run = |args: &[&str], pw: Option<&str>, stdin: Option<&str>| {
+            use std::io::Write;
+            let mut cmd = std::process::Command::new(ruxue_bin());
+            cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+            for (k, _) in std::env::vars() {
+                if k.starts_with("RUXUE") {
+                    cmd.env_remove(k);
+                }
+            }
+            cmd.env("RUXUE__DATABASE__URL", &db.url);
+            if let Some(p) = pw {
+                cmd.env("RUXUE_STAFF_PASSWORD", p);
+            }
+            cmd.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+            let mut child = cmd.spawn().unwrap();
+            if let Some(s) = stdin {
+                child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+            } else {
+                drop(child.stdin.take());
+            }
+            child.wait_with_output().unwrap()
+        };
+        let out = run(&["staff", "add", "--role", "admin", "--username", "chief", "--name", "局长"], Some("first-admin-password"), None);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run(&["staff", "add", "--role", "reviewer", "--username", "lin", "--name", "林", "--township", "FC"], None, Some("from-stdin-password\n"));
+        // No townships exist in an empty database: the scope is checked.
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("township_scope"));
+        let out = run(&["staff", "add", "--role", "auditor", "--username", "zhang", "--name", "张"], None, Some("from-stdin-password\n"));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = run(&["staff", "add", "--role", "auditor", "--username", "weak", "--name", "弱"], Some("short"), None);
+        assert!(!out.status.success());
+        let out = run(&["staff", "add", "--role", "auditor", "--username", "zhang", "--name", "张"], Some("another-password"), None);
+        assert!(!out.status.success(), "duplicate username");
+        let out = run(&["staff", "passwd", "--username", "zhang"], Some("changed-password-1"), None);
+        assert!(out.status.success());
+        let out = run(&["staff", "list"], None, None);
+        let list = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(list.contains("chief\tadmin") && list.contains("zhang\tauditor"), "{list}");
+        assert!(!list.contains("first-admin-password"));
+        // The stored hash is argon2id and the chain records the actions.
+        let pool = ruxue::db::Db::connect(&db.url, 1, 5000).unwrap();
+        let mut c = pool.get().unwrap();
+        let hash: String = schema::staff::table.filter(schema::staff::username.eq("chief")).select(schema::staff::password_hash).first(&mut *c).unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(ruxue::staff::auth::verify_password("first-admin-password", &hash));
+        let z: String = schema::staff::table.filter(schema::staff::username.eq("zhang")).select(schema::staff::password_hash).first(&mut *c).unwrap();
+        assert!(ruxue::staff::auth::verify_password("changed-password-1", &z));
+        let r = ruxue::db::audit::verify(&mut c).unwrap();
+        assert!(r.broken.is_none() && r.entries >= 3);
+    }
+}
