@@ -153,6 +153,8 @@ const AUD: &[R] = &[R::Admin, R::Auditor];
 const ADM: &[R] = &[R::Admin];
 const EXP_APPS: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
 const EXP_DRAWS: &[R] = &[R::Admin, R::Operator, R::Auditor];
+const DRY: &[R] = &[R::Admin, R::Operator, R::Auditor];
+const PLACE: &[R] = &[R::Admin, R::Operator];
 
 fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
     vec![
@@ -165,6 +167,8 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("GET", format!("/api/v1/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/api/v1/staff/dashboard", None, ALL, Some(200)),
         case("GET", "/api/v1/staff/dashboard?campaign=2027-G7", None, ALL, Some(200)),
+        case("GET", "/api/v1/staff/dry-run?campaign=2027-G1", None, DRY, Some(200)),
+        case("GET", "/api/v1/staff/dry-run?campaign=2027-G1&format=placement_csv", None, PLACE, Some(200)),
         case("GET", "/api/v1/staff/exports/applications?format=csv", None, EXP_APPS, Some(200)),
         case("GET", "/api/v1/staff/exports/reviews?format=xlsx", None, EXP_APPS, Some(200)),
         case("GET", "/api/v1/staff/exports/draws?format=csv", None, EXP_DRAWS, Some(200)),
@@ -197,6 +201,8 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("POST", "/staff/decisions/no-such-decision/second", Some(json!({"agree": "1", "application": fc_app})), REV, Some(404)),
         case("GET", format!("/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/staff/dashboard", None, ALL, Some(200)),
+        case("GET", "/staff/dry-run", None, DRY, Some(200)),
+        case("GET", "/staff/dry-run?campaign=2027-G7&format=csv", None, DRY, Some(200)),
         case("GET", "/staff/exports/applications?format=xlsx", None, EXP_APPS, Some(200)),
         case("GET", "/staff/exports/reviews?format=csv", None, EXP_APPS, Some(200)),
         case("GET", "/staff/exports/draws?format=xlsx", None, EXP_DRAWS, Some(200)),
@@ -1131,5 +1137,71 @@ fn staff_command_line_bootstraps_the_first_admin() {
         assert!(ruxue::staff::auth::verify_password("changed-password-1", &z));
         let r = ruxue::db::audit::verify(&mut c).unwrap();
         assert!(r.broken.is_none() && r.entries >= 3);
+    }
+}
+
+/// Issue 5, item 6: the policy dry run as a staff page with a chart and as
+/// CSV; aggregates for auditors, the placement list only for admin/operator.
+#[tokio::test]
+async fn policy_dry_run_page_chart_and_csv() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let admin = api_login(&app, ADMIN).await;
+        let r = client().get(app.url("/api/v1/staff/dry-run?campaign=2027-G1")).bearer_auth(&admin.access).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{backend:?}");
+        let v: Value = r.json().await.unwrap();
+        let schools = v["report"]["schools"].as_array().unwrap();
+        assert_eq!(schools.len(), 6, "one row per primary school: {v}");
+        assert!(v["counted"].as_u64().unwrap() > 300);
+        let p01 = schools.iter().find(|s| s["school_id"] == "P01").unwrap();
+        assert_eq!(p01["seats"], 90);
+        // P06 is decided by lottery alone in the demo policy.
+        let p06 = schools.iter().find(|s| s["school_id"] == "P06").unwrap();
+        assert!(p06["applicants"].as_u64().unwrap() > 0);
+        assert!(v["report"].get("needs_placement").is_some());
+
+        // The auditor sees the aggregates, never the placement list.
+        let auditor = api_login(&app, AUDITOR).await;
+        let v: Value = client().get(app.url("/api/v1/staff/dry-run?campaign=2027-G1")).bearer_auth(&auditor.access).send().await.unwrap().json().await.unwrap();
+        assert_eq!(v["report"]["schools"].as_array().unwrap().len(), 6);
+        assert!(v["report"].get("needs_placement").is_none() && v.get("skipped").is_none(), "{v}");
+        let r = client().get(app.url("/api/v1/staff/dry-run?format=placement_csv")).bearer_auth(&auditor.access).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+
+        // Bad input names the field.
+        let r = client().get(app.url("/api/v1/staff/dry-run?format=pdf")).bearer_auth(&admin.access).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "format");
+        let r = client().get(app.url("/api/v1/staff/dry-run?campaign=1999-G1")).bearer_auth(&admin.access).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "campaign");
+
+        // The page: a server-rendered SVG chart and the table, no scripts.
+        let (c, _) = page_login(&app, ADMIN).await;
+        let r = c.get(app.url("/staff/dry-run?campaign=2027-G1")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<svg") && html.contains("招生方案预演：各校录取分界") && html.contains("安溪县实验小学"), "{html}");
+        assert!(!html.contains("<script"));
+        assert!(html.contains("format=placement_csv"));
+
+        // CSV with Chinese headers, one row per school; recorded in the audit log.
+        let before = audit_actions(&app).await.iter().filter(|(_, a, _)| a == "export.dry_run").count();
+        let r = c.get(app.url("/staff/dry-run?campaign=2027-G1&format=csv")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let csv = r.text().await.unwrap();
+        let header = csv.trim_start_matches('\u{feff}').lines().next().unwrap().to_string();
+        assert!(header.contains("学校"), "{header}");
+        assert!(csv.contains("P01") && csv.contains("P06"));
+        let after = audit_actions(&app).await.iter().filter(|(_, a, _)| a == "export.dry_run").count();
+        assert_eq!(after, before + 1);
+        let report = app.state.db.run(|c| Ok(ruxue::db::audit::verify(c)?)).await.unwrap();
+        assert!(report.broken.is_none());
+
+        // A reviewer (township scope) does not get the county-wide dry run.
+        let (rc, _) = page_login(&app, REVIEWER).await;
+        let r = rc.get(app.url("/staff/dry-run")).send().await.unwrap();
+        assert_eq!(r.status(), 403);
     }
 }

@@ -7,7 +7,6 @@ use crate::db::{catchment as dbc, policy as dbp};
 use crate::error::AppError;
 use crate::policy::{self as po, Policy, PolicyError};
 use clap::Subcommand;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(Debug, Subcommand)]
@@ -175,50 +174,22 @@ pub fn run_policy(settings: Settings, cmd: PolicyCommand) -> Result<i32, ConfigE
                 Ok(Err(m)) => return refuse(m),
                 Err(e) => return refuse(say(&e)),
             };
-            let loaded = (|| -> Result<_, AppError> {
-                Ok((
-                    dbc::load_rules(&mut c, &campaign)?,
-                    dbc::load_directory(&mut c, &campaign)?,
-                    dbc::load_seats(&mut c, &campaign)?,
-                    dbp::load_dry_run_facts(&mut c, &campaign)?,
-                ))
-            })();
-            let (rules, dir, seats, facts) = match loaded {
-                Ok(x) => x,
+            let run = match dbp::dry_run(&mut c, &campaign) {
+                Ok(r) => r,
                 Err(e) => return refuse(say(&e)),
             };
-            let ctx = po::CatchmentContext { rules: &rules, directory: &dir };
-            let mut keys = Vec::new();
-            let mut skipped = Vec::new();
-            for (no, json) in &facts {
-                let f: po::ApplicantFacts = match serde_json::from_str(json) {
-                    Ok(f) => f,
-                    Err(e) => {
-                        skipped.push(format!("{no}：申报信息无法读取（{e}）"));
-                        continue;
-                    }
-                };
-                match po::compute_keys(&f, &policy, &ctx) {
-                    Ok(k) => keys.push(k),
-                    Err(e) => skipped.push(format!("{no}：{e}")),
-                }
-            }
-            let mut ids: Vec<String> = seats.keys().cloned().collect();
-            ids.extend(keys.iter().flat_map(|k| k.schools.iter().map(|s| s.school_id.clone())));
-            let names: BTreeMap<String, String> = po::names_from_directory(ids, &dir);
-            let report = po::dry_run(&keys, &seats, &names);
-            for s in &skipped {
+            for s in &run.skipped {
                 eprintln!("ruxue: 未计入预演：{s}");
             }
             if csv {
-                out!("{}", po::dry_run_csv(&report));
+                out!("{}", po::dry_run_csv(&run.report));
                 return Ok(0);
             }
             if placement_csv {
-                out!("{}", po::placement_csv(&report));
+                out!("{}", po::placement_csv(&run.report));
                 return Ok(0);
             }
-            print_report(&campaign, &policy, facts.len(), keys.len(), &report);
+            print_report(&campaign, &policy, run.read, run.counted, &run.report);
             Ok(0)
         }
     }

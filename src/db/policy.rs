@@ -97,3 +97,62 @@ pub fn load_dry_run_facts(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<(S
         .select((schema::applications::registration_no, schema::applications::facts_json))
         .load(conn)?)
 }
+
+/// A campaign's dry run over its current applications, with what it left out.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DryRun {
+    pub campaign_id: String,
+    pub policy_name: String,
+    pub policy_version: String,
+    /// Applications in the dry-run statuses.
+    pub read: usize,
+    /// Of those, the ones whose keys could be computed.
+    pub counted: usize,
+    /// Chinese lines: applications left out and why.
+    pub skipped: Vec<String>,
+    pub report: crate::policy::DryRunReport,
+}
+
+/// Loads the campaign's policy, rules, seats and applications and runs the
+/// pure dry run (`crate::policy::dry_run`). A missing or invalid stored policy
+/// is a conflict with a Chinese message.
+pub fn dry_run(conn: &mut DbConn, campaign_id: &str) -> Result<DryRun, AppError> {
+    use crate::policy as po;
+    use super::catchment as dbc;
+    let campaign = dbc::load_campaign(conn, campaign_id)?;
+    if campaign.policy_toml.trim().is_empty() {
+        return Err(AppError::conflict("policy_missing", format!("招生批次「{campaign_id}」尚未设置招生方案")));
+    }
+    let policy = po::Policy::load_toml(&campaign.policy_toml).map_err(|e| {
+        AppError::conflict("policy_invalid", format!("招生批次「{campaign_id}」保存的招生方案无效：{e}"))
+    })?;
+    let rules = dbc::load_rules(conn, campaign_id)?;
+    let dir = dbc::load_directory(conn, campaign_id)?;
+    let seats = dbc::load_seats(conn, campaign_id)?;
+    let facts = load_dry_run_facts(conn, campaign_id)?;
+    let ctx = po::CatchmentContext { rules: &rules, directory: &dir };
+    let mut keys = Vec::new();
+    let mut skipped = Vec::new();
+    for (no, json) in &facts {
+        match serde_json::from_str::<po::ApplicantFacts>(json) {
+            Err(e) => skipped.push(format!("{no}：申报信息无法读取（{e}）")),
+            Ok(f) => match po::compute_keys(&f, &policy, &ctx) {
+                Ok(k) => keys.push(k),
+                Err(e) => skipped.push(format!("{no}：{e}")),
+            },
+        }
+    }
+    let mut ids: Vec<String> = seats.keys().cloned().collect();
+    ids.extend(keys.iter().flat_map(|k| k.schools.iter().map(|s| s.school_id.clone())));
+    let names = po::names_from_directory(ids, &dir);
+    let report = po::dry_run(&keys, &seats, &names);
+    Ok(DryRun {
+        campaign_id: campaign_id.to_string(),
+        policy_name: policy.name.clone(),
+        policy_version: policy.version.clone(),
+        read: facts.len(),
+        counted: keys.len(),
+        skipped,
+        report,
+    })
+}

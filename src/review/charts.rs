@@ -176,3 +176,61 @@ mod tests {
         assert!(t.contains("今天") && t.contains("报名 07-01"));
     }
 }
+
+/// The dry run per school: applicants admitted for certain (green), in the
+/// lottery (orange) and certainly not admitted (grey), with the seats marked.
+pub fn dry_run_chart(report: &crate::policy::DryRunReport) -> String {
+    let row_h = 22.0;
+    let label_w = 150.0;
+    let chart_w = 420.0;
+    let total_w = label_w + chart_w + 90.0;
+    let legend_h = 24.0;
+    let height = legend_h + row_h * report.schools.len() as f64 + 8.0;
+    let max = report.schools.iter().map(|s| s.applicants.max(s.seats)).max().unwrap_or(1).max(1) as f64;
+    let scale = chart_w / max;
+    let parts = [("#2f9e44", "确定录取"), ("#e8590c", "参加派位"), ("#adb5bd", "不能录取")];
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="招生方案预演：各校录取分界" font-size="12" font-family="sans-serif">"#,
+        w = total_w,
+        h = height
+    );
+    let mut x = 0.0;
+    for (fill, text) in parts {
+        s.push_str(&format!(r#"<rect x="{x}" y="4" width="10" height="10" fill="{fill}"/><text x="{}" y="13">{}</text>"#, x + 13.0, esc(text)));
+        x += 13.0 + text_width(text) + 14.0;
+    }
+    s.push_str(&format!(r##"<rect x="{x}" y="2" width="2" height="14" fill="#d6336c"/><text x="{}" y="13">学位数</text>"##, x + 6.0));
+    for (i, school) in report.schools.iter().enumerate() {
+        let y = legend_h + row_h * i as f64;
+        s.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, label_w - 6.0, y + 15.0, esc(&school.school_name)));
+        let sum = |f: fn(&crate::policy::CategoryCount) -> u32| school.categories.iter().map(f).sum::<u32>();
+        let values = [sum(|c| c.admitted), sum(|c| c.in_lottery), sum(|c| c.not_admitted)];
+        let mut bx = label_w;
+        for ((fill, text), n) in parts.iter().zip(values) {
+            if n == 0 {
+                continue;
+            }
+            let w = f64::from(n) * scale;
+            s.push_str(&format!(
+                r#"<rect x="{bx:.1}" y="{:.1}" width="{w:.1}" height="{}" fill="{fill}"><title>{}</title></rect>"#,
+                y + 3.0,
+                row_h - 6.0,
+                esc(&format!("{text}：{n} 人"))
+            ));
+            bx += w;
+        }
+        let sx = label_w + f64::from(school.seats) * scale;
+        s.push_str(&format!(r##"<rect x="{:.1}" y="{y:.1}" width="2" height="{row_h}" fill="#d6336c"/>"##, sx - 1.0));
+        let odds = school.lottery.as_ref().map(|l| format!(" 中签 {}", l.percent)).unwrap_or_default();
+        s.push_str(&format!(
+            r#"<text x="{:.1}" y="{:.1}">{}/{}{}</text>"#,
+            label_w + chart_w + 6.0,
+            y + 15.0,
+            school.applicants,
+            school.seats,
+            esc(&odds)
+        ));
+    }
+    s.push_str("</svg>");
+    s
+}

@@ -48,6 +48,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/staff/decisions/{id}/second", web::post().to(second_form))
         .route("/staff/documents/{id}", web::get().to(document_page))
         .route("/staff/dashboard", web::get().to(dashboard_page))
+        .route("/staff/dry-run", web::get().to(dry_run_page))
         .route("/staff/exports/{kind}", web::get().to(export_page))
         .route("/staff/audit", web::get().to(audit_page))
         .route("/staff/audit/export", web::get().to(audit_export_page))
@@ -66,6 +67,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/staff/review/decisions/{id}/second", web::post().to(second_api))
         .route("/api/v1/staff/documents/{id}", web::get().to(document_api))
         .route("/api/v1/staff/dashboard", web::get().to(dashboard_api))
+        .route("/api/v1/staff/dry-run", web::get().to(dry_run_api))
         .route("/api/v1/staff/exports/{kind}", web::get().to(export_api))
         .route("/api/v1/staff/audit", web::get().to(audit_api))
         .route("/api/v1/staff/audit/export", web::get().to(audit_export_api))
@@ -80,6 +82,10 @@ const REVIEWERS: &[Role] = &[Role::Admin, Role::Reviewer];
 const EVERYONE: &[Role] = &[Role::Admin, Role::Reviewer, Role::Operator, Role::Auditor];
 const AUDIT: &[Role] = &[Role::Admin, Role::Auditor];
 const ADMIN: &[Role] = &[Role::Admin];
+/// County-wide aggregates of the policy dry run.
+const DRY_RUN: &[Role] = &[Role::Admin, Role::Operator, Role::Auditor];
+/// The dry run's list of children needing placement (registration numbers).
+const PLACEMENT: &[Role] = &[Role::Admin, Role::Operator];
 
 /// Who may download which export.
 pub fn export_roles(kind: &str) -> Option<&'static [Role]> {
@@ -261,6 +267,7 @@ fn base_ctx(state: &AppState, id: Option<&StaffIdentity>, active: &str) -> serde
             "can_review": i.who.is(REVIEWERS),
             "can_audit": i.who.is(AUDIT),
             "is_admin": i.who.is(ADMIN),
+            "can_dry_run": i.who.is(DRY_RUN),
         })),
         "csrf": id.map(|i| i.csrf.clone()).unwrap_or_default(),
         "active": active,
@@ -932,6 +939,107 @@ async fn dashboard_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
         .collect();
     let ctx = merge(base_ctx(&state, Some(&id), "dashboard"), json!({"d": d, "campaigns": all, "exports": exports}));
     Ok(render(&state, "staff_dashboard.html", ctx)?)
+}
+
+// ------------------------------------------------------------ policy dry run
+
+#[derive(Debug, Deserialize)]
+pub struct DryRunQuery {
+    #[serde(default)]
+    campaign: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// Runs the dry run; CSV downloads are recorded in the audit log like every export.
+async fn load_dry_run(
+    state: &AppState,
+    id: &StaffIdentity,
+    q: DryRunQuery,
+) -> Result<(crate::db::policy::DryRun, Vec<(String, String)>), AppError> {
+    id.require(DRY_RUN)?;
+    let format = q.format.filter(|f| !f.is_empty());
+    match format.as_deref() {
+        None | Some("csv") => {}
+        Some("placement_csv") => id.require(PLACEMENT)?,
+        Some(_) => return Err(AppError::invalid("format", "格式只能是 csv 或 placement_csv")),
+    }
+    let actor = format!("staff:{}", id.who.username);
+    state
+        .db
+        .write(move |c| {
+            let all: Vec<(String, String)> = dbr::campaigns_list(c)?.into_iter().map(|k| (k.id, k.name)).collect();
+            let chosen = match q.campaign.filter(|s| !s.trim().is_empty()) {
+                Some(id) => id,
+                None => all.first().map(|(id, _)| id.clone()).ok_or_else(|| AppError::invalid("campaign", "还没有招生计划"))?,
+            };
+            let run = crate::db::policy::dry_run(c, &chosen).map_err(|e| match e {
+                AppError::NotFound => AppError::invalid("campaign", "没有这个招生计划"),
+                other => other,
+            })?;
+            if let Some(f) = &format {
+                crate::db::audit::append(
+                    c,
+                    &actor,
+                    "export.dry_run",
+                    &format!("campaign:{chosen}"),
+                    None,
+                    Some(&json!({"format": f, "schools": run.report.schools.len(), "counted": run.counted})),
+                )?;
+            }
+            Ok((run, all))
+        })
+        .await
+}
+
+fn dry_run_csv(run: &crate::db::policy::DryRun, format: &str) -> HttpResponse {
+    let (body, name) = if format == "placement_csv" {
+        (crate::policy::placement_csv(&run.report), "placement")
+    } else {
+        (crate::policy::dry_run_csv(&run.report), "dry-run")
+    };
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}-{name}.csv\"", run.campaign_id)))
+        .body(body)
+}
+
+async fn dry_run_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DryRunQuery>) -> Result<HttpResponse, AppError> {
+    let q = q.into_inner();
+    let format = q.format.clone().filter(|f| !f.is_empty());
+    let (run, _) = load_dry_run(&state, &id, q).await?;
+    Ok(match format {
+        Some(f) => dry_run_csv(&run, &f),
+        None if id.who.is(PLACEMENT) => HttpResponse::Ok().json(&run),
+        None => {
+            // Aggregates only: the placement lists name registration numbers.
+            let mut v = serde_json::to_value(&run).map_err(AppError::internal)?;
+            if let Some(r) = v.get_mut("report").and_then(|r| r.as_object_mut()) {
+                r.remove("needs_placement");
+                r.remove("likely_unplaced");
+            }
+            if let Some(o) = v.as_object_mut() {
+                o.remove("skipped");
+            }
+            HttpResponse::Ok().json(v)
+        }
+    })
+}
+
+async fn dry_run_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DryRunQuery>) -> Result<HttpResponse, PageError> {
+    let q = q.into_inner();
+    let format = q.format.clone().filter(|f| !f.is_empty());
+    let (run, all) = load_dry_run(&state, &id, q).await?;
+    if let Some(f) = format {
+        return Ok(dry_run_csv(&run, &f));
+    }
+    let chart = crate::review::charts::dry_run_chart(&run.report);
+    let ctx = merge(
+        base_ctx(&state, Some(&id), "dry_run"),
+        json!({"run": run, "campaigns": all, "chart": chart, "can_see_placement": id.who.is(PLACEMENT)}),
+    );
+    Ok(render(&state, "staff_dry_run.html", ctx)?)
 }
 
 // ------------------------------------------------------------ exports

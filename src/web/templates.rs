@@ -28,6 +28,7 @@ pub fn environment() -> Environment<'static> {
         ("staff_queue.html", include_str!("../../templates/staff_queue.html")),
         ("staff_application.html", include_str!("../../templates/staff_application.html")),
         ("staff_dashboard.html", include_str!("../../templates/staff_dashboard.html")),
+        ("staff_dry_run.html", include_str!("../../templates/staff_dry_run.html")),
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
     ] {
