@@ -230,3 +230,31 @@ async fn serve_demo_process_and_graceful_sigterm() {
     };
     assert!(code.success(), "exit status after SIGTERM: {code:?}");
 }
+
+/// Bodies over `server.body_limit_bytes` are refused with 413 and the JSON
+/// error shape, before any handler runs; malformed JSON is a 400 naming it.
+#[tokio::test]
+async fn body_limit_and_malformed_json() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, false, &[("RUXUE__SERVER__BODY_LIMIT_BYTES", "4096")]).await;
+        let big = serde_json::json!({"username": "a".repeat(10_000), "password": "x"});
+        let r = app.client.post(app.url("/api/v1/staff/login")).json(&big).send().await.unwrap();
+        assert_eq!(r.status(), 413, "{backend:?}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large");
+        assert!(!body["error"]["message"].as_str().unwrap().is_ascii());
+        let r = app
+            .client
+            .post(app.url("/api/v1/staff/login"))
+            .header("content-type", "application/json")
+            .body("{\"username\": ")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_json");
+        // The service is still healthy afterwards.
+        assert_eq!(app.client.get(app.url("/readyz")).send().await.unwrap().status(), 200);
+    }
+}
