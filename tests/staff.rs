@@ -857,6 +857,25 @@ async fn review_flow_end_to_end() {
         assert_eq!(notes.len(), 1);
         assert_eq!(notes[0].0, openid);
         assert!(notes[0].1.contains("请补交居住证原件照片") && notes[0].2 == "pending");
+        // The reviewer typed Beijing time: the message repeats it as typed, and
+        // the stored deadline is the same instant in UTC.
+        let typed = chrono::NaiveDateTime::parse_from_str(&soon, "%Y-%m-%dT%H:%M").unwrap();
+        assert!(notes[0].1.contains(&typed.format("%Y-%m-%d %H:%M").to_string()), "{}", notes[0].1);
+        assert!(notes[0].1.contains("北京时间"));
+        let a3d = a3.clone();
+        let stored: Option<chrono::NaiveDateTime> = app
+            .state
+            .db
+            .run(move |c| {
+                Ok(schema::review_decisions::table
+                    .filter(schema::review_decisions::application_id.eq(&a3d))
+                    .filter(schema::review_decisions::decision.eq("supplement"))
+                    .select(schema::review_decisions::supplement_deadline)
+                    .first(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored, Some(typed - chrono::Duration::hours(8)));
         // While awaiting the supplement the reviewer can still decide.
         let (s, _) = decide(&app, &rev.access, a3, json!({"decision": "note", "note": "已电话提醒监护人"})).await;
         assert_eq!(s, 200);

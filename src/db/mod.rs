@@ -307,6 +307,20 @@ pub fn now() -> chrono::NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1000 * 1000).unwrap_or(t)
 }
 
+/// Timestamps are stored in UTC; people read and type China Standard Time
+/// (UTC+8, no daylight saving). These two convert at the edges.
+pub const BEIJING_OFFSET_HOURS: i64 = 8;
+
+/// UTC → Beijing time, for display.
+pub fn beijing(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    t + chrono::Duration::hours(BEIJING_OFFSET_HOURS)
+}
+
+/// Beijing time as typed by a person → UTC, for storage.
+pub fn from_beijing(t: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    t - chrono::Duration::hours(BEIJING_OFFSET_HOURS)
+}
+
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }

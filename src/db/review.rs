@@ -618,7 +618,7 @@ pub fn decide(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionReq
             "supplement" => {
                 let deadline = outcome.supplement_deadline.unwrap_or(t);
                 update_app(conn, &app, new_status, app.catchment_school_id.clone(), app.zone_id.clone(), app.category.clone(), app.priority_json.clone(), app.explanation.clone())?;
-                let text = format!("请于 {} 前补充材料：{}", deadline.format("%Y-%m-%d %H:%M"), outcome.note);
+                let text = format!("请于 {}（北京时间）前补充材料：{}", super::beijing(deadline).format("%Y-%m-%d %H:%M"), outcome.note);
                 add_event(conn, &app.id, new_status, &text)?;
                 let openid: String = ch::table
                     .inner_join(gu::table)
@@ -790,7 +790,11 @@ pub fn dashboard(conn: &mut DbConn, campaign_id: &str, settings: &crate::config:
     ];
     Ok(Dashboard {
         chart_svg: crate::review::charts::seats_chart(&summary.units, &codes, &categories),
-        timeline_svg: crate::review::charts::timeline(&phases, now()),
+        // The chart is read by people: Beijing time. The API keeps UTC.
+        timeline_svg: crate::review::charts::timeline(
+            &phases.iter().map(|(n, t)| (n.clone(), super::beijing(*t))).collect::<Vec<_>>(),
+            super::beijing(now()),
+        ),
         campaign_id: c.id,
         campaign_name: c.name,
         status: c.status,
@@ -819,7 +823,8 @@ pub fn export(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, ciphe
         (None, Some(s)) => school_names.get(s).cloned().unwrap_or_else(|| s.clone()),
         _ => String::new(),
     };
-    let fmt_t = |t: &NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
+    // Exports are read by people: Beijing time.
+    let fmt_t = |t: &NaiveDateTime| super::beijing(*t).format("%Y-%m-%d %H:%M:%S").to_string();
     let table = match kind {
         "applications" => {
             let mut t = Table::new("报名申请", &["报名号", "招生计划", "儿童姓名", "身份证号", "性别", "出生日期", "乡镇", "对口学校或片区", "类别", "状态", "提交时间"]);

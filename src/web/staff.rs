@@ -686,7 +686,7 @@ async fn detail_api(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
 }
 
 fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &dbr::Detail, error: Option<String>, notice: Option<&str>) -> serde_json::Value {
-    let today = crate::db::now() + chrono::Duration::days(7);
+    let today = crate::db::beijing(crate::db::now()) + chrono::Duration::days(7);
     merge(
         base_ctx(state, Some(id), "review"),
         json!({
@@ -748,7 +748,12 @@ pub struct DecisionInput {
     csrf: Option<String>,
 }
 
+/// A deadline as a reviewer types it, in Beijing time; returned in UTC.
 fn parse_deadline(s: Option<&str>) -> Result<chrono::NaiveDateTime, AppError> {
+    parse_beijing(s).map(crate::db::from_beijing)
+}
+
+fn parse_beijing(s: Option<&str>) -> Result<chrono::NaiveDateTime, AppError> {
     let s = s.map(str::trim).unwrap_or("");
     if s.is_empty() {
         return Err(AppError::invalid("deadline", "请填写补充材料截止时间"));

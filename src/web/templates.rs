@@ -8,6 +8,7 @@ use minijinja::Environment;
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    env.add_filter("bjt", beijing_time);
     for (name, source) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("lookup.html", include_str!("../../templates/lookup.html")),
@@ -55,5 +56,31 @@ mod tests {
         for name in ["staff_base.html", "staff_login.html", "staff_password.html", "staff_queue.html", "staff_application.html", "staff_dashboard.html", "staff_audit.html", "staff_accounts.html"] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+}
+
+/// Template filter `bjt`: a stored UTC timestamp (as serialised,
+/// `2027-07-01T08:00:00[.ffffff]`) shown in Beijing time, `2027-07-01 16:00`;
+/// `bjt(true)` keeps the seconds. Anything unparsable is shown as it is.
+fn beijing_time(value: String, seconds: Option<bool>) -> String {
+    let parsed = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(&value, f).ok());
+    match parsed {
+        Some(t) => {
+            let fmt = if seconds.unwrap_or(false) { "%Y-%m-%d %H:%M:%S" } else { "%Y-%m-%d %H:%M" };
+            crate::db::beijing(t).format(fmt).to_string()
+        }
+        None => value,
+    }
+}
+
+#[cfg(test)]
+mod bjt_tests {
+    #[test]
+    fn utc_to_beijing() {
+        assert_eq!(super::beijing_time("2027-07-01T20:30:00".into(), None), "2027-07-02 04:30");
+        assert_eq!(super::beijing_time("2027-07-01T20:30:05.123456".into(), Some(true)), "2027-07-02 04:30:05");
+        assert_eq!(super::beijing_time("not a time".into(), None), "not a time");
     }
 }

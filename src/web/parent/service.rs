@@ -20,7 +20,7 @@ use std::path::Path;
 
 /// China Standard Time, for everything a parent reads.
 pub fn local(t: NaiveDateTime) -> NaiveDateTime {
-    t + chrono::Duration::hours(8)
+    db::beijing(t)
 }
 pub fn fmt_time(t: NaiveDateTime) -> String {
     local(t).format("%Y年%m月%d日 %H:%M").to_string()
