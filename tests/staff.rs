@@ -1224,3 +1224,28 @@ async fn policy_dry_run_page_chart_and_csv() {
         assert_eq!(r.status(), 403);
     }
 }
+
+/// Looking at the review queue (which lists children's names) is a staff
+/// action like any other: it is appended to the audit chain with the filter.
+#[tokio::test]
+async fn queue_views_are_audited() {
+    for backend in backends() {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await;
+        let before = audit_actions(&app).await.len();
+        let r = client().get(app.url("/api/v1/staff/review/queue?status=under_review")).bearer_auth(&rev.access).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{backend:?}");
+        let after = audit_actions(&app).await;
+        assert_eq!(after.len(), before + 1);
+        let (actor, action, target) = after.last().unwrap();
+        let me: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&rev.access).send().await.unwrap().json().await.unwrap();
+        let expected_actor = format!("staff:{}", me["id"].as_str().expect("me.id"));
+        assert_eq!((actor.as_str(), action.as_str(), target.as_str()), (expected_actor.as_str(), "review.queue_view", "review_queue"));
+        // A refused request leaves no entry.
+        let op = api_login(&app, OPERATOR).await;
+        let n = audit_actions(&app).await.len();
+        let r = client().get(app.url("/api/v1/staff/review/queue")).bearer_auth(&op.access).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(audit_actions(&app).await.len(), n);
+    }
+}

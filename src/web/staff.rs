@@ -608,10 +608,26 @@ fn fraud_cfg(state: &AppState) -> crate::review::fraud::Config {
     dbr::fraud_config(&state.settings)
 }
 
+/// The queue lists children's names: who looked at which page with which
+/// filters is recorded in the audit log, like every other staff action.
 async fn load_queue(state: &AppState, who: &Identity, f: QueueFilter) -> Result<dbr::Queue, AppError> {
     let who = who.clone();
     let cfg = fraud_cfg(state);
-    state.db.run(move |c| dbr::queue(c, &who, &f, &cfg)).await
+    state
+        .db
+        .write(move |c| {
+            let q = dbr::queue(c, &who, &f, &cfg)?;
+            crate::db::audit::append(
+                c,
+                &who.actor(),
+                "review.queue_view",
+                "review_queue",
+                None,
+                Some(&json!({"filter": f, "page": q.page, "rows": q.rows.len(), "total": q.total})),
+            )?;
+            Ok(q)
+        })
+        .await
 }
 
 async fn queue_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<QueueFilter>) -> Result<HttpResponse, AppError> {
@@ -969,7 +985,7 @@ async fn load_dry_run(
         Some("placement_csv") => id.require(PLACEMENT)?,
         Some(_) => return Err(AppError::invalid("format", "格式只能是 csv 或 placement_csv")),
     }
-    let actor = format!("staff:{}", id.who.username);
+    let actor = id.who.actor();
     state
         .db
         .write(move |c| {
