@@ -169,11 +169,7 @@ pub fn run_policy(settings: Settings, cmd: PolicyCommand) -> Result<i32, ConfigE
         }
         PolicyCommand::DryRun { campaign, csv, placement_csv } => {
             let mut c = conn(&db)?;
-            let policy = match stored_policy(&mut c, &campaign) {
-                Ok(Ok(p)) => p,
-                Ok(Err(m)) => return refuse(m),
-                Err(e) => return refuse(say(&e)),
-            };
+            // dry_run loads and validates the stored policy itself.
             let run = match dbp::dry_run(&mut c, &campaign) {
                 Ok(r) => r,
                 Err(e) => return refuse(say(&e)),
@@ -189,14 +185,15 @@ pub fn run_policy(settings: Settings, cmd: PolicyCommand) -> Result<i32, ConfigE
                 out!("{}", po::placement_csv(&run.report));
                 return Ok(0);
             }
-            print_report(&campaign, &policy, run.read, run.counted, &run.report);
+            print_report(&run);
             Ok(0)
         }
     }
 }
 
-fn print_report(campaign: &str, policy: &Policy, read: usize, counted: usize, r: &po::DryRunReport) {
-    outln!("招生批次「{campaign}」招生方案预演（{} 版本 {}）", policy.name, policy.version);
+fn print_report(run: &dbp::DryRun) {
+    let (campaign, read, counted, r) = (&run.campaign_id, run.read, run.counted, &run.report);
+    outln!("招生批次「{campaign}」招生方案预演（{} 版本 {}）", run.policy_name, run.policy_version);
     outln!("参与预演的报名：{counted} 人（已提交、审核中、审核通过共 {read} 人）");
     for s in &r.schools {
         outln!();
