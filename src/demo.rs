@@ -9,7 +9,7 @@ use crate::db::schema;
 use crate::db::{self, Db, DbConn};
 use crate::error::AppError;
 use chrono::{NaiveDate, NaiveDateTime};
-use crate::catchment::{Address, RuleKind, Target};
+use crate::catchment::{Address, Target};
 use crate::policy::{ApplicantFacts, Migrant, OwnerRelation, Property};
 use diesel::prelude::*;
 use rand::{Rng, SeedableRng};
@@ -136,19 +136,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
             Target::School(s) => (G1_CAMPAIGN, Some(s.clone()), None),
             Target::Zone(z) => (G7_CAMPAIGN, None, Some(format!("{G7_CAMPAIGN}-{z}"))),
         };
-        diesel::insert_into(schema::catchment_rules::table)
-            .values(CatchmentRuleRow {
-                id: format!("{campaign}-{}", rule.id),
-                campaign_id: campaign.into(),
-                position: position as i32,
-                precedence: rule.precedence,
-                kind: rule_kind_code(&rule.kind).into(),
-                township: rule_township(&rule.kind),
-                target_school_id: school,
-                target_zone_id: zone,
-                rule_json: serde_json::to_string(rule).map_err(AppError::internal)?,
-            })
-            .execute(conn)?;
+        db::catchment::insert_rule(conn, campaign, position, rule, school, zone)?;
     }
     let cipher = crate::identity::crypto::IdCipher::new(&settings.id_key());
     let directory = crate::catchment::demo_directory();
@@ -204,26 +192,6 @@ pub fn load_demo_staff(conn: &mut DbConn) -> Result<(), AppError> {
 /// The demo policy, with its cut-off dates moved to the demo campaign's year.
 pub fn demo_policy_toml() -> String {
     crate::policy::DEMO_POLICY_TOML.replace("2019-08-31", "2027-08-31").replace("version = \"2019.1\"", "version = \"2027.1\"")
-}
-
-fn rule_kind_code(k: &RuleKind) -> &'static str {
-    match k {
-        RuleKind::Street { .. } => "street",
-        RuleKind::Compound { .. } => "compound",
-        RuleKind::Community { .. } => "community",
-        RuleKind::Township { .. } => "township",
-        RuleKind::Polygon { .. } => "polygon",
-    }
-}
-
-fn rule_township(k: &RuleKind) -> String {
-    match k {
-        RuleKind::Street { township, .. }
-        | RuleKind::Compound { township, .. }
-        | RuleKind::Community { township, .. }
-        | RuleKind::Township { township } => township.clone(),
-        RuleKind::Polygon { .. } => String::new(),
-    }
 }
 
 /// One invented applicant, before names and numbers are drawn.

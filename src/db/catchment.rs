@@ -66,6 +66,32 @@ fn rule_kind_code(k: &crate::catchment::RuleKind) -> &'static str {
     }
 }
 
+/// Stores one rule at `position` of the campaign's list, with its target
+/// already resolved to database ids.
+pub fn insert_rule(
+    conn: &mut DbConn,
+    campaign_id: &str,
+    position: usize,
+    rule: &CatchmentRule,
+    target_school_id: Option<String>,
+    target_zone_id: Option<String>,
+) -> Result<(), AppError> {
+    diesel::insert_into(schema::catchment_rules::table)
+        .values(super::models::CatchmentRuleRow {
+            id: format!("{campaign_id}-{}", rule.id),
+            campaign_id: campaign_id.to_string(),
+            position: position as i32,
+            precedence: rule.precedence,
+            kind: rule_kind_code(&rule.kind).into(),
+            township: rule.township().unwrap_or("").to_string(),
+            target_school_id,
+            target_zone_id,
+            rule_json: serde_json::to_string(rule).map_err(AppError::internal)?,
+        })
+        .execute(conn)?;
+    Ok(())
+}
+
 /// What [`replace_rules`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplaceOutcome {
@@ -143,19 +169,7 @@ pub fn replace_rules(
                 Target::School(code) => (schools.get(code).cloned(), None),
                 Target::Zone(code) => (None, zones.get(code).cloned()),
             };
-            diesel::insert_into(schema::catchment_rules::table)
-                .values(super::models::CatchmentRuleRow {
-                    id: format!("{campaign_id}-{}", r.id),
-                    campaign_id: campaign_id.to_string(),
-                    position: position as i32,
-                    precedence: r.precedence,
-                    kind: rule_kind_code(&r.kind).into(),
-                    township: r.township().unwrap_or("").to_string(),
-                    target_school_id: school,
-                    target_zone_id: zone,
-                    rule_json: serde_json::to_string(r).map_err(AppError::internal)?,
-                })
-                .execute(conn)?;
+            insert_rule(conn, campaign_id, position, r, school, zone)?;
         }
         super::audit::append(
             conn,
