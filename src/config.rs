@@ -74,6 +74,8 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub uploads: UploadSettings,
     pub admission: AdmissionSettings,
+    pub bureau: BureauSettings,
+    pub calendar: CalendarSettings,
     pub log: LogSettings,
     /// Filled in by the loader, never read from files.
     #[serde(skip, default = "default_env")]
@@ -176,6 +178,28 @@ pub struct AdmissionSettings {
     /// Words in a property address that suggest a non-residential building
     /// (a fraud signal for reviewers, never a rejection).
     pub non_residential_keywords: Vec<String>,
+}
+
+/// The education bureau that runs the service, as pages and notices name it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BureauSettings {
+    /// e.g. 安溪县教育局
+    pub name: String,
+    /// e.g. 安溪县
+    pub county: String,
+    /// The admissions office's phone number for parents (招生咨询电话).
+    pub phone: String,
+}
+
+/// Where a campaign's later phases fall when registration is opened
+/// (`ruxue campaign open`), in days after registration closes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    pub review_days_after_close: i64,
+    pub draw_days_after_close: i64,
+    pub offer_days_after_close: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

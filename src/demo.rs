@@ -81,7 +81,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 year: 2027,
                 grade,
                 name: name.into(),
-                status: "review".into(),
+                status: crate::domain::CampaignStatus::Review,
                 registration_opens: at(2027, 7, 1, 8),
                 registration_closes: at(2027, 7, 15, 18),
                 review_deadline: at(2027, 7, 25, 18),
@@ -182,9 +182,9 @@ pub const DEMO_STAFF: [(&str, &str, &str, &[&str], &str); 6] = [
 pub fn load_demo_staff(conn: &mut DbConn) -> Result<(), AppError> {
     for (username, name, role, scope, password) in DEMO_STAFF {
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
-        let n = db::staff::validate_new(username, name, role, &scope, password)?;
+        let n = crate::service::staff::validate_new(username, name, role, &scope, password)?;
         let hash = crate::staff::auth::hash_password(password).map_err(AppError::internal)?;
-        db::staff::create(conn, "system", &n, &hash)?;
+        crate::service::staff::create_in(conn, "system", &n, &hash)?;
     }
     Ok(())
 }
@@ -409,7 +409,7 @@ fn insert_applicant(
             campaign_id: campaign.into(),
             child_id,
             registration_no: spec.facts.application_no.clone(),
-            status: status.into(),
+            status: demo_status(status)?,
             facts_json: serde_json::to_string(&spec.facts).map_err(AppError::internal)?,
             family_id: spec.facts.family_id.clone(),
             township_id: township,
@@ -437,11 +437,15 @@ fn insert_applicant(
                 id: db::new_id(),
                 application_id: app_id.clone(),
                 at: now,
-                status: st.into(),
+                status: demo_status(st)?,
                 actor: actor.into(),
                 note: String::new(),
             })
             .execute(conn)?;
     }
     Ok(())
+}
+
+fn demo_status(code: &str) -> Result<crate::domain::ApplicationStatus, AppError> {
+    crate::domain::ApplicationStatus::parse(code).ok_or_else(|| AppError::internal(format!("demo status {code}")))
 }

@@ -82,8 +82,8 @@ async fn spawn(backend: Backend, extra: &[(&str, &str)]) -> (TestApp, String) {
     ];
     env.extend_from_slice(extra);
     let app = spawn_app_with(backend, true, &env).await;
-    let db = app.state.db.clone();
-    tokio::task::spawn_blocking(move || ruxue::db::registration::open_registration(&db, CAMPAIGN, 14, true, "test"))
+    let (db, settings) = (app.state.db.clone(), app.state.settings.clone());
+    tokio::task::spawn_blocking(move || ruxue::service::campaign::open_registration(&db, &settings, CAMPAIGN, 14, true, "test"))
         .await
         .unwrap()
         .expect("campaign opens");
@@ -672,7 +672,7 @@ async fn whole_parent_flow_over_http_forms() {
                             id: ruxue::db::new_id(),
                             application_id: a.clone(),
                             at: t + chrono::Duration::seconds(i as i64 + 1),
-                            status: st.to_string(),
+                            status: ruxue::domain::ApplicationStatus::parse(st).unwrap(),
                             actor: "reviewer".into(),
                             note: note.to_string(),
                         })

@@ -1249,3 +1249,29 @@ async fn queue_views_are_audited() {
         assert_eq!(audit_actions(&app).await.len(), n);
     }
 }
+
+/// Every registered staff route has a row in the role matrix above (or is
+/// one of the login/refresh routes that work without a session, tested on
+/// their own), so a new route cannot ship without its access rules tested.
+#[test]
+fn role_matrix_covers_every_registered_staff_route() {
+    fn matches(pattern: &str, path: &str) -> bool {
+        let path = path.split('?').next().unwrap_or(path);
+        let (a, b): (Vec<&str>, Vec<&str>) = (pattern.split('/').collect(), path.split('/').collect());
+        a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.starts_with('{') || x == y)
+    }
+    let rows: Vec<Case> = api_cases("APP", "DOC", "STAFF", 0).into_iter().chain(page_cases("APP", "DOC", "STAFF", 0)).collect();
+    let without_session = [("GET", "/staff/login"), ("POST", "/staff/login"), ("GET", "/staff/refresh"), ("POST", "/api/v1/staff/login"), ("POST", "/api/v1/staff/refresh")];
+    assert!(ruxue::web::staff::ROUTES.len() >= 30, "the route table lists the staff routes");
+    let mut missing = Vec::new();
+    for (method, pattern) in ruxue::web::staff::ROUTES {
+        let method = method.to_ascii_uppercase();
+        if without_session.iter().any(|(m, p)| *m == method && p == pattern) {
+            continue;
+        }
+        if !rows.iter().any(|c| c.method == method && matches(pattern, &c.path)) {
+            missing.push(format!("{method} {pattern}"));
+        }
+    }
+    assert!(missing.is_empty(), "routes without a row in the role matrix: {missing:?}");
+}

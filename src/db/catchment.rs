@@ -92,103 +92,6 @@ pub fn insert_rule(
     Ok(())
 }
 
-/// What [`replace_rules`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplaceOutcome {
-    pub removed: usize,
-    pub inserted: usize,
-    /// The campaign status at the time (anything but `draft` needed `force`).
-    pub status: String,
-}
-
-/// Replaces the campaign's rules, in one transaction: checks the phase (only
-/// `draft` unless `force_after_open`), that every target school exists and
-/// every zone code belongs to the campaign, deletes the old rows, inserts the
-/// new ones in order and appends an audit entry. Nothing is written on error;
-/// every error message is Chinese and names the rule id and its position.
-pub fn replace_rules(
-    db: &super::Db,
-    campaign_id: &str,
-    rules: &[CatchmentRule],
-    file_sha256: &str,
-    file_name: &str,
-    force_after_open: bool,
-    actor: &str,
-) -> Result<ReplaceOutcome, AppError> {
-    use crate::catchment::Target;
-    use std::collections::{HashMap, HashSet};
-    db.write_blocking(|conn| {
-        let campaign = load_campaign(conn, campaign_id)?;
-        if campaign.status != "draft" && !force_after_open {
-            return Err(AppError::conflict(
-                "campaign_open",
-                format!(
-                    "招生批次「{campaign_id}」已开始报名（当前状态：{}），不能再修改划片规则；确需修改请加 --force-after-open（将记入审计日志）",
-                    campaign.status
-                ),
-            ));
-        }
-        let schools: HashMap<String, String> = schema::schools::table
-            .select((schema::schools::code, schema::schools::id))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
-        let zones: HashMap<String, String> = schema::zones::table
-            .filter(schema::zones::campaign_id.eq(campaign_id))
-            .select((schema::zones::code, schema::zones::id))
-            .load::<(String, String)>(conn)?
-            .into_iter()
-            .collect();
-        let mut problems = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, r) in rules.iter().enumerate() {
-            let n = i + 1;
-            if !seen.insert(r.id.as_str()) {
-                problems.push(format!("规则「{}」（第 {n} 条）：规则编号重复", r.id));
-            }
-            match &r.target {
-                Target::School(code) if !schools.contains_key(code) => {
-                    problems.push(format!("规则「{}」（第 {n} 条）：学校代码「{code}」不存在", r.id))
-                }
-                Target::Zone(code) if !zones.contains_key(code) => problems.push(format!(
-                    "规则「{}」（第 {n} 条）：片区代码「{code}」不属于招生批次「{campaign_id}」",
-                    r.id
-                )),
-                _ => {}
-            }
-        }
-        if !problems.is_empty() {
-            return Err(AppError::invalid("rules", problems.join("\n")));
-        }
-        let removed = diesel::delete(
-            schema::catchment_rules::table.filter(schema::catchment_rules::campaign_id.eq(campaign_id)),
-        )
-        .execute(conn)?;
-        for (position, r) in rules.iter().enumerate() {
-            let (school, zone) = match &r.target {
-                Target::School(code) => (schools.get(code).cloned(), None),
-                Target::Zone(code) => (None, zones.get(code).cloned()),
-            };
-            insert_rule(conn, campaign_id, position, r, school, zone)?;
-        }
-        super::audit::append(
-            conn,
-            actor,
-            "catchment.import",
-            &format!("campaign:{campaign_id}"),
-            Some(&serde_json::json!({ "rules": removed })),
-            Some(&serde_json::json!({
-                "rules": rules.len(),
-                "file": file_name,
-                "sha256": file_sha256,
-                "status": campaign.status,
-                "force_after_open": force_after_open && campaign.status != "draft",
-            })),
-        )?;
-        Ok(ReplaceOutcome { removed, inserted: rules.len(), status: campaign.status })
-    })
-}
-
 /// Seats per school code (planned classes × class-size cap) for a campaign.
 pub fn load_seats(
     conn: &mut DbConn,
@@ -210,4 +113,39 @@ pub fn load_seats(
             (code, u32::try_from(seats).unwrap_or(u32::MAX))
         })
         .collect())
+}
+
+/// `(id, name, grade)` of every campaign, newest year first.
+pub fn campaign_grades(conn: &mut DbConn) -> Result<Vec<(String, String, i32)>, AppError> {
+    Ok(schema::campaigns::table
+        .order((schema::campaigns::year.desc(), schema::campaigns::grade.asc()))
+        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
+        .load(conn)?)
+}
+
+/// `(id, name, grade)` of one campaign.
+pub fn campaign_grade(conn: &mut DbConn, id: &str) -> Result<Option<(String, String, i32)>, AppError> {
+    Ok(schema::campaigns::table
+        .filter(schema::campaigns::id.eq(id))
+        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
+        .first(conn)
+        .optional()?)
+}
+
+/// School code → id, over all schools.
+pub fn school_ids_by_code(conn: &mut DbConn) -> Result<Vec<(String, String)>, AppError> {
+    Ok(schema::schools::table.select((schema::schools::code, schema::schools::id)).load(conn)?)
+}
+
+/// Zone code → id, for one campaign.
+pub fn zone_ids_by_code(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<(String, String)>, AppError> {
+    Ok(schema::zones::table
+        .filter(schema::zones::campaign_id.eq(campaign_id))
+        .select((schema::zones::code, schema::zones::id))
+        .load(conn)?)
+}
+
+/// Deletes a campaign's rules; returns how many there were.
+pub fn delete_rules(conn: &mut DbConn, campaign_id: &str) -> Result<usize, AppError> {
+    Ok(diesel::delete(schema::catchment_rules::table.filter(schema::catchment_rules::campaign_id.eq(campaign_id))).execute(conn)?)
 }

@@ -291,6 +291,12 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
     }
 }
 
+/// Readiness: the database answers, and every migration is applied (`Ok(false)` when some are pending).
+pub fn ready(conn: &mut DbConn) -> Result<bool, crate::error::AppError> {
+    conn.batch_execute("SELECT 1").map_err(|_| crate::error::AppError::Unavailable)?;
+    migrations_current(conn).map_err(crate::error::AppError::Internal)
+}
+
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
     let pending = match conn {

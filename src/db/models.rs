@@ -2,6 +2,7 @@
 
 use super::schema::*;
 use chrono::{NaiveDate, NaiveDateTime};
+use crate::domain::{ApplicationStatus, CampaignStatus, Role};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -32,7 +33,7 @@ pub struct Campaign {
     pub year: i32,
     pub grade: i32,
     pub name: String,
-    pub status: String,
+    pub status: CampaignStatus,
     pub registration_opens: NaiveDateTime,
     pub registration_closes: NaiveDateTime,
     pub review_deadline: NaiveDateTime,
@@ -48,9 +49,6 @@ pub struct Campaign {
     pub four_eyes: bool,
     pub created_at: NaiveDateTime,
 }
-
-/// Campaign phases, in order.
-pub const CAMPAIGN_STATUSES: [&str; 6] = ["draft", "registration", "review", "draw", "offers", "closed"];
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = school_plans)]
@@ -136,7 +134,7 @@ pub struct Application {
     pub campaign_id: String,
     pub child_id: String,
     pub registration_no: String,
-    pub status: String,
+    pub status: ApplicationStatus,
     /// The guardian's declarations (hukou, property, residence, special
     /// situations) as JSON; reviewers annotate, never edit.
     pub facts_json: String,
@@ -153,31 +151,13 @@ pub struct Application {
     pub version: i32,
 }
 
-/// Application statuses, as the guardian's timeline shows them.
-pub const APPLICATION_STATUSES: [(&str, &str); 10] = [
-    ("submitted", "已提交"),
-    ("under_review", "审核中"),
-    ("supplement", "需补充材料"),
-    ("approved", "审核通过"),
-    ("rejected", "审核未通过"),
-    ("in_draw", "参加电脑派位"),
-    ("offered", "已录取待确认"),
-    ("accepted", "已确认入学"),
-    ("declined", "已放弃"),
-    ("waitlisted", "候补"),
-];
-
-pub fn status_label(code: &str) -> &'static str {
-    APPLICATION_STATUSES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or("未知状态")
-}
-
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = application_events)]
 pub struct ApplicationEvent {
     pub id: String,
     pub application_id: String,
     pub at: NaiveDateTime,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub actor: String,
     pub note: String,
 }
@@ -201,8 +181,7 @@ pub struct Staff {
     pub username: String,
     pub display_name: String,
     pub password_hash: String,
-    /// `admin`, `reviewer`, `operator` or `auditor`.
-    pub role: String,
+    pub role: Role,
     /// JSON list of township ids a reviewer may see.
     pub township_scope: String,
     pub failed_logins: i32,

@@ -5,7 +5,9 @@
 use super::models::*;
 use super::schema;
 use super::{audit, now, DbConn};
+use crate::domain::{ApplicationStatus, CampaignStatus};
 use crate::error::AppError;
+pub use crate::registration::campaign::registration_open;
 use crate::identity::crypto::{mask_id, mask_name, IdCipher};
 use crate::registration::draft::{DraftData, DraftDocument};
 use crate::registration::forms::{StoredFacts, ValidChild};
@@ -101,17 +103,6 @@ pub fn open_campaigns(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<Campai
         .order((c::year.desc(), c::grade.asc()))
         .select(Campaign::as_select())
         .load(conn)?)
-}
-
-/// Whether a campaign takes registrations (and edits) now; else the Chinese reason.
-pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError> {
-    if c.status != "registration" || at < c.registration_opens {
-        return Err(AppError::conflict("registration_closed", format!("「{}」当前不在报名时间内", c.name)));
-    }
-    if at >= c.registration_closes {
-        return Err(AppError::conflict("registration_closed", format!("「{}」报名已截止，不能再提交或修改", c.name)));
-    }
-    Ok(())
 }
 
 pub fn township_names(conn: &mut DbConn) -> Result<Vec<(String, String)>, AppError> {
@@ -336,7 +327,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             if owner != input.guardian_id {
                 return Err(AppError::NotFound);
             }
-            if app.status != "submitted" {
+            if app.status != ApplicationStatus::Submitted {
                 return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
             }
             diesel::update(schema::children::table.filter(schema::children::id.eq(&app.child_id)))
@@ -366,7 +357,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             if n != 1 {
                 return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
             }
-            insert_event(conn, &app.id, "submitted", "guardian", "家长修改了报名信息", t)?;
+            insert_event(conn, &app.id, ApplicationStatus::Submitted, "guardian", "家长修改了报名信息", t)?;
             audit::append(
                 conn,
                 &format!("guardian:{}", input.guardian_id),
@@ -422,7 +413,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                     campaign_id: draft.campaign_id.clone(),
                     child_id,
                     registration_no: registration_no.clone(),
-                    status: "submitted".into(),
+                    status: ApplicationStatus::Submitted,
                     facts_json: serde_json::to_string(&facts).map_err(AppError::internal)?,
                     family_id: facts.facts.family_id.clone(),
                     township_id: input.placement.township_id.clone(),
@@ -437,7 +428,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                     version: 1,
                 })
                 .execute(conn)?;
-            insert_event(conn, &app_id, "submitted", "guardian", "", t)?;
+            insert_event(conn, &app_id, ApplicationStatus::Submitted, "guardian", "", t)?;
             audit::append(
                 conn,
                 &format!("guardian:{}", input.guardian_id),
@@ -472,13 +463,13 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
     Ok(result)
 }
 
-fn insert_event(conn: &mut DbConn, app_id: &str, status: &str, actor: &str, note: &str, at: NaiveDateTime) -> Result<(), AppError> {
+fn insert_event(conn: &mut DbConn, app_id: &str, status: ApplicationStatus, actor: &str, note: &str, at: NaiveDateTime) -> Result<(), AppError> {
     diesel::insert_into(schema::application_events::table)
         .values(ApplicationEvent {
             id: super::new_id(),
             application_id: app_id.into(),
             at,
-            status: status.into(),
+            status,
             actor: actor.into(),
             note: note.into(),
         })
@@ -564,54 +555,28 @@ pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> R
     Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name })
 }
 
-/// What `ruxue campaign open` did.
-#[derive(Debug, Clone)]
-pub struct Opened {
-    pub previous_status: String,
-    pub opens: NaiveDateTime,
-    pub closes: NaiveDateTime,
+/// Sets a campaign's status and calendar.
+pub fn set_calendar(conn: &mut DbConn, campaign_id: &str, status: CampaignStatus, cal: &Calendar) -> Result<(), AppError> {
+    use schema::campaigns::dsl as c;
+    diesel::update(c::campaigns.filter(c::id.eq(campaign_id)))
+        .set((
+            c::status.eq(status),
+            c::registration_opens.eq(cal.registration_opens),
+            c::registration_closes.eq(cal.registration_closes),
+            c::review_deadline.eq(cal.review_deadline),
+            c::draw_day.eq(cal.draw_day),
+            c::offer_deadline.eq(cal.offer_deadline),
+        ))
+        .execute(conn)?;
+    Ok(())
 }
 
-/// Opens a campaign for registration from now for `days` days, moving the later
-/// phase dates after it (review +10 days, draw +17, offers +26). A `draft`
-/// campaign may always be opened; any other only when `allow_reopen` (the
-/// development and demo environments, to try registration), and the audit
-/// log says so.
-pub fn open_registration(db: &super::Db, campaign_id: &str, days: i64, allow_reopen: bool, actor: &str) -> Result<Opened, AppError> {
-    use schema::campaigns::dsl as c;
-    if !(1..=90).contains(&days) {
-        return Err(AppError::invalid("days", "报名天数应在 1 到 90 天之间"));
-    }
-    db.write_blocking(|conn| {
-        let campaign = super::catchment::load_campaign(conn, campaign_id)?;
-        if campaign.status != "draft" && !allow_reopen {
-            return Err(AppError::conflict(
-                "campaign_not_draft",
-                format!("招生批次「{campaign_id}」当前状态为 {}，只有草稿状态的批次可以开始报名", campaign.status),
-            ));
-        }
-        let t = now();
-        let closes = t + chrono::Duration::days(days);
-        diesel::update(c::campaigns.filter(c::id.eq(campaign_id)))
-            .set((
-                c::status.eq("registration"),
-                c::registration_opens.eq(t),
-                c::registration_closes.eq(closes),
-                c::review_deadline.eq(closes + chrono::Duration::days(10)),
-                c::draw_day.eq(closes + chrono::Duration::days(17)),
-                c::offer_deadline.eq(closes + chrono::Duration::days(26)),
-            ))
-            .execute(conn)?;
-        audit::append(
-            conn,
-            actor,
-            "campaign.open_registration",
-            &format!("campaign:{campaign_id}"),
-            Some(&json!({"status": campaign.status, "registration_opens": campaign.registration_opens.to_string(), "registration_closes": campaign.registration_closes.to_string()})),
-            Some(&json!({"status": "registration", "registration_opens": t.to_string(), "registration_closes": closes.to_string(), "reopened": campaign.status != "draft"})),
-        )?;
-        // The published policy is frozen from the moment registration opens.
-        super::policy::freeze_policy_in(conn, campaign_id, actor)?;
-        Ok(Opened { previous_status: campaign.status, opens: t, closes })
-    })
+/// A campaign's phase dates (UTC).
+#[derive(Debug, Clone, Copy)]
+pub struct Calendar {
+    pub registration_opens: NaiveDateTime,
+    pub registration_closes: NaiveDateTime,
+    pub review_deadline: NaiveDateTime,
+    pub draw_day: NaiveDateTime,
+    pub offer_deadline: NaiveDateTime,
 }

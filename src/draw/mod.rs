@@ -12,12 +12,11 @@
 //! | [`engine`] | §4, §6–§8 | seed, lottery, rankings, deferred acceptance, result |
 //! | [`record`] | §8–§9     | verifying records, inclusion proof documents       |
 //! | [`gen`]    | —         | deterministic generator of valid inputs (benchmarks, tests) |
-//! | [`cli`]    | —         | `ruxue draw ...` subcommands (the only module doing IO) |
 //!
-//! Everything except [`cli`] is pure: no IO, no clock, no database, no floats.
+//! Everything here is pure: no IO, no clock, no database, no floats. The
+//! `ruxue draw …` commands are `crate::cli::draw`.
 
 pub mod cjson;
-pub mod cli;
 pub mod engine;
 pub mod gen;
 pub mod input;
@@ -27,7 +26,6 @@ pub mod rng;
 
 use sha2::{Digest, Sha256};
 
-pub use cli::{run, DrawCommand};
 pub use input::VERSION;
 pub use record::{inclusion_proof, verify, Discrepancy, Proof, Verified, VerifyError};
 

@@ -2,8 +2,10 @@
 //! and the WeChat login. Pure; the database side is `crate::db::registration`,
 //! the HTTP side `crate::web::parent`.
 
+pub mod campaign;
 pub mod draft;
 pub mod forms;
 pub mod session;
+pub mod status;
 pub mod upload;
 pub mod wechat;

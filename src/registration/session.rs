@@ -110,18 +110,11 @@ pub fn issue_state(key: &[u8], now: i64) -> (String, String) {
 /// True when `cookie` is a valid, unexpired state token for exactly `state`.
 pub fn check_state(key: &[u8], cookie: &str, state: &str) -> bool {
     match jsonwebtoken::decode::<StateClaims>(cookie, &DecodingKey::from_secret(key), &validation(STATE_AUDIENCE)) {
-        Ok(d) => constant_time_eq(d.claims.state.as_bytes(), state.as_bytes()),
+        Ok(d) => bool::from(subtle::ConstantTimeEq::ct_eq(d.claims.state.as_bytes(), state.as_bytes())),
         Err(_) => false,
     }
 }
 
-/// Comparison whose time does not depend on where the inputs differ.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 #[cfg(test)]
 mod tests {

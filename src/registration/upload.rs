@@ -372,3 +372,31 @@ impl std::fmt::Display for DocumentKind {
         f.write_str(self.label())
     }
 }
+
+/// A file's size as people read it.
+pub fn human_size(n: usize) -> String {
+    if n >= 1024 * 1024 {
+        let mb = n as f64 / (1024.0 * 1024.0);
+        format!("{} MB", format!("{mb:.1}").trim_end_matches(".0"))
+    } else {
+        format!("{} KB", n.div_ceil(1024))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocView {
+    pub kind: String,
+    pub label: String,
+    pub mime: String,
+    pub size: String,
+}
+
+pub fn doc_view(kind: &str, mime: &str, size: i64) -> DocView {
+    DocView {
+        kind: kind.to_string(),
+        label: DocumentKind::from_code(kind).map(|k| k.label().to_string()).unwrap_or_else(|| kind.to_string()),
+        mime: mime.to_string(),
+        size: human_size(size.max(0) as usize),
+    }
+}
+

@@ -1,6 +1,7 @@
 //! Dashboard figures per school and zone: applications against seats by
 //! category, oversubscription and the class-size check (大班额). Pure.
 
+use crate::domain::ApplicationStatus;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -20,7 +21,7 @@ pub struct PlanRow {
 pub struct AppRow {
     pub school_id: Option<String>,
     pub zone_id: Option<String>,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub category: Option<String>,
 }
 
@@ -88,9 +89,9 @@ pub fn summarise(
             (None, None) => continue,
         };
         let e = acc.entry(key).or_default();
-        match a.status.as_str() {
-            "rejected" | "declined" => e.rejected += 1,
-            "submitted" | "under_review" | "supplement" => e.pending += 1,
+        match a.status {
+            ApplicationStatus::Rejected | ApplicationStatus::Declined => e.rejected += 1,
+            s if s.is_reviewable() => e.pending += 1,
             _ => {
                 e.approved += 1;
                 *e.cats.entry(a.category.clone().unwrap_or_else(|| "?".into())).or_default() += 1;
@@ -173,7 +174,7 @@ mod tests {
         let app = |s: Option<&str>, z: Option<&str>, st: &str, c: Option<&str>| AppRow {
             school_id: s.map(Into::into),
             zone_id: z.map(Into::into),
-            status: st.into(),
+            status: ApplicationStatus::parse(st).expect("a status code"),
             category: c.map(Into::into),
         };
         let apps = vec![

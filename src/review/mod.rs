@@ -7,6 +7,8 @@ pub mod dashboard;
 pub mod export;
 pub mod fraud;
 
+use crate::domain::{ApplicationStatus, DecisionKind};
+
 use serde::Serialize;
 
 /// Coded rejection reasons, with the label staff and guardians read.
@@ -72,9 +74,6 @@ pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
     rows
 }
 
-/// Statuses from which a reviewer may approve, reject or ask for more.
-pub const REVIEWABLE: [&str; 3] = ["submitted", "under_review", "supplement"];
-
 /// A reviewer's request, before it is checked against the application.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecisionRequest {
@@ -97,10 +96,9 @@ pub struct Computed {
 /// The checked outcome of a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
-    /// `approve`, `reject`, `supplement` or `note`.
-    pub decision: &'static str,
+    pub decision: DecisionKind,
     /// New application status; `None` leaves it (notes, pending overrides).
-    pub new_status: Option<&'static str>,
+    pub new_status: Option<ApplicationStatus>,
     pub reason_code: Option<String>,
     pub note: String,
     pub override_school_id: Option<String>,
@@ -127,7 +125,7 @@ pub const MAX_NOTE_CHARS: usize = 1000;
 /// category codes of the campaign's policy.
 pub fn check_decision(
     req: &DecisionRequest,
-    status: &str,
+    status: ApplicationStatus,
     computed: &Computed,
     schools: &[String],
     categories: &[String],
@@ -150,7 +148,7 @@ pub fn check_decision(
     if let DecisionRequest::Note { note } = req {
         let note = note_ok(note, "note", true)?;
         return Ok(Outcome {
-            decision: "note",
+            decision: DecisionKind::Note,
             new_status: None,
             reason_code: None,
             note,
@@ -160,8 +158,8 @@ pub fn check_decision(
             supplement_deadline: None,
         });
     }
-    if !REVIEWABLE.contains(&status) {
-        return Err(err("status", format!("该申请当前状态为“{}”，不能再作审核决定", crate::db::models::status_label(status))));
+    if !status.is_reviewable() {
+        return Err(err("status", format!("该申请当前状态为“{}”，不能再作审核决定", status.label())));
     }
     match req {
         DecisionRequest::Approve { school_id, category, reason } => {
@@ -186,8 +184,8 @@ pub fn check_decision(
             let reason = note_ok(reason, "reason", overriding)?;
             let needs_second = overriding && four_eyes;
             Ok(Outcome {
-                decision: "approve",
-                new_status: if needs_second { Some("under_review") } else { Some("approved") },
+                decision: DecisionKind::Approve,
+                new_status: if needs_second { Some(ApplicationStatus::UnderReview) } else { Some(ApplicationStatus::Approved) },
                 reason_code: None,
                 note: reason,
                 override_school_id: school_override,
@@ -202,8 +200,8 @@ pub fn check_decision(
             }
             let note = note_ok(note, "note", reason_code == "other")?;
             Ok(Outcome {
-                decision: "reject",
-                new_status: Some("rejected"),
+                decision: DecisionKind::Reject,
+                new_status: Some(ApplicationStatus::Rejected),
                 reason_code: Some(reason_code.clone()),
                 note,
                 override_school_id: None,
@@ -221,8 +219,8 @@ pub fn check_decision(
             }
             let note = note_ok(note, "note", true)?;
             Ok(Outcome {
-                decision: "supplement",
-                new_status: Some("supplement"),
+                decision: DecisionKind::Supplement,
+                new_status: Some(ApplicationStatus::Supplement),
                 reason_code: None,
                 note,
                 override_school_id: None,
@@ -249,36 +247,36 @@ mod tests {
         let schools = vec!["P01".to_string(), "P02".to_string()];
         let cats = vec!["A".to_string(), "B".to_string()];
         let plain = DecisionRequest::Approve { school_id: Some("P01".into()), category: Some("A".into()), reason: String::new() };
-        let o = check_decision(&plain, "under_review", &computed(), &schools, &cats, true, now).unwrap();
-        assert_eq!((o.new_status, o.needs_second), (Some("approved"), false));
+        let o = check_decision(&plain, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap();
+        assert_eq!((o.new_status, o.needs_second), (Some(ApplicationStatus::Approved), false));
         let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: String::new() };
-        assert_eq!(check_decision(&over, "under_review", &computed(), &schools, &cats, true, now).unwrap_err().field, "reason");
+        assert_eq!(check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field, "reason");
         let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: "实际居住地核实".into() };
-        let o = check_decision(&over, "under_review", &computed(), &schools, &cats, true, now).unwrap();
+        let o = check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap();
         assert!(o.needs_second);
-        assert_eq!(o.new_status, Some("under_review"));
+        assert_eq!(o.new_status, Some(ApplicationStatus::UnderReview));
         assert_eq!(o.override_school_id.as_deref(), Some("P02"));
-        let o = check_decision(&over, "under_review", &computed(), &schools, &cats, false, now).unwrap();
-        assert_eq!((o.new_status, o.needs_second), (Some("approved"), false));
+        let o = check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, false, now).unwrap();
+        assert_eq!((o.new_status, o.needs_second), (Some(ApplicationStatus::Approved), false));
         let bad = DecisionRequest::Approve { school_id: Some("X".into()), category: None, reason: "x".into() };
-        assert_eq!(check_decision(&bad, "under_review", &computed(), &schools, &cats, true, now).unwrap_err().field, "school_id");
-        assert_eq!(check_decision(&plain, "approved", &computed(), &schools, &cats, true, now).unwrap_err().field, "status");
+        assert_eq!(check_decision(&bad, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field, "school_id");
+        assert_eq!(check_decision(&plain, ApplicationStatus::Approved, &computed(), &schools, &cats, true, now).unwrap_err().field, "status");
     }
 
     #[test]
     fn rejections_and_supplements() {
         let now = chrono::Utc::now().naive_utc();
         let r = DecisionRequest::Reject { reason_code: "nope".into(), note: String::new() };
-        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "reason_code");
+        assert_eq!(check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "reason_code");
         let r = DecisionRequest::Reject { reason_code: "other".into(), note: String::new() };
-        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "note");
+        assert_eq!(check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "note");
         let r = DecisionRequest::Reject { reason_code: "age_ineligible".into(), note: String::new() };
-        assert_eq!(check_decision(&r, "submitted", &computed(), &[], &[], true, now).unwrap().new_status, Some("rejected"));
+        assert_eq!(check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status, Some(ApplicationStatus::Rejected));
         let s = DecisionRequest::Supplement { deadline: now - chrono::Duration::hours(1), note: "补交房产证".into() };
-        assert_eq!(check_decision(&s, "submitted", &computed(), &[], &[], true, now).unwrap_err().field, "deadline");
+        assert_eq!(check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "deadline");
         let s = DecisionRequest::Supplement { deadline: now + chrono::Duration::days(3), note: "补交房产证".into() };
-        assert_eq!(check_decision(&s, "submitted", &computed(), &[], &[], true, now).unwrap().new_status, Some("supplement"));
+        assert_eq!(check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status, Some(ApplicationStatus::Supplement));
         let n = DecisionRequest::Note { note: "电话核实".into() };
-        assert_eq!(check_decision(&n, "approved", &computed(), &[], &[], true, now).unwrap().new_status, None);
+        assert_eq!(check_decision(&n, ApplicationStatus::Approved, &computed(), &[], &[], true, now).unwrap().new_status, None);
     }
 }

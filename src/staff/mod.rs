@@ -1,9 +1,9 @@
-//! Staff accounts (pure parts): roles, password hashing, access tokens and
-//! refresh tokens. Storage lives in `crate::db::staff`, HTTP in
+//! Staff accounts (pure parts): who is acting, password hashing, access
+//! tokens and refresh tokens. Roles are `crate::domain::Role`; the use cases
+//! live in `crate::service::staff`, storage in `crate::db::staff`, HTTP in
 //! `crate::web::staff`.
 
 pub mod auth;
-pub mod cli;
 
 pub use auth::{Claims, Role, TokenError, AUD_ACCESS, AUD_REFRESH, ISSUER};
 

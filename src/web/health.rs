@@ -2,9 +2,7 @@
 //! every migration is applied (a load balancer should route here).
 
 use super::AppState;
-use crate::error::AppError;
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 use serde_json::json;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -17,13 +15,7 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.db.backend.name();
-    let check = state
-        .db
-        .run(|conn| {
-            conn.batch_execute("SELECT 1").map_err(|_| AppError::Unavailable)?;
-            crate::db::migrations_current(conn).map_err(AppError::Internal)
-        })
-        .await;
+    let check = state.db.run(crate::db::ready).await;
     match check {
         Ok(true) => HttpResponse::Ok().json(json!({"status": "ready", "database": backend})),
         Ok(false) => HttpResponse::ServiceUnavailable().json(json!({

@@ -1,9 +1,13 @@
-//! HTTP: application state, the server, routes and middleware.
-//! Handlers stay thin: they parse, call a domain function, render.
+//! HTTP: application state, the server, routes and middleware, by
+//! audience: [`parent`] (WeChat-linked mobile forms and their API),
+//! [`staff`] (the console's pages and API), [`public`] (no login).
+//! Handlers stay thin: they parse, call one `crate::service` use case, render.
 
+pub mod auth;
+pub mod errors;
 pub mod health;
-pub mod lookup;
 pub mod parent;
+pub mod public;
 pub mod ratelimit;
 pub mod staff;
 pub mod telemetry;
@@ -12,28 +16,40 @@ pub mod templates;
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::service::Ctx;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
 
-/// What every handler can reach.
+/// What every handler can reach: the use cases' context (settings and
+/// database, reachable as `state.settings` and `state.db` too), the
+/// templates and the per-address limiter.
 #[derive(Clone)]
 pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: Db,
+    pub ctx: Ctx,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub public_limiter: Arc<ratelimit::RateLimiter>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Ctx;
+    fn deref(&self) -> &Ctx {
+        &self.ctx
+    }
 }
 
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> Self {
         let limiter = ratelimit::RateLimiter::per_minute(settings.server.public_rate_per_minute);
-        Self {
-            settings: Arc::new(settings),
-            db,
-            templates: Arc::new(templates::environment()),
-            public_limiter: Arc::new(limiter),
+        Self { ctx: Ctx::new(settings, db), templates: Arc::new(templates::environment()), public_limiter: Arc::new(limiter) }
+    }
+
+    /// The per-address limit of public, no-login requests (and staff logins).
+    pub fn check_public_rate(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        match req.peer_addr() {
+            Some(addr) if !self.public_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+            _ => Ok(()),
         }
     }
 }
@@ -53,6 +69,7 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
     let body_limit = settings.server.body_limit_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(errors::handlers())
             .wrap_fn(telemetry::echo_request_id)
             .wrap(telemetry::logger())
             .wrap(actix_web::middleware::DefaultHeaders::new()
@@ -69,7 +86,7 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
                 AppError::BadRequest { code: "invalid_query", message: format!("查询参数格式错误：{e}"), field: None }.into()
             }))
             .configure(health::routes)
-            .configure(lookup::routes)
+            .configure(public::routes)
             .configure(parent::routes)
             .configure(staff::routes)
             .default_service(web::to(not_found))

@@ -5,9 +5,7 @@
 //! of the HTML forms. Described by `GET /api/openapi.json`.
 
 use super::auth::GuardianSession;
-use super::service::{self, StepError};
-use crate::db::models::status_label;
-use crate::db::{self, registration as dbr};
+use crate::service::registration::{self as service, StepError};
 use crate::error::AppError;
 use crate::registration::forms::{self, ChildForm, FieldErrors, GuardianForm};
 use crate::registration::session;
@@ -73,9 +71,7 @@ pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: H
     match forms::validate_guardian(&body) {
         Err(e) => Ok(fields_response(&e)),
         Ok(v) => {
-            let gid = s.id().to_string();
-            let (n, r, m) = (v.name.clone(), v.relation.clone(), v.mobile.clone());
-            state.db.write(move |c| dbr::update_guardian(c, &gid, &n, &r, &m)).await?;
+            service::update_profile(&state.ctx, s.id(), &v).await?;
             Ok(HttpResponse::Ok().json(json!({"id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile, "profile_complete": true})))
         }
     }
@@ -83,13 +79,7 @@ pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: H
 
 /// `GET /api/v1/registration/campaigns`: campaigns taking registrations now, with their notice.
 pub async fn campaigns(state: web::Data<AppState>, _s: GuardianSession) -> Api {
-    let notices = state
-        .db
-        .run(|c| {
-            let open = dbr::open_campaigns(c, db::now())?;
-            open.iter().map(|x| service::CampaignCtx::load(c, &x.id).map(|ctx| service::notice(&ctx))).collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let notices = service::open_notices(&state.ctx).await?;
     Ok(HttpResponse::Ok().json(json!({ "campaigns": notices })))
 }
 
@@ -98,13 +88,13 @@ pub async fn start(state: web::Data<AppState>, s: GuardianSession, req: HttpRequ
     if !s.profile_complete() {
         return Err(AppError::invalid_code("profile_incomplete", "guardian", "请先填写监护人姓名、关系和手机号码"));
     }
-    let id = service::start_draft(&state, &s, &path).await?;
+    let id = service::start_draft(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
 }
 
 pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
-    let d = service::load_draft(&state, &s, &path).await?;
-    let child = service::child_form(&state, &d.data);
+    let d = service::load_draft(&state.ctx, s.id(), &path).await?;
+    let child = service::child_form(&state.ctx, &d.data);
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
         "id": d.draft.id,
         "campaign_id": d.draft.campaign_id,
@@ -118,7 +108,7 @@ pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web
 
 pub async fn child_put(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>, body: web::Json<ChildForm>) -> Api {
     csrf(&req, &s)?;
-    match service::save_child(&state, &s, &path, body.into_inner()).await {
+    match service::save_child(&state.ctx, s.id(), &path, body.into_inner()).await {
         Ok(v) => Ok(HttpResponse::Ok().json(json!({
             "birth_date": v.id.birth_date,
             "sex": v.id.sex.label(),
@@ -137,13 +127,13 @@ pub async fn documents_post(
     path: web::Path<String>,
     mp: actix_multipart::Multipart,
 ) -> Api {
-    let form = service::read_upload(&req, mp, state.settings.uploads.max_bytes).await?;
+    let form = super::upload::read_upload(&req, mp, state.settings.uploads.max_bytes).await?;
     if !s.bearer {
         let header = req.headers().get("X-CSRF-Token").and_then(|v| v.to_str().ok()).unwrap_or("");
         let token = if header.is_empty() { form.csrf.as_str() } else { header };
         s.check_csrf(token)?;
     }
-    let doc = service::add_document(&state, &s, &path, form).await?;
+    let doc = service::add_document(&state.ctx, s.id(), &path, form).await?;
     Ok(HttpResponse::Created().json(json!({
         "kind": doc.kind,
         "content_hash": doc.content_hash,
@@ -153,27 +143,26 @@ pub async fn documents_post(
 }
 
 pub async fn review(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
-    let v = service::review(&state, &s, &path).await?;
+    let v = service::review(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(v))
 }
 
 pub async fn submit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let done = service::submit(&state, &s, &path, key.as_deref()).await?;
+    let done = service::submit(&state.ctx, s.id(), &path, key.as_deref()).await?;
     let body = json!({
         "application_id": done.application_id,
         "registration_no": done.registration_no,
         "status": "submitted",
-        "status_label": status_label("submitted"),
+        "status_label": crate::domain::ApplicationStatus::Submitted.label(),
         "note": "报名先后不影响录取结果；对口学校与类别以审核结果为准",
     });
     Ok(if done.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
 }
 
 pub async fn applications(state: web::Data<AppState>, s: GuardianSession) -> Api {
-    let gid = s.id().to_string();
-    let rows = state.db.run(move |c| dbr::applications_of(c, &gid)).await?;
+    let rows = service::applications(&state.ctx, s.id()).await?;
     let list: Vec<Value> = rows
         .iter()
         .map(|(a, ch, cname)| {
@@ -184,7 +173,7 @@ pub async fn applications(state: web::Data<AppState>, s: GuardianSession) -> Api
                 "campaign_name": cname,
                 "child_name": ch.name,
                 "status": a.status,
-                "status_label": status_label(&a.status),
+                "status_label": a.status.label(),
                 "family_id": a.family_id,
             })
         })
@@ -193,12 +182,12 @@ pub async fn applications(state: web::Data<AppState>, s: GuardianSession) -> Api
 }
 
 pub async fn application(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
-    Ok(HttpResponse::Ok().json(service::status(&state, &s, &path).await?))
+    Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
 }
 
 pub async fn edit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
-    let id = service::start_edit(&state, &s, &path).await?;
+    let id = service::start_edit(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
 }
 

@@ -8,7 +8,8 @@ use crate::error::AppError;
 use crate::registration::session::{self, GuardianClaims};
 use crate::registration::wechat::{self, WechatError};
 use crate::web::AppState;
-use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use crate::web::auth::CookieSpec;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
@@ -46,11 +47,10 @@ impl GuardianSession {
     }
     /// Checks the CSRF token of a cookie-authenticated form or API call.
     pub fn check_csrf(&self, token: &str) -> Result<(), AppError> {
-        if self.bearer || session::constant_time_eq(token.trim().as_bytes(), self.claims.csrf.as_bytes()) {
-            Ok(())
-        } else {
-            Err(AppError::Forbidden)
+        if self.bearer {
+            return Ok(());
         }
+        crate::web::auth::check_csrf(&self.claims.csrf, token)
     }
     /// True when the guardian has filled in name, relation and mobile.
     pub fn profile_complete(&self) -> bool {
@@ -62,29 +62,23 @@ impl GuardianSession {
 #[derive(Clone)]
 struct RenewedSession(Cookie<'static>);
 
+/// The guardian's session cookie: HttpOnly, SameSite=Lax (the OAuth
+/// callback is a top-level navigation from WeChat), Secure when configured.
+fn guardian_cookie(state: &AppState, name: &'static str, path: &'static str, value: String, max_age_secs: i64) -> Cookie<'static> {
+    let spec = CookieSpec { path, http_only: true, same_site: SameSite::Lax, secure: state.settings.security.cookie_secure, max_age_secs };
+    crate::web::auth::cookie(name, value, &spec)
+}
+
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    Cookie::build(SESSION_COOKIE, token)
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.security.cookie_secure)
-        .max_age(CookieDuration::minutes(state.settings.security.session_minutes.max(1)))
-        .finish()
+    guardian_cookie(state, SESSION_COOKIE, "/", token, state.settings.security.session_minutes.max(1) * 60)
 }
 
 fn expired_cookie(state: &AppState, name: &'static str, path: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build(name, "")
-        .path(path)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.security.cookie_secure)
-        .finish();
-    c.make_removal();
-    c
+    guardian_cookie(state, name, path, String::new(), 0)
 }
 
 fn unauthenticated(req: &HttpRequest) -> actix_web::Error {
-    if req.path().starts_with("/api/") {
+    if crate::web::auth::is_api(&req) {
         AppError::Unauthorized.into()
     } else {
         let resp = HttpResponse::SeeOther().insert_header((header::LOCATION, "/parent?login=1")).finish();
@@ -103,12 +97,7 @@ impl FromRequest for GuardianSession {
                 .app_data::<web::Data<AppState>>()
                 .cloned()
                 .ok_or_else(|| actix_web::Error::from(AppError::internal("no state")))?;
-            let bearer = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-                .map(|s| s.trim().to_string());
+            let bearer = crate::web::auth::bearer(&req);
             let (token, is_bearer) = match bearer {
                 Some(t) => (t, true),
                 None => match req.cookie(SESSION_COOKIE) {
@@ -118,12 +107,8 @@ impl FromRequest for GuardianSession {
             };
             let key = jwt_key(&state);
             let claims = session::verify(&key, &token).map_err(|_| unauthenticated(&req))?;
-            let gid = claims.sub.clone();
-            let guardian = state
-                .db
-                .run(move |c| crate::db::registration::guardian(c, &gid))
-                .await?
-                .ok_or_else(|| unauthenticated(&req))?;
+            let guardian =
+                crate::service::registration::guardian(&state.ctx, &claims.sub).await?.ok_or_else(|| unauthenticated(&req))?;
             let minutes = state.settings.security.session_minutes;
             let now = unix_now();
             if !is_bearer && session::needs_renewal(&claims, now, minutes) {
@@ -168,13 +153,7 @@ pub async fn wechat_login(state: web::Data<AppState>) -> HttpResponse {
     let (cookie_value, st) = session::issue_state(&jwt_key(&state), unix_now());
     let redirect_uri = format!("{}/parent/wechat/callback", state.settings.server.base_url.trim_end_matches('/'));
     let url = wechat::authorize_url(&state.settings.wechat.authorize_base, &state.settings.wechat.app_id, &redirect_uri, &st);
-    let cookie = Cookie::build(STATE_COOKIE, cookie_value)
-        .path("/parent")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.security.cookie_secure)
-        .max_age(CookieDuration::seconds(session::STATE_SECONDS))
-        .finish();
+    let cookie = guardian_cookie(&state, STATE_COOKIE, "/parent", cookie_value, session::STATE_SECONDS);
     HttpResponse::Found()
         .insert_header((header::LOCATION, url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -256,19 +235,8 @@ pub async fn wechat_callback(
             return login_failed(&state, &e);
         }
     };
-    let guardian = upsert(&state, who.openid, who.unionid).await?;
+    let guardian = crate::service::registration::guardian_for_openid(&state.ctx, who.openid, who.unionid).await?;
     Ok(login_response(&state, &guardian.id, "/parent"))
-}
-
-async fn upsert(state: &AppState, openid: String, unionid: Option<String>) -> Result<Guardian, AppError> {
-    let (o, u) = (openid.clone(), unionid.clone());
-    match state.db.write(move |c| crate::db::registration::upsert_guardian(c, &o, u.as_deref())).await {
-        // Two first logins at once: the other one created the row.
-        Err(AppError::Conflict { .. }) => {
-            state.db.write(move |c| crate::db::registration::upsert_guardian(c, &openid, unionid.as_deref())).await
-        }
-        other => other,
-    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -304,7 +272,7 @@ pub async fn dev_login(state: web::Data<AppState>, form: web::Form<DevLoginForm>
         *resp.status_mut() = actix_web::http::StatusCode::UNPROCESSABLE_ENTITY;
         return Ok(resp);
     }
-    let g = upsert(&state, format!("dev-{openid}"), None).await?;
+    let g = crate::service::registration::guardian_for_openid(&state.ctx, format!("dev-{openid}"), None).await?;
     Ok(login_response(&state, &g.id, "/parent"))
 }
 

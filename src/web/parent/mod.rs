@@ -5,7 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod pages;
-pub mod service;
+pub mod upload;
 
 use crate::error::AppError;
 use crate::web::AppState;
@@ -57,7 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// Renders a parent page with the common context.
 pub fn render_page(state: &AppState, name: &str, ctx: minijinja::Value) -> Result<HttpResponse, AppError> {
-    let common = minijinja::context! { bureau => "安溪县教育局", dev_login => state.settings.security.dev_login };
+    let common = minijinja::context! { bureau => state.settings.bureau.name.clone(), phone => state.settings.bureau.phone.clone(), dev_login => state.settings.security.dev_login };
     let merged = minijinja::context! { ..ctx, ..common };
     let mut resp = crate::web::templates::render(&state.templates, name, merged)?;
     resp.headers_mut().insert(
@@ -93,11 +93,14 @@ pub fn message_page(
 pub fn error_page(state: &AppState, e: AppError) -> HttpResponse {
     use actix_web::ResponseError;
     let status = e.status_code();
-    if matches!(e, AppError::Internal(_)) {
-        return e.error_response();
+    if let AppError::Internal(detail) = &e {
+        // The detail may name a table or a constraint; it stays in the log.
+        tracing::error!(detail = %detail, "internal error");
     }
     let title = match &e {
         AppError::NotFound => "未找到",
+        AppError::Internal(_) | AppError::Unavailable => "系统繁忙",
+        AppError::TooManyRequests => "请稍后再试",
         AppError::Forbidden => "页面已过期",
         AppError::Conflict { .. } => "无法办理",
         _ => "无法办理",
@@ -106,5 +109,5 @@ pub fn error_page(state: &AppState, e: AppError) -> HttpResponse {
         AppError::Forbidden => "页面已过期或来源不明，请返回后重新操作".to_string(),
         other => other.public_message(),
     };
-    message_page(state, status, title, &message, None).unwrap_or_else(|e| e.error_response())
+    message_page(state, status, title, &message, None).unwrap_or_else(|_| crate::web::errors::plain_page(&e, "/parent", "返回首页"))
 }

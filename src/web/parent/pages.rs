@@ -5,10 +5,8 @@
 //! message beside each field.
 
 use super::auth::{CsrfForm, GuardianSession};
-use super::service::{self, StepError};
+use crate::service::registration::{self as service, StepError};
 use super::{error_page, message_page, render_page, with_status};
-use crate::db::registration as dbr;
-use crate::db::{self, models::status_label};
 use crate::error::AppError;
 use crate::identity::crypto::mask_phone;
 use crate::registration::forms::{self, ChildForm, FieldErrors, GuardianForm};
@@ -49,18 +47,7 @@ pub struct HomeQuery {
 
 /// `GET /parent`: login, open campaigns, my registrations.
 pub async fn home(state: web::Data<AppState>, s: Option<GuardianSession>, q: web::Query<HomeQuery>) -> Page {
-    let gid = s.as_ref().map(|s| s.id().to_string());
-    let (campaigns, apps, drafts) = state
-        .db
-        .run(move |c| {
-            let campaigns = dbr::open_campaigns(c, db::now())?;
-            let (apps, drafts) = match &gid {
-                Some(g) => (dbr::applications_of(c, g)?, dbr::open_drafts(c, g)?),
-                None => (Vec::new(), Vec::new()),
-            };
-            Ok((campaigns, apps, drafts))
-        })
-        .await?;
+    let service::Home { campaigns, applications: apps, drafts } = service::home(&state.ctx, s.as_ref().map(|s| s.id())).await?;
     let campaigns: Vec<_> = campaigns
         .iter()
         .map(|c| minijinja::context! { id => c.id, name => c.name, closes => service::fmt_time(c.registration_closes) })
@@ -68,7 +55,7 @@ pub async fn home(state: web::Data<AppState>, s: Option<GuardianSession>, q: web
     let apps: Vec<_> = apps
         .iter()
         .map(|(a, ch, cname)| {
-            minijinja::context! { id => a.id, no => a.registration_no, child => ch.name, campaign => cname, status => status_label(&a.status) }
+            minijinja::context! { id => a.id, no => a.registration_no, child => ch.name, campaign => cname, status => a.status.label() }
         })
         .collect();
     let drafts: Vec<_> = drafts
@@ -126,8 +113,7 @@ pub async fn profile_save(state: web::Data<AppState>, s: GuardianSession, q: web
     match forms::validate_guardian(&f) {
         Err(errors) => Ok(with_status(profile_render(&state, &s, &f, &errors, &next)?, StatusCode::UNPROCESSABLE_ENTITY)),
         Ok(v) => {
-            let gid = s.id().to_string();
-            state.db.write(move |c| dbr::update_guardian(c, &gid, &v.name, &v.relation, &v.mobile)).await?;
+            service::update_profile(&state.ctx, s.id(), &v).await?;
             Ok(see_other(&next))
         }
     }
@@ -136,15 +122,15 @@ pub async fn profile_save(state: web::Data<AppState>, s: GuardianSession, q: web
 /// `GET /parent/campaigns/{cid}`: 招生公告 — dates and the policy in brief.
 pub async fn notice(state: web::Data<AppState>, path: web::Path<String>, s: Option<GuardianSession>) -> Page {
     let cid = path.into_inner();
-    let ctx = match state.db.run(move |c| service::CampaignCtx::load(c, &cid)).await {
-        Ok(ctx) => ctx,
+    let n = match service::notice_of(&state.ctx, &cid).await {
+        Ok(n) => n,
         Err(e) => return Ok(error_page(&state, e)),
     };
     render_page(
         &state,
         "parent/notice.html",
         minijinja::context! {
-            n => service::notice(&ctx),
+            n => n,
             logged_in => s.is_some(),
             csrf => s.as_ref().map(|s| s.claims.csrf.clone()),
         },
@@ -160,7 +146,7 @@ pub async fn start(state: web::Data<AppState>, s: GuardianSession, path: web::Pa
     if !s.profile_complete() {
         return Ok(see_other(&format!("/parent/profile?next=/parent/campaigns/{cid}")));
     }
-    match service::start_draft(&state, &s, &cid).await {
+    match service::start_draft(&state.ctx, s.id(), &cid).await {
         Ok(id) => Ok(see_other(&format!("/parent/drafts/{id}/child"))),
         Err(e) => Ok(error_page(&state, e)),
     }
@@ -191,11 +177,11 @@ fn child_render(state: &AppState, s: &GuardianSession, d: &service::DraftCtx, f:
 
 /// `GET /parent/drafts/{id}/child`: 儿童信息.
 pub async fn child_page(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Page {
-    let d = match service::load_draft(&state, &s, &path).await.and_then(|d| service::check_editable(&d).map(|_| d)) {
+    let d = match service::load_draft(&state.ctx, s.id(), &path).await.and_then(|d| service::check_editable(&d).map(|_| d)) {
         Ok(d) => d,
         Err(e) => return Ok(error_page(&state, e)),
     };
-    let f = service::child_form(&state, &d.data).unwrap_or_else(|| ChildForm { hukou_type: "local".into(), ..Default::default() });
+    let f = service::child_form(&state.ctx, &d.data).unwrap_or_else(|| ChildForm { hukou_type: "local".into(), ..Default::default() });
     child_render(&state, &s, &d, &f, &FieldErrors::default())
 }
 
@@ -207,10 +193,10 @@ pub async fn child_save(state: web::Data<AppState>, s: GuardianSession, path: we
     }
     let f: ChildForm = parse_form(&body)?;
     let id = path.into_inner();
-    match service::save_child(&state, &s, &id, f.clone()).await {
+    match service::save_child(&state.ctx, s.id(), &id, f.clone()).await {
         Ok(_) => Ok(see_other(&format!("/parent/drafts/{id}/documents"))),
         Err(StepError::Fields(errors)) => {
-            let d = service::load_draft(&state, &s, &id).await?;
+            let d = service::load_draft(&state.ctx, s.id(), &id).await?;
             Ok(with_status(child_render(&state, &s, &d, &f, &errors)?, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(StepError::App(e)) => Ok(error_page(&state, e)),
@@ -218,7 +204,7 @@ pub async fn child_save(state: web::Data<AppState>, s: GuardianSession, path: we
 }
 
 async fn documents_render(state: &AppState, s: &GuardianSession, id: &str, error: Option<(String, String)>, ok: bool) -> Page {
-    let d = service::load_draft(state, s, id).await?;
+    let d = service::load_draft(&state.ctx, s.id(), id).await?;
     service::check_editable(&d)?;
     let Some(child) = d.data.child.as_ref() else {
         return Ok(see_other(&format!("/parent/drafts/{id}/child")));
@@ -271,9 +257,9 @@ pub async fn documents_upload(
     mp: actix_multipart::Multipart,
 ) -> Page {
     let id = path.into_inner();
-    let outcome = match service::read_upload(&req, mp, state.settings.uploads.max_bytes).await {
+    let outcome = match super::upload::read_upload(&req, mp, state.settings.uploads.max_bytes).await {
         Ok(form) => match s.check_csrf(&form.csrf) {
-            Ok(()) => service::add_document(&state, &s, &id, form).await.map(|_| ()),
+            Ok(()) => service::add_document(&state.ctx, s.id(), &id, form).await.map(|_| ()),
             Err(e) => return Ok(error_page(&state, e)),
         },
         Err(e) => Err(e),
@@ -294,7 +280,7 @@ pub async fn documents_upload(
 /// `GET /parent/drafts/{id}/review`: 核对信息.
 pub async fn review_page(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Page {
     let id = path.into_inner();
-    match service::review(&state, &s, &id).await {
+    match service::review(&state.ctx, s.id(), &id).await {
         Ok(v) => render_page(
             &state,
             "parent/review.html",
@@ -319,7 +305,7 @@ pub async fn submit(state: web::Data<AppState>, s: GuardianSession, path: web::P
         return Ok(error_page(&state, e));
     }
     let id = path.into_inner();
-    match service::submit(&state, &s, &id, Some(&form.idempotency_key)).await {
+    match service::submit(&state.ctx, s.id(), &id, Some(&form.idempotency_key)).await {
         Ok(done) => Ok(see_other(&format!("/parent/applications/{}?submitted=1", done.application_id))),
         Err(e @ AppError::Invalid { .. }) => {
             let back = if DocumentKind::from_code(e.field().unwrap_or("")).is_some() { "documents" } else { "child" };
@@ -338,7 +324,7 @@ pub struct SubmittedQuery {
 
 /// `GET /parent/applications/{id}`: 报名状态 and timeline.
 pub async fn status_page(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, q: web::Query<SubmittedQuery>) -> Page {
-    match service::status(&state, &s, &path).await {
+    match service::status(&state.ctx, s.id(), &path).await {
         Ok(v) => render_page(
             &state,
             "parent/status.html",
@@ -353,7 +339,7 @@ pub async fn edit(state: web::Data<AppState>, s: GuardianSession, path: web::Pat
     if let Err(e) = s.check_csrf(&form.csrf) {
         return Ok(error_page(&state, e));
     }
-    match service::start_edit(&state, &s, &path).await {
+    match service::start_edit(&state.ctx, s.id(), &path).await {
         Ok(draft) => Ok(see_other(&format!("/parent/drafts/{draft}/child"))),
         Err(e) => Ok(error_page(&state, e)),
     }

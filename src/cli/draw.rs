@@ -1,5 +1,5 @@
-//! `ruxue draw ...`: command-line front end of the draw engine. The only
-//! module of `draw` that does IO. Mount [`DrawCommand`] as a clap subcommand
+//! `ruxue draw ...`: command-line front end of the draw engine (which is
+//! pure: this file does its IO). Mount [`DrawCommand`] as a clap subcommand
 //! and pass it to [`run`], which returns the process exit code.
 //!
 //! Exit codes: 0 success; 1 the input/record/proof was refused or does not
@@ -8,8 +8,8 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use super::gen::{self, GenParams};
-use super::record::{Proof, VerifyError};
+use crate::draw::gen::{self, GenParams};
+use crate::draw::record::{Proof, VerifyError};
 
 /// Subcommands of `ruxue draw`.
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -112,9 +112,9 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
     match cmd {
         DrawCommand::Compute { input } => {
             let text = read_text(&input).map_err(io)?;
-            let c = super::compute(&text).map_err(|e| (1, format!("invalid draw input: {e}")))?;
+            let c = crate::draw::compute(&text).map_err(|e| (1, format!("invalid draw input: {e}")))?;
             let mut out = std::io::stdout().lock();
-            super::record_parts(&text, &c.result)
+            crate::draw::record_parts(&text, &c.result)
                 .iter()
                 .try_for_each(|part| out.write_all(part))
                 .and_then(|_| out.write_all(b"\n"))
@@ -124,7 +124,7 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
         }
         DrawCommand::Verify { record } => {
             let text = read_text(&record).map_err(io)?;
-            match super::verify(&text) {
+            match crate::draw::verify(&text) {
                 Ok(v) => write_out(v.result_digest.as_bytes(), None).map_err(io)?,
                 Err(e @ VerifyError::Invalid(_)) => return Err((1, e.to_string())),
                 Err(e @ VerifyError::Mismatch(_)) => return Err((1, e.to_string())),
@@ -135,7 +135,7 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
             applicant_id,
         } => {
             let text = read_text(&record).map_err(io)?;
-            let p = super::inclusion_proof(&text, &applicant_id).map_err(|e| (1, e.to_string()))?;
+            let p = crate::draw::inclusion_proof(&text, &applicant_id).map_err(|e| (1, e.to_string()))?;
             write_out(&p.to_json(), None).map_err(io)?;
         }
         DrawCommand::CheckProof { proof, root } => {

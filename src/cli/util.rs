@@ -1,10 +1,9 @@
-//! Staff-side command line for catchment rules and the admission policy
-//! (`ruxue catchment …`, `ruxue policy …`). Thin: parse arguments, call the
-//! database layer and the pure modules, print in Chinese.
+//! Helpers every command group shares: opening the database, printing that
+//! survives a closed stdout, reading files, and refusing in Chinese.
 //!
 //! Exit codes: 0 success; 1 the request was refused or found problems (the
-//! reason is printed to stderr in Chinese); 2 configuration or database
-//! unreachable (as every other subcommand).
+//! reason is printed to stderr in Chinese); 2 configuration, database or IO
+//! failure ([`super::CliError`]).
 
 /// `println!` that ignores a closed stdout (e.g. `| head`) instead of panicking.
 macro_rules! outln {
@@ -17,13 +16,8 @@ macro_rules! out {
     ($($t:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stdout(), $($t)*); }};
 }
 
-mod catchment;
-mod policy;
-
-pub use catchment::{run_catchment, CatchmentCommand, ExportFormat};
-pub use policy::{run_policy, PolicyCommand};
-
-use crate::config::{ConfigError, Settings};
+use super::error::{CliError, CliResult};
+use crate::config::Settings;
 use crate::db::{Db, PooledConn};
 use crate::error::AppError;
 use sha2::{Digest, Sha256};
@@ -32,16 +26,17 @@ use std::path::Path;
 /// The actor recorded in audit entries written from the command line.
 pub const CLI_ACTOR: &str = "cli";
 
-fn open(settings: &Settings) -> Result<Db, ConfigError> {
-    crate::startup::open_database(settings)
+/// Opens the configured database and applies pending migrations.
+pub fn open(settings: &Settings) -> Result<Db, CliError> {
+    Ok(crate::startup::open_database(settings)?)
 }
 
-fn conn(db: &Db) -> Result<PooledConn, ConfigError> {
-    db.pool.get().map_err(|e| ConfigError::new("database.url", e.to_string()))
+pub fn conn(db: &Db) -> Result<PooledConn, CliError> {
+    db.pool.get().map_err(CliError::database)
 }
 
 /// A database-layer error as a Chinese line for a person.
-fn say(e: &AppError) -> String {
+pub fn say(e: &AppError) -> String {
     match e {
         AppError::Invalid { message, .. } => message.clone(),
         AppError::Conflict { message, .. } | AppError::BadRequest { message, .. } => message.clone(),
@@ -53,23 +48,23 @@ fn say(e: &AppError) -> String {
 }
 
 /// Prints a refusal to stderr and yields exit code 1.
-fn refuse(msg: impl AsRef<str>) -> Result<i32, ConfigError> {
+pub fn refuse(msg: impl AsRef<str>) -> CliResult {
     for line in msg.as_ref().lines() {
         eprintln!("ruxue: {line}");
     }
     Ok(1)
 }
 
-fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("无法读取文件「{}」：{}", path.display(), io_reason(&e)))
 }
 
-fn read_text(path: &Path) -> Result<String, String> {
+pub fn read_text(path: &Path) -> Result<String, String> {
     let bytes = read_bytes(path)?;
     String::from_utf8(bytes).map_err(|_| format!("文件「{}」不是 UTF-8 编码的文本", path.display()))
 }
 
-fn io_reason(e: &std::io::Error) -> String {
+pub fn io_reason(e: &std::io::Error) -> String {
     match e.kind() {
         std::io::ErrorKind::NotFound => "文件不存在".into(),
         std::io::ErrorKind::PermissionDenied => "没有权限".into(),
@@ -77,6 +72,6 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }

@@ -1,9 +1,11 @@
 //! `ruxue policy …`: show, set, freeze and diff a campaign's admission policy,
 //! and the dry run over its applications.
 
-use super::{conn, open, read_text, refuse, say, CLI_ACTOR};
-use crate::config::{ConfigError, Settings};
-use crate::db::{catchment as dbc, policy as dbp};
+use super::util::{conn, open, read_text, refuse, say, CLI_ACTOR};
+use super::CliResult;
+use crate::config::Settings;
+use crate::db::catchment as dbc;
+use crate::service::policy as dbp;
 use crate::error::AppError;
 use crate::policy::{self as po, Policy, PolicyError};
 use clap::Subcommand;
@@ -79,7 +81,7 @@ fn stored_policy(conn: &mut crate::db::DbConn, campaign: &str) -> Result<Result<
         .map_err(|e| explain_policy_error(&format!("招生批次「{campaign}」保存的招生方案"), &e)))
 }
 
-pub fn run_policy(settings: Settings, cmd: PolicyCommand) -> Result<i32, ConfigError> {
+pub fn run(settings: Settings, cmd: PolicyCommand) -> CliResult {
     let db = open(&settings)?;
     match cmd {
         PolicyCommand::Show { campaign } => {

@@ -3,7 +3,10 @@
 //! standard input, never from the argument list (which other users of the
 //! machine can read in the process table).
 
-use crate::config::{ConfigError, Settings};
+use super::{CliError, CliResult};
+use crate::config::Settings;
+use crate::service::staff as svc;
+use crate::staff::auth;
 use clap::Subcommand;
 
 #[derive(Debug, Subcommand)]
@@ -31,7 +34,7 @@ pub enum StaffCommand {
     List,
 }
 
-fn read_password() -> Result<String, ConfigError> {
+fn read_password() -> Result<String, CliError> {
     if let Ok(p) = std::env::var("RUXUE_STAFF_PASSWORD") {
         return Ok(p);
     }
@@ -43,27 +46,27 @@ fn read_password() -> Result<String, ConfigError> {
     std::io::stdin()
         .lock()
         .read_line(&mut line)
-        .map_err(|e| ConfigError::new("password", format!("cannot read the password from stdin: {e}")))?;
+        .map_err(|e| CliError::Io(format!("cannot read the password from stdin: {e}")))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
-pub fn run(settings: Settings, cmd: StaffCommand) -> Result<i32, ConfigError> {
-    let db = crate::startup::open_database(&settings)?;
-    let fail = |field: &str, e: crate::error::AppError| -> Result<i32, ConfigError> {
+pub fn run(settings: Settings, cmd: StaffCommand) -> CliResult {
+    let db = super::util::open(&settings)?;
+    let fail = |field: &str, e: crate::error::AppError| -> CliResult {
         eprintln!("ruxue: {}: {}", e.field().unwrap_or(field), e.public_message());
         Ok(1)
     };
     match cmd {
         StaffCommand::Add { role, username, name, townships } => {
             let password = read_password()?;
-            let n = match crate::db::staff::validate_new(&username, &name, &role, &townships, &password) {
+            let n = match svc::validate_new(&username, &name, &role, &townships, &password) {
                 Ok(n) => n,
                 Err(e) => return fail("staff", e),
             };
-            let hash = super::auth::hash_password(&password).map_err(|e| ConfigError::new("password", e))?;
-            match db.write_blocking(|c| crate::db::staff::create(c, "cli", &n, &hash)) {
+            let hash = auth::hash_password(&password).map_err(CliError::Io)?;
+            match db.write_blocking(|c| svc::create_in(c, super::CLI_ACTOR, &n, &hash)) {
                 Ok(s) => {
-                    println!("created {} ({}) {}", s.username, s.role, s.id);
+                    outln!("created {} ({}) {}", s.username, s.role, s.id);
                     Ok(0)
                 }
                 Err(e) => fail("staff", e),
@@ -71,28 +74,28 @@ pub fn run(settings: Settings, cmd: StaffCommand) -> Result<i32, ConfigError> {
         }
         StaffCommand::Passwd { username } => {
             let password = read_password()?;
-            if let Err(m) = super::auth::check_password_strength(&password) {
+            if let Err(m) = auth::check_password_strength(&password) {
                 eprintln!("ruxue: password: {m}");
                 return Ok(1);
             }
-            let hash = super::auth::hash_password(&password).map_err(|e| ConfigError::new("password", e))?;
+            let hash = auth::hash_password(&password).map_err(CliError::Io)?;
             let r = db.write_blocking(|c| {
                 let s = crate::db::staff::by_username(c, &username)?.ok_or(crate::error::AppError::NotFound)?;
-                crate::db::staff::set_password(c, "cli", &s.id, &hash, "staff.password_reset")
+                svc::set_password_in(c, super::CLI_ACTOR, &s.id, &hash, "staff.password_reset")
             });
             match r {
                 Ok(()) => {
-                    println!("password changed for {username}; every session revoked");
+                    outln!("password changed for {username}; every session revoked");
                     Ok(0)
                 }
                 Err(e) => fail("username", e),
             }
         }
         StaffCommand::List => {
-            let mut conn = db.pool.get().map_err(|e| ConfigError::new("database.url", e.to_string()))?;
-            let list = crate::db::staff::list(&mut conn).map_err(|e| ConfigError::new("database.url", e.to_string()))?;
-            for s in list.iter().map(crate::db::staff::view) {
-                println!(
+            let mut conn = super::util::conn(&db)?;
+            let list = crate::db::staff::list(&mut conn)?;
+            for s in list.iter().map(svc::view) {
+                outln!(
                     "{}\t{}\t{}\t{}\t{}",
                     s.username,
                     s.role,

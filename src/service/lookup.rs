@@ -1,27 +1,21 @@
-//! Public catchment lookup, no login: "输入地址，查询对口学校".
-//! `GET /api/v1/catchment/lookup?address=…&grade=1|7` (or `campaign=ID`) and
-//! the mobile page `GET /lookup`. Rate-limited per client address.
+//! The public catchment lookup ("输入地址，查询对口学校"): which school or
+//! zone serves an address, with the rule that decided it. The parsing and
+//! the decision are `crate::catchment`'s; this loads the newest campaign of
+//! the asked grade and its map.
 
-use super::AppState;
 use crate::catchment::{self, Directory, Target};
-use crate::db::{self, schema};
+use crate::db;
 use crate::error::AppError;
-use actix_web::{web, HttpRequest, HttpResponse};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/catchment/lookup", web::get().to(lookup_api)).route("/lookup", web::get().to(lookup_page));
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct LookupQuery {
     #[serde(default)]
-    address: Option<String>,
+    pub address: Option<String>,
     #[serde(default)]
-    grade: Option<String>,
+    pub grade: Option<String>,
     #[serde(default)]
-    campaign: Option<String>,
+    pub campaign: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,20 +52,13 @@ pub struct LookupResult {
 }
 
 #[derive(Debug, Serialize, Clone)]
-struct CampaignChoice {
-    id: String,
-    name: String,
-    grade: i32,
+pub struct CampaignChoice {
+    pub id: String,
+    pub name: String,
+    pub grade: i32,
 }
 
 const MAX_ADDRESS_CHARS: usize = 200;
-
-fn check_rate(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
-    match req.peer_addr() {
-        Some(addr) if !state.public_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
-        _ => Ok(()),
-    }
-}
 
 fn validate_address(q: &LookupQuery) -> Result<String, AppError> {
     let address = q.address.as_deref().unwrap_or("").trim().to_string();
@@ -88,10 +75,7 @@ fn validate_address(q: &LookupQuery) -> Result<String, AppError> {
 }
 
 fn campaigns(conn: &mut db::DbConn) -> Result<Vec<CampaignChoice>, AppError> {
-    let rows: Vec<(String, String, i32)> = schema::campaigns::table
-        .order((schema::campaigns::year.desc(), schema::campaigns::grade.asc()))
-        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
-        .load(conn)?;
+    let rows = db::catchment::campaign_grades(conn)?;
     // The newest campaign of each grade.
     let mut out: Vec<CampaignChoice> = Vec::new();
     for (id, name, grade) in rows {
@@ -105,12 +89,7 @@ fn campaigns(conn: &mut db::DbConn) -> Result<Vec<CampaignChoice>, AppError> {
 
 fn choose(q: &LookupQuery, all: &[CampaignChoice], conn: &mut db::DbConn) -> Result<CampaignChoice, AppError> {
     if let Some(id) = q.campaign.as_deref().filter(|s| !s.is_empty()) {
-        let row: Option<(String, String, i32)> = schema::campaigns::table
-            .filter(schema::campaigns::id.eq(id))
-            .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
-            .first(conn)
-            .optional()?;
-        return row
+        return db::catchment::campaign_grade(conn, id)?
             .map(|(id, name, grade)| CampaignChoice { id, name, grade })
             .ok_or_else(|| AppError::invalid("campaign", "没有这个招生计划"));
     }
@@ -168,61 +147,37 @@ fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> R
     })
 }
 
-async fn lookup_api(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<LookupQuery>,
-) -> Result<HttpResponse, AppError> {
-    check_rate(&state, &req)?;
-    let q = q.into_inner();
+
+/// The lookup API: one answer or a field-named refusal.
+pub async fn lookup(db: &db::Db, q: LookupQuery) -> Result<LookupResult, AppError> {
     let address = validate_address(&q)?;
-    let result = state
-        .db
-        .run(move |conn| {
-            let all = campaigns(conn)?;
-            let campaign = choose(&q, &all, conn)?;
-            resolve(conn, &campaign, &address)
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(result))
+    db.run(move |conn| {
+        let all = campaigns(conn)?;
+        let campaign = choose(&q, &all, conn)?;
+        resolve(conn, &campaign, &address)
+    })
+    .await
 }
 
-async fn lookup_page(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<LookupQuery>,
-) -> Result<HttpResponse, AppError> {
-    check_rate(&state, &req)?;
-    let q = q.into_inner();
+/// What the lookup page shows: the campaigns to choose from, the grade
+/// chosen, and (when an address was asked) the answer or the refusal.
+pub struct LookupPage {
+    pub campaigns: Vec<CampaignChoice>,
+    pub grade: i32,
+    pub result: Option<Result<LookupResult, AppError>>,
+}
+
+pub async fn lookup_page(db: &db::Db, q: LookupQuery) -> Result<LookupPage, AppError> {
     let asked = q.address.is_some();
-    let address = q.address.clone().unwrap_or_default();
-    let outcome = state
-        .db
-        .run(move |conn| {
-            let all = campaigns(conn)?;
-            let chosen = choose(&q, &all, conn);
-            let result = match (&chosen, asked) {
-                (Ok(c), true) => Some(validate_address(&q).and_then(|a| resolve(conn, c, &a))),
-                (Err(e), true) => Some(Err(e.clone())),
-                _ => None,
-            };
-            Ok((all, chosen.ok().map(|c| c.grade).unwrap_or(1), result))
-        })
-        .await?;
-    let (all, grade, result) = outcome;
-    let (result, error) = match result {
-        Some(Ok(r)) => (Some(r), None),
-        Some(Err(e @ AppError::Invalid { .. })) => (None, Some(e.public_message())),
-        Some(Err(e)) => return Err(e),
-        None => (None, None),
-    };
-    let ctx = minijinja::context! {
-        bureau => "安溪县教育局",
-        campaigns => all,
-        grade => grade,
-        address => address,
-        result => result,
-        error => error,
-    };
-    super::templates::render(&state.templates, "lookup.html", ctx)
+    db.run(move |conn| {
+        let all = campaigns(conn)?;
+        let chosen = choose(&q, &all, conn);
+        let result = match (&chosen, asked) {
+            (Ok(c), true) => Some(validate_address(&q).and_then(|a| resolve(conn, c, &a))),
+            (Err(e), true) => Some(Err(e.clone())),
+            _ => None,
+        };
+        Ok(LookupPage { grade: chosen.ok().map(|c| c.grade).unwrap_or(1), campaigns: all, result })
+    })
+    .await
 }

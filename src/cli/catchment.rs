@@ -1,8 +1,9 @@
 //! `ruxue catchment …`: import, export, lint, diff and look up catchment rules.
 
-use super::{conn, open, read_bytes, read_text, refuse, say, sha256_hex, CLI_ACTOR};
+use super::util::{conn, io_reason, open, read_bytes, read_text, refuse, say, sha256_hex, CLI_ACTOR};
+use super::CliResult;
 use crate::catchment::{self as ca, Directory};
-use crate::config::{ConfigError, Settings};
+use crate::config::Settings;
 use crate::db::catchment as dbc;
 use clap::{Subcommand, ValueEnum};
 use std::io::Write;
@@ -70,7 +71,7 @@ pub enum ExportFormat {
     Xlsx,
 }
 
-pub fn run_catchment(settings: Settings, cmd: CatchmentCommand) -> Result<i32, ConfigError> {
+pub fn run(settings: Settings, cmd: CatchmentCommand) -> CliResult {
     let db = open(&settings)?;
     match cmd {
         CatchmentCommand::Import { campaign, force_after_open, file } => {
@@ -92,9 +93,9 @@ pub fn run_catchment(settings: Settings, cmd: CatchmentCommand) -> Result<i32, C
                 return refuse("文件中没有任何规则，未做任何修改（如确需清空，请联系系统管理员）");
             }
             let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            match dbc::replace_rules(&db, &campaign, &rules, &sha256_hex(&data), &name, force_after_open, CLI_ACTOR) {
+            match crate::service::catchment::replace_rules(&db, &campaign, &rules, &sha256_hex(&data), &name, force_after_open, CLI_ACTOR) {
                 Ok(o) => {
-                    if o.status != "draft" {
+                    if o.status != crate::domain::CampaignStatus::Draft {
                         eprintln!("ruxue: 注意：招生批次「{campaign}」已开始报名（状态 {}），本次强制导入已记入审计日志", o.status);
                     }
                     outln!("已导入招生批次「{campaign}」的划片规则：删除原有 {} 条，导入 {} 条", o.removed, o.inserted);
@@ -122,7 +123,7 @@ pub fn run_catchment(settings: Settings, cmd: CatchmentCommand) -> Result<i32, C
             match output {
                 Some(path) => {
                     if let Err(e) = std::fs::write(&path, &bytes) {
-                        return refuse(format!("无法写入文件「{}」：{}", path.display(), super::io_reason(&e)));
+                        return refuse(format!("无法写入文件「{}」：{}", path.display(), io_reason(&e)));
                     }
                     eprintln!("ruxue: 已导出 {} 条规则到「{}」", rules.len(), path.display());
                     Ok(0)

@@ -1,0 +1,182 @@
+//! The typed domain: statuses, decision kinds and roles as enums.
+//!
+//! Each is stored as its stable English code in a text column on both
+//! backends (`ToSql`/`FromSql` for `Text`), serialised to JSON as that code,
+//! and shown to people by its Chinese `label()`. A code the enum does not
+//! know is a deserialisation error, never a silent default.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::serialize::{self, Output, ToSql};
+use diesel::sql_types::Text;
+
+/// Declares a text-coded enum with `as_str`, `parse`, `label`, `ALL`,
+/// serde as the code, and diesel `Text` conversions for every backend.
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = ($code:literal, $label:literal) ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = Text)]
+        pub enum $name { $( $(#[$vmeta])* $variant ),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The stable code stored in the database and sent to programs.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $code ),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s.trim() { $( $code => Some($name::$variant), )+ _ => None }
+            }
+
+            /// What a person reads (Simplified Chinese).
+            pub fn label(self) -> &'static str {
+                match self { $( $name::$variant => $label ),+ }
+            }
+
+            /// `(code, label)` pairs in declaration order, for filters and forms.
+            pub fn choices() -> Vec<(&'static str, &'static str)> {
+                Self::ALL.iter().map(|v| (v.as_str(), v.label())).collect()
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                $name::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown {} {s:?}", stringify!($name))))
+            }
+        }
+
+        impl<DB> ToSql<Text, DB> for $name
+        where
+            DB: Backend,
+            str: ToSql<Text, DB>,
+        {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, DB>) -> serialize::Result {
+                self.as_str().to_sql(out)
+            }
+        }
+
+        impl<DB> FromSql<Text, DB> for $name
+        where
+            DB: Backend,
+            String: FromSql<Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+                let s = String::from_sql(bytes)?;
+                $name::parse(&s).ok_or_else(|| format!("unknown {} {s:?} in the database", stringify!($name)).into())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// Where an application stands; the guardian's timeline shows the label.
+    pub enum ApplicationStatus {
+        Submitted = ("submitted", "已提交"),
+        UnderReview = ("under_review", "审核中"),
+        Supplement = ("supplement", "需补充材料"),
+        Approved = ("approved", "审核通过"),
+        Rejected = ("rejected", "审核未通过"),
+        InDraw = ("in_draw", "参加电脑派位"),
+        Offered = ("offered", "已录取待确认"),
+        Accepted = ("accepted", "已确认入学"),
+        Declined = ("declined", "已放弃"),
+        Waitlisted = ("waitlisted", "候补"),
+    }
+}
+
+impl ApplicationStatus {
+    /// Statuses a reviewer may still decide on.
+    pub const REVIEWABLE: [ApplicationStatus; 3] =
+        [ApplicationStatus::Submitted, ApplicationStatus::UnderReview, ApplicationStatus::Supplement];
+
+    /// Statuses whose facts the policy dry run counts.
+    pub const IN_DRY_RUN: [ApplicationStatus; 3] =
+        [ApplicationStatus::Approved, ApplicationStatus::UnderReview, ApplicationStatus::Submitted];
+
+    pub fn is_reviewable(self) -> bool {
+        Self::REVIEWABLE.contains(&self)
+    }
+
+    /// Approved, or any status that only an approved application reaches.
+    pub fn is_past_review(self) -> bool {
+        matches!(
+            self,
+            ApplicationStatus::Approved
+                | ApplicationStatus::InDraw
+                | ApplicationStatus::Offered
+                | ApplicationStatus::Accepted
+                | ApplicationStatus::Declined
+                | ApplicationStatus::Waitlisted
+        )
+    }
+}
+
+text_enum! {
+    /// What a reviewer decided.
+    pub enum DecisionKind {
+        Approve = ("approve", "审核通过"),
+        Reject = ("reject", "驳回"),
+        Supplement = ("supplement", "要求补充材料"),
+        Note = ("note", "备注"),
+    }
+}
+
+text_enum! {
+    /// A campaign's phase, in order.
+    pub enum CampaignStatus {
+        Draft = ("draft", "筹备中"),
+        Registration = ("registration", "报名中"),
+        Review = ("review", "审核中"),
+        Draw = ("draw", "派位"),
+        Offers = ("offers", "录取确认"),
+        Closed = ("closed", "已结束"),
+    }
+}
+
+text_enum! {
+    /// A staff member's role; each sees only what it needs.
+    pub enum Role {
+        Admin = ("admin", "教育局管理员"),
+        Reviewer = ("reviewer", "乡镇审核员"),
+        Operator = ("operator", "派位操作员"),
+        Auditor = ("auditor", "督导审计"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for s in ApplicationStatus::ALL {
+            assert_eq!(ApplicationStatus::parse(s.as_str()), Some(*s));
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(*r));
+        }
+        assert_eq!(DecisionKind::parse("approve"), Some(DecisionKind::Approve));
+        assert_eq!(CampaignStatus::parse("nope"), None);
+        assert!(serde_json::from_str::<Role>("\"root\"").is_err());
+    }
+}

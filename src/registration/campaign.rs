@@ -1,0 +1,133 @@
+//! A campaign as the parent forms see it (its policy, catchment map and the
+//! choices the forms offer), and the provisional placement a guardian is
+//! shown before review ("以审核结果为准"). Pure: the caller loads it.
+
+use crate::catchment::{Directory, StaticDirectory};
+use crate::db::models::Campaign;
+use crate::domain::CampaignStatus;
+use crate::error::AppError;
+use crate::db::registration::Placement;
+use crate::policy::{compute_keys, CatchmentContext, Policy};
+use crate::registration::forms::{self, ChildRules};
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+/// China Standard Time, for everything a parent reads.
+pub fn local(t: NaiveDateTime) -> NaiveDateTime {
+    crate::db::beijing(t)
+}
+pub fn fmt_time(t: NaiveDateTime) -> String {
+    local(t).format("%Y年%m月%d日 %H:%M").to_string()
+}
+pub fn fmt_date(d: NaiveDate) -> String {
+    d.format("%Y年%m月%d日").to_string()
+}
+
+/// A campaign with its policy, rules and the choices its forms offer.
+#[derive(Clone)]
+pub struct CampaignCtx {
+    pub campaign: Campaign,
+    pub policy: Policy,
+    pub rules: Vec<crate::catchment::CatchmentRule>,
+    pub directory: StaticDirectory,
+    /// (id, name)
+    pub townships: Vec<(String, String)>,
+    pub township_names: Vec<String>,
+    /// (id, name) of schools an elder sibling may attend.
+    pub schools: Vec<(String, String)>,
+    /// school code → id, zone code → id
+    pub school_ids: Vec<(String, String)>,
+    pub zone_ids: Vec<(String, String)>,
+}
+
+impl CampaignCtx {
+    /// The child form's rules on `today` (Beijing date).
+    pub fn child_rules(&self, today: NaiveDate) -> ChildRules<'_> {
+        ChildRules {
+            today,
+            campaign_year: self.campaign.year,
+            age: forms::age_rule(self.campaign.min_age, self.campaign.max_age, &self.campaign.age_cutoff),
+            townships: &self.township_names,
+            care_kinds: &self.policy.care.kinds,
+            sibling_schools: &self.schools,
+        }
+    }
+
+    /// The provisional catchment outcome for these facts.
+    pub fn provisional(&self, facts: &crate::policy::ApplicantFacts) -> (Provisional, Placement) {
+        let ctx = CatchmentContext { rules: &self.rules, directory: &self.directory };
+        let township_of = |name: Option<&str>| {
+            name.and_then(|n| self.townships.iter().find(|(_, t)| t == n)).map(|(id, _)| id.clone())
+        };
+        let township = facts
+            .hukou
+            .as_ref()
+            .or(facts.property.as_ref().map(|p| &p.address))
+            .or(facts.migrant.as_ref().and_then(|m| m.residence_address.as_ref()))
+            .and_then(|a| a.township.as_deref());
+        let mut placement = Placement { township_id: township_of(township), ..Default::default() };
+        let mut p = Provisional::default();
+        match compute_keys(facts, &self.policy, &ctx) {
+            Ok(keys) => {
+                p.notes = keys.notes.clone();
+                if let Some(best) = keys.schools.first() {
+                    p.found = true;
+                    p.category_code = Some(best.category_code.clone());
+                    p.category_label = Some(match self.policy.category_index(&best.category_code) {
+                        Some(i) => format!("{}（{}）", crate::policy::tier_name(i + 1), best.category_label),
+                        None => best.category_label.clone(),
+                    });
+                    p.explanation = Some(best.explanation.clone());
+                    p.basis = best.via.iter().map(|b| b.label().to_string()).collect();
+                    match &best.zone_id {
+                        Some(z) => {
+                            p.zone_code = Some(z.clone());
+                            p.zone_name = self.directory.zone_name(z).or_else(|| Some(z.clone()));
+                            p.schools = self.directory.zone_schools(z).iter().filter_map(|s| self.directory.school_name(s)).collect();
+                            placement.zone_id = self.zone_ids.iter().find(|(c, _)| c == z).map(|(_, id)| id.clone());
+                        }
+                        None => {
+                            p.school_code = Some(best.school_id.clone());
+                            p.school_name = Some(best.school_name.clone());
+                            placement.school_id = self.school_ids.iter().find(|(c, _)| *c == best.school_id).map(|(_, id)| id.clone());
+                        }
+                    }
+                } else {
+                    p.notes.push("按您填写的地址未找到对口学校，将由教育局统筹安排学位".into());
+                }
+            }
+            Err(e) => p.notes.push(format!("暂时无法计算对口学校：{e}")),
+        }
+        (p, placement)
+    }
+}
+
+/// The provisional catchment school or zone and category ("以审核结果为准").
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Provisional {
+    pub found: bool,
+    pub school_code: Option<String>,
+    pub school_name: Option<String>,
+    pub zone_code: Option<String>,
+    pub zone_name: Option<String>,
+    /// The zone's schools, in announced order.
+    pub schools: Vec<String>,
+    pub category_code: Option<String>,
+    pub category_label: Option<String>,
+    pub explanation: Option<String>,
+    pub basis: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+
+/// Whether a campaign takes registrations (and edits) now; else the Chinese reason.
+pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError> {
+    if c.status != CampaignStatus::Registration || at < c.registration_opens {
+        return Err(AppError::conflict("registration_closed", format!("「{}」当前不在报名时间内", c.name)));
+    }
+    if at >= c.registration_closes {
+        return Err(AppError::conflict("registration_closed", format!("「{}」报名已截止，不能再提交或修改", c.name)));
+    }
+    Ok(())
+}
+

@@ -1,0 +1,138 @@
+//! The guardian's status page: where the application stands, the
+//! provisional or approved placement, and the timeline of what happened and
+//! what comes next. Pure: `now` is passed in.
+
+use super::campaign::{fmt_date, fmt_time, CampaignCtx};
+use crate::db::registration::{registration_open, ApplicationView};
+use crate::domain::ApplicationStatus;
+use crate::registration::forms;
+use crate::registration::upload::{doc_view, DocView};
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineStep {
+    pub label: String,
+    pub at: Option<String>,
+    pub note: String,
+    pub done: bool,
+}
+
+/// The status page's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusView {
+    pub application_id: String,
+    pub registration_no: String,
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub child_name: String,
+    pub id_number_masked: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub status: ApplicationStatus,
+    pub status_label: String,
+    pub submitted_at: String,
+    pub editable: bool,
+    pub edit_until: String,
+    /// The catchment school or zone: provisional until approved.
+    pub provisional: bool,
+    pub school_name: Option<String>,
+    pub zone_name: Option<String>,
+    pub category: Option<String>,
+    pub explanation: Option<String>,
+    pub family_id: Option<String>,
+    pub timeline: Vec<TimelineStep>,
+    pub documents: Vec<DocView>,
+}
+
+/// The status page's content for `v` at `now`.
+pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -> StatusView {
+    let a = &v.application;
+    let editable = a.status == ApplicationStatus::Submitted && registration_open(&v.campaign, now).is_ok();
+    let approved = a.status.is_past_review();
+    let facts: Option<forms::StoredFacts> = serde_json::from_str(&a.facts_json).ok();
+    let prov = facts.as_ref().map(|f| ctx.provisional(&f.facts).0).unwrap_or_default();
+    let category = if approved && a.category.is_some() {
+        a.category.as_ref().map(|c| {
+            let label = ctx.policy.categories.iter().position(|x| &x.code == c).map(|i| {
+                format!("{}（{}）", crate::policy::tier_name(i + 1), ctx.policy.categories[i].label)
+            });
+            label.unwrap_or_else(|| c.clone())
+        })
+    } else {
+        prov.category_label.clone()
+    };
+    let school_name = v.school_name.clone().or(prov.school_name.clone());
+    let zone_name = v.zone_name.clone().or(prov.zone_name.clone());
+    let mut timeline: Vec<TimelineStep> = v
+        .events
+        .iter()
+        .map(|e| {
+            let mut note = e.note.clone();
+            if e.status == ApplicationStatus::Approved {
+                let place = school_name.clone().or(zone_name.clone()).unwrap_or_else(|| "由教育局统筹安排".into());
+                note = format!("对口学校（片区）：{place}；类别：{}{}", category.clone().unwrap_or_else(|| "—".into()), if note.is_empty() { String::new() } else { format!("；{note}") });
+            }
+            TimelineStep { label: e.status.label().to_string(), at: Some(fmt_time(e.at)), note, done: true }
+        })
+        .collect();
+    let past = |t: NaiveDateTime| now >= t;
+    if !approved && a.status != ApplicationStatus::Rejected {
+        timeline.push(TimelineStep {
+            label: "资格审核".into(),
+            at: Some(format!("{} 前完成", fmt_time(v.campaign.review_deadline))),
+            note: "审核通过后显示对口学校和类别".into(),
+            done: false,
+        });
+    }
+    if a.status != ApplicationStatus::Rejected {
+        timeline.push(TimelineStep {
+            label: "电脑派位日".into(),
+            at: Some(fmt_time(v.campaign.draw_day)),
+            note: "派位公开进行，结果可由任何人复核".into(),
+            done: past(v.campaign.draw_day),
+        });
+    }
+    for (o, school) in &v.offers {
+        let (label, note) = match o.status.as_str() {
+            "offered" => ("录取结果", format!("{school}，请于 {} 前确认", fmt_time(o.deadline))),
+            "accepted" => ("已确认入学", school.clone()),
+            "declined" => ("已放弃学位", school.clone()),
+            "expired" => ("逾期未确认", school.clone()),
+            _ => ("学位已撤回", school.clone()),
+        };
+        timeline.push(TimelineStep { label: label.into(), at: Some(fmt_time(o.responded_at.unwrap_or(o.offered_at))), note, done: true });
+    }
+    if v.offers.is_empty() && a.status != ApplicationStatus::Rejected {
+        timeline.push(TimelineStep {
+            label: "录取结果与确认".into(),
+            at: Some(format!("{} 前确认", fmt_time(v.campaign.offer_deadline))),
+            note: String::new(),
+            done: false,
+        });
+    }
+    StatusView {
+        application_id: a.id.clone(),
+        registration_no: a.registration_no.clone(),
+        campaign_id: v.campaign.id.clone(),
+        campaign_name: v.campaign.name.clone(),
+        child_name: v.child.name.clone(),
+        id_number_masked: v.child.id_number_masked.clone(),
+        birth_date: fmt_date(v.child.birth_date),
+        sex: v.child.sex.clone(),
+        status: a.status,
+        status_label: a.status.label().to_string(),
+        submitted_at: fmt_time(a.submitted_at),
+        editable,
+        edit_until: fmt_time(v.campaign.registration_closes),
+        provisional: !approved,
+        school_name,
+        zone_name,
+        category,
+        explanation: if approved { a.explanation.clone() } else { prov.explanation.clone() },
+        family_id: a.family_id.clone(),
+        timeline,
+        documents: v.documents.iter().map(|x| doc_view(&x.kind, &x.mime, x.size_bytes)).collect(),
+    }
+}
+

@@ -1,0 +1,568 @@
+//! A guardian's registration, for the pages and the JSON API alike: drafts,
+//! the child step, uploads, the review, submit, the status page and edits.
+//! Every function takes the guardian's id from the validated session.
+
+use super::Ctx;
+use crate::db::models::Campaign;
+use crate::db::registration::{self as dbr, DraftRow, Submitted};
+use crate::db;
+use crate::error::AppError;
+use crate::policy::Policy;
+use crate::registration::draft::{self, DraftData, DraftDocument};
+use crate::registration::forms::{self, ChildForm, FieldErrors, ValidChild};
+use crate::registration::upload::{self, DocumentKind};
+use chrono::NaiveDate;
+use serde::Serialize;
+use std::path::Path;
+
+pub use crate::registration::campaign::{fmt_date, fmt_time, CampaignCtx, Provisional};
+pub use crate::registration::status::{StatusView, TimelineStep};
+pub use crate::registration::upload::{doc_view, human_size, DocView};
+
+/// Today in Beijing.
+pub fn today() -> NaiveDate {
+    crate::registration::campaign::local(db::now()).date()
+}
+
+/// Loads a campaign with its policy, rules and form choices.
+pub fn load_campaign_ctx(conn: &mut db::DbConn, campaign_id: &str) -> Result<CampaignCtx, AppError> {
+    let campaign = db::catchment::load_campaign(conn, campaign_id).map_err(|_| AppError::NotFound)?;
+    let policy =
+        Policy::load_toml(&campaign.policy_toml).map_err(|e| AppError::internal(format!("campaign {campaign_id} policy: {e}")))?;
+    let rules = db::catchment::load_rules(conn, campaign_id)?;
+    let directory = db::catchment::load_directory(conn, campaign_id)?;
+    let townships = dbr::township_names(conn)?;
+    let schools = dbr::schools_for(conn, &campaign)?;
+    let school_ids = db::catchment::school_ids_by_code(conn)?;
+    let zone_ids = db::catchment::zone_ids_by_code(conn, campaign_id)?;
+    Ok(CampaignCtx {
+        township_names: townships.iter().map(|(_, n)| n.clone()).collect(),
+        campaign,
+        policy,
+        rules,
+        directory,
+        townships,
+        schools,
+        school_ids,
+        zone_ids,
+    })
+}
+
+/// A page-or-API step outcome: field problems are shown beside the fields.
+#[derive(Debug)]
+pub enum StepError {
+    Fields(FieldErrors),
+    App(AppError),
+}
+
+impl From<AppError> for StepError {
+    fn from(e: AppError) -> Self {
+        StepError::App(e)
+    }
+}
+
+pub struct DraftCtx {
+    pub draft: DraftRow,
+    pub data: DraftData,
+    pub ctx: CampaignCtx,
+}
+
+pub async fn load_draft(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<DraftCtx, AppError> {
+    let (gid, id) = (guardian_id.to_string(), draft_id.to_string());
+    cx
+        .db
+        .run(move |c| {
+            let draft = dbr::draft(c, &gid, &id)?;
+            let data = draft.data()?;
+            let ctx = load_campaign_ctx(c, &draft.campaign_id)?;
+            Ok(DraftCtx { draft, data, ctx })
+        })
+        .await
+}
+
+/// An open draft of an open campaign, ready to change.
+pub fn check_editable(d: &DraftCtx) -> Result<(), AppError> {
+    if d.draft.status != "open" {
+        return Err(AppError::conflict("draft_submitted", "这份报名已经提交，请在“我的报名”中查看"));
+    }
+    dbr::registration_open(&d.ctx.campaign, db::now())
+}
+
+/// The child form with the stored ID number decrypted (the guardian's own page).
+pub fn child_form(cx: &Ctx, data: &DraftData) -> Option<ChildForm> {
+    let mut f = data.child.clone()?;
+    if let Some(enc) = &data.id_number_enc {
+        f.id_number = cx.cipher().decrypt(enc).unwrap_or_default();
+    }
+    Some(f)
+}
+
+/// Validates the child step against the campaign and stores it in the draft.
+pub async fn save_child(cx: &Ctx, guardian_id: &str, draft_id: &str, form: ChildForm) -> Result<ValidChild, StepError> {
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    check_editable(&d)?;
+    let valid = forms::validate_child(&form, &d.ctx.child_rules(today())).map_err(StepError::Fields)?;
+    let cipher = cx.cipher();
+    let hash = cipher.lookup_hash(&valid.id.number);
+    let enc = cipher.encrypt(&valid.id.number);
+    let mut data = d.data.clone();
+    let mut stored = form.clone();
+    stored.id_number = String::new();
+    data.child = Some(stored);
+    data.id_number_enc = Some(enc);
+    let (campaign, except, draft_id) = (d.draft.campaign_id.clone(), d.draft.application_id.clone(), d.draft.id.clone());
+    let existing = cx
+        .db
+        .write(move |c| {
+            if let Some(e) = dbr::existing_child(c, &campaign, &hash, except.as_deref())? {
+                return Ok(Some(e));
+            }
+            dbr::save_draft(c, &draft_id, &data)?;
+            Ok(None)
+        })
+        .await?;
+    if let Some(e) = existing {
+        let mut errs = FieldErrors::default();
+        errs.add("id_number", e.message());
+        return Err(StepError::Fields(errs));
+    }
+    Ok(valid)
+}
+
+/// Stores an uploaded file by content hash (temp file, fsync, rename, fsync dir).
+pub fn store_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let target = dir.join(name);
+    if target.exists() {
+        return Ok(());
+    }
+    let tmp = dir.join(format!(".upload-{}", db::new_id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, &target)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// One uploaded file read from a multipart body.
+pub struct UploadForm {
+    pub csrf: String,
+    pub kind: String,
+    pub file: Option<Vec<u8>>,
+}
+
+pub fn too_large(max: usize) -> AppError {
+    AppError::PayloadTooLarge {
+        field: Some("file".into()),
+        message: format!("文件（file）超过 {} 上限，请压缩或重新拍照后上传", human_size(max)),
+    }
+}
+
+
+/// Checks, strips and stores one upload, and lists it in the draft.
+pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: UploadForm) -> Result<DraftDocument, AppError> {
+    let kind = DocumentKind::from_code(&form.kind).ok_or_else(|| AppError::invalid("kind", "请选择材料类别"))?;
+    let bytes = form.file.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "请选择要上传的文件"))?;
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    check_editable(&d)?;
+    if d.data.documents.len() >= draft::MAX_DOCUMENTS {
+        return Err(AppError::invalid("file", format!("每份报名最多上传 {} 个文件", draft::MAX_DOCUMENTS)));
+    }
+    let max = cx.settings.uploads.max_bytes;
+    let prepared = actix_web::web::block(move || upload::prepare(&bytes, max as u64))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| match e {
+            upload::UploadError::TooLarge { .. } => too_large(max),
+            other => AppError::invalid("file", format!("文件（file）：{other}")),
+        })?;
+    let doc = DraftDocument {
+        kind: kind.code().to_string(),
+        content_hash: prepared.storage_name.clone(),
+        mime: prepared.kind.mime().to_string(),
+        size_bytes: prepared.bytes.len() as i64,
+    };
+    let dir = cx.settings.uploads.dir.clone();
+    let name = prepared.storage_name.clone();
+    actix_web::web::block(move || store_file(&dir, &name, &prepared.bytes))
+        .await
+        .map_err(AppError::internal)?
+        .map_err(|e| AppError::internal(format!("storing upload: {e}")))?;
+    let (id, doc2) = (d.draft.id.clone(), doc.clone());
+    let gid = guardian_id.to_string();
+    cx
+        .db
+        .write(move |c| {
+            // Re-read inside the transaction so two uploads at once both stay.
+            let row = dbr::draft(c, &gid, &id)?;
+            let mut data = row.data()?;
+            if !data.documents.iter().any(|x| x.kind == doc2.kind && x.content_hash == doc2.content_hash) {
+                data.documents.push(doc2);
+            }
+            dbr::save_draft(c, &id, &data)
+        })
+        .await?;
+    Ok(doc)
+}
+
+/// The review page's content.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewView {
+    pub draft_id: String,
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub editing_registration_no: Option<String>,
+    pub child: ChildForm,
+    pub id_number: String,
+    pub birth_date: String,
+    pub sex: String,
+    pub age: u32,
+    pub id_note: Option<String>,
+    pub hukou: Option<String>,
+    pub property: Option<String>,
+    pub property_owner: Option<String>,
+    pub migrant: Option<String>,
+    pub residence_address: Option<String>,
+    pub special: Vec<String>,
+    pub sibling_school: Option<String>,
+    pub documents: Vec<DocView>,
+    pub missing_documents: Vec<String>,
+    pub provisional: Provisional,
+    /// Problems found again at review time (e.g. the campaign changed).
+    pub problems: Vec<String>,
+}
+
+pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<ReviewView, AppError> {
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    let form = child_form(cx, &d.data).ok_or_else(|| AppError::conflict("child_missing", "请先填写儿童信息"))?;
+    let mut problems = Vec::new();
+    let valid = match forms::validate_child(&form, &d.ctx.child_rules(today())) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(AppError::invalid(
+                e.0.first().map(|x| x.field.clone()).unwrap_or_default(),
+                e.0.first().map(|x| x.message.clone()).unwrap_or_default(),
+            ))
+        }
+    };
+    if let Err(e) = dbr::registration_open(&d.ctx.campaign, db::now()) {
+        problems.push(e.public_message());
+    }
+    let f = &valid.facts.facts;
+    let (provisional, _) = d.ctx.provisional(f);
+    let mut special = Vec::new();
+    if f.disability_support {
+        special.push("残疾儿童，需要随班就读支持".to_string());
+    }
+    if f.left_behind {
+        special.push("留守儿童".to_string());
+    }
+    if let Some(c) = &f.care_category {
+        special.push(format!("政策性照顾对象：{c}"));
+    }
+    let editing = match &d.draft.application_id {
+        Some(app) => {
+            let (app, gid) = (app.clone(), guardian_id.to_string());
+            Some(cx.db.run(move |c| dbr::application_view(c, &gid, &app)).await?.application.registration_no)
+        }
+        None => None,
+    };
+    Ok(ReviewView {
+        draft_id: d.draft.id.clone(),
+        campaign_id: d.ctx.campaign.id.clone(),
+        campaign_name: d.ctx.campaign.name.clone(),
+        editing_registration_no: editing,
+        id_number: valid.id.number.clone(),
+        birth_date: fmt_date(valid.id.birth_date),
+        sex: valid.id.sex.label().to_string(),
+        age: valid.age,
+        id_note: valid.id.note.map(str::to_string),
+        hukou: f.hukou.as_ref().map(|a| a.display()),
+        property: f.property.as_ref().map(|p| format!("{}（不动产权证号：{}）", p.address.display(), p.certificate_no)),
+        property_owner: f
+            .property
+            .as_ref()
+            .map(|p| format!("{}（{}）", valid.facts.declared.property_owner_name.clone().unwrap_or_default(), p.owner_relation.label())),
+        migrant: f.migrant.as_ref().map(|m| {
+            format!("居住证号 {}，居住起始 {}，社保缴纳 {} 个月", m.permit_no, fmt_date(m.residence_start), m.social_insurance_months)
+        }),
+        residence_address: f.migrant.as_ref().and_then(|m| m.residence_address.as_ref()).map(|a| a.display()),
+        special,
+        sibling_school: f
+            .sibling_school_id
+            .as_ref()
+            .map(|id| d.ctx.schools.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone()).unwrap_or_else(|| id.clone())),
+        documents: d.data.documents.iter().map(|x| doc_view(&x.kind, &x.mime, x.size_bytes)).collect(),
+        missing_documents: draft::missing_documents(&d.data).iter().map(|(_, why)| why.to_string()).collect(),
+        provisional,
+        problems,
+        child: form,
+    })
+}
+
+/// Submits a draft. Safe to repeat: the same key, or the same draft, answers
+/// with the same application.
+pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&str>) -> Result<Submitted, AppError> {
+    let key = key.map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).unwrap_or_else(|| format!("draft:{draft_id}"));
+    if key.len() > 200 || key.chars().any(|c| c.is_control()) {
+        return Err(AppError::invalid("idempotency_key", "请求标识无效"));
+    }
+    let ns_key = format!("guardian:{}:submit:{key}", guardian_id);
+    let k = ns_key.clone();
+    if let Some(done) = cx.db.run(move |c| dbr::remembered(c, &k)).await? {
+        return Ok(Submitted { created: false, ..done });
+    }
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    if d.draft.status == "submitted" {
+        if let Some(app) = &d.draft.application_id {
+            let (app, gid) = (app.clone(), guardian_id.to_string());
+            let view = cx.db.run(move |c| dbr::application_view(c, &gid, &app)).await?;
+            return Ok(Submitted { application_id: view.application.id, registration_no: view.application.registration_no, created: false });
+        }
+    }
+    check_editable(&d)?;
+    let missing = draft::missing_documents(&d.data);
+    if let Some((kind, why)) = missing.first() {
+        return Err(AppError::invalid(*kind, format!("请上传{why}后再提交")));
+    }
+    let form = child_form(cx, &d.data).ok_or_else(|| AppError::invalid("child_name", "请先填写儿童信息"))?;
+    let valid = forms::validate_child(&form, &d.ctx.child_rules(today())).map_err(|e| {
+        let first = e.0.into_iter().next();
+        AppError::invalid(first.as_ref().map(|x| x.field.clone()).unwrap_or_default(), first.map(|x| x.message).unwrap_or_default())
+    })?;
+    let (_, placement) = d.ctx.provisional(&valid.facts.facts);
+    let gid = guardian_id.to_string();
+    let cipher = cx.cipher();
+    let k = ns_key.clone();
+    let DraftCtx { draft, data, .. } = d;
+    let hash = cipher.lookup_hash(&valid.id.number);
+    let campaign = draft.campaign_id.clone();
+    let except = draft.application_id.clone();
+    let result = cx
+        .db
+        .write(move |c| {
+            dbr::submit(
+                c,
+                dbr::SubmitInput { guardian_id: &gid, draft: &draft, data: &data, child: &valid, placement, key: &k, cipher: &cipher },
+            )
+        })
+        .await;
+    match result {
+        // Lost a race: the same key committed first, or the same child was registered meanwhile.
+        Err(AppError::Conflict { code: "duplicate", .. }) => {
+            let k = ns_key.clone();
+            if let Some(done) = cx.db.run(move |c| dbr::remembered(c, &k)).await? {
+                return Ok(Submitted { created: false, ..done });
+            }
+            let existing = cx.db.run(move |c| dbr::existing_child(c, &campaign, &hash, except.as_deref())).await?;
+            match existing {
+                Some(e) => Err(AppError::Conflict { code: "duplicate_child", message: e.message(), field: Some("id_number".into()) }),
+                None => Err(AppError::conflict("duplicate", "提交冲突，请刷新页面后重试")),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The status page of one of the guardian's applications.
+pub async fn status(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<StatusView, AppError> {
+    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let (v, ctx) = cx
+        .db
+        .run(move |c| {
+            let v = dbr::application_view(c, &gid, &id)?;
+            let ctx = load_campaign_ctx(c, &v.application.campaign_id)?;
+            Ok((v, ctx))
+        })
+        .await?;
+    Ok(crate::registration::status::status_view(&v, &ctx, db::now()))
+}
+
+/// Starts an edit of a submitted application: a draft holding its current data.
+pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<String, AppError> {
+    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let cipher = cx.cipher();
+    cx
+        .db
+        .write(move |c| {
+            let v = dbr::application_view(c, &gid, &id)?;
+            if v.application.status != crate::domain::ApplicationStatus::Submitted {
+                return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
+            }
+            dbr::registration_open(&v.campaign, db::now())?;
+            // Reuse an open edit of the same application.
+            if let Some(open) = dbr::open_drafts(c, &gid)?.into_iter().find(|d| d.application_id.as_deref() == Some(id.as_str())) {
+                return Ok(open.id);
+            }
+            let facts: forms::StoredFacts = serde_json::from_str(&v.application.facts_json).map_err(AppError::internal)?;
+            let number = cipher.decrypt(&v.child.id_number_enc).map_err(AppError::internal)?;
+            let mut form = ChildForm::from_stored(&v.child.name, "", &facts);
+            form.id_number = String::new();
+            let data = DraftData {
+                child: Some(form),
+                id_number_enc: Some(cipher.encrypt(&number)),
+                documents: v
+                    .documents
+                    .iter()
+                    .map(|d| DraftDocument { kind: d.kind.clone(), content_hash: d.content_hash.clone(), mime: d.mime.clone(), size_bytes: d.size_bytes })
+                    .collect(),
+            };
+            Ok(dbr::create_draft(c, &gid, &v.campaign.id, Some(&id), &data)?.id)
+        })
+        .await
+}
+
+/// Starts a new registration in an open campaign.
+pub async fn start_draft(cx: &Ctx, guardian_id: &str, campaign_id: &str) -> Result<String, AppError> {
+    let (gid, cid) = (guardian_id.to_string(), campaign_id.to_string());
+    cx
+        .db
+        .write(move |c| {
+            let campaign = db::catchment::load_campaign(c, &cid).map_err(|_| AppError::NotFound)?;
+            dbr::registration_open(&campaign, db::now())?;
+            // One open new-registration draft per campaign is enough; reuse it.
+            if let Some(open) = dbr::open_drafts(c, &gid)?.into_iter().find(|d| d.campaign_id == cid && d.application_id.is_none()) {
+                return Ok(open.id);
+            }
+            Ok(dbr::create_draft(c, &gid, &cid, None, &DraftData::default())?.id)
+        })
+        .await
+}
+
+/// A campaign's notice: dates and the policy in a few lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeView {
+    pub id: String,
+    pub name: String,
+    pub grade: i32,
+    pub status: String,
+    pub open: bool,
+    pub opens: String,
+    pub closes: String,
+    pub review_deadline: String,
+    pub draw_day: String,
+    pub offer_deadline: String,
+    pub age_rule: String,
+    pub policy_name: String,
+    pub policy_version: String,
+    pub description: Option<String>,
+    pub categories: Vec<(String, String, String)>,
+    pub care_kinds: Vec<String>,
+    pub lottery: Vec<String>,
+}
+
+pub fn notice(ctx: &CampaignCtx) -> NoticeView {
+    let c = &ctx.campaign;
+    let rule = forms::age_rule(c.min_age, c.max_age, &c.age_cutoff);
+    let cutoff = rule.cutoff_date(c.year);
+    NoticeView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        grade: c.grade,
+        status: c.status.to_string(),
+        open: dbr::registration_open(c, db::now()).is_ok(),
+        opens: fmt_time(c.registration_opens),
+        closes: fmt_time(c.registration_closes),
+        review_deadline: fmt_time(c.review_deadline),
+        draw_day: fmt_time(c.draw_day),
+        offer_deadline: fmt_time(c.offer_deadline),
+        age_rule: format!(
+            "{}（含当日）前年满 {} 周岁、未满 {} 周岁",
+            fmt_date(cutoff),
+            c.min_age,
+            c.max_age + 1
+        ),
+        policy_name: ctx.policy.name.clone(),
+        policy_version: ctx.policy.version.clone(),
+        description: ctx.policy.description.clone(),
+        categories: ctx
+            .policy
+            .categories
+            .iter()
+            .enumerate()
+            .map(|(i, cat)| (crate::policy::tier_name(i + 1), cat.label.clone(), cat.condition.describe()))
+            .collect(),
+        care_kinds: ctx.policy.care.kinds.clone(),
+        lottery: ctx.policy.lottery.iter().filter_map(|l| l.note.clone()).collect(),
+    }
+}
+
+// ---------------------------------------------------------------- guardians
+
+/// The guardian behind a session, if the account still exists.
+pub async fn guardian(cx: &Ctx, guardian_id: &str) -> Result<Option<crate::db::models::Guardian>, AppError> {
+    let gid = guardian_id.to_string();
+    cx.db.run(move |c| dbr::guardian(c, &gid)).await
+}
+
+/// The guardian for a WeChat openid, created at the first login.
+pub async fn guardian_for_openid(cx: &Ctx, openid: String, unionid: Option<String>) -> Result<crate::db::models::Guardian, AppError> {
+    let (o, u) = (openid.clone(), unionid.clone());
+    match cx.db.write(move |c| dbr::upsert_guardian(c, &o, u.as_deref())).await {
+        // Two first logins at once: the other one created the row.
+        Err(AppError::Conflict { .. }) => cx.db.write(move |c| dbr::upsert_guardian(c, &openid, unionid.as_deref())).await,
+        other => other,
+    }
+}
+
+/// Stores the guardian's validated profile.
+pub async fn update_profile(cx: &Ctx, guardian_id: &str, v: &forms::ValidGuardian) -> Result<(), AppError> {
+    let gid = guardian_id.to_string();
+    let (n, r, m) = (v.name.clone(), v.relation.clone(), v.mobile.clone());
+    cx.db.write(move |c| dbr::update_guardian(c, &gid, &n, &r, &m)).await
+}
+
+/// What the parent home page lists: open campaigns, and (when logged in)
+/// the guardian's applications and open drafts.
+pub struct Home {
+    pub campaigns: Vec<Campaign>,
+    pub applications: Vec<(crate::db::models::Application, crate::db::models::Child, String)>,
+    pub drafts: Vec<DraftRow>,
+}
+
+pub async fn home(cx: &Ctx, guardian_id: Option<&str>) -> Result<Home, AppError> {
+    let gid = guardian_id.map(str::to_string);
+    cx.db
+        .run(move |c| {
+            let campaigns = dbr::open_campaigns(c, db::now())?;
+            let (applications, drafts) = match &gid {
+                Some(g) => (dbr::applications_of(c, g)?, dbr::open_drafts(c, g)?),
+                None => (Vec::new(), Vec::new()),
+            };
+            Ok(Home { campaigns, applications, drafts })
+        })
+        .await
+}
+
+/// The guardian's applications, newest first: (application, child, campaign name).
+pub async fn applications(
+    cx: &Ctx,
+    guardian_id: &str,
+) -> Result<Vec<(crate::db::models::Application, crate::db::models::Child, String)>, AppError> {
+    let gid = guardian_id.to_string();
+    cx.db.run(move |c| dbr::applications_of(c, &gid)).await
+}
+
+/// The notices of the campaigns taking registrations now.
+pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
+    cx.db
+        .run(|c| {
+            let open = dbr::open_campaigns(c, db::now())?;
+            open.iter().map(|x| load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx))).collect()
+        })
+        .await
+}
+
+/// One campaign's notice.
+pub async fn notice_of(cx: &Ctx, campaign_id: &str) -> Result<NoticeView, AppError> {
+    let cid = campaign_id.to_string();
+    cx.db.run(move |c| load_campaign_ctx(c, &cid).map(|ctx| notice(&ctx))).await
+}

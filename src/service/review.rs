@@ -1,0 +1,818 @@
+//! Review: the queue, one application, decisions and second opinions, and
+//! the documents. Scope checks happen here so that no handler can forget
+//! one: an application outside a reviewer's townships is `NotFound`, never
+//! `Forbidden`, so its existence does not leak. Every view and decision is
+//! audited in the same transaction.
+
+use super::Ctx;
+use crate::db::models::{Application, ApplicationEvent, Campaign, Document, Notification};
+use crate::db::review::{self as dbr, AppUpdate, DecisionRow, QueueWhere};
+use crate::db::{audit, new_id, now, DbConn};
+use crate::domain::{ApplicationStatus, DecisionKind, Role};
+use crate::error::AppError;
+use crate::identity::mask_name;
+use crate::review::fraud::{self, Signal};
+use crate::review::{self, Computed, DecisionRequest};
+use crate::staff::Identity;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+// ---------------------------------------------------------------- helpers
+
+fn load_app(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
+    let app = dbr::application(conn, id)?.ok_or(AppError::NotFound)?;
+    if !who.sees_township(app.township_id.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(app)
+}
+
+/// Category codes a decision may name: the policy's, plus the care tier.
+pub fn categories_of(c: &Campaign) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = match crate::policy::Policy::load_toml(&c.policy_toml) {
+        Ok(p) => p.categories.iter().map(|k| (k.code.clone(), k.label.clone())).collect(),
+        Err(_) => Vec::new(),
+    };
+    out.push(("CARE".into(), "政策性照顾".into()));
+    out.push(("LOT".into(), "仅参加派位".into()));
+    out
+}
+
+/// What the policy computes for an application now, from the guardian's facts.
+pub fn computed(conn: &mut DbConn, c: &Campaign, app: &Application) -> Result<(Computed, Vec<String>), AppError> {
+    let none = Computed { school_id: None, zone_id: None, category: None, priority_json: None, explanation: None };
+    let Ok(policy) = crate::policy::Policy::load_toml(&c.policy_toml) else {
+        return Ok((none, vec!["招生政策无法读取，无法计算类别".into()]));
+    };
+    let Ok(facts) = serde_json::from_str::<crate::policy::ApplicantFacts>(&app.facts_json) else {
+        return Ok((none, vec!["申报信息无法读取".into()]));
+    };
+    let rules = crate::db::catchment::load_rules(conn, &c.id)?;
+    let dir = crate::db::catchment::load_directory(conn, &c.id)?;
+    Ok(computed_from(&facts, &policy, &rules, &dir, c))
+}
+
+/// The pure half of [`computed`].
+fn computed_from(
+    facts: &crate::policy::ApplicantFacts,
+    policy: &crate::policy::Policy,
+    rules: &[crate::catchment::CatchmentRule],
+    dir: &crate::catchment::StaticDirectory,
+    c: &Campaign,
+) -> (Computed, Vec<String>) {
+    let none = Computed { school_id: None, zone_id: None, category: None, priority_json: None, explanation: None };
+    let ctx = crate::policy::CatchmentContext { rules, directory: dir };
+    match crate::policy::compute_keys(facts, policy, &ctx) {
+        Ok(keys) => match keys.schools.first() {
+            Some(best) => (
+                Computed {
+                    school_id: if best.zone_id.is_none() { Some(best.school_id.clone()) } else { None },
+                    zone_id: best.zone_id.as_ref().map(|z| format!("{}-{z}", c.id)),
+                    category: Some(best.category_code.clone()),
+                    priority_json: serde_json::to_string(&best.key).ok(),
+                    explanation: Some(best.explanation.clone()),
+                },
+                keys.notes,
+            ),
+            None => (
+                Computed {
+                    category: Some("E".into()),
+                    explanation: Some(keys.notes.first().cloned().unwrap_or_else(|| "无对口学校，由教育局统筹安排".into())),
+                    ..none
+                },
+                keys.notes,
+            ),
+        },
+        Err(e) => (none, vec![format!("无法计算类别：{e}")]),
+    }
+}
+
+pub fn fraud_config(settings: &crate::config::Settings) -> fraud::Config {
+    fraud::Config { families_per_certificate: 1, non_residential_keywords: settings.admission.non_residential_keywords.clone() }
+}
+
+fn fraud_record(r: dbr::FraudRow) -> Option<fraud::Record> {
+    let facts = serde_json::from_str(&r.facts_json).ok()?;
+    Some(fraud::Record {
+        application_id: r.application_id,
+        registration_no: r.registration_no,
+        campaign_id: r.campaign_id,
+        guardian_id: r.guardian_id,
+        family_id: r.family_id,
+        id_number_hash: r.id_number_hash,
+        facts,
+    })
+}
+
+/// The signals of the applications `ids` only, from them and the
+/// applications they could be related to.
+fn signals_of(conn: &mut DbConn, ids: &[String], cfg: &fraud::Config) -> Result<HashMap<String, Vec<Signal>>, AppError> {
+    let own: Vec<fraud::Record> =
+        dbr::fraud_rows_related(conn, ids, &[])?.into_iter().filter(|r| ids.contains(&r.application_id)).filter_map(fraud_record).collect();
+    let certificates: Vec<String> = own.iter().filter_map(|r| r.facts.property.as_ref().map(|p| p.certificate_no.trim().to_string())).collect();
+    let records: Vec<fraud::Record> = dbr::fraud_rows_related(conn, ids, &certificates)?.into_iter().filter_map(fraud_record).collect();
+    let mut all = fraud::signals(&records, cfg);
+    all.retain(|id, _| ids.contains(id));
+    Ok(all)
+}
+
+/// The signals of every application (needed to filter the queue by signal).
+fn signals_all(conn: &mut DbConn, cfg: &fraud::Config) -> Result<HashMap<String, Vec<Signal>>, AppError> {
+    let records: Vec<fraud::Record> = dbr::fraud_rows_all(conn)?.into_iter().filter_map(fraud_record).collect();
+    Ok(fraud::signals(&records, cfg))
+}
+
+fn township_name(names: &dbr::Names, t: &Option<String>) -> String {
+    t.as_ref().and_then(|t| names.townships.get(t).cloned()).unwrap_or_else(|| "县外".into())
+}
+
+// ---------------------------------------------------------------- queue
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct QueueFilter {
+    #[serde(default)]
+    pub campaign: Option<String>,
+    /// A school id or a zone id.
+    #[serde(default)]
+    pub school: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A signal code, or `any`.
+    #[serde(default)]
+    pub signal: Option<String>,
+    #[serde(default)]
+    pub page: Option<i64>,
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRow {
+    pub id: String,
+    pub registration_no: String,
+    pub campaign_id: String,
+    pub child_name: String,
+    pub id_number: String,
+    pub township: String,
+    pub target: String,
+    pub category: Option<String>,
+    pub status: ApplicationStatus,
+    pub status_label: &'static str,
+    pub submitted_at: NaiveDateTime,
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Queue {
+    pub rows: Vec<QueueRow>,
+    pub total: usize,
+    pub page: i64,
+    pub pages: i64,
+}
+
+pub const PAGE_SIZE: usize = 30;
+
+/// One page of the queue. Pagination is done by the database; signals are
+/// computed for the page shown only, except when filtering by signal (which
+/// needs every application's).
+fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Config) -> Result<Queue, AppError> {
+    let status = match nonempty(&f.status) {
+        Some(s) => Some(ApplicationStatus::parse(s).ok_or_else(|| AppError::invalid("status", "没有这个状态"))?),
+        None => None,
+    };
+    let wanted = nonempty(&f.signal);
+    if let Some(s) = wanted {
+        if s != "any" && !fraud::SIGNAL_KINDS.iter().any(|(c, _)| *c == s) {
+            return Err(AppError::invalid("signal", "没有这种风险提示"));
+        }
+    }
+    let w = QueueWhere {
+        townships: if who.role == Role::Admin { None } else { Some(who.township_scope.clone()) },
+        campaign: nonempty(&f.campaign).map(str::to_string),
+        target: nonempty(&f.school).map(str::to_string),
+        category: nonempty(&f.category).map(str::to_string),
+        status,
+    };
+    let page_size = PAGE_SIZE as i64;
+    let (rows, total, page, pages, mut signals) = match wanted {
+        None => {
+            let total = dbr::queue_count(conn, &w)?;
+            let pages = ((total + page_size - 1) / page_size).max(1);
+            let page = f.page.unwrap_or(1).clamp(1, pages);
+            let rows = dbr::queue_rows(conn, &w, (page - 1) * page_size, Some(page_size))?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let signals = signals_of(conn, &ids, cfg)?;
+            (rows, total, page, pages, signals)
+        }
+        Some(code) => {
+            let signals = signals_all(conn, cfg)?;
+            let all = dbr::queue_rows(conn, &w, 0, None)?;
+            let matching: Vec<dbr::QueueDbRow> = all
+                .into_iter()
+                .filter(|r| {
+                    let s = signals.get(&r.id).map(Vec::as_slice).unwrap_or(&[]);
+                    if code == "any" {
+                        !s.is_empty()
+                    } else {
+                        s.iter().any(|x| x.code == code)
+                    }
+                })
+                .collect();
+            let total = matching.len() as i64;
+            let pages = ((total + page_size - 1) / page_size).max(1);
+            let page = f.page.unwrap_or(1).clamp(1, pages);
+            let rows = matching.into_iter().skip(((page - 1) * page_size) as usize).take(PAGE_SIZE).collect();
+            (rows, total, page, pages, signals)
+        }
+    };
+    let names = dbr::names(conn)?;
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let target = match (&r.zone_id, &r.school_id) {
+                (Some(z), _) => names.zones.get(z).cloned().unwrap_or_else(|| z.clone()),
+                (None, Some(s)) => names.schools.get(s).cloned().unwrap_or_else(|| s.clone()),
+                _ => "（无对口学校）".into(),
+            };
+            QueueRow {
+                signals: signals.remove(&r.id).unwrap_or_default(),
+                registration_no: r.registration_no,
+                campaign_id: r.campaign_id,
+                child_name: mask_name(&r.child_name),
+                id_number: r.id_number_masked,
+                township: township_name(&names, &r.township_id),
+                target,
+                category: r.category,
+                status_label: r.status.label(),
+                status: r.status,
+                submitted_at: r.submitted_at,
+                id: r.id,
+            }
+        })
+        .collect();
+    Ok(Queue { rows, total: total as usize, page, pages })
+}
+
+/// The queue lists children's names: who looked at which page with which
+/// filters is recorded in the audit log, like every other staff action.
+pub async fn queue(cx: &Ctx, who: &Identity, f: QueueFilter) -> Result<Queue, AppError> {
+    let who = who.clone();
+    let cfg = fraud_config(&cx.settings);
+    cx.db
+        .write(move |c| {
+            let q = queue_in(c, &who, &f, &cfg)?;
+            audit::append(
+                c,
+                &who.actor(),
+                "review.queue_view",
+                "review_queue",
+                None,
+                Some(&json!({"filter": f, "page": q.page, "rows": q.rows.len(), "total": q.total})),
+            )?;
+            Ok(q)
+        })
+        .await
+}
+
+/// The choices of the queue's filters for `who`: campaigns, schools and
+/// zones, and the townships in scope.
+pub struct QueueOptions {
+    pub campaigns: Vec<(String, String)>,
+    pub targets: Vec<(String, String)>,
+    pub scope: Vec<String>,
+    /// `(code, label)` of the categories the campaigns' policies define.
+    pub categories: Vec<(String, String)>,
+}
+
+pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, AppError> {
+    let who = who.clone();
+    cx.db
+        .run(move |c| {
+            let all = dbr::campaigns_list(c)?;
+            let mut categories: Vec<(String, String)> = Vec::new();
+            for (code, label) in all.iter().flat_map(categories_of) {
+                if !categories.iter().any(|(c, _)| *c == code) {
+                    categories.push((code, label));
+                }
+            }
+            let campaigns = all.into_iter().map(|k| (k.id, k.name)).collect();
+            let targets = dbr::targets(c)?;
+            let scope = crate::db::staff::townships(c)?
+                .into_iter()
+                .filter(|(id, _)| who.role == Role::Admin || who.township_scope.contains(id))
+                .map(|(_, n)| n)
+                .collect();
+            Ok(QueueOptions { campaigns, targets, scope, categories })
+        })
+        .await
+}
+
+// ---------------------------------------------------------------- detail
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub id: String,
+    pub decision: DecisionKind,
+    pub decision_label: &'static str,
+    pub reason_code: Option<String>,
+    pub reason_label: Option<&'static str>,
+    pub note: String,
+    pub override_school_id: Option<String>,
+    pub override_category: Option<String>,
+    pub needs_second: bool,
+    pub pending_second: bool,
+    pub second_reviewer: Option<String>,
+    pub second_at: Option<NaiveDateTime>,
+    pub second_outcome: Option<&'static str>,
+    pub supplement_deadline: Option<NaiveDateTime>,
+    pub reviewer_id: String,
+    pub reviewer: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// How a stored decision reads: `needs_second` with a second reviewer means
+/// agreed, without one waiting; a second reviewer without it, disagreed.
+pub fn second_outcome(needs: bool, second: bool) -> Option<&'static str> {
+    match (needs, second) {
+        (true, true) => Some("同意"),
+        (false, true) => Some("不同意"),
+        _ => None,
+    }
+}
+
+fn decision_view(d: DecisionRow, people: &HashMap<String, String>) -> DecisionView {
+    DecisionView {
+        decision_label: d.decision.label(),
+        reason_label: d.reason_code.as_deref().and_then(review::reject_reason_label),
+        pending_second: d.needs_second && d.second_reviewer_id.is_none(),
+        second_outcome: second_outcome(d.needs_second, d.second_reviewer_id.is_some()),
+        needs_second: d.needs_second || d.second_reviewer_id.is_some(),
+        second_reviewer: d.second_reviewer_id.as_ref().map(|s| people.get(s).cloned().unwrap_or_else(|| s.clone())),
+        reviewer: people.get(&d.reviewer_id).cloned().unwrap_or_else(|| d.reviewer_id.clone()),
+        reason_code: d.reason_code,
+        note: d.note,
+        override_school_id: d.override_school_id,
+        override_category: d.override_category,
+        second_at: d.second_at,
+        supplement_deadline: d.supplement_deadline,
+        reviewer_id: d.reviewer_id,
+        created_at: d.created_at,
+        decision: d.decision,
+        id: d.id,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentView {
+    pub id: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub mime: String,
+    pub size_bytes: i64,
+    pub uploaded_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Detail {
+    pub id: String,
+    pub registration_no: String,
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub four_eyes: bool,
+    pub status: ApplicationStatus,
+    pub status_label: &'static str,
+    pub reviewable: bool,
+    pub version: i32,
+    pub child_name: String,
+    pub child_sex: String,
+    pub child_birth_date: chrono::NaiveDate,
+    pub id_number: String,
+    pub guardian_name: String,
+    pub guardian_relation: String,
+    pub guardian_phone: String,
+    pub township: String,
+    pub current_school_id: Option<String>,
+    pub current_zone_id: Option<String>,
+    pub current_target: String,
+    pub current_category: Option<String>,
+    pub facts: Value,
+    pub computed: Computed,
+    pub computed_target: String,
+    pub computed_notes: Vec<String>,
+    pub signals: Vec<Signal>,
+    pub documents: Vec<DocumentView>,
+    pub events: Vec<ApplicationEvent>,
+    pub decisions: Vec<DecisionView>,
+    pub pending_second: Option<String>,
+    pub schools: Vec<(String, String)>,
+    pub categories: Vec<(String, String)>,
+}
+
+fn detail_in(conn: &mut DbConn, who: &Identity, id: &str, cipher: &crate::identity::IdCipher, cfg: &fraud::Config) -> Result<Detail, AppError> {
+    let app = load_app(conn, who, id)?;
+    let c = dbr::campaign(conn, &app.campaign_id)?;
+    let child = dbr::child_of(conn, &app.child_id)?;
+    let (gname, grel, gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
+    let id_number = if who.sees_id_numbers() { cipher.decrypt(&child.id_number_enc).unwrap_or(child.id_number_masked) } else { child.id_number_masked };
+    let (computed, notes) = computed(conn, &c, &app)?;
+    let names = dbr::names(conn)?;
+    let target_name = |s: &Option<String>, z: &Option<String>| match (z, s) {
+        (Some(z), _) => format!("{}（片区）", names.zones.get(z).cloned().unwrap_or_else(|| z.clone())),
+        (None, Some(s)) => names.schools.get(s).cloned().unwrap_or_else(|| s.clone()),
+        _ => "（无对口学校，统筹安排）".into(),
+    };
+    let mut sig = signals_of(conn, std::slice::from_ref(&app.id), cfg)?;
+    let docs: Vec<Document> = dbr::documents_of(conn, &app.id)?;
+    let events = dbr::events_of(conn, &app.id)?;
+    let people = dbr::staff_names(conn)?;
+    let decisions: Vec<DecisionView> = dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people)).collect();
+    let pending_second = decisions.iter().find(|d| d.pending_second).map(|d| d.id.clone());
+    audit::append(conn, &who.actor(), "application.view", &format!("application:{}", app.id), None, None)?;
+    Ok(Detail {
+        registration_no: app.registration_no.clone(),
+        campaign_name: c.name.clone(),
+        four_eyes: c.four_eyes,
+        status_label: app.status.label(),
+        reviewable: app.status.is_reviewable(),
+        version: app.version,
+        child_name: child.name,
+        child_sex: child.sex,
+        child_birth_date: child.birth_date,
+        id_number,
+        guardian_name: gname,
+        guardian_relation: grel,
+        guardian_phone: gphone,
+        township: township_name(&names, &app.township_id),
+        current_target: target_name(&app.catchment_school_id, &app.zone_id),
+        current_school_id: app.catchment_school_id.clone(),
+        current_zone_id: app.zone_id.clone(),
+        current_category: app.category.clone(),
+        facts: serde_json::from_str(&app.facts_json).unwrap_or(Value::Null),
+        computed_target: target_name(&computed.school_id, &computed.zone_id),
+        computed,
+        computed_notes: notes,
+        signals: sig.remove(&app.id).unwrap_or_default(),
+        documents: docs
+            .into_iter()
+            .map(|d| DocumentView {
+                kind_label: crate::registration::upload::DocumentKind::from_code(&d.kind)
+                    .map(|k| k.label().to_string())
+                    .unwrap_or_else(|| d.kind.clone()),
+                id: d.id,
+                kind: d.kind,
+                mime: d.mime,
+                size_bytes: d.size_bytes,
+                uploaded_at: d.uploaded_at,
+            })
+            .collect(),
+        events,
+        decisions,
+        pending_second,
+        schools: dbr::plan_schools(conn, &c.id)?,
+        categories: categories_of(&c),
+        status: app.status,
+        campaign_id: app.campaign_id,
+        id: app.id,
+    })
+}
+
+/// One application for a reviewer; records the view in the audit log.
+pub async fn detail(cx: &Ctx, who: &Identity, app_id: String) -> Result<Detail, AppError> {
+    let who = who.clone();
+    let cipher = cx.cipher();
+    let cfg = fraud_config(&cx.settings);
+    cx.db.write(move |c| detail_in(c, &who, &app_id, &cipher, &cfg)).await
+}
+
+// ---------------------------------------------------------------- documents
+
+/// A document's bytes, for someone who may see its application; the view is
+/// audited. Returns `(document, bytes)`.
+pub async fn document(cx: &Ctx, who: &Identity, doc_id: String) -> Result<(Document, Vec<u8>), AppError> {
+    let who = who.clone();
+    let doc = cx
+        .db
+        .write(move |c| {
+            let d = dbr::document(c, &doc_id)?.ok_or(AppError::NotFound)?;
+            load_app(c, &who, &d.application_id)?;
+            audit::append(c, &who.actor(), "document.view", &format!("document:{}", d.id), None, Some(&json!({"application": d.application_id})))?;
+            Ok(d)
+        })
+        .await?;
+    let name = doc.content_hash.clone();
+    let valid = name.len() >= 64 && name[..64].chars().all(|c| c.is_ascii_hexdigit()) && matches!(&name[64..], "" | ".jpg" | ".png" | ".pdf");
+    if !valid {
+        return Err(AppError::NotFound);
+    }
+    let dir = cx.settings.uploads.dir.clone();
+    let mut candidates = vec![dir.join(&name)];
+    if name.len() == 64 {
+        candidates.push(dir.join(format!("{name}{}", document_type(&doc.mime).1)));
+    }
+    let bytes = actix_web::web::block(move || candidates.iter().find_map(|p| std::fs::read(p).ok())).await.map_err(AppError::internal)?;
+    let bytes = bytes.ok_or(AppError::NotFound)?;
+    Ok((doc, bytes))
+}
+
+/// The content type and file extension a stored document is served with.
+pub fn document_type(mime: &str) -> (&'static str, &'static str) {
+    match mime {
+        "image/jpeg" => ("image/jpeg", ".jpg"),
+        "image/png" => ("image/png", ".png"),
+        "application/pdf" => ("application/pdf", ".pdf"),
+        _ => ("application/octet-stream", ""),
+    }
+}
+
+// ---------------------------------------------------------------- decisions
+
+/// A decision as posted by the page form or the API.
+#[derive(Debug, Deserialize)]
+pub struct DecisionInput {
+    /// `approve`, `reject`, `supplement` or `note`.
+    #[serde(alias = "action")]
+    pub decision: String,
+    #[serde(default)]
+    pub school_id: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub reason_code: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// `YYYY-MM-DDTHH:MM`, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` (18:00).
+    #[serde(default)]
+    pub deadline: Option<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+/// A deadline as a reviewer types it, in Beijing time; returned in UTC.
+fn parse_deadline(s: Option<&str>) -> Result<NaiveDateTime, AppError> {
+    let s = s.map(str::trim).unwrap_or("");
+    if s.is_empty() {
+        return Err(AppError::invalid("deadline", "请填写补充材料截止时间"));
+    }
+    for f in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Ok(crate::db::from_beijing(t));
+        }
+    }
+    if let Some(t) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(18, 0, 0)) {
+        return Ok(crate::db::from_beijing(t));
+    }
+    Err(AppError::invalid("deadline", "截止时间格式应为 2027-07-20 18:00"))
+}
+
+impl DecisionInput {
+    fn to_request(&self) -> Result<DecisionRequest, AppError> {
+        let s = |o: &Option<String>| o.clone().unwrap_or_default();
+        Ok(match DecisionKind::parse(&self.decision) {
+            Some(DecisionKind::Approve) => {
+                DecisionRequest::Approve { school_id: self.school_id.clone(), category: self.category.clone(), reason: s(&self.reason) }
+            }
+            Some(DecisionKind::Reject) => DecisionRequest::Reject { reason_code: s(&self.reason_code), note: s(&self.note) },
+            Some(DecisionKind::Supplement) => {
+                DecisionRequest::Supplement { deadline: parse_deadline(self.deadline.as_deref())?, note: s(&self.note) }
+            }
+            Some(DecisionKind::Note) => DecisionRequest::Note { note: s(&self.note) },
+            None => return Err(AppError::invalid("decision", "决定只能是通过、驳回、补充材料或备注")),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionResult {
+    pub decision_id: String,
+    pub decision: DecisionKind,
+    pub status: ApplicationStatus,
+    pub needs_second: bool,
+}
+
+fn snapshot(app: &Application) -> Value {
+    json!({
+        "status": app.status,
+        "catchment_school_id": app.catchment_school_id,
+        "zone_id": app.zone_id,
+        "category": app.category,
+        "version": app.version,
+    })
+}
+
+fn add_event(conn: &mut DbConn, app_id: &str, status: ApplicationStatus, note: &str) -> Result<(), AppError> {
+    // The guardian's timeline names the office, not the person.
+    dbr::insert_event(
+        conn,
+        &ApplicationEvent { id: new_id(), application_id: app_id.into(), at: now(), status, actor: "reviewer".into(), note: note.into() },
+    )
+}
+
+/// Writes the application's new state with an optimistic version check.
+fn update_app(conn: &mut DbConn, app: &Application, u: AppUpdate) -> Result<(), AppError> {
+    if !dbr::update_application(conn, &app.id, app.version, &u)? {
+        return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+    }
+    Ok(())
+}
+
+/// The application's current placement under a new status.
+fn keep(app: &Application, status: ApplicationStatus) -> AppUpdate {
+    AppUpdate {
+        status,
+        school_id: app.catchment_school_id.clone(),
+        zone_id: app.zone_id.clone(),
+        category: app.category.clone(),
+        priority_json: app.priority_json.clone(),
+        explanation: app.explanation.clone(),
+    }
+}
+
+/// What an approval writes: the computed keys, or the override.
+fn approved_update(computed: &Computed, school: Option<&String>, category: Option<&String>, reason: &str) -> AppUpdate {
+    let (s, z) = match school {
+        Some(s) => (Some(s.clone()), None),
+        None => (computed.school_id.clone(), computed.zone_id.clone()),
+    };
+    let overridden = school.is_some() || category.is_some();
+    AppUpdate {
+        status: ApplicationStatus::Approved,
+        school_id: s,
+        zone_id: z,
+        category: category.cloned().or_else(|| computed.category.clone()),
+        priority_json: if category.is_some() { None } else { computed.priority_json.clone() },
+        explanation: if overridden { Some(format!("人工改判（经复核）：{reason}")) } else { computed.explanation.clone() },
+    }
+}
+
+fn decide_in(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionRequest, expected_version: Option<i32>) -> Result<DecisionResult, AppError> {
+    let app = load_app(conn, who, app_id)?;
+    if let Some(v) = expected_version {
+        if v != app.version {
+            return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+        }
+    }
+    let c = dbr::campaign(conn, &app.campaign_id)?;
+    let (computed, _) = computed(conn, &c, &app)?;
+    let schools: Vec<String> = dbr::plan_schools(conn, &c.id)?.into_iter().map(|(id, _)| id).collect();
+    let cats: Vec<String> = categories_of(&c).into_iter().map(|(code, _)| code).collect();
+    let t = now();
+    let outcome = review::check_decision(req, app.status, &computed, &schools, &cats, c.four_eyes, t).map_err(|e| {
+        if e.field == "status" {
+            AppError::Conflict { code: "wrong_status", message: e.message, field: Some("status".into()) }
+        } else {
+            AppError::invalid(e.field, e.message)
+        }
+    })?;
+    if dbr::pending_seconds(conn, &app.id)? > 0 && outcome.decision != DecisionKind::Note {
+        return Err(AppError::conflict("pending_second", "该申请有一项改判正在等待第二人复核，复核后才能作新的决定"));
+    }
+    let before = snapshot(&app);
+    let decision_id = new_id();
+    let mut status = app.status;
+    if let Some(new_status) = outcome.new_status {
+        status = new_status;
+        match outcome.decision {
+            DecisionKind::Approve if !outcome.needs_second => {
+                let u = approved_update(&computed, outcome.override_school_id.as_ref(), outcome.override_category.as_ref(), &outcome.note);
+                update_app(conn, &app, AppUpdate { status: new_status, ..u })?;
+                add_event(conn, &app.id, new_status, "审核通过")?;
+            }
+            DecisionKind::Approve => {
+                update_app(conn, &app, keep(&app, new_status))?;
+                add_event(conn, &app.id, new_status, "审核中：需另一名工作人员复核")?;
+            }
+            DecisionKind::Reject => {
+                let label = outcome.reason_code.as_deref().and_then(review::reject_reason_label).unwrap_or("");
+                let note = if outcome.note.is_empty() { label.to_string() } else { format!("{label}：{}", outcome.note) };
+                update_app(conn, &app, AppUpdate { category: None, priority_json: None, explanation: None, ..keep(&app, new_status) })?;
+                add_event(conn, &app.id, new_status, &note)?;
+            }
+            DecisionKind::Supplement => {
+                let deadline = outcome.supplement_deadline.unwrap_or(t);
+                update_app(conn, &app, keep(&app, new_status))?;
+                let text = format!("请于 {}（北京时间）前补充材料：{}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"), outcome.note);
+                add_event(conn, &app.id, new_status, &text)?;
+                let openid = dbr::guardian_openid_of_child(conn, &app.child_id)?;
+                dbr::insert_notification(
+                    conn,
+                    &Notification {
+                        id: new_id(),
+                        channel: "wechat".into(),
+                        recipient: openid,
+                        subject: format!("报名号 {} 需补充材料", app.registration_no),
+                        body: text,
+                        status: "pending".into(),
+                        attempts: 0,
+                        next_attempt_at: t,
+                        last_error: None,
+                        created_at: t,
+                        sent_at: None,
+                    },
+                )?;
+            }
+            DecisionKind::Note => {}
+        }
+    }
+    dbr::insert_decision(
+        conn,
+        &DecisionRow {
+            id: decision_id.clone(),
+            application_id: app.id.clone(),
+            reviewer_id: who.id.clone(),
+            decision: outcome.decision,
+            reason_code: outcome.reason_code.clone(),
+            note: outcome.note.clone(),
+            override_school_id: outcome.override_school_id.clone(),
+            override_category: outcome.override_category.clone(),
+            needs_second: outcome.needs_second,
+            second_reviewer_id: None,
+            second_at: None,
+            supplement_deadline: outcome.supplement_deadline,
+            created_at: t,
+        },
+    )?;
+    let after_app = dbr::application(conn, &app.id)?.ok_or(AppError::NotFound)?;
+    let mut after = snapshot(&after_app);
+    after["decision"] = json!({
+        "id": decision_id,
+        "decision": outcome.decision,
+        "reason_code": outcome.reason_code,
+        "note": outcome.note,
+        "override_school_id": outcome.override_school_id,
+        "override_category": outcome.override_category,
+        "needs_second": outcome.needs_second,
+        "supplement_deadline": outcome.supplement_deadline.map(|d| d.to_string()),
+    });
+    audit::append(conn, &who.actor(), &format!("review.{}", outcome.decision), &format!("application:{}", app.id), Some(&before), Some(&after))?;
+    Ok(DecisionResult { decision_id, decision: outcome.decision, status, needs_second: outcome.needs_second })
+}
+
+/// A reviewer's decision on an application, in one transaction with the
+/// status change, the guardian's timeline event, the decision row, a
+/// notification for supplements and the audit entry.
+pub async fn decide(cx: &Ctx, who: &Identity, app_id: String, input: &DecisionInput) -> Result<DecisionResult, AppError> {
+    let req = input.to_request()?;
+    let who = who.clone();
+    let version = input.version;
+    cx.db.write(move |c| decide_in(c, &who, &app_id, &req, version)).await
+}
+
+fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) -> Result<DecisionResult, AppError> {
+    let d = dbr::decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
+    let app = load_app(conn, who, &d.application_id)?;
+    if d.decision != DecisionKind::Approve || !d.needs_second || d.second_reviewer_id.is_some() {
+        return Err(AppError::conflict("not_pending", "这项决定不需要或已经完成复核"));
+    }
+    if d.reviewer_id == who.id {
+        return Err(AppError::Conflict { code: "four_eyes", message: "改判须由另一名工作人员复核，不能复核自己的决定".into(), field: None });
+    }
+    if !app.status.is_reviewable() {
+        return Err(AppError::conflict("wrong_status", "该申请的状态已改变，不能再复核"));
+    }
+    let c = dbr::campaign(conn, &app.campaign_id)?;
+    let (computed, _) = computed(conn, &c, &app)?;
+    let before = snapshot(&app);
+    // Only one second opinion: the row must still be waiting.
+    if !dbr::record_second(conn, decision_id, &who.id, now(), agree)? {
+        return Err(AppError::conflict("not_pending", "这项决定不需要或已经完成复核"));
+    }
+    let status = if agree {
+        update_app(conn, &app, approved_update(&computed, d.override_school_id.as_ref(), d.override_category.as_ref(), &d.note))?;
+        add_event(conn, &app.id, ApplicationStatus::Approved, "审核通过")?;
+        ApplicationStatus::Approved
+    } else {
+        app.status
+    };
+    let after_app = dbr::application(conn, &app.id)?.ok_or(AppError::NotFound)?;
+    let mut after = snapshot(&after_app);
+    after["second"] = json!({"decision_id": decision_id, "agree": agree});
+    let action = if agree { "review.second_agree" } else { "review.second_disagree" };
+    audit::append(conn, &who.actor(), action, &format!("application:{}", app.id), Some(&before), Some(&after))?;
+    Ok(DecisionResult { decision_id: decision_id.into(), decision: DecisionKind::Approve, status, needs_second: false })
+}
+
+/// The second staff member's word on an override: `agree` applies it.
+pub async fn second(cx: &Ctx, who: &Identity, decision_id: String, agree: bool) -> Result<DecisionResult, AppError> {
+    let who = who.clone();
+    cx.db.write(move |c| second_in(c, &who, &decision_id, agree)).await
+}
+
+/// `agree` as a form or JSON sends it.
+pub fn parse_agree(v: &Option<Value>) -> Result<bool, AppError> {
+    match v {
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s == "1" || s == "true" => Ok(true),
+        Some(Value::String(s)) if s == "0" || s == "false" => Ok(false),
+        _ => Err(AppError::invalid("agree", "请选择同意或不同意")),
+    }
+}

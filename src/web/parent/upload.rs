@@ -1,0 +1,47 @@
+//! Reading an upload from a multipart body, bounded in size, for the
+//! documents step of the page and the API.
+
+use crate::error::AppError;
+use crate::service::registration::{too_large, UploadForm};
+
+/// Reads `_csrf`, `kind` and `file` from a multipart body, never holding more
+/// than `max` bytes of the file: beyond it, 413 naming the field.
+pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::Multipart, max: usize) -> Result<UploadForm, AppError> {
+    use futures_util::TryStreamExt;
+    const TEXT_MAX: usize = 256;
+    if let Some(len) = req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
+        if len > max + 64 * 1024 {
+            return Err(too_large(max));
+        }
+    }
+    let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: None };
+    let mut out = UploadForm { csrf: String::new(), kind: String::new(), file: None };
+    while let Some(mut field) = mp.try_next().await.map_err(|_| bad("上传内容无法读取，请重新选择文件"))? {
+        let name = field.name().unwrap_or("").to_string();
+        let limit = if name == "file" { max } else { TEXT_MAX };
+        let mut buf = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(|_| bad("上传中断，请重试"))? {
+            if buf.len() + chunk.len() > limit {
+                return Err(if name == "file" {
+                    too_large(max)
+                } else {
+                    AppError::PayloadTooLarge { field: Some(name.clone()), message: format!("字段 {name} 过长") }
+                });
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "_csrf" => out.csrf = String::from_utf8_lossy(&buf).into_owned(),
+            "kind" => out.kind = String::from_utf8_lossy(&buf).trim().to_string(),
+            "file" => {
+                if out.file.is_some() {
+                    return Err(AppError::invalid("file", "每次只能上传一个文件"));
+                }
+                out.file = Some(buf);
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
