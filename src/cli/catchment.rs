@@ -146,9 +146,7 @@ pub fn run(settings: Settings, cmd: CatchmentCommand) -> CliResult {
                     Err(m) => return refuse(m),
                 },
             };
-            let mut c = conn(&db)?;
-            let loaded = dbc::load_campaign(&mut c, &campaign)
-                .and_then(|_| Ok((dbc::load_rules(&mut c, &campaign)?, dbc::load_directory(&mut c, &campaign)?)));
+            let loaded = crate::service::catchment::campaign_map(&mut *conn(&db)?, &campaign);
             let (rules, dir) = match loaded {
                 Ok(x) => x,
                 Err(e) => return refuse(say(&e)),
@@ -208,9 +206,7 @@ pub fn run(settings: Settings, cmd: CatchmentCommand) -> CliResult {
             Ok(0)
         }
         CatchmentCommand::Lookup { campaign, address } => {
-            let mut c = conn(&db)?;
-            let loaded = dbc::load_campaign(&mut c, &campaign)
-                .and_then(|_| Ok((dbc::load_rules(&mut c, &campaign)?, dbc::load_directory(&mut c, &campaign)?)));
+            let loaded = crate::service::catchment::campaign_map(&mut *conn(&db)?, &campaign);
             let (rules, dir) = match loaded {
                 Ok(x) => x,
                 Err(e) => return refuse(say(&e)),

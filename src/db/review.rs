@@ -281,7 +281,8 @@ pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), Ap
 // ---------------------------------------------------------------- decisions
 
 /// A stored review decision.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = rd)]
 pub struct DecisionRow {
     pub id: String,
     pub application_id: String,
@@ -298,43 +299,12 @@ pub struct DecisionRow {
     pub created_at: NaiveDateTime,
 }
 
-type DecisionColumns = (
-    rd::id,
-    rd::application_id,
-    rd::reviewer_id,
-    rd::decision,
-    rd::reason_code,
-    rd::note,
-    rd::override_school_id,
-    rd::override_category,
-    rd::needs_second,
-    rd::second_reviewer_id,
-    rd::second_at,
-    rd::supplement_deadline,
-    rd::created_at,
-);
-const DECISION_COLUMNS: DecisionColumns = (
-    rd::id,
-    rd::application_id,
-    rd::reviewer_id,
-    rd::decision,
-    rd::reason_code,
-    rd::note,
-    rd::override_school_id,
-    rd::override_category,
-    rd::needs_second,
-    rd::second_reviewer_id,
-    rd::second_at,
-    rd::supplement_deadline,
-    rd::created_at,
-);
-
 pub fn decisions_of(conn: &mut DbConn, app_id: &str) -> Result<Vec<DecisionRow>, AppError> {
-    Ok(rd::table.filter(rd::application_id.eq(app_id)).order(rd::created_at.asc()).select(DECISION_COLUMNS).load(conn)?)
+    Ok(rd::table.filter(rd::application_id.eq(app_id)).order(rd::created_at.asc()).select(DecisionRow::as_select()).load(conn)?)
 }
 
 pub fn decision(conn: &mut DbConn, id: &str) -> Result<Option<DecisionRow>, AppError> {
-    Ok(rd::table.find(id).select(DECISION_COLUMNS).first(conn).optional()?)
+    Ok(rd::table.find(id).select(DecisionRow::as_select()).first(conn).optional()?)
 }
 
 /// Overrides of the application still waiting for a second staff member.

@@ -90,3 +90,12 @@ pub fn replace_rules(
     })
 }
 
+
+/// A campaign's rules and school directory (the campaign must exist).
+pub fn campaign_map(
+    conn: &mut crate::db::DbConn,
+    campaign_id: &str,
+) -> Result<(Vec<CatchmentRule>, crate::catchment::StaticDirectory), AppError> {
+    dbc::load_campaign(conn, campaign_id)?;
+    Ok((dbc::load_rules(conn, campaign_id)?, dbc::load_directory(conn, campaign_id)?))
+}
