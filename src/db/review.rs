@@ -67,49 +67,52 @@ pub fn application(conn: &mut DbConn, id: &str) -> Result<Option<Application>, A
     Ok(ap::table.find(id).select(Application::as_select()).first(conn).optional()?)
 }
 
-/// One application as the fraud signals read it.
-#[derive(Debug, Clone, Queryable)]
-pub struct FraudRow {
-    pub application_id: String,
-    pub registration_no: String,
-    pub campaign_id: String,
-    pub guardian_id: String,
-    pub family_id: Option<String>,
+/// The child of an application, as review, the fraud signals and the
+/// exports read it.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ch)]
+pub struct ChildBrief {
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub id_number_enc: String,
     pub id_number_hash: String,
-    pub facts_json: String,
+    pub id_number_masked: String,
+    pub guardian_id: String,
 }
 
-type FraudColumns = (ap::id, ap::registration_no, ap::campaign_id, ch::guardian_id, ap::family_id, ch::id_number_hash, ap::facts_json);
-const FRAUD_COLUMNS: FraudColumns = (ap::id, ap::registration_no, ap::campaign_id, ch::guardian_id, ap::family_id, ch::id_number_hash, ap::facts_json);
+/// An application with its child.
+pub type AppWithChild = (Application, ChildBrief);
 
 /// Every application, for signals computed over the whole county.
-pub fn fraud_rows_all(conn: &mut DbConn) -> Result<Vec<FraudRow>, AppError> {
-    Ok(ap::table.inner_join(ch::table).select(FRAUD_COLUMNS).load(conn)?)
+pub fn fraud_rows_all(conn: &mut DbConn) -> Result<Vec<AppWithChild>, AppError> {
+    Ok(ap::table.inner_join(ch::table).select((Application::as_select(), ChildBrief::as_select())).load(conn)?)
 }
 
 /// The applications `ids` and every application that shares a guardian or an
 /// ID number with one of them, or whose declarations mention one of
 /// `certificates`: all that the signals of `ids` depend on.
-pub fn fraud_rows_related(conn: &mut DbConn, ids: &[String], certificates: &[String]) -> Result<Vec<FraudRow>, AppError> {
+pub fn fraud_rows_related(conn: &mut DbConn, ids: &[String], certificates: &[String]) -> Result<Vec<AppWithChild>, AppError> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let page: Vec<FraudRow> = ap::table.inner_join(ch::table).filter(ap::id.eq_any(ids)).select(FRAUD_COLUMNS).load(conn)?;
-    let guardians: Vec<String> = page.iter().map(|r| r.guardian_id.clone()).collect();
-    let hashes: Vec<String> = page.iter().map(|r| r.id_number_hash.clone()).collect();
-    let mut out: Vec<FraudRow> = ap::table
+    let both = (Application::as_select(), ChildBrief::as_select());
+    let page: Vec<AppWithChild> = ap::table.inner_join(ch::table).filter(ap::id.eq_any(ids)).select(both).load(conn)?;
+    let guardians: Vec<String> = page.iter().map(|(_, c)| c.guardian_id.clone()).collect();
+    let hashes: Vec<String> = page.iter().map(|(_, c)| c.id_number_hash.clone()).collect();
+    let mut out: Vec<AppWithChild> = ap::table
         .inner_join(ch::table)
         .filter(ch::guardian_id.eq_any(&guardians).or(ch::id_number_hash.eq_any(&hashes)))
-        .select(FRAUD_COLUMNS)
+        .select(both)
         .load(conn)?;
     for cert in certificates.iter().filter(|c| !c.is_empty()) {
         let like = format!("%{}%", cert.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let more: Vec<FraudRow> =
-            ap::table.inner_join(ch::table).filter(ap::facts_json.like(like).escape('\\')).select(FRAUD_COLUMNS).load(conn)?;
+        let more: Vec<AppWithChild> =
+            ap::table.inner_join(ch::table).filter(ap::facts_json.like(like).escape('\\')).select(both).load(conn)?;
         out.extend(more);
     }
     let mut seen = std::collections::HashSet::new();
-    out.retain(|r| seen.insert(r.application_id.clone()));
+    out.retain(|(a, _)| seen.insert(a.id.clone()));
     Ok(out)
 }
 
@@ -123,22 +126,6 @@ pub struct QueueWhere {
     pub target: Option<String>,
     pub category: Option<String>,
     pub status: Option<ApplicationStatus>,
-}
-
-/// One queue line as stored.
-#[derive(Debug, Clone, Queryable)]
-pub struct QueueDbRow {
-    pub id: String,
-    pub registration_no: String,
-    pub campaign_id: String,
-    pub child_name: String,
-    pub id_number_masked: String,
-    pub township_id: Option<String>,
-    pub school_id: Option<String>,
-    pub zone_id: Option<String>,
-    pub category: Option<String>,
-    pub status: ApplicationStatus,
-    pub submitted_at: NaiveDateTime,
 }
 
 /// The queue's filters as a boxed query over applications and children.
@@ -172,22 +159,10 @@ pub fn queue_count(conn: &mut DbConn, w: &QueueWhere) -> Result<i64, AppError> {
 
 /// The queue lines matching `w`, oldest first: `limit` of them from
 /// `offset`, or all of them when `limit` is `None`.
-pub fn queue_rows(conn: &mut DbConn, w: &QueueWhere, offset: i64, limit: Option<i64>) -> Result<Vec<QueueDbRow>, AppError> {
+pub fn queue_rows(conn: &mut DbConn, w: &QueueWhere, offset: i64, limit: Option<i64>) -> Result<Vec<AppWithChild>, AppError> {
     let mut q = queue_filtered!(w)
         .order((ap::submitted_at.asc(), ap::registration_no.asc()))
-        .select((
-            ap::id,
-            ap::registration_no,
-            ap::campaign_id,
-            ch::name,
-            ch::id_number_masked,
-            ap::township_id,
-            ap::catchment_school_id,
-            ap::zone_id,
-            ap::category,
-            ap::status,
-            ap::submitted_at,
-        ));
+        .select((Application::as_select(), ChildBrief::as_select()));
     // SQLite accepts OFFSET only after a LIMIT.
     if let Some(l) = limit {
         q = q.offset(offset).limit(l);
@@ -195,22 +170,8 @@ pub fn queue_rows(conn: &mut DbConn, w: &QueueWhere, offset: i64, limit: Option<
     Ok(q.load(conn)?)
 }
 
-/// The child and guardian of an application, as a reviewer sees them.
-#[derive(Debug, Clone, Queryable)]
-pub struct ChildRow {
-    pub name: String,
-    pub sex: String,
-    pub birth_date: NaiveDate,
-    pub id_number_enc: String,
-    pub id_number_masked: String,
-    pub guardian_id: String,
-}
-
-pub fn child_of(conn: &mut DbConn, child_id: &str) -> Result<ChildRow, AppError> {
-    Ok(ch::table
-        .find(child_id)
-        .select((ch::name, ch::sex, ch::birth_date, ch::id_number_enc, ch::id_number_masked, ch::guardian_id))
-        .first(conn)?)
+pub fn child_of(conn: &mut DbConn, child_id: &str) -> Result<ChildBrief, AppError> {
+    Ok(ch::table.find(child_id).select(ChildBrief::as_select()).first(conn)?)
 }
 
 /// `(name, relation, phone)` of a guardian.
@@ -401,43 +362,12 @@ pub fn offered_schools(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<Strin
 
 // ---------------------------------------------------------------- exports
 
-/// An application as the applications export lists it.
-#[derive(Debug, Clone, Queryable)]
-pub struct ApplicationExportRow {
-    pub registration_no: String,
-    pub campaign_id: String,
-    pub child_name: String,
-    pub id_number_enc: String,
-    pub id_number_masked: String,
-    pub sex: String,
-    pub birth_date: NaiveDate,
-    pub township_id: Option<String>,
-    pub school_id: Option<String>,
-    pub zone_id: Option<String>,
-    pub category: Option<String>,
-    pub status: ApplicationStatus,
-    pub submitted_at: NaiveDateTime,
-}
-
-pub fn export_applications(conn: &mut DbConn) -> Result<Vec<ApplicationExportRow>, AppError> {
+/// Every application with its child, by registration number.
+pub fn export_applications(conn: &mut DbConn) -> Result<Vec<AppWithChild>, AppError> {
     Ok(ap::table
         .inner_join(ch::table)
         .order(ap::registration_no.asc())
-        .select((
-            ap::registration_no,
-            ap::campaign_id,
-            ch::name,
-            ch::id_number_enc,
-            ch::id_number_masked,
-            ch::sex,
-            ch::birth_date,
-            ap::township_id,
-            ap::catchment_school_id,
-            ap::zone_id,
-            ap::category,
-            ap::status,
-            ap::submitted_at,
-        ))
+        .select((Application::as_select(), ChildBrief::as_select()))
         .load(conn)?)
 }
 

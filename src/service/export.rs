@@ -52,7 +52,10 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
         "applications" => {
             let mut t = Table::new("报名申请", &["报名号", "招生计划", "儿童姓名", "身份证号", "性别", "出生日期", "乡镇", "对口学校或片区", "类别", "状态", "提交时间"]);
             for r in dbr::export_applications(conn)? {
-                let dbr::ApplicationExportRow { registration_no: no, campaign_id: camp, child_name: name, id_number_enc: enc, id_number_masked: masked, sex, birth_date: birth, township_id: township, school_id: s, zone_id: z, category: cat, status, submitted_at: at } = r;
+                let (a, child) = r;
+                let (no, camp, township, s, z, cat, status, at) =
+                    (a.registration_no, a.campaign_id, a.township_id, a.catchment_school_id, a.zone_id, a.category, a.status, a.submitted_at);
+                let (name, enc, masked, sex, birth) = (child.name, child.id_number_enc, child.id_number_masked, child.sex, child.birth_date);
                 if !scoped(&township) {
                     continue;
                 }

@@ -93,15 +93,15 @@ pub fn fraud_config(settings: &crate::config::Settings) -> fraud::Config {
     fraud::Config { families_per_certificate: 1, non_residential_keywords: settings.admission.non_residential_keywords.clone() }
 }
 
-fn fraud_record(r: dbr::FraudRow) -> Option<fraud::Record> {
-    let facts = serde_json::from_str(&r.facts_json).ok()?;
+fn fraud_record((a, c): dbr::AppWithChild) -> Option<fraud::Record> {
+    let facts = serde_json::from_str(&a.facts_json).ok()?;
     Some(fraud::Record {
-        application_id: r.application_id,
-        registration_no: r.registration_no,
-        campaign_id: r.campaign_id,
-        guardian_id: r.guardian_id,
-        family_id: r.family_id,
-        id_number_hash: r.id_number_hash,
+        application_id: a.id,
+        registration_no: a.registration_no,
+        campaign_id: a.campaign_id,
+        guardian_id: c.guardian_id,
+        family_id: a.family_id,
+        id_number_hash: c.id_number_hash,
         facts,
     })
 }
@@ -110,7 +110,7 @@ fn fraud_record(r: dbr::FraudRow) -> Option<fraud::Record> {
 /// applications they could be related to.
 fn signals_of(conn: &mut DbConn, ids: &[String], cfg: &fraud::Config) -> Result<HashMap<String, Vec<Signal>>, AppError> {
     let own: Vec<fraud::Record> =
-        dbr::fraud_rows_related(conn, ids, &[])?.into_iter().filter(|r| ids.contains(&r.application_id)).filter_map(fraud_record).collect();
+        dbr::fraud_rows_related(conn, ids, &[])?.into_iter().filter(|(a, _)| ids.contains(&a.id)).filter_map(fraud_record).collect();
     let certificates: Vec<String> = own.iter().filter_map(|r| r.facts.property.as_ref().map(|p| p.certificate_no.trim().to_string())).collect();
     let records: Vec<fraud::Record> = dbr::fraud_rows_related(conn, ids, &certificates)?.into_iter().filter_map(fraud_record).collect();
     let mut all = fraud::signals(&records, cfg);
@@ -206,17 +206,17 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
             let pages = ((total + page_size - 1) / page_size).max(1);
             let page = f.page.unwrap_or(1).clamp(1, pages);
             let rows = dbr::queue_rows(conn, &w, (page - 1) * page_size, Some(page_size))?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().map(|(a, _)| a.id.clone()).collect();
             let signals = signals_of(conn, &ids, cfg)?;
             (rows, total, page, pages, signals)
         }
         Some(code) => {
             let signals = signals_all(conn, cfg)?;
             let all = dbr::queue_rows(conn, &w, 0, None)?;
-            let matching: Vec<dbr::QueueDbRow> = all
+            let matching: Vec<dbr::AppWithChild> = all
                 .into_iter()
-                .filter(|r| {
-                    let s = signals.get(&r.id).map(Vec::as_slice).unwrap_or(&[]);
+                .filter(|(a, _)| {
+                    let s = signals.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
                     if code == "any" {
                         !s.is_empty()
                     } else {
@@ -234,25 +234,25 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
     let names = dbr::names(conn)?;
     let rows = rows
         .into_iter()
-        .map(|r| {
-            let target = match (&r.zone_id, &r.school_id) {
+        .map(|(a, c)| {
+            let target = match (&a.zone_id, &a.catchment_school_id) {
                 (Some(z), _) => names.zones.get(z).cloned().unwrap_or_else(|| z.clone()),
                 (None, Some(s)) => names.schools.get(s).cloned().unwrap_or_else(|| s.clone()),
                 _ => "（无对口学校）".into(),
             };
             QueueRow {
-                signals: signals.remove(&r.id).unwrap_or_default(),
-                registration_no: r.registration_no,
-                campaign_id: r.campaign_id,
-                child_name: mask_name(&r.child_name),
-                id_number: r.id_number_masked,
-                township: township_name(&names, &r.township_id),
+                signals: signals.remove(&a.id).unwrap_or_default(),
+                registration_no: a.registration_no,
+                campaign_id: a.campaign_id,
+                child_name: mask_name(&c.name),
+                id_number: c.id_number_masked,
+                township: township_name(&names, &a.township_id),
                 target,
-                category: r.category,
-                status_label: r.status.label(),
-                status: r.status,
-                submitted_at: r.submitted_at,
-                id: r.id,
+                category: a.category,
+                status_label: a.status.label(),
+                status: a.status,
+                submitted_at: a.submitted_at,
+                id: a.id,
             }
         })
         .collect();
