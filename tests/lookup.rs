@@ -12,9 +12,9 @@ async fn api(app: &TestApp, query: &[(&str, &str)]) -> (u16, Value) {
     (status, r.json().await.unwrap())
 }
 
-#[tokio::test]
-async fn lookup_api_and_page_on_every_backend() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn lookup_api_and_page_on_every_backend(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
 
         // A street range on the odd side, inside a community.
