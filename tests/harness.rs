@@ -129,3 +129,15 @@ backend_test! {
         assert!(pb.get().unwrap().batch_execute("SELECT id FROM harness_probe").is_err(), "{backend:?}");
     }
 }
+
+backend_test! {
+    /// The attributes written above the function are kept on both tests.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_test_attribute_is_kept(backend) {
+        assert_eq!(
+            tokio::runtime::Handle::current().runtime_flavor(),
+            tokio::runtime::RuntimeFlavor::MultiThread,
+            "{backend:?}"
+        );
+    }
+}
