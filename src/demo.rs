@@ -320,6 +320,7 @@ struct Previous {
     surname: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn insert_applicant(
     conn: &mut DbConn,
     cipher: &crate::identity::crypto::IdCipher,

@@ -103,9 +103,9 @@ fn first_rows(csv: &[u8], n: usize) -> Vec<u8> {
     format!("{}\n", lines.join("\n")).into_bytes()
 }
 
-#[test]
-fn import_replaces_rules_in_order_and_is_audited() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn import_replaces_rules_in_order_and_is_audited(backend) {
         let db = demo_db(backend);
         assert_eq!(rule_count(&db, G1), 25, "{backend:?}");
         let full = export_csv(&db, G1);
@@ -139,9 +139,9 @@ fn import_replaces_rules_in_order_and_is_audited() {
     }
 }
 
-#[test]
-fn import_with_one_bad_row_changes_nothing_and_names_the_row() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn import_with_one_bad_row_changes_nothing_and_names_the_row(backend) {
         let db = demo_db(backend);
         let full = String::from_utf8(export_csv(&db, G1)).unwrap();
         // Data row 2 (spreadsheet row 3): a house number that is not a number.
@@ -166,9 +166,9 @@ fn import_with_one_bad_row_changes_nothing_and_names_the_row() {
     }
 }
 
-#[test]
-fn unknown_school_or_zone_changes_nothing() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn unknown_school_or_zone_changes_nothing(backend) {
         let db = demo_db(backend);
         let full = String::from_utf8(export_csv(&db, G1)).unwrap();
         let bad = full.replacen("二环路,101,199,单号,,P01,", "二环路,101,199,单号,,P99,", 1);
@@ -192,9 +192,9 @@ fn unknown_school_or_zone_changes_nothing() {
     }
 }
 
-#[test]
-fn export_then_import_round_trips_byte_identically() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn export_then_import_round_trips_byte_identically(backend) {
         let db = demo_db(backend);
         for campaign in [G1, G7] {
             let first = export_csv(&db, campaign);
@@ -217,9 +217,9 @@ fn export_then_import_round_trips_byte_identically() {
     }
 }
 
-#[test]
-fn lint_exit_codes_and_lookup() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn lint_exit_codes_and_lookup(backend) {
         let db = demo_db(backend);
         let o = run(&db, &["catchment", "lint", "--campaign", G1]);
         assert_eq!(code(&o), 0, "{backend:?}: {}", stdout(&o));
@@ -264,9 +264,9 @@ fn unfreeze(db: &TestDb, campaign: &str) {
         .unwrap();
 }
 
-#[test]
-fn policy_set_freeze_and_diff() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn policy_set_freeze_and_diff(backend) {
         let db = demo_db(backend);
         let o = run(&db, &["policy", "show", "--campaign", G1]);
         assert_eq!(code(&o), 0);
@@ -332,9 +332,9 @@ fn policy_set_freeze_and_diff() {
     }
 }
 
-#[test]
-fn dry_run_table_and_csvs() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn dry_run_table_and_csvs(backend) {
         let db = demo_db(backend);
         let o = run(&db, &["policy", "dry-run", "--campaign", G1, "--csv"]);
         assert_eq!(code(&o), 0, "{backend:?}: {}", stderr(&o));
@@ -367,10 +367,10 @@ fn dry_run_table_and_csvs() {
     }
 }
 
-/// Opening registration freezes the published policy in the same transaction.
-#[test]
-fn opening_registration_freezes_the_policy() {
-    for backend in backends() {
+backend_test! {
+    /// Opening registration freezes the published policy in the same transaction.
+    #[test]
+    fn opening_registration_freezes_the_policy(backend) {
         let db = demo_db(backend);
         unfreeze(&db, G1);
         let frozen = |db: &TestDb| -> Option<chrono::NaiveDateTime> {

@@ -6,9 +6,9 @@ use common::*;
 use serde_json::Value;
 use std::process::Command;
 
-#[tokio::test]
-async fn health_and_readiness_on_every_backend() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn health_and_readiness_on_every_backend(backend) {
         let app = spawn_app(backend).await;
         let r = app.client.get(app.url("/healthz")).send().await.unwrap();
         assert_eq!(r.status(), 200, "{backend:?}");
@@ -24,9 +24,9 @@ async fn health_and_readiness_on_every_backend() {
     }
 }
 
-#[tokio::test]
-async fn unknown_route_is_json_404() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn unknown_route_is_json_404(backend) {
         let app = spawn_app(backend).await;
         let r = app.client.get(app.url("/no/such/page")).send().await.unwrap();
         assert_eq!(r.status(), 404);
@@ -36,11 +36,11 @@ async fn unknown_route_is_json_404() {
     }
 }
 
-#[tokio::test]
-async fn demo_county_loads_once_on_every_backend() {
-    use diesel::prelude::*;
-    use ruxue::db::schema;
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn demo_county_loads_once_on_every_backend(backend) {
+        use diesel::prelude::*;
+        use ruxue::db::schema;
         let app = spawn_app_with(backend, true, &[]).await;
         let (townships, schools, campaigns, applications, zones): (i64, i64, i64, i64, i64) = app
             .state
@@ -145,10 +145,10 @@ fn bad_configuration_exits_non_zero_naming_the_key() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
-#[test]
-fn migrate_command_on_both_backends() {
-    for backend in backends() {
-        let db = TestDb::new(backend);
+backend_test! {
+    #[test]
+    fn migrate_command_on_both_backends(backend) {
+        let db = TestDb::empty(backend);
         let out = run_ruxue(&["migrate"], &[("RUXUE__DATABASE__URL", &db.url)]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let first = String::from_utf8_lossy(&out.stdout).to_string();
@@ -164,10 +164,10 @@ fn migrate_command_on_both_backends() {
     }
 }
 
-#[test]
-fn audit_verify_catches_tampering_on_both_backends() {
-    use diesel::connection::SimpleConnection;
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn audit_verify_catches_tampering_on_both_backends(backend) {
+        use diesel::connection::SimpleConnection;
         let db = TestDb::new(backend);
         let env = [("RUXUE__DATABASE__URL", db.url.as_str())];
         assert!(run_ruxue(&["demo"], &env).status.success());
@@ -231,11 +231,11 @@ async fn serve_demo_process_and_graceful_sigterm() {
     assert!(code.success(), "exit status after SIGTERM: {code:?}");
 }
 
-/// Bodies over `server.body_limit_bytes` are refused with 413 and the JSON
-/// error shape, before any handler runs; malformed JSON is a 400 naming it.
-#[tokio::test]
-async fn body_limit_and_malformed_json() {
-    for backend in backends() {
+backend_test! {
+    /// Bodies over `server.body_limit_bytes` are refused with 413 and the JSON
+    /// error shape, before any handler runs; malformed JSON is a 400 naming it.
+    #[tokio::test]
+    async fn body_limit_and_malformed_json(backend) {
         let app = spawn_app_with(backend, false, &[("RUXUE__SERVER__BODY_LIMIT_BYTES", "4096")]).await;
         let big = serde_json::json!({"username": "a".repeat(10_000), "password": "x"});
         let r = app.client.post(app.url("/api/v1/staff/login")).json(&big).send().await.unwrap();

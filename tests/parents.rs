@@ -325,9 +325,9 @@ async fn count(app: &TestApp, what: &'static str) -> i64 {
 
 // --- tests -------------------------------------------------------------------------
 
-#[tokio::test]
-async fn wechat_oauth_redirect_state_exchange_and_refusals() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn wechat_oauth_redirect_state_exchange_and_refusals(backend) {
         let (app, wechat) = spawn(backend, &[]).await;
         let c = client();
 
@@ -432,9 +432,9 @@ async fn wechat_oauth_redirect_state_exchange_and_refusals() {
     }
 }
 
-#[tokio::test]
-async fn whole_parent_flow_over_http_forms() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn whole_parent_flow_over_http_forms(backend) {
         let (app, _) = spawn(backend, &[]).await;
         let c = client();
         assert_eq!(wechat_login(&app, &c, "ok-lin").await.status(), StatusCode::SEE_OTHER);
@@ -714,9 +714,9 @@ async fn whole_parent_flow_over_http_forms() {
     }
 }
 
-#[tokio::test]
-async fn bad_input_is_refused_field_by_field_and_stores_nothing() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn bad_input_is_refused_field_by_field_and_stores_nothing(backend) {
         let (app, _) = spawn(backend, &[("RUXUE__UPLOADS__MAX_BYTES", "65536")]).await;
         let p = parent(&app, "bad").await;
         let draft = p.new_draft(&app).await;
@@ -923,9 +923,9 @@ async fn bad_input_is_refused_field_by_field_and_stores_nothing() {
     }
 }
 
-#[tokio::test]
-async fn api_submission_is_idempotent_and_twins_link() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn api_submission_is_idempotent_and_twins_link(backend) {
         let (app, _) = spawn(backend, &[]).await;
         let p = parent(&app, "twins").await;
         // The bearer token works without a CSRF header; the cookie without one does not.
@@ -1013,9 +1013,9 @@ async fn api_submission_is_idempotent_and_twins_link() {
     }
 }
 
-#[tokio::test]
-async fn sliding_session_secure_cookie_and_dev_login_switch() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn sliding_session_secure_cookie_and_dev_login_switch(backend) {
         let (app, _) = spawn(backend, &[("RUXUE__SECURITY__COOKIE_SECURE", "true"), ("RUXUE__SECURITY__DEV_LOGIN", "false")]).await;
         // Dev login is off: no page, no post.
         assert_eq!(app.client.get(app.url("/parent/dev-login")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
@@ -1226,10 +1226,11 @@ impl Browser {
     }
 }
 
-#[tokio::test]
-async fn browser_completes_a_registration_at_375x667() {
-    for (i, backend) in backends().into_iter().enumerate() {
-        browser_registration(backend, i == 0).await;
+backend_test! {
+    /// Screenshots from the first backend tested only (the two run at once).
+    #[tokio::test]
+    async fn browser_completes_a_registration_at_375x667(backend) {
+        browser_registration(backend, backend == backends()[0]).await;
     }
 }
 

@@ -234,9 +234,9 @@ async fn create_throwaway(app: &TestApp, admin: &Tokens, name: &str) -> String {
     r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
 }
 
-#[tokio::test]
-async fn every_endpoint_for_every_role() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn every_endpoint_for_every_role(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         let fc = apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await;
         let cx = apps_in(&app, "CX", &["under_review", "submitted"], "2027-G1").await;
@@ -394,10 +394,10 @@ async fn me(app: &TestApp, token: &str) -> StatusCode {
     client().get(app.url("/api/v1/staff/me")).bearer_auth(token).send().await.unwrap().status()
 }
 
-#[tokio::test]
-async fn token_attacks_are_refused() {
-    use secrecy::ExposeSecret;
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn token_attacks_are_refused(backend) {
+        use secrecy::ExposeSecret;
         let app = spawn_app_with(backend, true, &[]).await;
         let key = app.state.settings.security.jwt_key.expose_secret().as_bytes().to_vec();
         let t = api_login(&app, REVIEWER).await;
@@ -559,9 +559,9 @@ async fn token_attacks_are_refused() {
     }
 }
 
-#[tokio::test]
-async fn cookies_are_secure_when_configured() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn cookies_are_secure_when_configured(backend) {
         let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__COOKIE_SECURE", "true")]).await;
         let c = client();
         let r = c.get(app.url("/staff/login")).send().await.unwrap();
@@ -581,9 +581,9 @@ async fn cookies_are_secure_when_configured() {
 
 // ---------------------------------------------------------------- lock-out
 
-#[tokio::test]
-async fn lock_out_after_failures_and_after_the_window() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn lock_out_after_failures_and_after_the_window(backend) {
         let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__MAX_FAILED_LOGINS", "3")]).await;
         let login = |pw: &'static str| {
             let url = app.url("/api/v1/staff/login");
@@ -655,9 +655,9 @@ fn verify(db_url: &str) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-#[tokio::test]
-async fn audit_tampering_is_caught_and_the_head_is_shown() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn audit_tampering_is_caught_and_the_head_is_shown(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         // Staff actions to tamper with.
         let rev = api_login(&app, REVIEWER).await;
@@ -777,9 +777,9 @@ async fn detail(app: &TestApp, token: &str, id: &str) -> Value {
     r.json().await.unwrap()
 }
 
-#[tokio::test]
-async fn review_flow_end_to_end() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn review_flow_end_to_end(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         let rev = api_login(&app, REVIEWER).await;
         let rev2 = api_login(&app, REVIEWER2).await;
@@ -1057,9 +1057,9 @@ async fn review_flow_end_to_end() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_decisions_on_one_application_apply_once() {
-    for backend in backends() {
+backend_test! {
+    #[tokio::test]
+    async fn concurrent_decisions_on_one_application_apply_once(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         let rev = api_login(&app, REVIEWER).await;
         let rev2 = api_login(&app, REVIEWER2).await;
@@ -1102,9 +1102,9 @@ async fn concurrent_decisions_on_one_application_apply_once() {
 
 // ---------------------------------------------------------------- command line
 
-#[test]
-fn staff_command_line_bootstraps_the_first_admin() {
-    for backend in backends() {
+backend_test! {
+    #[test]
+    fn staff_command_line_bootstraps_the_first_admin(backend) {
         let db = TestDb::new(backend);
         let run = |args: &[&str], pw: Option<&str>, stdin: Option<&str>| {
             use std::io::Write;
@@ -1159,11 +1159,11 @@ fn staff_command_line_bootstraps_the_first_admin() {
     }
 }
 
-/// Issue 5, item 6: the policy dry run as a staff page with a chart and as
-/// CSV; aggregates for auditors, the placement list only for admin/operator.
-#[tokio::test]
-async fn policy_dry_run_page_chart_and_csv() {
-    for backend in backends() {
+backend_test! {
+    /// Issue 5, item 6: the policy dry run as a staff page with a chart and as
+    /// CSV; aggregates for auditors, the placement list only for admin/operator.
+    #[tokio::test]
+    async fn policy_dry_run_page_chart_and_csv(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         let admin = api_login(&app, ADMIN).await;
         let r = client().get(app.url("/api/v1/staff/dry-run?campaign=2027-G1")).bearer_auth(&admin.access).send().await.unwrap();
@@ -1225,11 +1225,11 @@ async fn policy_dry_run_page_chart_and_csv() {
     }
 }
 
-/// Looking at the review queue (which lists children's names) is a staff
-/// action like any other: it is appended to the audit chain with the filter.
-#[tokio::test]
-async fn queue_views_are_audited() {
-    for backend in backends() {
+backend_test! {
+    /// Looking at the review queue (which lists children's names) is a staff
+    /// action like any other: it is appended to the audit chain with the filter.
+    #[tokio::test]
+    async fn queue_views_are_audited(backend) {
         let app = spawn_app_with(backend, true, &[]).await;
         let rev = api_login(&app, REVIEWER).await;
         let before = audit_actions(&app).await.len();

@@ -145,6 +145,7 @@ pub fn timeline(phases: &[(String, chrono::NaiveDateTime)], now: chrono::NaiveDa
 }
 
 #[cfg(test)]
+#[allow(clippy::items_after_test_module)] // dry_run_chart below belongs above this module
 mod tests {
     use super::*;
 
