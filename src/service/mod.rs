@@ -18,6 +18,7 @@
 //! | [`catchment`] | import a campaign's catchment map |
 //! | [`campaign`] | open registration |
 //! | [`lookup`] | the public catchment lookup |
+//! | [`wechat`] | WeChat's server API (the login code exchange) |
 
 pub mod audit;
 pub mod campaign;
@@ -29,6 +30,7 @@ pub mod policy;
 pub mod registration;
 pub mod review;
 pub mod staff;
+pub mod wechat;
 
 use crate::config::Settings;
 use crate::db::Db;

@@ -16,12 +16,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
-use std::time::Duration;
 
 pub const SESSION_COOKIE: &str = "ruxue_session";
 pub const STATE_COOKIE: &str = "ruxue_oauth_state";
-/// The code exchange gives up after this long and shows the "try again" page.
-pub const WECHAT_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn jwt_key(state: &AppState) -> Vec<u8> {
     state.settings.security.jwt_key.expose_secret().as_bytes().to_vec()
@@ -181,37 +178,6 @@ fn login_failed(state: &AppState, err: &WechatError) -> Result<HttpResponse, App
     Ok(resp)
 }
 
-/// Exchanges the code at WeChat (time-limited).
-async fn exchange(state: &AppState, code: &str) -> Result<wechat::WechatIdentity, WechatError> {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    let client = CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(WECHAT_TIMEOUT)
-            .connect_timeout(WECHAT_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default()
-    });
-    let w = &state.settings.wechat;
-    let url = wechat::token_url(&w.api_base, &w.app_id, w.app_secret.expose_secret(), code);
-    let resp = match tokio::time::timeout(WECHAT_TIMEOUT, client.get(url).send()).await {
-        Err(_) => return Err(WechatError::Timeout),
-        Ok(Err(e)) if e.is_timeout() => return Err(WechatError::Timeout),
-        Ok(Err(_)) => return Err(WechatError::Unreachable),
-        Ok(Ok(r)) => r,
-    };
-    if !resp.status().is_success() {
-        return Err(WechatError::Unreachable);
-    }
-    let body = match tokio::time::timeout(WECHAT_TIMEOUT, resp.bytes()).await {
-        Err(_) => return Err(WechatError::Timeout),
-        Ok(Err(e)) if e.is_timeout() => return Err(WechatError::Timeout),
-        Ok(Err(_)) => return Err(WechatError::Unreachable),
-        Ok(Ok(b)) => b,
-    };
-    wechat::parse_token_response(&body)
-}
-
 /// `GET /parent/wechat/callback?code&state`.
 pub async fn wechat_callback(
     state: web::Data<AppState>,
@@ -228,7 +194,7 @@ pub async fn wechat_callback(
         Some(c) => c,
         None => return login_failed(&state, &WechatError::Denied),
     };
-    let who = match exchange(&state, &code).await {
+    let who = match crate::service::wechat::exchange_code(&state.ctx, &code).await {
         Ok(w) => w,
         Err(e) => {
             tracing::warn!(reason = e.kind(), errcode = match &e { WechatError::Api { errcode, .. } => *errcode, _ => 0 }, "wechat login refused");
