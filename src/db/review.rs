@@ -310,8 +310,13 @@ pub fn record_second(conn: &mut DbConn, decision_id: &str, who: &str, at: NaiveD
 
 // ---------------------------------------------------------------- dashboard
 
-/// `(id, name)` of the campaign's zones and `school id → zone id`.
-pub fn zones_of(conn: &mut DbConn, campaign_id: &str) -> Result<(Vec<(String, String)>, HashMap<String, String>), AppError> {
+/// A campaign's zones: `(id, name)` of each, and `school id → zone id`.
+pub struct CampaignZones {
+    pub zones: Vec<(String, String)>,
+    pub school_zone: HashMap<String, String>,
+}
+
+pub fn zones_of(conn: &mut DbConn, campaign_id: &str) -> Result<CampaignZones, AppError> {
     let rows: Vec<(String, String)> =
         zones::table.filter(zones::campaign_id.eq(campaign_id)).order(zones::code.asc()).select((zones::id, zones::name)).load(conn)?;
     let member: Vec<(String, String)> = zone_schools::table
@@ -319,7 +324,7 @@ pub fn zones_of(conn: &mut DbConn, campaign_id: &str) -> Result<(Vec<(String, St
         .filter(zones::campaign_id.eq(campaign_id))
         .select((zone_schools::school_id, zone_schools::zone_id))
         .load(conn)?;
-    Ok((rows, member.into_iter().collect()))
+    Ok(CampaignZones { zones: rows, school_zone: member.into_iter().collect() })
 }
 
 /// A school's plan in a campaign.

@@ -27,7 +27,7 @@ fn dashboard_in(conn: &mut DbConn, campaign_id: &str, settings: &crate::config::
         AppError::NotFound => AppError::invalid("campaign", "没有这个招生计划"),
         e => e,
     })?;
-    let (zone_rows, member) = dbr::zones_of(conn, &c.id)?;
+    let dbr::CampaignZones { zones: zone_rows, school_zone: member } = dbr::zones_of(conn, &c.id)?;
     let cap_limit = if c.grade >= 7 { settings.admission.class_cap_junior } else { settings.admission.class_cap_primary };
     let plans: Vec<PlanRow> = dbr::plans_of(conn, &c.id)?
         .into_iter()

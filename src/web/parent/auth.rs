@@ -75,7 +75,7 @@ fn expired_cookie(state: &AppState, name: &'static str, path: &'static str) -> C
 }
 
 fn unauthenticated(req: &HttpRequest) -> actix_web::Error {
-    if crate::web::auth::is_api(&req) {
+    if crate::web::auth::is_api(req) {
         AppError::Unauthorized.into()
     } else {
         let resp = HttpResponse::SeeOther().insert_header((header::LOCATION, "/parent?login=1")).finish();
