@@ -367,7 +367,9 @@ fn first_line(s: &str) -> String {
 fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
-    text.parse::<toml::Value>()
+    // A whole document is a table; since toml 0.9 `Value::from_str` parses a single value.
+    text.parse::<toml::Table>()
+        .map(toml::Value::Table)
         .map_err(|e| ConfigError::new(path.display().to_string(), first_line(&e.to_string())))
 }
 
@@ -443,6 +445,21 @@ mod tests {
     fn production_refuses_dev_secret() {
         let e = Settings::load_from(&src(Environment::Production, &[])).unwrap_err();
         assert_eq!(e.key, "security.jwt_key");
+    }
+
+    #[test]
+    fn files_parse_as_documents_and_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let default = std::fs::read_to_string(src(Environment::Test, &[]).dir.join("default.toml")).unwrap();
+        std::fs::write(dir.path().join("default.toml"), default).unwrap();
+        std::fs::write(dir.path().join("test.toml"), "[server]\nport = 9998\n").unwrap();
+        let mut source = src(Environment::Test, &[]);
+        source.dir = dir.path().to_path_buf();
+        assert_eq!(Settings::load_from(&source).unwrap().server.port, 9998);
+        std::fs::write(dir.path().join("test.toml"), "[server\nport = 1\n").unwrap();
+        let e = Settings::load_from(&source).unwrap_err();
+        assert_eq!(e.key, dir.path().join("test.toml").display().to_string());
+        assert!(!e.message.is_empty() && !e.message.contains('\n'), "{e:?}");
     }
 
     #[test]
