@@ -302,7 +302,7 @@ impl Settings {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     ConfigError::new(key, format!("cannot read secret file {}: {e}", p.display()))
                 })?;
-                *target = SecretString::new(text.trim_end_matches(['\n', '\r']).to_string());
+                *target = SecretString::from(text.trim_end_matches(['\n', '\r']));
             }
             Ok(())
         }
