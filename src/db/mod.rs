@@ -18,7 +18,7 @@ pub mod staff;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection};
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -173,8 +173,15 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Called when a connection goes back to the pool. A connection still
+    /// inside a transaction (its user forgot to end it, or unwound through it
+    /// in a panic) or whose transaction manager is in its error state (a
+    /// failed ROLLBACK) is dropped rather than handed to the next caller:
+    /// such a connection still passes `is_valid`, but the next caller's
+    /// "transaction" would be a savepoint inside the stale one, or be refused.
+    /// The same rule as diesel's own `r2d2::ConnectionManager`.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
