@@ -35,7 +35,7 @@ pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several
 /// instances starting together migrate once. ("ruxue" in ASCII.)
-const MIGRATION_LOCK_KEY: i64 = 0x7275_7875_65;
+const MIGRATION_LOCK_KEY: i64 = 0x0072_7578_7565;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
