@@ -27,11 +27,15 @@ use std::time::Duration;
 
 /// The migrations, one tree for both backends: every migration is written in
 /// SQL both SQLite and PostgreSQL accept, with the same meaning (see
-/// docs/data-model.md). A migration that needs backend-specific SQL would
-/// need the split again: `migrations/sqlite` and `migrations/postgres` with
-/// identical version names, one `embed_migrations!` each, chosen per backend
-/// in [`run_migrations`] and [`migrations_current`].
+/// docs/data-model.md).
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// What each backend runs; today both are [`MIGRATIONS`]. A migration that
+/// needs backend-specific SQL would split the tree again (`migrations/sqlite`
+/// and `migrations/postgres`, with identical version names) and change only
+/// these two lines, to one `embed_migrations!` each.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several
 /// instances starting together migrate once. ("ruxue" in ASCII.)
@@ -312,14 +316,14 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
     let err = |e: Box<dyn std::error::Error + Send + Sync>| DbInitError::Migrate(e.to_string());
     match conn {
         DbConn::Sqlite(c) => c
-            .run_pending_migrations(MIGRATIONS)
+            .run_pending_migrations(SQLITE_MIGRATIONS)
             .map(|v| v.len())
             .map_err(err),
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbInitError::Migrate(e.to_string()))?;
             let out = c
-                .run_pending_migrations(MIGRATIONS)
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len())
                 .map_err(err);
             let unlock = c
@@ -335,8 +339,8 @@ pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
 /// True when every embedded migration has been applied.
 pub fn migrations_current(conn: &mut DbConn) -> Result<bool, String> {
     let pending = match conn {
-        DbConn::Sqlite(c) => c.has_pending_migration(MIGRATIONS),
-        DbConn::Postgres(c) => c.has_pending_migration(MIGRATIONS),
+        DbConn::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+        DbConn::Postgres(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
     };
     pending.map(|p| !p).map_err(|e| e.to_string())
 }
