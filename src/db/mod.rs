@@ -39,7 +39,7 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several
 /// instances starting together migrate once. ("ruxue" in ASCII.)
-const MIGRATION_LOCK_KEY: i64 = 0x0072_7578_7565;
+const MIGRATION_LOCK_KEY: i64 = 0x72_75_78_75_65;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
