@@ -51,7 +51,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { key: key.into(), message: message.into() }
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -59,7 +62,12 @@ impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // One line, whatever the underlying error printed.
         let message: Vec<&str> = self.message.split_whitespace().collect();
-        write!(f, "configuration error at `{}`: {}", self.key, message.join(" "))
+        write!(
+            f,
+            "configuration error at `{}`: {}",
+            self.key,
+            message.join(" ")
+        )
     }
 }
 impl std::error::Error for ConfigError {}
@@ -236,7 +244,11 @@ impl Source {
         let dir = std::env::var("RUXUE_CONFIG_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|_| default_config_dir());
-        Ok(Self { dir, environment, env })
+        Ok(Self {
+            dir,
+            environment,
+            env,
+        })
     }
 }
 
@@ -268,10 +280,15 @@ impl Settings {
             merge(&mut merged, read_toml(&overlay_path)?);
         }
         for (name, value) in &src.env {
-            let Some(rest) = name.strip_prefix("RUXUE__") else { continue };
+            let Some(rest) = name.strip_prefix("RUXUE__") else {
+                continue;
+            };
             let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
             if path.len() != 2 || path.iter().any(|p| p.is_empty()) {
-                return Err(ConfigError::new(name.clone(), "expected RUXUE__SECTION__KEY"));
+                return Err(ConfigError::new(
+                    name.clone(),
+                    "expected RUXUE__SECTION__KEY",
+                ));
             }
             set_path(&mut merged, &path, parse_env_value(value))
                 .map_err(|m| ConfigError::new(name.clone(), m))?;
@@ -283,7 +300,11 @@ impl Settings {
             // missing field it ends at the section, so append the field name.
             let key = match inner.split('`').nth(1) {
                 Some(field) if inner.starts_with("missing field") => {
-                    if key == "." || key.is_empty() { field.to_string() } else { format!("{key}.{field}") }
+                    if key == "." || key.is_empty() {
+                        field.to_string()
+                    } else {
+                        format!("{key}.{field}")
+                    }
                 }
                 _ => key,
             };
@@ -296,21 +317,37 @@ impl Settings {
     }
 
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
-        fn read(path: &Option<PathBuf>, key: &str, target: &mut SecretString) -> Result<(), ConfigError> {
+        fn read(
+            path: &Option<PathBuf>,
+            key: &str,
+            target: &mut SecretString,
+        ) -> Result<(), ConfigError> {
             if let Some(p) = path {
                 let text = std::fs::read_to_string(p).map_err(|e| {
                     ConfigError::new(key, format!("cannot read secret file {}: {e}", p.display()))
                 })?;
-                *target = SecretString::new(text.trim_end_matches(['\n', '\r']).to_string());
+                *target = SecretString::from(text.trim_end_matches(['\n', '\r']));
             }
             Ok(())
         }
         let s = &mut self.security;
         read(&s.jwt_key_file, "security.jwt_key_file", &mut s.jwt_key)?;
-        read(&s.draw_signing_key_file, "security.draw_signing_key_file", &mut s.draw_signing_key)?;
+        read(
+            &s.draw_signing_key_file,
+            "security.draw_signing_key_file",
+            &mut s.draw_signing_key,
+        )?;
         read(&s.id_key_file, "security.id_key_file", &mut s.id_key)?;
-        read(&self.mail.smtp_password_file, "mail.smtp_password_file", &mut self.mail.smtp_password)?;
-        read(&self.wechat.app_secret_file, "wechat.app_secret_file", &mut self.wechat.app_secret)?;
+        read(
+            &self.mail.smtp_password_file,
+            "mail.smtp_password_file",
+            &mut self.mail.smtp_password,
+        )?;
+        read(
+            &self.wechat.app_secret_file,
+            "wechat.app_secret_file",
+            &mut self.wechat.app_secret,
+        )?;
         Ok(())
     }
 
@@ -322,7 +359,10 @@ impl Settings {
         crate::db::DbUrl::parse(&self.database.url)
             .map_err(|m| ConfigError::new("database.url", m))?;
         if self.security.jwt_key.expose_secret().len() < 32 {
-            return Err(ConfigError::new("security.jwt_key", "must be at least 32 characters"));
+            return Err(ConfigError::new(
+                "security.jwt_key",
+                "must be at least 32 characters",
+            ));
         }
         id_key_bytes(self.security.id_key.expose_secret())
             .map_err(|m| ConfigError::new("security.id_key", m))?;
@@ -330,8 +370,14 @@ impl Settings {
             return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
         }
         for (key, v) in [
-            ("admission.class_cap_primary", self.admission.class_cap_primary),
-            ("admission.class_cap_junior", self.admission.class_cap_junior),
+            (
+                "admission.class_cap_primary",
+                self.admission.class_cap_primary,
+            ),
+            (
+                "admission.class_cap_junior",
+                self.admission.class_cap_junior,
+            ),
         ] {
             if !(1..=80).contains(&v) {
                 return Err(ConfigError::new(key, "must be between 1 and 80"));
@@ -354,13 +400,22 @@ impl Settings {
                 }
             }
             if self.security.dev_login {
-                return Err(ConfigError::new("security.dev_login", "the dev login must be off in production"));
+                return Err(ConfigError::new(
+                    "security.dev_login",
+                    "the dev login must be off in production",
+                ));
             }
             if self.mail.backend != MailBackendKind::Smtp {
-                return Err(ConfigError::new("mail.backend", "production requires the smtp mail backend"));
+                return Err(ConfigError::new(
+                    "mail.backend",
+                    "production requires the smtp mail backend",
+                ));
             }
             if !self.security.cookie_secure {
-                return Err(ConfigError::new("security.cookie_secure", "must be true in production"));
+                return Err(ConfigError::new(
+                    "security.cookie_secure",
+                    "must be true in production",
+                ));
             }
         }
         Ok(())
@@ -380,8 +435,11 @@ impl Settings {
 /// Accepts 64 hex digits, optionally behind the development prefix.
 pub fn id_key_bytes(s: &str) -> Result<[u8; 32], String> {
     let hexpart = s.strip_prefix(DEV_SECRET_PREFIX).unwrap_or(s).trim();
-    let bytes = hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
-    bytes.try_into().map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
+    let bytes =
+        hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
+    bytes
+        .try_into()
+        .map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
 }
 
 fn first_line(s: &str) -> String {
@@ -391,7 +449,9 @@ fn first_line(s: &str) -> String {
 fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
-    text.parse::<toml::Value>()
+    // A whole document is a table; since toml 0.9 `Value::from_str` parses a single value.
+    text.parse::<toml::Table>()
+        .map(toml::Value::Table)
         .map_err(|e| ConfigError::new(path.display().to_string(), first_line(&e.to_string())))
 }
 
@@ -412,11 +472,15 @@ fn merge(base: &mut toml::Value, overlay: toml::Value) {
 }
 
 fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value) -> Result<(), String> {
-    let table = root.as_table_mut().ok_or("configuration root is not a table")?;
+    let table = root
+        .as_table_mut()
+        .ok_or("configuration root is not a table")?;
     let section = table
         .entry(path[0].clone())
         .or_insert_with(|| toml::Value::Table(Default::default()));
-    let section = section.as_table_mut().ok_or_else(|| format!("`{}` is not a section", path[0]))?;
+    let section = section
+        .as_table_mut()
+        .ok_or_else(|| format!("`{}` is not a section", path[0]))?;
     section.insert(path[1].clone(), value);
     Ok(())
 }
@@ -441,7 +505,10 @@ mod tests {
         Source {
             dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
             environment: env,
-            env: vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
+            env: vars
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect(),
         }
     }
 
@@ -455,11 +522,14 @@ mod tests {
 
     #[test]
     fn env_overrides_and_unknown_keys() {
-        let s = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORT", "9999")])).unwrap();
+        let s = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORT", "9999")]))
+            .unwrap();
         assert_eq!(s.server.port, 9999);
-        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORTT", "1")])).unwrap_err();
+        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORTT", "1")]))
+            .unwrap_err();
         assert_eq!(e.key, "server.portt");
-        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__NOPE__X", "1")])).unwrap_err();
+        let e =
+            Settings::load_from(&src(Environment::Test, &[("RUXUE__NOPE__X", "1")])).unwrap_err();
         assert_eq!(e.key, "nope");
     }
 
@@ -467,6 +537,22 @@ mod tests {
     fn production_refuses_dev_secret() {
         let e = Settings::load_from(&src(Environment::Production, &[])).unwrap_err();
         assert_eq!(e.key, "security.jwt_key");
+    }
+
+    #[test]
+    fn files_parse_as_documents_and_errors_name_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let default =
+            std::fs::read_to_string(src(Environment::Test, &[]).dir.join("default.toml")).unwrap();
+        std::fs::write(dir.path().join("default.toml"), default).unwrap();
+        std::fs::write(dir.path().join("test.toml"), "[server]\nport = 9998\n").unwrap();
+        let mut source = src(Environment::Test, &[]);
+        source.dir = dir.path().to_path_buf();
+        assert_eq!(Settings::load_from(&source).unwrap().server.port, 9998);
+        std::fs::write(dir.path().join("test.toml"), "[server\nport = 1\n").unwrap();
+        let e = Settings::load_from(&source).unwrap_err();
+        assert_eq!(e.key, dir.path().join("test.toml").display().to_string());
+        assert!(!e.message.is_empty() && !e.message.contains('\n'), "{e:?}");
     }
 
     #[test]

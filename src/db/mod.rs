@@ -18,15 +18,24 @@ pub mod staff;
 
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection};
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// The migrations, one tree for both backends: every migration is written in
+/// SQL both SQLite and PostgreSQL accept, with the same meaning (see
+/// docs/data-model.md).
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// What each backend runs; today both are [`MIGRATIONS`]. A migration that
+/// needs backend-specific SQL would split the tree again (`migrations/sqlite`
+/// and `migrations/postgres`, with identical version names) and change only
+/// these two lines, to one `embed_migrations!` each.
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = MIGRATIONS;
 
 /// Key of the PostgreSQL advisory lock held while migrating, so that several
 /// instances starting together migrate once. ("ruxue" in ASCII.)
@@ -78,7 +87,10 @@ impl DbUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(url.to_string()));
         }
-        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if rest.is_empty() {
                 return Err("sqlite URL has no path".into());
             }
@@ -122,7 +134,10 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(url: DbUrl, busy_timeout_ms: u32) -> Self {
-        Self { url, busy_timeout_ms }
+        Self {
+            url,
+            busy_timeout_ms,
+        }
     }
 
     pub fn connect_now(&self) -> Result<DbConn, diesel::ConnectionError> {
@@ -163,11 +178,19 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Called when a connection goes back to the pool. A connection still
+    /// inside a transaction (its user forgot to end it, or unwound through it
+    /// in a panic) or whose transaction manager is in its error state (a
+    /// failed ROLLBACK) is dropped rather than handed to the next caller:
+    /// such a connection still passes `is_valid`, but the next caller's
+    /// "transaction" would be a savepoint inside the stale one, or be refused.
+    /// The same rule as diesel's own `r2d2::ConnectionManager`.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
     }
 }
 
@@ -197,8 +220,10 @@ impl Db {
     /// Opens the pool, checking one connection at once so that an unreachable
     /// database is reported at start-up rather than at the first request.
     pub fn connect(url: &str, pool_size: u32, busy_timeout_ms: u32) -> Result<Self, DbInitError> {
-        let parsed = DbUrl::parse(url)
-            .map_err(|m| DbInitError::Connect { url: url.to_string(), message: m })?;
+        let parsed = DbUrl::parse(url).map_err(|m| DbInitError::Connect {
+            url: url.to_string(),
+            message: m,
+        })?;
         let manager = Manager::new(parsed.clone(), busy_timeout_ms);
         // Fail fast with the real error rather than r2d2's time-out.
         manager.connect_now().map_err(|e| DbInitError::Connect {
@@ -209,8 +234,15 @@ impl Db {
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
-            .map_err(|e| DbInitError::Connect { url: parsed.redacted(), message: e.to_string() })?;
-        Ok(Self { pool, backend: parsed.backend(), write_lock: Default::default() })
+            .map_err(|e| DbInitError::Connect {
+                url: parsed.redacted(),
+                message: e.to_string(),
+            })?;
+        Ok(Self {
+            pool,
+            backend: parsed.backend(),
+            write_lock: Default::default(),
+        })
     }
 
     pub fn get(&self) -> Result<PooledConn, crate::error::AppError> {
@@ -222,7 +254,10 @@ impl Db {
 
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> Result<usize, DbInitError> {
-        let mut conn = self.pool.get().map_err(|e| DbInitError::Migrate(e.to_string()))?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| DbInitError::Migrate(e.to_string()))?;
         run_migrations(&mut conn)
     }
 
@@ -236,7 +271,11 @@ impl Db {
         let lock = self.write_lock.clone();
         let sqlite = self.backend == Backend::Sqlite;
         self.run(move |conn| {
-            let _guard = if sqlite { Some(lock.lock().unwrap_or_else(|p| p.into_inner())) } else { None };
+            let _guard = if sqlite {
+                Some(lock.lock().unwrap_or_else(|p| p.into_inner()))
+            } else {
+                None
+            };
             conn.transaction(f)
         })
         .await
@@ -276,11 +315,17 @@ impl Db {
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
     let err = |e: Box<dyn std::error::Error + Send + Sync>| DbInitError::Migrate(e.to_string());
     match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(err),
+        DbConn::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.len())
+            .map_err(err),
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbInitError::Migrate(e.to_string()))?;
-            let out = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()).map_err(err);
+            let out = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len())
+                .map_err(err);
             let unlock = c
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbInitError::Migrate(e.to_string()));
@@ -341,10 +386,15 @@ pub fn next_counter(conn: &mut DbConn, name: &str) -> Result<i64, diesel::result
         .set(c::value.eq(c::value + 1i64))
         .execute(conn)?;
     if n == 0 {
-        diesel::insert_into(c::counters).values((c::name.eq(name), c::value.eq(1i64))).execute(conn)?;
+        diesel::insert_into(c::counters)
+            .values((c::name.eq(name), c::value.eq(1i64)))
+            .execute(conn)?;
         return Ok(1);
     }
-    c::counters.filter(c::name.eq(name)).select(c::value).first(conn)
+    c::counters
+        .filter(c::name.eq(name))
+        .select(c::value)
+        .first(conn)
 }
 
 #[cfg(test)]
@@ -353,12 +403,29 @@ mod tests {
 
     #[test]
     fn url_parsing() {
-        assert_eq!(DbUrl::parse("sqlite://data/x.db").unwrap(), DbUrl::Sqlite("data/x.db".into()));
-        assert_eq!(DbUrl::parse("data/x.db").unwrap(), DbUrl::Sqlite("data/x.db".into()));
-        assert_eq!(DbUrl::parse("sqlite:///tmp/x.db").unwrap(), DbUrl::Sqlite("/tmp/x.db".into()));
-        assert!(matches!(DbUrl::parse("postgres://u:p@h/db").unwrap(), DbUrl::Postgres(_)));
+        assert_eq!(
+            DbUrl::parse("sqlite://data/x.db").unwrap(),
+            DbUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("data/x.db").unwrap(),
+            DbUrl::Sqlite("data/x.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite("/tmp/x.db".into())
+        );
+        assert!(matches!(
+            DbUrl::parse("postgres://u:p@h/db").unwrap(),
+            DbUrl::Postgres(_)
+        ));
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("").is_err());
-        assert_eq!(DbUrl::parse("postgres://u:secret@h:5432/db").unwrap().redacted(), "postgres://***@h:5432/db");
+        assert_eq!(
+            DbUrl::parse("postgres://u:secret@h:5432/db")
+                .unwrap()
+                .redacted(),
+            "postgres://***@h:5432/db"
+        );
     }
 }

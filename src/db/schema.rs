@@ -1,4 +1,5 @@
-// Diesel table definitions mirroring migrations/{sqlite,postgres}/*/up.sql; keep all three in step.
+// Diesel table definitions mirroring migrations/*/up.sql; keep the two in step
+// (tests/schema_matches.rs compares them on both backends).
 // Only SQL types both backends share: Text, Integer, BigInt, Bool, Timestamp, Date.
 
 diesel::table! {

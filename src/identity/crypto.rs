@@ -24,7 +24,7 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::zeroize::Zeroize;
-use secrecy::{ExposeSecret, Secret};
+use secrecy::{CloneableSecret, ExposeSecret, SecretBox};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -61,8 +61,21 @@ pub enum CryptoError {
 #[derive(Clone)]
 pub struct IdCipher {
     aead: Aes256Gcm,
-    mac_key: Secret<[u8; 32]>,
+    mac_key: SecretBox<MacKey>,
 }
+
+/// The HMAC key. A local type because secrecy 0.10 only clones secrets that
+/// are `CloneableSecret`, which a plain `[u8; 32]` is not.
+#[derive(Clone)]
+struct MacKey([u8; 32]);
+
+impl Zeroize for MacKey {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl CloneableSecret for MacKey {}
 
 impl fmt::Debug for IdCipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,7 +97,7 @@ impl IdCipher {
         enc.zeroize();
         IdCipher {
             aead,
-            mac_key: Secret::new(derive(master, LABEL_MAC)),
+            mac_key: SecretBox::new(Box::new(MacKey(derive(master, LABEL_MAC)))),
         }
     }
 
@@ -163,7 +176,7 @@ impl IdCipher {
     /// Hex HMAC-SHA256 of the normalised ID number under the lookup subkey.
     /// Pass the output of `idcard::parse(..).number`, never raw input.
     pub fn lookup_hash(&self, normalised_id: &str) -> String {
-        let mut m = <HmacSha256 as Mac>::new_from_slice(self.mac_key.expose_secret())
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.mac_key.expose_secret().0)
             .expect("HMAC accepts any key length");
         m.update(normalised_id.as_bytes());
         hex::encode(m.finalize().into_bytes())
