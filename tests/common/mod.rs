@@ -35,7 +35,7 @@ pub enum Backend {
 impl Backend {
     pub const ALL: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
-    /// The name used in `RUXUE_TEST_BACKENDS`, in test names and under `migrations/`.
+    /// The name used in `RUXUE_TEST_BACKENDS` and in test names.
     pub fn name(self) -> &'static str {
         match self {
             Backend::Sqlite => "sqlite",
@@ -175,9 +175,10 @@ fn pg_admin() -> diesel::PgConnection {
         .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for the tests: {e}"))
 }
 
-/// `migrations/<backend>` of this checkout: what `ruxue::db` embeds.
-pub fn migrations_dir(backend: Backend) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend.name())
+/// The migration tree of this checkout that `ruxue::db` embeds for
+/// `backend` (today one tree, `migrations/`, serves both).
+pub fn migrations_dir(_backend: Backend) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")
 }
 
 /// Bumped when the way templates are made changes, so old ones are not reused.
