@@ -35,10 +35,21 @@ fn split_record(text: &str) -> (String, Vec<u8>, serde_json::Value) {
     (v.to_string(), result_c, v)
 }
 
+/// How many vectors the spec publishes (2026-12): a new file must be
+/// counted here, so none can be skipped silently.
+const VALID_COUNT: usize = 6;
+const INVALID_COUNT: usize = 20;
+
 #[test]
 fn valid_vectors_reproduce_exactly() {
     let files = json_files(&vectors_dir());
     assert!(files.len() >= 6, "vectors missing in {:?}", vectors_dir());
+    assert_eq!(
+        files.len(),
+        VALID_COUNT,
+        "valid vectors in {:?}: {files:?}",
+        vectors_dir()
+    );
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         let (input, expected, _) = split_record(&text);
@@ -77,6 +88,34 @@ fn spec_example_digest_and_seed() {
 
 /// Each invalid vector, with words its error message must contain.
 const INVALID: &[(&str, &[&str])] = &[
+    ("byte-order-mark.json", &["byte-order mark"]),
+    (
+        "duplicate-source-name.json",
+        &[
+            "duplicate source name",
+            "witness-1",
+            "announcement.sources[1]",
+        ],
+    ),
+    (
+        "empty-draw-id.json",
+        &["announcement.draw_id", "not a valid id"],
+    ),
+    (
+        "float-seats.json",
+        &["announcement", "seats", "1.0", "not an integer"],
+    ),
+    ("negative-zero.json", &["roster[1]", "-0 is not allowed"]),
+    (
+        "no-sources.json",
+        &["announcement.sources", "must not be empty"],
+    ),
+    (
+        "non-ascii-key.json",
+        &["announcement", "not printable ASCII"],
+    ),
+    ("repeated-key.json", &["duplicate member", "seats"]),
+    ("too-deep.json", &["announcement", "nested deeper than 32"]),
     ("duplicate-id.json", &["duplicate id", "roster["]),
     (
         "extra-member.json",
@@ -108,12 +147,23 @@ fn invalid_vectors_are_refused_with_the_fault_named() {
         INVALID.len(),
         "every invalid vector has an expectation"
     );
-    for (name, words) in INVALID {
-        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    assert_eq!(files.len(), INVALID_COUNT, "invalid vectors: {files:?}");
+    // Iterate the directory, not the table: a file without an expectation fails.
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let words = INVALID
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("invalid vector {name} has no expectation in INVALID"))
+            .1;
+        let text = std::fs::read_to_string(f).unwrap();
         let e = draw::compute(&text).expect_err(name).to_string();
-        for w in *words {
+        for w in words {
             assert!(e.contains(w), "{name}: message {e:?} lacks {w:?}");
         }
+        // The same document as a record (with a result) is refused by verify too.
+        let v = draw::verify(&text).expect_err(name).to_string();
+        assert!(v.contains("invalid"), "{name}: verify said {v:?}");
     }
 }
 
@@ -370,4 +420,214 @@ fn proofs_for_a_vector() {
         assert!(!bad.check());
     }
     assert!(draw::inclusion_proof(&text, "nobody").is_err());
+}
+
+/// The spec example as an input text (no result), compact.
+fn example_input() -> String {
+    let mut v = record_of("01-spec-example.json");
+    v.as_object_mut().unwrap().shift_remove("result");
+    v.to_string()
+}
+
+/// The spec example input with a free announcement member `note` (after
+/// `version`), written as raw JSON text.
+fn with_note(note: &str) -> String {
+    let text = example_input();
+    let at = "\"version\":\"ruxue-draw-v1\"";
+    assert!(text.contains(at));
+    text.replacen(at, &format!("{at},\"note\":{note}"), 1)
+}
+
+fn refused(text: &str, words: &[&str]) {
+    let e = draw::compute(text)
+        .expect_err("must be refused")
+        .to_string();
+    for w in words {
+        assert!(e.contains(w), "{e:?} lacks {w:?}");
+    }
+}
+
+#[test]
+fn integers_have_one_plain_form_and_a_range() {
+    let text = example_input();
+    assert!(draw::compute(&text).is_ok());
+    let seats = "\"seats\":1";
+    assert!(text.contains(seats));
+    // 2^64 and beyond are integers out of range, not floats (audit finding).
+    for big in [
+        "18446744073709551616",
+        "-18446744073709551617",
+        "9007199254740992",
+        "-9007199254740992",
+        "123456789012345678901234567890",
+    ] {
+        let t = text.replacen(seats, &format!("\"seats\":{big}"), 1);
+        refused(&t, &["seats", big, "out of range", "2^53-1"]);
+        let e = draw::compute(&t).unwrap_err().to_string();
+        assert!(!e.contains("float"), "{e}");
+        let t = with_note(big);
+        refused(&t, &["announcement.note", "out of range"]);
+    }
+    // ... also inside a priority list (the roster's own parser).
+    let prio = "\"priority\":{\"S01\":[4,-38]}";
+    assert!(text.contains(prio), "{text}");
+    let t = text.replacen(prio, "\"priority\":{\"S01\":[4,18446744073709551616]}", 1);
+    refused(&t, &["roster[1]", "18446744073709551616", "out of range"]);
+    let t = text.replacen(prio, "\"priority\":{\"S01\":[4,-0]}", 1);
+    refused(&t, &["roster[1]", "-0 is not allowed"]);
+    let t = text.replacen(prio, "\"priority\":{\"S01\":[4,-3.8e1]}", 1);
+    refused(&t, &["roster[1]", "-3.8e1", "not an integer"]);
+    // -0, fractions and exponents in the announcement.
+    for (num, word) in [
+        ("-0", "-0 is not allowed"),
+        ("1.0", "not an integer"),
+        ("1e0", "not an integer"),
+        ("1E+2", "not an integer"),
+        ("-0.0", "not an integer"),
+    ] {
+        let t = text.replacen(seats, &format!("\"seats\":{num}"), 1);
+        refused(&t, &["schools[0].seats", word]);
+    }
+    // Leading zeros and '+' are not JSON at all.
+    for num in ["01", "+1", "-01"] {
+        let t = text.replacen(seats, &format!("\"seats\":{num}"), 1);
+        assert!(draw::compute(&t).is_err(), "{num}");
+    }
+    // In range at both ends: valid.
+    for ok in ["9007199254740991", "-9007199254740991", "0", "-1"] {
+        let t = with_note(&format!("[{ok}]"));
+        draw::compute(&t).unwrap_or_else(|e| panic!("{ok}: {e}"));
+    }
+    // A number inside a string is not a number: a key "-0" and a value "1.5" are fine.
+    let t = with_note("{\"-0\":\"1.5\",\"x\":[1,2]}");
+    assert!(draw::compute(&t).is_ok());
+}
+
+#[test]
+fn keys_are_printable_ascii_everywhere() {
+    let text = example_input();
+    // Free announcement member, nested free member, source free member.
+    refused(&with_note("{\"名\":1}"), &["not printable ASCII", "名"]);
+    refused(&with_note("{\"a\":{\"é\":1}}"), &["not printable ASCII"]);
+    refused(&with_note("{\"\\u007f\":1}"), &["not printable ASCII"]);
+    refused(&with_note("{\"\\t\":1}"), &["not printable ASCII"]);
+    let t = text.replacen(
+        "\"name\":\"beacon\"",
+        "\"name\":\"beacon\",\"说明\":\"x\"",
+        1,
+    );
+    refused(&t, &["announcement", "not printable ASCII"]);
+    // Roster entries, priority members, the top object, revealed sources.
+    let t = text.replacen("\"id\":\"R0001\"", "\"id\":\"R0001\",\"姓名\":\"x\"", 1);
+    refused(&t, &["roster[0]", "not printable ASCII"]);
+    let t = text.replacen("\"S01\":[4,-38]", "\"S01\":[4,-38],\"Ｓ01\":[1]", 1);
+    refused(&t, &["roster[1]", "not printable ASCII"]);
+    let t = text.replacen('{', "{\"é\":1,", 1);
+    refused(&t, &["not printable ASCII"]);
+    let t = text.replacen(
+        "\"value\":\"73920145\"",
+        "\"value\":\"73920145\",\"é\":1",
+        1,
+    );
+    refused(&t, &["sources", "not printable ASCII"]);
+    // Printable ASCII, also when escaped, is fine; values may be any text.
+    assert!(draw::compute(&with_note("{\" \":1,\"~\":2,\"\\u0041\":\"北京时间\"}")).is_ok());
+    // In a record: a key in the result.
+    let rec = std::fs::read_to_string(vectors_dir().join("01-spec-example.json")).unwrap();
+    assert!(draw::verify(&rec).is_ok());
+    let bad = rec.replacen("\"result\": {", "\"result\": {\"é\": 1,", 1);
+    assert_ne!(bad, rec);
+    let e = draw::verify(&bad).unwrap_err().to_string();
+    assert!(e.contains("not printable ASCII"), "{e}");
+    let bad = rec.replacen(
+        "\"lottery_numbers\": {",
+        "\"lottery_numbers\": {\"é\": 1,",
+        1,
+    );
+    assert_ne!(bad, rec);
+    let e = draw::verify(&bad).unwrap_err().to_string();
+    assert!(e.contains("not printable ASCII"), "{e}");
+}
+
+#[test]
+fn nesting_is_at_most_32_levels() {
+    // The top object is level 1, the announcement 2, `note` 3: k nested
+    // arrays put the innermost one at level 2 + k.
+    let nested = |k: usize| format!("{}\"x\"{}", "[".repeat(k), "]".repeat(k));
+    draw::compute(&with_note(&nested(30))).expect("level 32 is allowed");
+    refused(&with_note(&nested(31)), &["nested deeper than 32"]);
+    let objs = |k: usize| format!("{}1{}", "{\"a\":".repeat(k), "}".repeat(k));
+    draw::compute(&with_note(&objs(30))).expect("level 32 is allowed");
+    refused(&with_note(&objs(31)), &["nested deeper than 32"]);
+    // Far beyond serde_json's own recursion limit: still our message, no crash.
+    refused(&with_note(&nested(100_000)), &["nested deeper than 32"]);
+    // In revealed sources and in an unexpected result member of a record.
+    let text = example_input();
+    let t = text.replacen(
+        "\"value\":\"73920145\"",
+        &format!("\"value\":{}", nested(40)),
+        1,
+    );
+    refused(&t, &["nested deeper than 32"]);
+    let rec = std::fs::read_to_string(vectors_dir().join("01-spec-example.json")).unwrap();
+    let bad = rec.replacen(
+        "\"result\": {",
+        &format!("\"result\": {{\"x\": {},", nested(40)),
+        1,
+    );
+    let e = draw::verify(&bad).unwrap_err().to_string();
+    assert!(e.contains("nested deeper than 32"), "{e}");
+    // The proof parser follows the same rules.
+    let e = draw::Proof::from_json(&format!("{{\"entry\":{}}}", nested(40)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nested deeper than 32"), "{e}");
+}
+
+#[test]
+fn repeated_keys_are_refused_everywhere() {
+    refused(
+        &with_note("{\"a\":1,\"a\":1}"),
+        &["duplicate member", "\"a\""],
+    );
+    let text = example_input();
+    let t = text.replacen("\"id\":\"R0001\"", "\"id\":\"R0001\",\"id\":\"R0001\"", 1);
+    refused(&t, &["roster[0]", "duplicate member"]);
+    let t = text.replacen("\"S01\":[4,-38]", "\"S01\":[4,-38],\"S01\":[4,-38]", 1);
+    refused(&t, &["roster[1]", "duplicate member"]);
+    let t = text.replacen(
+        "\"value\":\"73920145\"",
+        "\"value\":\"73920145\",\"value\":\"73920145\"",
+        1,
+    );
+    refused(&t, &["sources", "duplicate member"]);
+}
+
+#[test]
+fn identifiers_and_sources_follow_the_rules() {
+    let text = example_input();
+    let long = "D".repeat(65);
+    for bad in ["", "-x", "a b", "北京", long.as_str(), "x/y"] {
+        let t = text.replacen("\"2027-G1-FC-01\"", &format!("{bad:?}"), 1);
+        refused(&t, &["announcement.draw_id", "not a valid id"]);
+    }
+    let ok = format!("{}", "D".repeat(64));
+    let t = text.replacen("\"2027-G1-FC-01\"", &format!("{ok:?}"), 1);
+    assert!(draw::compute(&t).is_ok());
+    // Source names are identifiers, unique, and there is at least one source.
+    let t = text.replace("\"witness-1\"", "\"witness 1\"");
+    refused(
+        &t,
+        &["announcement.sources[0].name", "not a valid source name"],
+    );
+    let t = text.replace("\"witness-1\"", "\"beacon\"");
+    refused(&t, &["duplicate source name", "beacon"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut t = v.clone();
+    t["announcement"]["sources"] = serde_json::json!([]);
+    t["sources"] = serde_json::json!([]);
+    refused(
+        &t.to_string(),
+        &["announcement.sources", "must not be empty"],
+    );
 }
