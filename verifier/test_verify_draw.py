@@ -53,6 +53,31 @@ def _invalid_files():
     return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".json"))
 
 
+# Each invalid vector with words the verifier's message must contain.
+INVALID_EXPECTED = {
+    "byte-order-mark.json": ["byte-order mark"],
+    "duplicate-id.json": ["roster[1]", "duplicate applicant id"],
+    "duplicate-source-name.json": ["announcement.sources[1]", "duplicate source name", "witness-1"],
+    "empty-draw-id.json": ["announcement.draw_id", "not a valid identifier"],
+    "extra-member.json": ["roster[0]", "unexpected member", "weight"],
+    "family-names-non-member.json": ["family"],
+    "float-seats.json": ["seats", "1.0", "not an integer"],
+    "missing-source.json": ["sources"],
+    "negative-seats.json": ["seats", "-1", ">= 0"],
+    "negative-zero.json": ["roster[1]", "-0", "not allowed"],
+    "no-sources.json": ["announcement.sources", "must not be empty"],
+    "non-ascii-key.json": ["announcement", "not printable ASCII"],
+    "priority-missing.json": ["priority", "S02"],
+    "repeated-key.json": ["duplicate member", "seats"],
+    "too-deep.json": ["announcement.note", "nested deeper than 32"],
+    "unknown-school.json": ["unknown school", "S99"],
+    "unsorted-roster.json": ["not sorted"],
+    "wrong-commitment.json": ["commitment"],
+    "wrong-root.json": ["roster_root"],
+    "wrong-size.json": ["roster_size"],
+}
+
+
 def _load(path):
     with open(path, encoding="utf-8") as f:
         return json.load(f)
@@ -107,6 +132,25 @@ class TestVectors(TempFiles, unittest.TestCase):
     def test_vectors_present(self):
         self.assertTrue(_vector_files(), "no vectors in %s" % VECTORS)
         self.assertTrue(_invalid_files(), "no invalid vectors in %s/invalid" % VECTORS)
+        # The spec publishes 6 valid and 20 invalid vectors (2026-12); a new
+        # one must be counted (and given an expectation) here.
+        self.assertEqual(len(_vector_files()), 6, _vector_files())
+        self.assertEqual(len(_invalid_files()), 20, _invalid_files())
+        self.assertEqual(sorted(os.path.basename(p) for p in _invalid_files()),
+                         sorted(INVALID_EXPECTED))
+
+    def test_every_invalid_vector_names_its_fault(self):
+        for path in _invalid_files():
+            name = os.path.basename(path)
+            with self.subTest(vector=name):
+                self.assertIn(name, INVALID_EXPECTED, "no expectation for %s" % name)
+                # (verifying the input as a record is refused too, see
+                # test_every_invalid_vector_exits_2; computing names the fault)
+                code, out, err = run_main(["--compute", path])
+                self.assertEqual(code, 2, out + err)
+                self.assertEqual(out, "")
+                for word in INVALID_EXPECTED[name]:
+                    self.assertIn(word, err)
 
     def test_every_vector_verifies_with_expected_digest(self):
         for path in _vector_files():
@@ -123,7 +167,13 @@ class TestVectors(TempFiles, unittest.TestCase):
     def test_cjson_equals_json_dumps_on_vectors(self):
         for path in _vector_files() + _invalid_files():
             with self.subTest(vector=os.path.basename(path)):
-                rec = _load(path)
+                # (byte-order-mark.json is invalid for its first bytes only)
+                with open(path, encoding="utf-8-sig") as f:
+                    rec = json.load(f)
+                if os.path.basename(path) == "float-seats.json":
+                    # json.load reads 1.0 as a float, which has no CJSON form
+                    self.assertRaises(vd.CJSONError, vd.cjson, rec)
+                    continue
                 for key, value in rec.items():
                     self.assertEqual(vd.cjson(value).decode("utf-8"), _dumps_canonical(value), key)
                     for e in (value if isinstance(value, list) else []):
@@ -527,6 +577,116 @@ class TestValidation(TempFiles, unittest.TestCase):
             res = vd.compute_result(d)
             self.assertEqual(res["lottery_numbers"][ids[0]], res["lottery_numbers"][ids[1]])
 
+    def test_integer_forms(self):
+        # -0, 2^64 and beyond: named as what they are (the audit found 2^64
+        # reported as a float by the Rust engine; the verifier agrees now).
+        rec = self.base()
+        plain = json.dumps(rec)
+        self.assertIn('"seats": 1', plain)
+        for num, words in (("-0", ["-0", "not allowed"]),
+                           ("18446744073709551616", ["18446744073709551616", "out of range"]),
+                           ("-9007199254740992", ["out of range"]),
+                           ("1" * 60, ["out of range"]),
+                           ("1e0", ["not an integer"]),
+                           ("1.0", ["not an integer"])):
+            with self.subTest(num=num):
+                err = self.refused(plain.replace('"seats": 1', '"seats": %s' % num, 1), "seats",
+                                   raw=True)
+                for w in words:
+                    self.assertIn(w, err)
+        # a -0 in a free member of the announcement is refused too
+        rec["announcement"]["note"] = [0]
+        self.rehash(rec)
+        text = json.dumps(rec).replace('"note": [0]', '"note": [-0]')
+        self.assertIn("-0", self.refused(text, "announcement", raw=True))
+        # but "-0" as a string is text, not a number
+        rec = self.base()
+        rec["announcement"]["note"] = {"-0": "1.5"}
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        self.assertEqual(self.verify_obj(rec)[0], 0)
+
+    def test_keys_are_printable_ascii_everywhere(self):
+        cases = [
+            lambda r: r["announcement"].__setitem__("标题", "x"),
+            lambda r: r["announcement"].__setitem__("policy", {"a": {"é": 1}}),
+            lambda r: r["announcement"]["sources"][-1].__setitem__("说明", "x"),
+            lambda r: r["announcement"].__setitem__("\x7f", 1),
+            lambda r: r["announcement"].__setitem__("\t", 1),
+            lambda r: r["roster"][0].__setitem__("姓名", "x"),
+            lambda r: r["result"].__setitem__("é", 1),
+            lambda r: r["result"]["lottery_numbers"].__setitem__("é", 1),
+            lambda r: r.__setitem__("é", 1),
+        ]
+        for k, edit in enumerate(cases):
+            with self.subTest(case=k):
+                rec = self.base()
+                edit(rec)
+                self.refused(rec, "not printable ASCII")
+        # printable ASCII keys, space and tilde included, are fine
+        rec = self.base()
+        rec["announcement"]["note"] = {" ": 1, "~": "北京时间"}
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        self.assertEqual(self.verify_obj(rec)[0], 0)
+
+    def test_nesting_limit(self):
+        # Level 1 is the record, 2 the announcement, 3 its member `note`:
+        # k nested arrays put the innermost at level 2 + k.
+        for k, ok in ((30, True), (31, False), (2000, False), (200000, False)):
+            with self.subTest(k=k):
+                rec = self.base()
+                rec["announcement"]["note"] = "NOTE"
+                rec = self.rehash(rec)
+                text = json.dumps(rec).replace('"NOTE"', "[" * k + "1" + "]" * k)
+                if ok:
+                    code, out, err = self.verify_obj(text, raw=True)
+                    self.assertNotEqual(code, 2, err)
+                    self.assertNotIn("nested", err)
+                else:
+                    # exit 2 with one line, never an internal error (RecursionError)
+                    self.assertIn("nested deeper than 32", self.refused(text, raw=True))
+        rec = self.base()
+        text = json.dumps(rec).replace('"result": {', '"result": {"x": %s1%s, ' % ("{\"a\":" * 40, "}" * 40), 1)
+        self.assertIn("nested deeper than 32", self.refused(text, raw=True))
+
+    def test_deep_input_through_the_real_command_line(self):
+        # The audit's case: a deeply nested file made the verifier exit 3
+        # with "internal error: RecursionError".
+        rec = self.base()
+        rec["announcement"]["note"] = "NOTE"
+        text = json.dumps(rec).replace('"NOTE"', "[" * 100000 + "]" * 100000)
+        path = self.write("deep.json", text, raw=True)
+        for argv in ([path], ["--compute", path], ["--announcement-digest", path]):
+            p = subprocess.run([sys.executable, SCRIPT] + argv, capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertNotIn("internal error", p.stderr)
+            self.assertIn("nested deeper than 32", p.stderr)
+
+    def test_identifiers_and_sources(self):
+        for bad in ("", "-x", "a b", "北京", "D" * 65):
+            with self.subTest(draw_id=bad):
+                rec = self.base()
+                rec["announcement"]["draw_id"] = bad
+                self.refused(rec, "announcement.draw_id")
+        rec = self.base()
+        rec["announcement"]["sources"][0]["name"] = rec["sources"][0]["name"] = "witness 1"
+        self.refused(self.rehash(rec), "announcement.sources[0].name")
+        rec = self.base()
+        if len(rec["sources"]) >= 2:
+            name = rec["sources"][0]["name"]
+            rec["announcement"]["sources"][1]["name"] = rec["sources"][1]["name"] = name
+            self.refused(self.rehash(rec), "duplicate source name")
+        rec = self.base()
+        rec["announcement"]["sources"] = []
+        rec["sources"] = []
+        self.refused(self.rehash(rec), "must not be empty")
+
+    def test_byte_order_mark(self):
+        rec = self.base()
+        self.refused("\ufeff" + json.dumps(rec), "byte-order mark", raw=True)
+
     def test_lone_surrogate(self):
         rec = self.base()
         text = json.dumps(rec).replace('"value": "', '"value": "\\ud800', 1)
@@ -551,8 +711,12 @@ class TestPrimitives(unittest.TestCase):
         self.assertEqual(vd.cjson(s), ('"a\\"b\\\\c/\\b\\f\\n\\r\\t\\u0000\\u001f\x7f\u2028é😀"').encode())
         self.assertEqual(vd.cjson(s).decode(), _dumps_canonical(s))
         self.assertEqual(vd.cjson({"b": 1, "a": [True, None, -3]}), b'{"a":[true,null,-3],"b":1}')
-        # RFC 8785 sorts names by UTF-16 code units
-        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}), '{"😀":2,"ﬁ":1}'.encode())
+        # The specification sorts names by code point, as Python's sort_keys
+        # does (RFC 8785's UTF-16 order would put U+1F600 before U+FB01; an
+        # earlier version of the verifier did, which the audit found).
+        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}), '{"ﬁ":1,"😀":2}'.encode())
+        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}).decode(),
+                         _dumps_canonical({"\ufb01": 1, "\U0001f600": 2}))
 
     def test_uniform_rejection(self):
         class Fixed(vd.Rng):

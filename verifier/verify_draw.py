@@ -40,6 +40,7 @@ import sys
 
 VERSION = "ruxue-draw-v1"
 MAX_INT = 2 ** 53 - 1
+MAX_DEPTH = 32      # arrays and objects nest at most 32 levels, the top object being level 1
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HEX64_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -55,19 +56,41 @@ class InvalidInput(Exception):
 # ---------------------------------------------------------------------------
 
 class NonInteger:
-    """Stands for a JSON number that is not an integer (1.5, 1e3, NaN...).
+    """Stands for a JSON number that is not an integer in its one plain form
+    (1.5, 1e3, -0, NaN...) or too long to be read as one.
 
     It is kept (rather than refused at parse time) so that a bad number in a
     published `result` is reported as a mismatch, and in the input as invalid.
-    It never compares equal to anything and CJSON refuses to encode it."""
+    It never compares equal to anything and CJSON refuses to encode it;
+    `reason` says what is wrong with it."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "reason")
 
-    def __init__(self, text):
+    def __init__(self, text, reason=None):
         self.text = text
+        self.reason = reason or (
+            "the number %s, which is not an integer (floats are not allowed: "
+            "no fraction, no exponent)" % text)
 
     def __repr__(self):
         return self.text
+
+
+def _parse_int(text):
+    # Python's json reads -0 as the integer 0; the specification allows one
+    # plain form per integer, so -0 is kept as a non-integer.
+    if text == "-0":
+        return NonInteger(text, "-0, which is not allowed (an integer has one plain form, "
+                                "and zero is written 0)")
+    if len(text) > 40:
+        # Far outside +-(2^53-1); int() of a huge literal is slow or refused.
+        return NonInteger(text, "the integer %s...%s (%d digits), which is out of range "
+                                "(magnitude at most 2^53-1)" % (text[:8], text[-4:], len(text)))
+    return int(text)
+
+
+def _parse_constant(text):
+    return NonInteger(text, "%s, which is not a JSON number" % text)
 
 
 class DuplicateKeyObject(dict):
@@ -91,8 +114,51 @@ def _pairs_hook(pairs):
 
 
 def loads_strict(text):
-    return json.loads(text, object_pairs_hook=_pairs_hook,
-                      parse_float=NonInteger, parse_constant=NonInteger)
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_int=_parse_int,
+                      parse_float=NonInteger, parse_constant=_parse_constant)
+
+
+def _path_of(node):
+    parts = []
+    while node is not None:
+        node, part = node
+        parts.append(part)
+    return "".join(reversed(parts))
+
+
+def _where(where, node):
+    return (where + _path_of(node)).lstrip(".") or "the document"
+
+
+def check_document(doc, where=""):
+    """The rules of spec section 1 that every value of a document obeys:
+    every object key is printable ASCII (U+0020-U+007E), and arrays and
+    objects nest at most MAX_DEPTH levels, the top object being level 1.
+
+    Iterative on purpose: it runs before any recursive walk (CJSON, the
+    comparison of results), so a deeply nested document is reported as
+    invalid instead of exhausting Python's recursion limit."""
+    containers = (list, dict, DuplicateKeyObject)
+    stack = [(doc, 1, None)]     # (value, level, path node)
+    pop, push = stack.pop, stack.append
+    while stack:
+        x, depth, node = pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput("%s: nested deeper than %d levels (arrays and objects nest "
+                               "at most %d levels deep, the top object counting as one)"
+                               % (_where(where, node), MAX_DEPTH, MAX_DEPTH))
+        if type(x) is list:
+            for i, v in enumerate(x):
+                if type(v) in containers:
+                    push((v, depth + 1, (node, "[%d]" % i)))
+        else:
+            for k, v in x.items():
+                if not (k.isascii() and k.isprintable()):
+                    raise InvalidInput("%s: key %s is not printable ASCII (every object key "
+                                       "must be U+0020-U+007E)"
+                                       % (_where(where, node), json.dumps(k, ensure_ascii=False)))
+                if type(v) in containers:
+                    push((v, depth + 1, (node, ".%s" % k)))
 
 
 def read_json_file(path):
@@ -105,14 +171,24 @@ def read_json_file(path):
                 data = f.read()
     except OSError as e:
         raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InvalidInput("%s starts with a byte-order mark (U+FEFF): a draw document is "
+                           "UTF-8 without a byte-order mark" % path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InvalidInput("%s is not UTF-8 (byte %d)" % (path, e.start))
     try:
-        return loads_strict(text)
+        doc = loads_strict(text)
+    except RecursionError:
+        # json's own parser gives up long after the limit of the specification.
+        raise InvalidInput("%s: nested deeper than %d levels (arrays and objects nest at most "
+                           "%d levels deep, the top object counting as one)"
+                           % (path, MAX_DEPTH, MAX_DEPTH))
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         raise InvalidInput("%s is not valid JSON: %s" % (path, e))
+    check_document(doc)
+    return doc
 
 
 # ---------------------------------------------------------------------------
@@ -151,12 +227,6 @@ def cjson_string(s):
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
 
 
-def _utf16_key(k):
-    # RFC 8785 sorts member names by their UTF-16 code units.  For ASCII
-    # names (all names the specification defines) this is plain byte order.
-    return k.encode("utf-16-be", "surrogatepass")
-
-
 def _cjson(x):
     t = type(x)
     if t is str:
@@ -178,10 +248,12 @@ def _cjson(x):
         return "[" + ",".join(parts) + "]"
     if t is dict:
         parts = []
-        keys = sorted(x)
-        if not all(map(str.isascii, keys)):
-            keys.sort(key=_utf16_key)
-        for k in keys:
+        # Members sorted by key in code point order (Python's str order), as
+        # the specification says; keys of a valid document are printable
+        # ASCII, where code point, UTF-8 byte and UTF-16 orders all agree.
+        # (Sorting by UTF-16 code units, as RFC 8785 does, differs outside
+        # the BMP and was a bug.)
+        for k in sorted(x):
             try:
                 parts.append(cjson_string(k) + ":" + _cjson(x[k]))
             except CJSONError as e:
@@ -196,7 +268,9 @@ def _cjson(x):
         return "null"
     if t is DuplicateKeyObject:
         raise CJSONError("object with duplicate member %r" % x.duplicate)
-    if t is NonInteger or t is float:
+    if t is NonInteger:
+        raise CJSONError("number %s" % x.reason)
+    if t is float:
         raise CJSONError("number %s is not an integer" % (x,))
     raise CJSONError("value of type %s has no JSON form" % t.__name__)
 
@@ -424,14 +498,17 @@ def _describe(x):
         return "an array"
     if t in (dict, DuplicateKeyObject):
         return "an object"
-    if t is NonInteger or t is float:
+    if t is NonInteger:
+        return x.reason
+    if t is float:
         return "the non-integer number %s" % (x,)
     return t.__name__
 
 
 def _need_object(x, where):
     if type(x) is DuplicateKeyObject:
-        raise InvalidInput("%s: member %r occurs twice" % (where, x.duplicate))
+        raise InvalidInput("%s: duplicate member %s (it occurs twice)"
+                           % (where, json.dumps(x.duplicate)))
     if type(x) is not dict:
         raise InvalidInput("%s must be an object, not %s" % (where, _describe(x)))
 
@@ -451,7 +528,8 @@ def _need_int(x, where, minimum=-MAX_INT):
     if not _is_int(x):
         raise InvalidInput("%s must be an integer, not %s" % (where, _describe(x)))
     if not (-MAX_INT <= x <= MAX_INT):
-        raise InvalidInput("%s = %d is outside +-(2^53-1)" % (where, x))
+        raise InvalidInput("%s = %d: integer out of range (magnitude at most 2^53-1)"
+                           % (where, x))
     if x < minimum:
         raise InvalidInput("%s = %d must be >= %d" % (where, x, minimum))
 
@@ -532,7 +610,7 @@ def validate(doc, record=False):
     if ann["version"] != VERSION:
         raise InvalidInput("announcement.version is %s, this verifier implements %s"
                            % (json.dumps(ann["version"], ensure_ascii=False), VERSION))
-    _need_str(ann["draw_id"], "announcement.draw_id")
+    _need_id(ann["draw_id"], "announcement.draw_id")
     schools = ann["schools"]
     _need_list(schools, "announcement.schools", nonempty=True)
     school_index = {}
@@ -550,12 +628,17 @@ def validate(doc, record=False):
     _need_str(ann["roster_root"], "announcement.roster_root")
     _need_int(ann["roster_size"], "announcement.roster_size")
     ann_sources = ann["sources"]
-    _need_list(ann_sources, "announcement.sources")
+    _need_list(ann_sources, "announcement.sources", nonempty=True)
+    source_names = {}
     for k, src in enumerate(ann_sources):
         w = "announcement.sources[%d]" % k
         _need_object(src, w)
         _need_members(src, w, ["name"], free=True)
-        _need_str(src["name"], w + ".name")
+        _need_id(src["name"], w + ".name")
+        if src["name"] in source_names:
+            raise InvalidInput("%s.name: duplicate source name %s (also announcement.sources[%d])"
+                               % (w, json.dumps(src["name"]), source_names[src["name"]]))
+        source_names[src["name"]] = k
         if "commitment" in src:
             _need_str(src["commitment"], w + ".commitment")
     ann_bytes = _cjson_or_invalid(ann, "announcement")
