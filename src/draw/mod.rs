@@ -11,11 +11,15 @@
 //! | [`input`]  | §2–§3     | streaming parser and validation of inputs/records  |
 //! | [`engine`] | §4, §6–§8 | seed, lottery, rankings, deferred acceptance, result |
 //! | [`record`] | §8–§9     | verifying records, inclusion proof documents       |
+//! | [`beacon`] | beacon-drand.md | drand quicknet beacon values (BLS, offline)  |
+//! | [`announce`] | §9, §10 | signed announcements: JWS (EdDSA, Ed25519), JWK  |
 //! | [`gen`]    | —         | deterministic generator of valid inputs (benchmarks, tests) |
 //! | [`cli`]    | —         | `ruxue draw ...` subcommands (the only module doing IO) |
 //!
 //! Everything except [`cli`] is pure: no IO, no clock, no database, no floats.
 
+pub mod announce;
+pub mod beacon;
 pub mod cjson;
 pub mod cli;
 pub mod engine;
