@@ -4,8 +4,9 @@
 //! tampered records are refused.
 
 use std::path::PathBuf;
+use std::process::Command;
 
-use ruxue::draw::{self, cjson, VerifyError};
+use ruxue::draw::{self, announce, beacon, cjson, VerifyError};
 
 fn vectors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -611,7 +612,7 @@ fn identifiers_and_sources_follow_the_rules() {
         let t = text.replacen("\"2027-G1-FC-01\"", &format!("{bad:?}"), 1);
         refused(&t, &["announcement.draw_id", "not a valid id"]);
     }
-    let ok = format!("{}", "D".repeat(64));
+    let ok = "D".repeat(64);
     let t = text.replacen("\"2027-G1-FC-01\"", &format!("{ok:?}"), 1);
     assert!(draw::compute(&t).is_ok());
     // Source names are identifiers, unique, and there is at least one source.
@@ -630,4 +631,428 @@ fn identifiers_and_sources_follow_the_rules() {
         &t.to_string(),
         &["announcement.sources", "must not be empty"],
     );
+}
+
+// ---------------------------------------------------------------------------
+// Records are CJSON (§8), with record_digest; proofs need the announced root
+// and size (§9); beacons (beacon-drand.md); signed announcements.
+
+#[test]
+fn records_are_canonical_json_with_a_digest() {
+    for f in json_files(&vectors_dir()) {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let (input, _, _) = split_record(&text);
+        let c = draw::compute(&input).unwrap();
+        // The record is CJSON(vector): canonical, whatever the input's layout.
+        let canonical = cjson::parse(&text).unwrap().to_bytes();
+        assert_eq!(
+            String::from_utf8(c.record.clone()).unwrap(),
+            String::from_utf8(canonical).unwrap(),
+            "{}",
+            f.display()
+        );
+        assert_eq!(c.record_digest, draw::digest_hex(&c.record));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            c.announcement_digest,
+            v["result"]["announcement_digest"].as_str().unwrap()
+        );
+        // A pretty-printed input gives the same record bytes.
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&input).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(draw::compute(&pretty).unwrap().record, c.record);
+        // record_json agrees, and verify reports the same digests.
+        assert_eq!(draw::record_json(&input, &c.result), c.record);
+        let ours = draw::verify(std::str::from_utf8(&c.record).unwrap()).unwrap();
+        assert!(ours.canonical);
+        assert_eq!(ours.record_digest, c.record_digest);
+        assert_eq!(ours.announcement_digest, c.announcement_digest);
+        let theirs = draw::verify(&text).unwrap();
+        assert!(!theirs.canonical, "the vectors are pretty-printed");
+        assert_eq!(theirs.record_digest, c.record_digest);
+        // One byte more is not canonical any more (but still verifies).
+        let mut nl = c.record.clone();
+        nl.push(b'\n');
+        let v = draw::verify(std::str::from_utf8(&nl).unwrap()).unwrap();
+        assert!(!v.canonical);
+        assert_eq!(v.record_digest, c.record_digest);
+    }
+}
+
+#[test]
+fn a_proof_with_a_false_tree_size_is_refused() {
+    let text =
+        std::fs::read_to_string(vectors_dir().join("05-random-300-applicants-6-schools.json"))
+            .unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut root = [0u8; 32];
+    hex::decode_to_slice(
+        rec["announcement"]["roster_root"].as_str().unwrap(),
+        &mut root,
+    )
+    .unwrap();
+    let n = rec["roster"].as_array().unwrap().len() as u64;
+    let mut forged = 0;
+    for e in rec["roster"].as_array().unwrap().iter().step_by(5) {
+        let p = draw::inclusion_proof(&text, e["id"].as_str().unwrap()).unwrap();
+        assert!(p.check_against(&root, n).is_ok());
+        // The same path presented with another tree size.
+        for fake in p.leaf_index + 1..2 * n {
+            if fake == n {
+                continue;
+            }
+            let mut bad = p.clone();
+            bad.tree_size = fake;
+            if bad.check() {
+                forged += 1;
+                // It passes on its own (the audit's finding) ...
+                let e = bad.check_against(&root, n).unwrap_err();
+                assert!(e.contains("roster_size"), "{e}");
+            }
+        }
+        let mut other = root;
+        other[0] ^= 1;
+        assert!(p
+            .check_against(&other, n)
+            .unwrap_err()
+            .contains("roster_root"));
+        assert!(p.check_against(&root, n + 1).is_err());
+    }
+    assert!(forged > 0, "expected paths that fit a false tree size");
+}
+
+/// Round 657413 of quicknet (beacon-drand.md).
+const SIG_657413: &str = "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b";
+
+/// The spec example with its beacon naming quicknet round 657413 and
+/// revealing `value`.
+fn drand_input(value: &str, chain: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&example_input()).unwrap();
+    v["announcement"]["sources"][1]["drand"] =
+        serde_json::json!({"chain_hash": chain, "round": 657413});
+    v["sources"][1]["value"] = value.into();
+    v.to_string()
+}
+
+#[test]
+fn beacon_values_are_checked() {
+    let c = draw::compute(&drand_input(SIG_657413, beacon::QUICKNET_CHAIN_HASH)).unwrap();
+    assert_eq!(c.checks.beacons.len(), 1);
+    assert_eq!(c.checks.beacons[0].round, 657413);
+    assert_eq!(c.checks.commitments, vec!["witness-1".to_string()]);
+    assert!(c.checks.unchecked_sources.is_empty());
+    let v = draw::verify(std::str::from_utf8(&c.record).unwrap()).unwrap();
+    assert_eq!(v.checks, c.checks);
+    // A flipped byte, another chain, garbage: the input is refused, and so
+    // is a record carrying it.
+    let mut flipped = hex::decode(SIG_657413).unwrap();
+    flipped[10] ^= 0x80;
+    for (value, chain, word) in [
+        (
+            hex::encode(&flipped),
+            beacon::QUICKNET_CHAIN_HASH,
+            "beacon check failed",
+        ),
+        (
+            SIG_657413.to_string(),
+            "8990e7a9aaed2ffed73dbd7092123d6f289930540d7651336225dc172e51b2ce",
+            "unknown drand chain",
+        ),
+        (
+            "9f1c0d2e".to_string(),
+            beacon::QUICKNET_CHAIN_HASH,
+            "96 lower-case hex digits",
+        ),
+    ] {
+        let e = draw::compute(&drand_input(&value, chain))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sources[1]") && e.contains(word), "{e}");
+    }
+    let rec = String::from_utf8(c.record).unwrap();
+    let bad = rec.replace(SIG_657413, &hex::encode(&flipped));
+    assert!(draw::verify(&bad)
+        .unwrap_err()
+        .to_string()
+        .contains("beacon check failed"));
+    // A malformed drand member makes the announcement invalid.
+    let mut v: serde_json::Value = serde_json::from_str(&example_input()).unwrap();
+    v["announcement"]["sources"][1]["drand"] =
+        serde_json::json!({"chain_hash": beacon::QUICKNET_CHAIN_HASH});
+    let e = draw::compute(&v.to_string()).unwrap_err().to_string();
+    assert!(
+        e.contains("announcement.sources[1]") && e.contains("round"),
+        "{e}"
+    );
+}
+
+// --- the command line ------------------------------------------------------
+
+fn ruxue(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ruxue"))
+        .arg("draw")
+        .args(args)
+        .output()
+        .expect("run ruxue");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_tmp(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> String {
+    let p = dir.path().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn cli_compute_prints_the_cjson_record_and_digests() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        std::fs::read_to_string(vectors_dir().join("04-random-40-applicants-3-schools.json"))
+            .unwrap();
+    let (input, _, _) = split_record(&text);
+    let inp = write_tmp(&dir, "in.json", input.as_bytes());
+    let (code, out, err) = ruxue(&["compute", &inp]);
+    assert_eq!(code, 0, "{err}");
+    let c = draw::compute(&input).unwrap();
+    assert_eq!(
+        out.as_bytes(),
+        c.record.as_slice(),
+        "stdout is exactly CJSON(record)"
+    );
+    assert_eq!(draw::digest_hex(out.as_bytes()), c.record_digest);
+    for line in [
+        format!("result_digest: {}", c.result_digest),
+        format!("announcement_digest: {}", c.announcement_digest),
+        format!("record_digest: {}", c.record_digest),
+    ] {
+        assert!(err.contains(&line), "{err} lacks {line}");
+    }
+    assert!(err.contains("commitments ("), "{err}");
+    // verify: stdout keeps its contract (the result digest); stderr lists digests and checks.
+    let rec = write_tmp(&dir, "rec.json", out.as_bytes());
+    let (code, vout, verr) = ruxue(&["verify", &rec]);
+    assert_eq!(code, 0, "{verr}");
+    assert_eq!(vout.trim(), c.result_digest);
+    assert!(
+        verr.contains(&format!(
+            "record_digest: {} (the file is exactly CJSON(record))",
+            c.record_digest
+        )),
+        "{verr}"
+    );
+    assert!(
+        verr.contains(&format!("announcement_digest: {}", c.announcement_digest)),
+        "{verr}"
+    );
+    assert!(verr.contains("checked: input rules and roster root and size; result recomputed; commitments (2: witness-1, witness-2)"), "{verr}");
+    assert!(
+        verr.contains("not checked: announcement signature (no --announcement given"),
+        "{verr}"
+    );
+    assert!(
+        verr.contains("source \"beacon\" (no commitment and no drand round"),
+        "{verr}"
+    );
+    // The pretty-printed vector verifies too, with the same record digest.
+    let (code, _, verr) = ruxue(&[
+        "verify",
+        vectors_dir()
+            .join("04-random-40-applicants-3-schools.json")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert_eq!(code, 0, "{verr}");
+    assert!(
+        verr.contains(&format!(
+            "record_digest: {} (of the record's canonical form",
+            c.record_digest
+        )),
+        "{verr}"
+    );
+}
+
+#[test]
+fn cli_check_proof_needs_the_announced_root_and_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let vec05 = vectors_dir().join("05-random-300-applicants-6-schools.json");
+    let text = std::fs::read_to_string(&vec05).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let root = rec["announcement"]["roster_root"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let n = rec["roster"].as_array().unwrap().len() as u64;
+    let id = rec["roster"][7]["id"].as_str().unwrap();
+    let (code, proof, err) = ruxue(&["proof", vec05.to_str().unwrap(), id]);
+    assert_eq!(code, 0, "{err}");
+    let pf = write_tmp(&dir, "proof.json", proof.as_bytes());
+    let size = n.to_string();
+    // Without both root and size: never "ok".
+    for args in [
+        vec!["check-proof", pf.as_str()],
+        vec!["check-proof", pf.as_str(), "--root", root.as_str()],
+        vec!["check-proof", pf.as_str(), "--size", size.as_str()],
+    ] {
+        let (code, out, err) = ruxue(&args);
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(!out.contains("ok"), "{args:?}: {out}");
+        assert!(
+            err.contains("--size") || err.contains("roster_size"),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, out, err) = ruxue(&["check-proof", &pf, "--root", &root, "--size", &size]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: entry"), "{out}");
+    let (code, out, err) = ruxue(&[
+        "check-proof",
+        &pf,
+        "--announcement",
+        vec05.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: entry"), "{out}");
+    // The audit's case: a proof whose tree size is false, with its own root.
+    let p = draw::Proof::from_json(&proof).unwrap();
+    let mut forged = None;
+    for i in 0..n {
+        let q = draw::inclusion_proof(&text, rec["roster"][i as usize]["id"].as_str().unwrap())
+            .unwrap();
+        if let Some(fake) = (q.leaf_index + 1..2 * n).filter(|&f| f != n).find(|&f| {
+            let mut b = q.clone();
+            b.tree_size = f;
+            b.check()
+        }) {
+            let mut b = q.clone();
+            b.tree_size = fake;
+            forged = Some(b);
+            break;
+        }
+    }
+    let forged = forged.expect("a path that fits another size");
+    let ff = write_tmp(&dir, "forged.json", &forged.to_json());
+    for args in [
+        vec![
+            "check-proof",
+            ff.as_str(),
+            "--root",
+            root.as_str(),
+            "--size",
+            size.as_str(),
+        ],
+        vec![
+            "check-proof",
+            ff.as_str(),
+            "--announcement",
+            vec05.to_str().unwrap(),
+        ],
+    ] {
+        let (code, out, err) = ruxue(&args);
+        assert_eq!(code, 1, "{args:?}: {out}");
+        assert!(err.contains("roster_size"), "{err}");
+    }
+    assert!(p.check());
+}
+
+#[test]
+fn cli_verify_checks_the_signed_announcement_and_the_beacon() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = draw::compute(&drand_input(SIG_657413, beacon::QUICKNET_CHAIN_HASH)).unwrap();
+    let rec = write_tmp(&dir, "rec.json", &c.record);
+    let v: serde_json::Value = serde_json::from_slice(&c.record).unwrap();
+    let ann = cjson::parse(&v["announcement"].to_string()).unwrap();
+    let key = announce::SigningKey::from_seed([42; 32]).unwrap();
+    let jws = write_tmp(
+        &dir,
+        "ann.jws",
+        announce::sign(&ann, &key).unwrap().as_bytes(),
+    );
+    let jwk = write_tmp(&dir, "key.jwk", key.public_jwk().as_bytes());
+    let kid = announce::key_id(&key.public_key());
+
+    let (code, out, err) = ruxue(&["verify", &rec, "--announcement", &jws, "--key", &jwk]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), c.result_digest);
+    assert!(
+        err.contains("beacon drand quicknet round 657413 (source \"beacon\")"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("announcement signature (key id {kid})")),
+        "{err}"
+    );
+    assert!(
+        err.contains("record's announcement is the signed one"),
+        "{err}"
+    );
+    assert!(!err.contains("not checked"), "{err}");
+    // Without --key: the payload is compared, the signature is said not checked.
+    let (code, _, err) = ruxue(&["verify", &rec, "--announcement", &jws]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("not checked: announcement signature (no --key given)"),
+        "{err}"
+    );
+    // --key needs --announcement.
+    let (code, _, _) = ruxue(&["verify", &rec, "--key", &jwk]);
+    assert_ne!(code, 0);
+    // A wrong key, a tampered JWS, another announcement: exit 1.
+    let other = write_tmp(
+        &dir,
+        "other.jwk",
+        announce::SigningKey::from_seed([43; 32])
+            .unwrap()
+            .public_jwk()
+            .as_bytes(),
+    );
+    let (code, _, err) = ruxue(&["verify", &rec, "--announcement", &jws, "--key", &other]);
+    assert_eq!(code, 1, "{err}");
+    let signed = std::fs::read_to_string(&jws).unwrap();
+    let mut parts: Vec<String> = signed.split('.').map(str::to_string).collect();
+    let mut sig = parts[2].clone().into_bytes();
+    sig[3] = if sig[3] == b'A' { b'B' } else { b'A' };
+    parts[2] = String::from_utf8(sig).unwrap();
+    let bad = write_tmp(&dir, "bad.jws", parts.join(".").as_bytes());
+    let (code, _, err) = ruxue(&["verify", &rec, "--announcement", &bad, "--key", &jwk]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does NOT verify"), "{err}");
+    let mut ann2 = ann.clone();
+    if let cjson::CVal::Obj(m) = &mut ann2 {
+        m.insert("title".into(), cjson::CVal::Str("另一次派位".into()));
+    }
+    let jws2 = write_tmp(
+        &dir,
+        "ann2.jws",
+        announce::sign(&ann2, &key).unwrap().as_bytes(),
+    );
+    let (code, _, err) = ruxue(&["verify", &rec, "--announcement", &jws2, "--key", &jwk]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is not the signed announcement"), "{err}");
+    // A record whose beacon value fails: exit 1.
+    let mut flipped = hex::decode(SIG_657413).unwrap();
+    flipped[0] ^= 0x01;
+    let bad_rec = String::from_utf8(c.record.clone())
+        .unwrap()
+        .replace(SIG_657413, &hex::encode(flipped));
+    let br = write_tmp(&dir, "badrec.json", bad_rec.as_bytes());
+    let (code, _, err) = ruxue(&["verify", &br]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("beacon check failed"), "{err}");
+    // check-proof against the signed announcement, with its key.
+    let (code, proof, _) = ruxue(&["proof", &rec, "R0001"]);
+    assert_eq!(code, 0);
+    let pf = write_tmp(&dir, "proof.json", proof.as_bytes());
+    let (code, out, err) = ruxue(&["check-proof", &pf, "--announcement", &jws, "--key", &jwk]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: entry R0001"), "{out}");
+    assert!(err.contains("checked: announcement signature"), "{err}");
+    let (code, out, _) = ruxue(&["check-proof", &pf, "--announcement", &bad, "--key", &jwk]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("ok"));
 }

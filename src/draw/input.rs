@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use super::cjson::{self, CVal, CValSeed, Skip};
 use super::merkle::{self, Hash};
-use super::DrawError;
+use super::{beacon, Checks, DrawError};
 
 /// The algorithm name of this spec.
 pub const VERSION: &str = "ruxue-draw-v1";
@@ -841,6 +841,8 @@ pub struct Draw<'a> {
     pub school_rank: Vec<u32>,
     /// Revealed sources (name, value), in order; empty in [`Mode::RosterOnly`].
     pub sources: Vec<(String, String)>,
+    /// Commitments and beacon values checked (empty in [`Mode::RosterOnly`]).
+    pub checks: Checks,
     ids: Vec<SRef>,
     family: Vec<SRef>,
     /// All applicant ids concatenated (compact copy, cache-friendly when the
@@ -1472,6 +1474,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
 
     // Revealed sources.
     let mut sources = Vec::new();
+    let mut checks = Checks::default();
     if let Some(src) = parsed.sources.filter(|_| mode != Mode::RosterOnly) {
         let list = src.as_arr().ok_or_else(|| {
             err(
@@ -1545,6 +1548,32 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
                         format!("does not match its commitment: hex(SHA-256(CJSON({{name, value}}))) is {got}, announced {c}"),
                     ));
                 }
+                checks.commitments.push(name.clone());
+            }
+        }
+        // Beacons (beacon-drand.md): a value that is not the named round's
+        // signature fails like a failed commitment.
+        for (k, (a, (name, value))) in asrc.iter().zip(&sources).enumerate() {
+            let drand = beacon::drand_of(a).map_err(|m| {
+                err(
+                    format!("announcement.sources[{k}] (name {name:?}).drand"),
+                    m,
+                )
+            })?;
+            match drand {
+                Some(d) => {
+                    let mut c =
+                        beacon::verify_drand(&d.chain_hash, d.round, value).map_err(|m| {
+                            err(
+                                format!("sources[{k}] (name {name:?}).value"),
+                                format!("beacon check failed: {m}"),
+                            )
+                        })?;
+                    c.source = name.clone();
+                    checks.beacons.push(c);
+                }
+                None if announced[k].1.is_none() => checks.unchecked_sources.push(name.clone()),
+                None => {}
             }
         }
     }
@@ -1565,6 +1594,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         school_order,
         school_rank,
         sources,
+        checks,
         ids: raw.ids,
         family: raw.family,
         id_fixed: fixed_ids(&id_text, &id_off),
