@@ -7,6 +7,7 @@ directory is absent, from ../shared/spec/vectors beside the repository
 (RUXUE_VECTORS=DIR overrides both).
 """
 
+import base64
 import copy
 import hashlib
 import io
@@ -76,6 +77,18 @@ INVALID_EXPECTED = {
     "wrong-root.json": ["roster_root"],
     "wrong-size.json": ["roster_size"],
 }
+
+
+def _b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def _fake_jws(announcement, payload=None):
+    """A compact JWS of the announcement whose signature part is not a real
+    signature: this verifier does not check Ed25519 (it says so)."""
+    header = _b64url(b'{"alg":"EdDSA","kid":"test-key"}')
+    body = _b64url(payload if payload is not None else vd.cjson(announcement))
+    return "%s.%s.%s" % (header, body, _b64url(b"\x00" * 64))
 
 
 def _load(path):
@@ -215,19 +228,27 @@ class TestVectors(TempFiles, unittest.TestCase):
             pf = self.write("proof.json", proof)
             code, out, err = run_main(["--proof", pf, path])
             self.assertEqual(code, 0, out + err)
-            code, out, err = run_main(["--proof", pf])
+            root_size = ["--root", rec["announcement"]["roster_root"],
+                         "--size", str(rec["announcement"]["roster_size"])]
+            code, out, err = run_main(["--proof", pf] + root_size)
             self.assertEqual(code, 0, out + err)
+            # Without the announced root and size the proof is not checked:
+            # never "ok" (this was exit 0 before the 2026-12 clarification).
+            code, out, err = run_main(["--proof", pf])
+            self.assertEqual(code, 3, out + err)
+            self.assertNotIn("ok", out)
             # a changed entry, a wrong index or a changed path fails
             bad = copy.deepcopy(proof)
             bad["entry"]["prefs"] = list(reversed(bad["entry"]["prefs"])) + ["X"]
-            self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad)] + root_size)[0], 1)
             if proof["tree_size"] > 1:
                 bad = copy.deepcopy(proof)
                 bad["leaf_index"] = (bad["leaf_index"] + 1) % bad["tree_size"]
-                self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+                self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
                 bad = copy.deepcopy(proof)
                 bad["audit_path"][0] = "00" * 32
-                self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+                self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
             # a proof against another root than the announced one fails
             other = copy.deepcopy(rec)
             other["announcement"]["roster_root"] = "11" * 32
@@ -235,8 +256,50 @@ class TestVectors(TempFiles, unittest.TestCase):
             # malformed proof: exit 2
             bad = copy.deepcopy(proof)
             bad["leaf_index"] = True
-            self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 2)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 2)
         self.assertEqual(len(d.leaf_hashes), len(rec["roster"]))
+
+    def test_proof_with_a_false_tree_size(self):
+        # The audit's case: one audit path can fit several tree sizes, so a
+        # proof that carries a false tree_size (and its own root) checks out
+        # on its own. Checked against the announced size it must fail.
+        rec = _load([p for p in _vector_files() if "05-" in p][0])
+        d = vd.validate(rec, record=True)
+        n = len(d.ids)
+        root = bytes.fromhex(d.roster_root)
+        forged = []
+        for i in range(n):
+            path = vd.inclusion_path(d.leaf_hashes, i)
+            for fake in range(i + 1, 2 * n):
+                if fake != n and vd.verify_inclusion(i, fake, d.leaf_hashes[i], path, root):
+                    forged.append((i, fake, path))
+        self.assertTrue(forged, "expected a leaf whose path also fits another tree size")
+        rec_path = self.write("rec.json", rec)
+        for i, fake, path in forged[:5]:
+            proof = {"leaf_index": i, "tree_size": fake, "entry": rec["roster"][i],
+                     "audit_path": [h.hex() for h in path], "root": d.roster_root}
+            pf = self.write("forged.json", proof)
+            code, out, err = run_main(["--proof", pf, rec_path])
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("tree_size", out)
+            self.assertNotIn("ok", out)
+            code, out, err = run_main(["--proof", pf, "--root", d.roster_root, "--size", str(n)])
+            self.assertEqual(code, 1, out + err)
+
+    def test_proof_against_a_signed_announcement(self):
+        rec = _load(_vector_files()[0])
+        eid = rec["roster"][0]["id"]
+        rec_path = self.write("rec.json", rec)
+        code, out, err = run_main(["--proof-for", eid, rec_path])
+        pf = self.write("proof.json", json.loads(out))
+        jws = self.write("ann.jws", _fake_jws(rec["announcement"]), raw=True)
+        code, out, err = run_main(["--proof", pf, jws])
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("proof: ok", out)
+        other = copy.deepcopy(rec["announcement"])
+        other["roster_size"] += 1
+        jws = self.write("ann.jws", _fake_jws(other), raw=True)
+        self.assertEqual(run_main(["--proof", pf, jws])[0], 1)
 
     def test_self_test_with_vectors(self):
         code, out, err = run_main(["--self-test", "--vectors", VECTORS])
@@ -693,6 +756,100 @@ class TestValidation(TempFiles, unittest.TestCase):
         self.refused(text, raw=True)
 
 
+QUICKNET = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+# Round 657413 of quicknet (beacon-drand.md).
+SIG_657413 = ("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be"
+              "41076862b98fad56e91a6b85b89cd97b")
+
+
+@unittest.skipUnless(VECTORS, "no vectors directory found")
+class TestDigestsAndChecks(TempFiles, unittest.TestCase):
+    """record_digest, the list of checks made and not made, drand sources
+    and signed announcements (whose signatures this verifier leaves to
+    `ruxue draw verify`)."""
+
+    def base(self):
+        return _load(_vector_files()[0])
+
+    def test_record_digest(self):
+        for path in _vector_files():
+            with self.subTest(vector=os.path.basename(path)):
+                rec = _load(path)
+                canonical = _dumps_canonical(rec).encode("utf-8")
+                digest = hashlib.sha256(canonical).hexdigest()
+                code, out, err = run_main([path])
+                self.assertEqual(code, 0, out + err)
+                # the vectors are pretty-printed: the digest is of their canonical form
+                self.assertIn("record_digest: %s (of the record's canonical form" % digest, out)
+                canon_path = self.write("canon.json", canonical.decode("utf-8"), raw=True)
+                code, out, err = run_main([canon_path])
+                self.assertEqual(code, 0, out + err)
+                self.assertIn("record_digest: %s (the file is exactly CJSON(record))" % digest, out)
+
+    def test_checks_are_listed(self):
+        code, out, err = run_main([_vector_files()[0]])
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("checked: input rules and roster root and size; result recomputed; "
+                      "commitments (1: witness-1)\n", out)
+        self.assertIn("not checked here: announcement signature (no --announcement given", out)
+        self.assertIn('source "beacon" (no commitment and no drand round', out)
+
+    def drand_record(self, value=SIG_657413, chain=QUICKNET, drand=None):
+        rec = self.base()
+        src = rec["announcement"]["sources"][-1]
+        src["drand"] = drand if drand is not None else {"chain_hash": chain, "round": 657413}
+        rec["sources"][-1]["value"] = value
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        return rec
+
+    def test_drand_source_says_what_is_not_checked(self):
+        code, out, err = self.verify_obj(self.drand_record())
+        self.assertEqual(code, 0, out + err)
+        self.assertIn('not checked here: beacon drand quicknet round 657413 (source "beacon"): '
+                      'its BLS signature', out)
+        self.assertIn("ruxue draw verify", out)
+
+    def test_drand_source_rules(self):
+        for kw, word in ((dict(value="9f1c0d2e"), "96 lower-case hex"),
+                         (dict(value=SIG_657413.upper()), "96 lower-case hex"),
+                         (dict(chain="11" * 32), "quicknet"),
+                         (dict(drand={"chain_hash": QUICKNET}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": "1"}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": 0}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": 1, "x": 1}), "unexpected")):
+            with self.subTest(case=kw):
+                with self.assertRaises(vd.InvalidInput) as cm:
+                    self.drand_record(**kw)
+                self.assertIn(word, str(cm.exception))
+
+    def test_signed_announcement_payload_is_compared(self):
+        rec = self.base()
+        path = self.write("rec.json", rec)
+        jws = self.write("ann.jws", _fake_jws(rec["announcement"]), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 0, out + err)
+        digest = rec["result"]["announcement_digest"]
+        self.assertIn("record's announcement is the payload of the signed announcement "
+                      "(digest %s)" % digest, out)
+        self.assertIn("not checked here: announcement signature (Ed25519, key id test-key)", out)
+        # another announcement, a non-canonical payload, not a JWS
+        other = copy.deepcopy(rec["announcement"])
+        other["schools"][0]["seats"] += 1
+        jws = self.write("ann.jws", _fake_jws(other), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("is not the signed announcement", out)
+        pretty = json.dumps(rec["announcement"], indent=1).encode("utf-8")
+        jws = self.write("ann.jws", _fake_jws(None, payload=pretty), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("canonical", err)
+        for junk in ("", "a.b", "{}", "a.b.c.d"):
+            jws = self.write("ann.jws", junk, raw=True)
+            self.assertEqual(run_main([path, "--announcement", jws])[0], 2, junk)
+
+
 class TestPrimitives(unittest.TestCase):
 
     def test_chacha_zero_seed(self):
@@ -873,6 +1030,37 @@ class TestCommandLine(unittest.TestCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1)
         p = self.run_cli(os.path.join(VECTORS, "no-such-file.json"))
         self.assertEqual(p.returncode, 2)
+
+    def test_proof_needs_the_announced_root_and_size(self):
+        path = _vector_files()[0]
+        rec = _load(path)
+        p = self.run_cli("--proof-for", rec["roster"][0]["id"], path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            pf = os.path.join(tmp, "proof.json")
+            with open(pf, "w", encoding="utf-8") as f:
+                f.write(p.stdout)
+            for args in ([], ["--root", rec["announcement"]["roster_root"]],
+                         ["--size", str(rec["announcement"]["roster_size"])]):
+                q = self.run_cli("--proof", pf, *args)
+                self.assertEqual(q.returncode, 3, q.stdout + q.stderr)
+                self.assertNotIn("ok", q.stdout)
+                self.assertIn("--size", q.stderr)
+            q = self.run_cli("--proof", pf, "--root", rec["announcement"]["roster_root"],
+                             "--size", str(rec["announcement"]["roster_size"]))
+            self.assertEqual(q.returncode, 0, q.stdout + q.stderr)
+            self.assertIn("proof: ok", q.stdout)
+
+    def test_compute_prints_cjson_and_digests(self):
+        path = _vector_files()[0]
+        rec = _load(path)
+        inp = {k: v for k, v in rec.items() if k != "result"}
+        p = self.run_cli("--compute", "-", stdin=json.dumps(inp, indent=2))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, _dumps_canonical(rec))
+        digest = hashlib.sha256(p.stdout.encode("utf-8")).hexdigest()
+        self.assertIn("record_digest: %s\n" % digest, p.stderr)
+        self.assertIn("announcement_digest: %s\n" % rec["result"]["announcement_digest"], p.stderr)
 
     def test_usage_exit_3(self):
         self.assertEqual(self.run_cli().returncode, 3)

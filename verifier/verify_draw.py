@@ -13,11 +13,26 @@ is re-implemented here from the specification (draw-v1.md):
   * school rankings, applicant-proposing deferred acceptance,
     waitlists, result and result digest                           sections 7-8
 
+What it does NOT check, and leaves to `ruxue draw verify` (both need
+elliptic-curve arithmetic, which the standard library does not have):
+
+  * the BLS signature of a drand beacon value (beacon-drand.md): here the
+    value is only checked to be 96 lower-case hex digits of a source whose
+    `drand` member names the quicknet chain;
+  * the Ed25519 signature of a signed announcement (a JWS): here its
+    payload is only decoded and compared with the record's announcement.
+
+Every run says which checks it made ("checked:") and which it did not
+("not checked here:").
+
 Usage:
-  verify_draw.py RECORD.json            verify a published record ("-" = stdin)
-  verify_draw.py --compute INPUT.json   print the full record (input + result)
-  verify_draw.py --proof PROOF.json [RECORD.json]
+  verify_draw.py RECORD.json [--announcement JWS_FILE]
+                                        verify a published record ("-" = stdin)
+  verify_draw.py --compute INPUT.json   print the record (input + result) as
+                                        CJSON; its record_digest on stderr
+  verify_draw.py --proof PROOF.json (RECORD.json | --root HEX --size N)
                                         check an RFC 6962 inclusion proof
+                                        against the announced root AND size
   verify_draw.py --proof-for ID RECORD.json
                                         print the inclusion proof of one entry
   verify_draw.py --announcement-digest FILE
@@ -31,6 +46,7 @@ computed; one line on stderr names the fault); 3 usage or internal error.
 """
 
 import argparse
+import base64
 import hashlib
 import heapq
 import json
@@ -161,8 +177,9 @@ def check_document(doc, where=""):
                     push((v, depth + 1, (node, ".%s" % k)))
 
 
-def read_json_file(path):
-    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem."""
+def read_json_file(path, keep_bytes=False):
+    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem.
+    With keep_bytes, returns (document, the file's bytes)."""
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
@@ -188,7 +205,7 @@ def read_json_file(path):
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         raise InvalidInput("%s is not valid JSON: %s" % (path, e))
     check_document(doc)
-    return doc
+    return (doc, data) if keep_bytes else doc
 
 
 # ---------------------------------------------------------------------------
@@ -564,6 +581,24 @@ def commitment_of(name, value):
     return sha256_hex(cjson({"name": name, "value": value}))
 
 
+QUICKNET_CHAIN_HASH = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+SIG_HEX_RE = re.compile(r"[0-9a-f]{96}")
+
+
+def drand_round_of(src, where):
+    """The (chain_hash, round) of an announced source's `drand` member, or
+    None.  Raises InvalidInput when the member is malformed."""
+    if "drand" not in src:
+        return None
+    d = src["drand"]
+    w = where + ".drand"
+    _need_object(d, w)
+    _need_members(d, w, ["chain_hash", "round"])
+    _need_str(d["chain_hash"], w + ".chain_hash")
+    _need_int(d["round"], w + ".round", minimum=1)
+    return d["chain_hash"], d["round"]
+
+
 class Draw:
     """A validated draw input together with the intermediate values."""
 
@@ -578,7 +613,8 @@ class Draw:
         self.leaf_hashes = None
         self.roster_root = None
         self.commitments_checked = []   # names of sources whose commitment matched
-        self.uncommitted_sources = []
+        self.uncommitted_sources = []   # no commitment and no drand member
+        self.drand_sources = []         # (name, round): value NOT checked here (BLS)
         self.seed = None
 
 
@@ -635,6 +671,7 @@ def validate(doc, record=False):
         _need_object(src, w)
         _need_members(src, w, ["name"], free=True)
         _need_id(src["name"], w + ".name")
+        drand_round_of(src, w)
         if src["name"] in source_names:
             raise InvalidInput("%s.name: duplicate source name %s (also announcement.sources[%d])"
                                % (w, json.dumps(src["name"]), source_names[src["name"]]))
@@ -728,7 +765,20 @@ def validate(doc, record=False):
                     "(announced %s, value gives %s)"
                     % (k, src["name"], ann_sources[k]["commitment"], c))
             d.commitments_checked.append(src["name"])
-        else:
+        dr = drand_round_of(ann_sources[k], "announcement.sources[%d]" % k)
+        if dr is not None:
+            chain, rnd = dr
+            if chain != QUICKNET_CHAIN_HASH:
+                raise InvalidInput("announcement.sources[%d] (%s).drand.chain_hash %s is not drand "
+                                   "quicknet's (%s): no other chain is known, so the value "
+                                   "cannot be checked" % (k, src["name"], json.dumps(chain),
+                                                          QUICKNET_CHAIN_HASH))
+            if SIG_HEX_RE.fullmatch(src["value"]) is None:
+                raise InvalidInput("sources[%d] (%s).value must be the signature of drand round %d "
+                                   "as 96 lower-case hex digits, not %s"
+                                   % (k, src["name"], rnd, _show(src["value"])))
+            d.drand_sources.append((src["name"], rnd))
+        elif "commitment" not in ann_sources[k]:
             d.uncommitted_sources.append(src["name"])
     del sources_bytes
 
@@ -1116,6 +1166,9 @@ def _print_summary(d, result, out):
     w("roster_root: %s (matches the roster)\n" % d.roster_root)
     for name in d.commitments_checked:
         w("source: %s (commitment matches)\n" % name)
+    for name, rnd in d.drand_sources:
+        w("source: %s (drand quicknet round %d: the value is a signature in the right form; "
+          "its BLS signature is NOT checked here, `ruxue draw verify` checks it)\n" % (name, rnd))
     for name in d.uncommitted_sources:
         w("source: %s (no commitment; check its value against the public beacon by hand)\n" % name)
     if not d.sources:
@@ -1127,8 +1180,82 @@ def _print_summary(d, result, out):
     w("unassigned: %d\n" % len(result["unassigned"]))
 
 
-def cmd_verify(path, out):
-    doc = read_json_file(path)
+def record_bytes(d, result):
+    """CJSON(record) of a validated draw with the result `result` (spec
+    section 8); record_digest is its SHA-256."""
+    return cjson({"announcement": d.announcement, "result": result,
+                  "roster": d.roster, "sources": d.sources})
+
+
+def _checks_lines(d, out, extra_checked=(), extra_not=()):
+    checked = ["input rules and roster root and size", "result recomputed"]
+    if d.commitments_checked:
+        checked.append("commitments (%d: %s)" % (len(d.commitments_checked),
+                                                 ", ".join(d.commitments_checked)))
+    checked.extend(extra_checked)
+    out.write("checked: %s\n" % "; ".join(checked))
+    missing = ["beacon drand quicknet round %d (source %s): its BLS signature, which needs "
+               "curve arithmetic; use `ruxue draw verify`" % (rnd, json.dumps(name))
+               for name, rnd in d.drand_sources]
+    missing.extend(extra_not)
+    missing.extend("source %s (no commitment and no drand round: check its value by hand)"
+                   % json.dumps(name) for name in d.uncommitted_sources)
+    if missing:
+        out.write("not checked here: %s\n" % "; ".join(missing))
+
+
+def read_jws_announcement(path):
+    """The announcement carried by a signed announcement (compact JWS).  Its
+    Ed25519 signature is NOT checked (that needs curve arithmetic; `ruxue
+    draw verify --announcement FILE --key JWK` checks it)."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+    except OSError as e:
+        raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    return decode_jws(data, path)
+
+
+def _b64url(part, what, where):
+    if re.fullmatch(r"[A-Za-z0-9_-]*", part) is None or len(part) % 4 == 1:
+        raise InvalidInput("%s: the JWS %s is not base64url without padding" % (where, what))
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def decode_jws(data, where):
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidInput("%s is not a compact JWS (not ASCII)" % where)
+    parts = text.split(".")
+    if len(parts) != 3:
+        raise InvalidInput("%s is not a compact JWS: %d parts separated by '.', expected 3"
+                           % (where, len(parts)))
+    try:
+        header = loads_strict(_b64url(parts[0], "header", where).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("%s: the JWS header is not JSON" % where)
+    if type(header) is not dict or header.get("alg") != "EdDSA":
+        raise InvalidInput("%s: the JWS header's alg must be \"EdDSA\"" % where)
+    payload = _b64url(parts[1], "payload", where)
+    _b64url(parts[2], "signature", where)
+    try:
+        ann = loads_strict(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("%s: the JWS payload is not JSON" % where)
+    check_document(ann, "the JWS payload")
+    _need_object(ann, "the JWS payload")
+    if _cjson_or_invalid(ann, "the JWS payload") != payload:
+        raise InvalidInput("%s: the JWS payload is not in canonical form (it must be exactly "
+                           "CJSON(announcement))" % where)
+    return ann, header.get("kid")
+
+
+def cmd_verify(path, out, announcement_path=None):
+    doc, data = read_json_file(path, keep_bytes=True)
     d = validate(doc, record=True)
     result = compute_result(d)
     out.write("record: %s\n" % ("<stdin>" if path == "-" else path))
@@ -1145,18 +1272,45 @@ def cmd_verify(path, out):
         out.write("mismatch: %s\n" % _safe(diff))
         out.write("verdict: MISMATCH\n")
         return EXIT_MISMATCH
+    rec = record_bytes(d, result)
+    out.write("record_digest: %s (%s)\n" % (
+        sha256_hex(rec), "the file is exactly CJSON(record)" if rec == data else
+        "of the record's canonical form; the file itself is not canonical JSON"))
+    extra_checked, extra_not = [], []
+    if announcement_path is None:
+        extra_not.append("announcement signature (no --announcement given; compare "
+                         "announcement_digest with the signed announcement)")
+    else:
+        signed, kid = read_jws_announcement(announcement_path)
+        signed_digest = sha256_hex(cjson(signed))
+        if signed_digest != d.announcement_digest:
+            out.write("mismatch: the record's announcement (digest %s) is not the signed "
+                      "announcement %s (digest %s)\n"
+                      % (d.announcement_digest, announcement_path, signed_digest))
+            out.write("verdict: MISMATCH\n")
+            return EXIT_MISMATCH
+        extra_checked.append("record's announcement is the payload of the signed announcement "
+                             "(digest %s)" % signed_digest)
+        extra_not.append("announcement signature (Ed25519%s), which needs curve arithmetic; use "
+                         "`ruxue draw verify --announcement FILE --key JWK`"
+                         % ((", key id %s" % kid) if type(kid) is str else ""))
+    _checks_lines(d, out, extra_checked, extra_not)
     out.write("verdict: OK\n")
     return EXIT_OK
 
 
-def cmd_compute(path, out):
+def cmd_compute(path, out, err=None):
     doc = read_json_file(path)
     d = validate(doc, record=False)
     result = compute_result(d)
-    record = {k: v for k, v in doc.items() if k != "result"}
-    record["result"] = result
-    json.dump(record, out, ensure_ascii=False, indent=1)
-    out.write("\n")
+    # The record is published as CJSON (spec section 8): exactly these bytes,
+    # with no final newline, so that the SHA-256 of the file is record_digest.
+    rec = record_bytes(d, result)
+    out.write(rec.decode("utf-8"))
+    if err is not None:
+        err.write("result_digest: %s\n" % result_digest(result))
+        err.write("announcement_digest: %s\n" % d.announcement_digest)
+        err.write("record_digest: %s\n" % sha256_hex(rec))
     return EXIT_OK
 
 
@@ -1174,7 +1328,7 @@ def cmd_announcement_digest(path, out):
     return EXIT_OK
 
 
-def cmd_proof(proof_path, record_path, out):
+def cmd_proof(proof_path, record_path, out, root=None, size=None, err=sys.stderr):
     pf = read_json_file(proof_path)
     _need_object(pf, "the proof")
     _need_members(pf, "the proof", ["leaf_index", "tree_size", "entry", "audit_path", "root"])
@@ -1194,26 +1348,52 @@ def cmd_proof(proof_path, record_path, out):
     entry_bytes = _cjson_or_invalid(pf["entry"], "entry")
     who = pf["entry"].get("id")
     who = who if type(who) is str else "(entry without id)"
+    # The root and size come from the announcement, never from the proof
+    # (spec section 9): one audit path can fit more than one tree size.
     if record_path is not None:
-        ann = _announcement_of(read_json_file(record_path), record_path)
-        if ann.get("roster_root") != pf["root"]:
-            out.write("proof: FAILED: the proof's root %s is not the announced roster_root %s\n"
-                      % (pf["root"], _show(ann.get("roster_root"))))
-            return EXIT_MISMATCH
-        if not same(ann.get("roster_size"), pf["tree_size"]):
-            out.write("proof: FAILED: the proof's tree_size %d is not the announced roster_size %s\n"
-                      % (pf["tree_size"], _show(ann.get("roster_size"))))
-            return EXIT_MISMATCH
-        out.write("announced roster_root: %s (the proof's root)\n" % pf["root"])
-    ok = verify_inclusion(pf["leaf_index"], pf["tree_size"], leaf_hash(entry_bytes),
-                          path, bytes.fromhex(pf["root"]))
+        ann = _announcement_file(record_path, err)
+        root, size = ann.get("roster_root"), ann.get("roster_size")
+        _need_str(root, "the announcement's roster_root")
+        _need_int(size, "the announcement's roster_size", minimum=0)
+        source = record_path
+    else:
+        source = "--root and --size"
+    if HEX64_RE.fullmatch(root) is None:
+        raise InvalidInput("the announced roster_root is not 64 lower-case hex digits")
+    if pf["root"] != root:
+        out.write("proof: FAILED: the proof's root %s is not the announced roster_root %s\n"
+                  % (pf["root"], root))
+        return EXIT_MISMATCH
+    if not same(pf["tree_size"], size):
+        out.write("proof: FAILED: the proof's tree_size %d is not the announced roster_size %d\n"
+                  % (pf["tree_size"], size))
+        return EXIT_MISMATCH
+    out.write("announced roster_root: %s, roster_size: %d (from %s)\n" % (root, size, source))
+    ok = verify_inclusion(pf["leaf_index"], size, leaf_hash(entry_bytes),
+                          path, bytes.fromhex(root))
     if ok:
         out.write("proof: ok: entry %s is leaf %d of %d under root %s\n"
-                  % (who, pf["leaf_index"], pf["tree_size"], pf["root"]))
+                  % (who, pf["leaf_index"], size, root))
         return EXIT_OK
     out.write("proof: FAILED: entry %s is not leaf %d of %d under root %s\n"
               % (who, pf["leaf_index"], pf["tree_size"], pf["root"]))
     return EXIT_MISMATCH
+
+
+def _announcement_file(path, err):
+    """The announcement in a JSON record, input or announcement, or in a
+    signed announcement (compact JWS, whose signature is NOT checked here)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as e:
+        raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    if head.startswith(b"{"):
+        return _announcement_of(read_json_file(path), path)
+    ann, _ = read_jws_announcement(path)
+    err.write("not checked here: the Ed25519 signature of %s (use `ruxue draw "
+                     "check-proof --announcement FILE --key JWK`)\n" % path)
+    return ann
 
 
 def make_proof(d, applicant_id):
@@ -1248,7 +1428,13 @@ def main(argv=None, out=None, err=None):
     p.add_argument("record", nargs="?", help="record (or draw input) JSON file, '-' for stdin")
     p.add_argument("--compute", metavar="INPUT.json", help="print the full record for a draw input")
     p.add_argument("--proof", metavar="PROOF.json", help="check an RFC 6962 inclusion proof "
-                   "(against the announcement of RECORD too, if given)")
+                   "against the roster_root and roster_size of the announcement: of RECORD (a "
+                   "record, input, announcement or signed announcement), or --root and --size")
+    p.add_argument("--root", metavar="HEX", help="with --proof: the announced roster_root")
+    p.add_argument("--size", metavar="N", type=int, help="with --proof: the announced roster_size")
+    p.add_argument("--announcement", metavar="JWS_FILE",
+                   help="with RECORD: the signed announcement (compact JWS); its payload must be "
+                        "the record's announcement (its signature is not checked here)")
     p.add_argument("--proof-for", metavar="ID", help="print the inclusion proof of entry ID of RECORD")
     p.add_argument("--announcement-digest", metavar="FILE",
                    help="print the digest of an announcement (bare, or the member of a record)")
@@ -1263,6 +1449,8 @@ def main(argv=None, out=None, err=None):
         p.error("choose one of --compute, --proof, --proof-for, --announcement-digest, --commit, --self-test")
     if a.vectors and not a.self_test:
         p.error("--vectors goes with --self-test")
+    if a.announcement is not None and modes:
+        p.error("--announcement goes with verifying a RECORD")
     try:
         if a.self_test:
             if a.record:
@@ -1271,9 +1459,19 @@ def main(argv=None, out=None, err=None):
         if a.compute is not None:
             if a.record:
                 p.error("--compute takes one file")
-            return cmd_compute(a.compute, out)
+            return cmd_compute(a.compute, out, err)
         if a.proof is not None:
-            return cmd_proof(a.proof, a.record, out)
+            if (a.root is None) != (a.size is None):
+                p.error("--root and --size go together")
+            if a.record and a.root is not None:
+                p.error("give the announcement either as RECORD or as --root and --size")
+            if not a.record and a.root is None:
+                p.error("a proof is checked against the roster_root AND roster_size of the "
+                        "announcement, never the ones it carries: give RECORD.json (a record, "
+                        "input, announcement or signed announcement) or --root HEX --size N")
+            return cmd_proof(a.proof, a.record, out, a.root, a.size, err)
+        if a.root is not None or a.size is not None:
+            p.error("--root and --size go with --proof")
         if a.proof_for is not None:
             if not a.record:
                 p.error("--proof-for needs a RECORD")
@@ -1289,7 +1487,7 @@ def main(argv=None, out=None, err=None):
             return EXIT_OK
         if not a.record:
             p.error("give a RECORD.json (or '-' for stdin)")
-        return cmd_verify(a.record, out)
+        return cmd_verify(a.record, out, a.announcement)
     except InvalidInput as e:
         err.write("invalid: %s\n" % _safe(" ".join(str(e).split())))
         return EXIT_INVALID
