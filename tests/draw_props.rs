@@ -327,6 +327,20 @@ proptest! {
         prop_assert!(ok, "python verifier refused our record");
         prop_assert_eq!(digest.as_deref(), Some(c.digest.as_str()));
 
+        // Both compute the same record, byte for byte (CJSON, spec §8).
+        let mut input_file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut input_file, c.input.to_string().as_bytes()).unwrap();
+        let out = Command::new("python3")
+            .arg(verifier_path())
+            .arg("--compute")
+            .arg(input_file.path())
+            .output()
+            .expect("python3 must be installed");
+        prop_assert!(out.status.success(), "python --compute failed: {}", String::from_utf8_lossy(&out.stderr));
+        prop_assert_eq!(&out.stdout, &c.record);
+        let record_digest = format!("record_digest: {}", draw::digest_hex(&c.record));
+        prop_assert!(String::from_utf8_lossy(&out.stderr).contains(&record_digest));
+
         // Inclusion proofs are interchangeable with the Python verifier's.
         let text = String::from_utf8(c.record.clone()).unwrap();
         let id = c.input["roster"][0]["id"].as_str().unwrap().to_string();

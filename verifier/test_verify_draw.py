@@ -7,6 +7,7 @@ directory is absent, from ../shared/spec/vectors beside the repository
 (RUXUE_VECTORS=DIR overrides both).
 """
 
+import base64
 import copy
 import hashlib
 import io
@@ -51,6 +52,43 @@ def _invalid_files():
     if not d or not os.path.isdir(d):
         return []
     return sorted(os.path.join(d, f) for f in os.listdir(d) if f.endswith(".json"))
+
+
+# Each invalid vector with words the verifier's message must contain.
+INVALID_EXPECTED = {
+    "byte-order-mark.json": ["byte-order mark"],
+    "duplicate-id.json": ["roster[1]", "duplicate applicant id"],
+    "duplicate-source-name.json": ["announcement.sources[1]", "duplicate source name", "witness-1"],
+    "empty-draw-id.json": ["announcement.draw_id", "not a valid identifier"],
+    "extra-member.json": ["roster[0]", "unexpected member", "weight"],
+    "family-names-non-member.json": ["family"],
+    "float-seats.json": ["seats", "1.0", "not an integer"],
+    "missing-source.json": ["sources"],
+    "negative-seats.json": ["seats", "-1", ">= 0"],
+    "negative-zero.json": ["roster[1]", "-0", "not allowed"],
+    "no-sources.json": ["announcement.sources", "must not be empty"],
+    "non-ascii-key.json": ["announcement", "not printable ASCII"],
+    "priority-missing.json": ["priority", "S02"],
+    "repeated-key.json": ["duplicate member", "seats"],
+    "too-deep.json": ["announcement.note", "nested deeper than 32"],
+    "unknown-school.json": ["unknown school", "S99"],
+    "unsorted-roster.json": ["not sorted"],
+    "wrong-commitment.json": ["commitment"],
+    "wrong-root.json": ["roster_root"],
+    "wrong-size.json": ["roster_size"],
+}
+
+
+def _b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def _fake_jws(announcement, payload=None):
+    """A compact JWS of the announcement whose signature part is not a real
+    signature: this verifier does not check Ed25519 (it says so)."""
+    header = _b64url(b'{"alg":"EdDSA","kid":"test-key"}')
+    body = _b64url(payload if payload is not None else vd.cjson(announcement))
+    return "%s.%s.%s" % (header, body, _b64url(b"\x00" * 64))
 
 
 def _load(path):
@@ -107,6 +145,25 @@ class TestVectors(TempFiles, unittest.TestCase):
     def test_vectors_present(self):
         self.assertTrue(_vector_files(), "no vectors in %s" % VECTORS)
         self.assertTrue(_invalid_files(), "no invalid vectors in %s/invalid" % VECTORS)
+        # The spec publishes 6 valid and 20 invalid vectors (2026-12); a new
+        # one must be counted (and given an expectation) here.
+        self.assertEqual(len(_vector_files()), 6, _vector_files())
+        self.assertEqual(len(_invalid_files()), 20, _invalid_files())
+        self.assertEqual(sorted(os.path.basename(p) for p in _invalid_files()),
+                         sorted(INVALID_EXPECTED))
+
+    def test_every_invalid_vector_names_its_fault(self):
+        for path in _invalid_files():
+            name = os.path.basename(path)
+            with self.subTest(vector=name):
+                self.assertIn(name, INVALID_EXPECTED, "no expectation for %s" % name)
+                # (verifying the input as a record is refused too, see
+                # test_every_invalid_vector_exits_2; computing names the fault)
+                code, out, err = run_main(["--compute", path])
+                self.assertEqual(code, 2, out + err)
+                self.assertEqual(out, "")
+                for word in INVALID_EXPECTED[name]:
+                    self.assertIn(word, err)
 
     def test_every_vector_verifies_with_expected_digest(self):
         for path in _vector_files():
@@ -123,7 +180,13 @@ class TestVectors(TempFiles, unittest.TestCase):
     def test_cjson_equals_json_dumps_on_vectors(self):
         for path in _vector_files() + _invalid_files():
             with self.subTest(vector=os.path.basename(path)):
-                rec = _load(path)
+                # (byte-order-mark.json is invalid for its first bytes only)
+                with open(path, encoding="utf-8-sig") as f:
+                    rec = json.load(f)
+                if os.path.basename(path) == "float-seats.json":
+                    # json.load reads 1.0 as a float, which has no CJSON form
+                    self.assertRaises(vd.CJSONError, vd.cjson, rec)
+                    continue
                 for key, value in rec.items():
                     self.assertEqual(vd.cjson(value).decode("utf-8"), _dumps_canonical(value), key)
                     for e in (value if isinstance(value, list) else []):
@@ -165,19 +228,27 @@ class TestVectors(TempFiles, unittest.TestCase):
             pf = self.write("proof.json", proof)
             code, out, err = run_main(["--proof", pf, path])
             self.assertEqual(code, 0, out + err)
-            code, out, err = run_main(["--proof", pf])
+            root_size = ["--root", rec["announcement"]["roster_root"],
+                         "--size", str(rec["announcement"]["roster_size"])]
+            code, out, err = run_main(["--proof", pf] + root_size)
             self.assertEqual(code, 0, out + err)
+            # Without the announced root and size the proof is not checked:
+            # never "ok" (this was exit 0 before the 2026-12 clarification).
+            code, out, err = run_main(["--proof", pf])
+            self.assertEqual(code, 3, out + err)
+            self.assertNotIn("ok", out)
             # a changed entry, a wrong index or a changed path fails
             bad = copy.deepcopy(proof)
             bad["entry"]["prefs"] = list(reversed(bad["entry"]["prefs"])) + ["X"]
-            self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad)] + root_size)[0], 1)
             if proof["tree_size"] > 1:
                 bad = copy.deepcopy(proof)
                 bad["leaf_index"] = (bad["leaf_index"] + 1) % bad["tree_size"]
-                self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+                self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
                 bad = copy.deepcopy(proof)
                 bad["audit_path"][0] = "00" * 32
-                self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 1)
+                self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 1)
             # a proof against another root than the announced one fails
             other = copy.deepcopy(rec)
             other["announcement"]["roster_root"] = "11" * 32
@@ -185,8 +256,50 @@ class TestVectors(TempFiles, unittest.TestCase):
             # malformed proof: exit 2
             bad = copy.deepcopy(proof)
             bad["leaf_index"] = True
-            self.assertEqual(run_main(["--proof", self.write("b.json", bad)])[0], 2)
+            self.assertEqual(run_main(["--proof", self.write("b.json", bad), path])[0], 2)
         self.assertEqual(len(d.leaf_hashes), len(rec["roster"]))
+
+    def test_proof_with_a_false_tree_size(self):
+        # The audit's case: one audit path can fit several tree sizes, so a
+        # proof that carries a false tree_size (and its own root) checks out
+        # on its own. Checked against the announced size it must fail.
+        rec = _load([p for p in _vector_files() if "05-" in p][0])
+        d = vd.validate(rec, record=True)
+        n = len(d.ids)
+        root = bytes.fromhex(d.roster_root)
+        forged = []
+        for i in range(n):
+            path = vd.inclusion_path(d.leaf_hashes, i)
+            for fake in range(i + 1, 2 * n):
+                if fake != n and vd.verify_inclusion(i, fake, d.leaf_hashes[i], path, root):
+                    forged.append((i, fake, path))
+        self.assertTrue(forged, "expected a leaf whose path also fits another tree size")
+        rec_path = self.write("rec.json", rec)
+        for i, fake, path in forged[:5]:
+            proof = {"leaf_index": i, "tree_size": fake, "entry": rec["roster"][i],
+                     "audit_path": [h.hex() for h in path], "root": d.roster_root}
+            pf = self.write("forged.json", proof)
+            code, out, err = run_main(["--proof", pf, rec_path])
+            self.assertEqual(code, 1, out + err)
+            self.assertIn("tree_size", out)
+            self.assertNotIn("ok", out)
+            code, out, err = run_main(["--proof", pf, "--root", d.roster_root, "--size", str(n)])
+            self.assertEqual(code, 1, out + err)
+
+    def test_proof_against_a_signed_announcement(self):
+        rec = _load(_vector_files()[0])
+        eid = rec["roster"][0]["id"]
+        rec_path = self.write("rec.json", rec)
+        code, out, err = run_main(["--proof-for", eid, rec_path])
+        pf = self.write("proof.json", json.loads(out))
+        jws = self.write("ann.jws", _fake_jws(rec["announcement"]), raw=True)
+        code, out, err = run_main(["--proof", pf, jws])
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("proof: ok", out)
+        other = copy.deepcopy(rec["announcement"])
+        other["roster_size"] += 1
+        jws = self.write("ann.jws", _fake_jws(other), raw=True)
+        self.assertEqual(run_main(["--proof", pf, jws])[0], 1)
 
     def test_self_test_with_vectors(self):
         code, out, err = run_main(["--self-test", "--vectors", VECTORS])
@@ -527,10 +640,214 @@ class TestValidation(TempFiles, unittest.TestCase):
             res = vd.compute_result(d)
             self.assertEqual(res["lottery_numbers"][ids[0]], res["lottery_numbers"][ids[1]])
 
+    def test_integer_forms(self):
+        # -0, 2^64 and beyond: named as what they are (the audit found 2^64
+        # reported as a float by the Rust engine; the verifier agrees now).
+        rec = self.base()
+        plain = json.dumps(rec)
+        self.assertIn('"seats": 1', plain)
+        for num, words in (("-0", ["-0", "not allowed"]),
+                           ("18446744073709551616", ["18446744073709551616", "out of range"]),
+                           ("-9007199254740992", ["out of range"]),
+                           ("1" * 60, ["out of range"]),
+                           ("1e0", ["not an integer"]),
+                           ("1.0", ["not an integer"])):
+            with self.subTest(num=num):
+                err = self.refused(plain.replace('"seats": 1', '"seats": %s' % num, 1), "seats",
+                                   raw=True)
+                for w in words:
+                    self.assertIn(w, err)
+        # a -0 in a free member of the announcement is refused too
+        rec["announcement"]["note"] = [0]
+        self.rehash(rec)
+        text = json.dumps(rec).replace('"note": [0]', '"note": [-0]')
+        self.assertIn("-0", self.refused(text, "announcement", raw=True))
+        # but "-0" as a string is text, not a number
+        rec = self.base()
+        rec["announcement"]["note"] = {"-0": "1.5"}
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        self.assertEqual(self.verify_obj(rec)[0], 0)
+
+    def test_keys_are_printable_ascii_everywhere(self):
+        cases = [
+            lambda r: r["announcement"].__setitem__("标题", "x"),
+            lambda r: r["announcement"].__setitem__("policy", {"a": {"é": 1}}),
+            lambda r: r["announcement"]["sources"][-1].__setitem__("说明", "x"),
+            lambda r: r["announcement"].__setitem__("\x7f", 1),
+            lambda r: r["announcement"].__setitem__("\t", 1),
+            lambda r: r["roster"][0].__setitem__("姓名", "x"),
+            lambda r: r["result"].__setitem__("é", 1),
+            lambda r: r["result"]["lottery_numbers"].__setitem__("é", 1),
+            lambda r: r.__setitem__("é", 1),
+        ]
+        for k, edit in enumerate(cases):
+            with self.subTest(case=k):
+                rec = self.base()
+                edit(rec)
+                self.refused(rec, "not printable ASCII")
+        # printable ASCII keys, space and tilde included, are fine
+        rec = self.base()
+        rec["announcement"]["note"] = {" ": 1, "~": "北京时间"}
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        self.assertEqual(self.verify_obj(rec)[0], 0)
+
+    def test_nesting_limit(self):
+        # Level 1 is the record, 2 the announcement, 3 its member `note`:
+        # k nested arrays put the innermost at level 2 + k.
+        for k, ok in ((30, True), (31, False), (2000, False), (200000, False)):
+            with self.subTest(k=k):
+                rec = self.base()
+                rec["announcement"]["note"] = "NOTE"
+                rec = self.rehash(rec)
+                text = json.dumps(rec).replace('"NOTE"', "[" * k + "1" + "]" * k)
+                if ok:
+                    code, out, err = self.verify_obj(text, raw=True)
+                    self.assertNotEqual(code, 2, err)
+                    self.assertNotIn("nested", err)
+                else:
+                    # exit 2 with one line, never an internal error (RecursionError)
+                    self.assertIn("nested deeper than 32", self.refused(text, raw=True))
+        rec = self.base()
+        text = json.dumps(rec).replace('"result": {', '"result": {"x": %s1%s, ' % ("{\"a\":" * 40, "}" * 40), 1)
+        self.assertIn("nested deeper than 32", self.refused(text, raw=True))
+
+    def test_deep_input_through_the_real_command_line(self):
+        # The audit's case: a deeply nested file made the verifier exit 3
+        # with "internal error: RecursionError".
+        rec = self.base()
+        rec["announcement"]["note"] = "NOTE"
+        text = json.dumps(rec).replace('"NOTE"', "[" * 100000 + "]" * 100000)
+        path = self.write("deep.json", text, raw=True)
+        for argv in ([path], ["--compute", path], ["--announcement-digest", path]):
+            p = subprocess.run([sys.executable, SCRIPT] + argv, capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertNotIn("internal error", p.stderr)
+            self.assertIn("nested deeper than 32", p.stderr)
+
+    def test_identifiers_and_sources(self):
+        for bad in ("", "-x", "a b", "北京", "D" * 65):
+            with self.subTest(draw_id=bad):
+                rec = self.base()
+                rec["announcement"]["draw_id"] = bad
+                self.refused(rec, "announcement.draw_id")
+        rec = self.base()
+        rec["announcement"]["sources"][0]["name"] = rec["sources"][0]["name"] = "witness 1"
+        self.refused(self.rehash(rec), "announcement.sources[0].name")
+        rec = self.base()
+        if len(rec["sources"]) >= 2:
+            name = rec["sources"][0]["name"]
+            rec["announcement"]["sources"][1]["name"] = rec["sources"][1]["name"] = name
+            self.refused(self.rehash(rec), "duplicate source name")
+        rec = self.base()
+        rec["announcement"]["sources"] = []
+        rec["sources"] = []
+        self.refused(self.rehash(rec), "must not be empty")
+
+    def test_byte_order_mark(self):
+        rec = self.base()
+        self.refused("\ufeff" + json.dumps(rec), "byte-order mark", raw=True)
+
     def test_lone_surrogate(self):
         rec = self.base()
         text = json.dumps(rec).replace('"value": "', '"value": "\\ud800', 1)
         self.refused(text, raw=True)
+
+
+QUICKNET = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+# Round 657413 of quicknet (beacon-drand.md).
+SIG_657413 = ("b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be"
+              "41076862b98fad56e91a6b85b89cd97b")
+
+
+@unittest.skipUnless(VECTORS, "no vectors directory found")
+class TestDigestsAndChecks(TempFiles, unittest.TestCase):
+    """record_digest, the list of checks made and not made, drand sources
+    and signed announcements (whose signatures this verifier leaves to
+    `ruxue draw verify`)."""
+
+    def base(self):
+        return _load(_vector_files()[0])
+
+    def test_record_digest(self):
+        for path in _vector_files():
+            with self.subTest(vector=os.path.basename(path)):
+                rec = _load(path)
+                canonical = _dumps_canonical(rec).encode("utf-8")
+                digest = hashlib.sha256(canonical).hexdigest()
+                code, out, err = run_main([path])
+                self.assertEqual(code, 0, out + err)
+                # the vectors are pretty-printed: the digest is of their canonical form
+                self.assertIn("record_digest: %s (of the record's canonical form" % digest, out)
+                canon_path = self.write("canon.json", canonical.decode("utf-8"), raw=True)
+                code, out, err = run_main([canon_path])
+                self.assertEqual(code, 0, out + err)
+                self.assertIn("record_digest: %s (the file is exactly CJSON(record))" % digest, out)
+
+    def test_checks_are_listed(self):
+        code, out, err = run_main([_vector_files()[0]])
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("checked: input rules and roster root and size; result recomputed; "
+                      "commitments (1: witness-1)\n", out)
+        self.assertIn("not checked here: announcement signature (no --announcement given", out)
+        self.assertIn('source "beacon" (no commitment and no drand round', out)
+
+    def drand_record(self, value=SIG_657413, chain=QUICKNET, drand=None):
+        rec = self.base()
+        src = rec["announcement"]["sources"][-1]
+        src["drand"] = drand if drand is not None else {"chain_hash": chain, "round": 657413}
+        rec["sources"][-1]["value"] = value
+        rec = self.rehash(rec)
+        rec["result"] = vd.compute_result(vd.validate(rec, record=True))
+        return rec
+
+    def test_drand_source_says_what_is_not_checked(self):
+        code, out, err = self.verify_obj(self.drand_record())
+        self.assertEqual(code, 0, out + err)
+        self.assertIn('not checked here: beacon drand quicknet round 657413 (source "beacon"): '
+                      'its BLS signature', out)
+        self.assertIn("ruxue draw verify", out)
+
+    def test_drand_source_rules(self):
+        for kw, word in ((dict(value="9f1c0d2e"), "96 lower-case hex"),
+                         (dict(value=SIG_657413.upper()), "96 lower-case hex"),
+                         (dict(chain="11" * 32), "quicknet"),
+                         (dict(drand={"chain_hash": QUICKNET}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": "1"}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": 0}), "round"),
+                         (dict(drand={"chain_hash": QUICKNET, "round": 1, "x": 1}), "unexpected")):
+            with self.subTest(case=kw):
+                with self.assertRaises(vd.InvalidInput) as cm:
+                    self.drand_record(**kw)
+                self.assertIn(word, str(cm.exception))
+
+    def test_signed_announcement_payload_is_compared(self):
+        rec = self.base()
+        path = self.write("rec.json", rec)
+        jws = self.write("ann.jws", _fake_jws(rec["announcement"]), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 0, out + err)
+        digest = rec["result"]["announcement_digest"]
+        self.assertIn("record's announcement is the payload of the signed announcement "
+                      "(digest %s)" % digest, out)
+        self.assertIn("not checked here: announcement signature (Ed25519, key id test-key)", out)
+        # another announcement, a non-canonical payload, not a JWS
+        other = copy.deepcopy(rec["announcement"])
+        other["schools"][0]["seats"] += 1
+        jws = self.write("ann.jws", _fake_jws(other), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("is not the signed announcement", out)
+        pretty = json.dumps(rec["announcement"], indent=1).encode("utf-8")
+        jws = self.write("ann.jws", _fake_jws(None, payload=pretty), raw=True)
+        code, out, err = run_main([path, "--announcement", jws])
+        self.assertEqual(code, 2, out + err)
+        self.assertIn("canonical", err)
+        for junk in ("", "a.b", "{}", "a.b.c.d"):
+            jws = self.write("ann.jws", junk, raw=True)
+            self.assertEqual(run_main([path, "--announcement", jws])[0], 2, junk)
 
 
 class TestPrimitives(unittest.TestCase):
@@ -551,8 +868,12 @@ class TestPrimitives(unittest.TestCase):
         self.assertEqual(vd.cjson(s), ('"a\\"b\\\\c/\\b\\f\\n\\r\\t\\u0000\\u001f\x7f\u2028é😀"').encode())
         self.assertEqual(vd.cjson(s).decode(), _dumps_canonical(s))
         self.assertEqual(vd.cjson({"b": 1, "a": [True, None, -3]}), b'{"a":[true,null,-3],"b":1}')
-        # RFC 8785 sorts names by UTF-16 code units
-        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}), '{"😀":2,"ﬁ":1}'.encode())
+        # The specification sorts names by code point, as Python's sort_keys
+        # does (RFC 8785's UTF-16 order would put U+1F600 before U+FB01; an
+        # earlier version of the verifier did, which the audit found).
+        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}), '{"ﬁ":1,"😀":2}'.encode())
+        self.assertEqual(vd.cjson({"\ufb01": 1, "\U0001f600": 2}).decode(),
+                         _dumps_canonical({"\ufb01": 1, "\U0001f600": 2}))
 
     def test_uniform_rejection(self):
         class Fixed(vd.Rng):
@@ -709,6 +1030,37 @@ class TestCommandLine(unittest.TestCase):
             self.assertEqual(len(p.stderr.strip().splitlines()), 1)
         p = self.run_cli(os.path.join(VECTORS, "no-such-file.json"))
         self.assertEqual(p.returncode, 2)
+
+    def test_proof_needs_the_announced_root_and_size(self):
+        path = _vector_files()[0]
+        rec = _load(path)
+        p = self.run_cli("--proof-for", rec["roster"][0]["id"], path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with tempfile.TemporaryDirectory() as tmp:
+            pf = os.path.join(tmp, "proof.json")
+            with open(pf, "w", encoding="utf-8") as f:
+                f.write(p.stdout)
+            for args in ([], ["--root", rec["announcement"]["roster_root"]],
+                         ["--size", str(rec["announcement"]["roster_size"])]):
+                q = self.run_cli("--proof", pf, *args)
+                self.assertEqual(q.returncode, 3, q.stdout + q.stderr)
+                self.assertNotIn("ok", q.stdout)
+                self.assertIn("--size", q.stderr)
+            q = self.run_cli("--proof", pf, "--root", rec["announcement"]["roster_root"],
+                             "--size", str(rec["announcement"]["roster_size"]))
+            self.assertEqual(q.returncode, 0, q.stdout + q.stderr)
+            self.assertIn("proof: ok", q.stdout)
+
+    def test_compute_prints_cjson_and_digests(self):
+        path = _vector_files()[0]
+        rec = _load(path)
+        inp = {k: v for k, v in rec.items() if k != "result"}
+        p = self.run_cli("--compute", "-", stdin=json.dumps(inp, indent=2))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, _dumps_canonical(rec))
+        digest = hashlib.sha256(p.stdout.encode("utf-8")).hexdigest()
+        self.assertIn("record_digest: %s\n" % digest, p.stderr)
+        self.assertIn("announcement_digest: %s\n" % rec["result"]["announcement_digest"], p.stderr)
 
     def test_usage_exit_3(self):
         self.assertEqual(self.run_cli().returncode, 3)

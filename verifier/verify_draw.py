@@ -13,11 +13,26 @@ is re-implemented here from the specification (draw-v1.md):
   * school rankings, applicant-proposing deferred acceptance,
     waitlists, result and result digest                           sections 7-8
 
+What it does NOT check, and leaves to `ruxue draw verify` (both need
+elliptic-curve arithmetic, which the standard library does not have):
+
+  * the BLS signature of a drand beacon value (beacon-drand.md): here the
+    value is only checked to be 96 lower-case hex digits of a source whose
+    `drand` member names the quicknet chain;
+  * the Ed25519 signature of a signed announcement (a JWS): here its
+    payload is only decoded and compared with the record's announcement.
+
+Every run says which checks it made ("checked:") and which it did not
+("not checked here:").
+
 Usage:
-  verify_draw.py RECORD.json            verify a published record ("-" = stdin)
-  verify_draw.py --compute INPUT.json   print the full record (input + result)
-  verify_draw.py --proof PROOF.json [RECORD.json]
+  verify_draw.py RECORD.json [--announcement JWS_FILE]
+                                        verify a published record ("-" = stdin)
+  verify_draw.py --compute INPUT.json   print the record (input + result) as
+                                        CJSON; its record_digest on stderr
+  verify_draw.py --proof PROOF.json (RECORD.json | --root HEX --size N)
                                         check an RFC 6962 inclusion proof
+                                        against the announced root AND size
   verify_draw.py --proof-for ID RECORD.json
                                         print the inclusion proof of one entry
   verify_draw.py --announcement-digest FILE
@@ -31,6 +46,7 @@ computed; one line on stderr names the fault); 3 usage or internal error.
 """
 
 import argparse
+import base64
 import hashlib
 import heapq
 import json
@@ -40,6 +56,7 @@ import sys
 
 VERSION = "ruxue-draw-v1"
 MAX_INT = 2 ** 53 - 1
+MAX_DEPTH = 32      # arrays and objects nest at most 32 levels, the top object being level 1
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 HEX64_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -55,19 +72,41 @@ class InvalidInput(Exception):
 # ---------------------------------------------------------------------------
 
 class NonInteger:
-    """Stands for a JSON number that is not an integer (1.5, 1e3, NaN...).
+    """Stands for a JSON number that is not an integer in its one plain form
+    (1.5, 1e3, -0, NaN...) or too long to be read as one.
 
     It is kept (rather than refused at parse time) so that a bad number in a
     published `result` is reported as a mismatch, and in the input as invalid.
-    It never compares equal to anything and CJSON refuses to encode it."""
+    It never compares equal to anything and CJSON refuses to encode it;
+    `reason` says what is wrong with it."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "reason")
 
-    def __init__(self, text):
+    def __init__(self, text, reason=None):
         self.text = text
+        self.reason = reason or (
+            "the number %s, which is not an integer (floats are not allowed: "
+            "no fraction, no exponent)" % text)
 
     def __repr__(self):
         return self.text
+
+
+def _parse_int(text):
+    # Python's json reads -0 as the integer 0; the specification allows one
+    # plain form per integer, so -0 is kept as a non-integer.
+    if text == "-0":
+        return NonInteger(text, "-0, which is not allowed (an integer has one plain form, "
+                                "and zero is written 0)")
+    if len(text) > 40:
+        # Far outside +-(2^53-1); int() of a huge literal is slow or refused.
+        return NonInteger(text, "the integer %s...%s (%d digits), which is out of range "
+                                "(magnitude at most 2^53-1)" % (text[:8], text[-4:], len(text)))
+    return int(text)
+
+
+def _parse_constant(text):
+    return NonInteger(text, "%s, which is not a JSON number" % text)
 
 
 class DuplicateKeyObject(dict):
@@ -91,12 +130,56 @@ def _pairs_hook(pairs):
 
 
 def loads_strict(text):
-    return json.loads(text, object_pairs_hook=_pairs_hook,
-                      parse_float=NonInteger, parse_constant=NonInteger)
+    return json.loads(text, object_pairs_hook=_pairs_hook, parse_int=_parse_int,
+                      parse_float=NonInteger, parse_constant=_parse_constant)
 
 
-def read_json_file(path):
-    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem."""
+def _path_of(node):
+    parts = []
+    while node is not None:
+        node, part = node
+        parts.append(part)
+    return "".join(reversed(parts))
+
+
+def _where(where, node):
+    return (where + _path_of(node)).lstrip(".") or "the document"
+
+
+def check_document(doc, where=""):
+    """The rules of spec section 1 that every value of a document obeys:
+    every object key is printable ASCII (U+0020-U+007E), and arrays and
+    objects nest at most MAX_DEPTH levels, the top object being level 1.
+
+    Iterative on purpose: it runs before any recursive walk (CJSON, the
+    comparison of results), so a deeply nested document is reported as
+    invalid instead of exhausting Python's recursion limit."""
+    containers = (list, dict, DuplicateKeyObject)
+    stack = [(doc, 1, None)]     # (value, level, path node)
+    pop, push = stack.pop, stack.append
+    while stack:
+        x, depth, node = pop()
+        if depth > MAX_DEPTH:
+            raise InvalidInput("%s: nested deeper than %d levels (arrays and objects nest "
+                               "at most %d levels deep, the top object counting as one)"
+                               % (_where(where, node), MAX_DEPTH, MAX_DEPTH))
+        if type(x) is list:
+            for i, v in enumerate(x):
+                if type(v) in containers:
+                    push((v, depth + 1, (node, "[%d]" % i)))
+        else:
+            for k, v in x.items():
+                if not (k.isascii() and k.isprintable()):
+                    raise InvalidInput("%s: key %s is not printable ASCII (every object key "
+                                       "must be U+0020-U+007E)"
+                                       % (_where(where, node), json.dumps(k, ensure_ascii=False)))
+                if type(v) in containers:
+                    push((v, depth + 1, (node, ".%s" % k)))
+
+
+def read_json_file(path, keep_bytes=False):
+    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem.
+    With keep_bytes, returns (document, the file's bytes)."""
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
@@ -105,14 +188,24 @@ def read_json_file(path):
                 data = f.read()
     except OSError as e:
         raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InvalidInput("%s starts with a byte-order mark (U+FEFF): a draw document is "
+                           "UTF-8 without a byte-order mark" % path)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise InvalidInput("%s is not UTF-8 (byte %d)" % (path, e.start))
     try:
-        return loads_strict(text)
+        doc = loads_strict(text)
+    except RecursionError:
+        # json's own parser gives up long after the limit of the specification.
+        raise InvalidInput("%s: nested deeper than %d levels (arrays and objects nest at most "
+                           "%d levels deep, the top object counting as one)"
+                           % (path, MAX_DEPTH, MAX_DEPTH))
     except ValueError as e:  # json.JSONDecodeError is a ValueError
         raise InvalidInput("%s is not valid JSON: %s" % (path, e))
+    check_document(doc)
+    return (doc, data) if keep_bytes else doc
 
 
 # ---------------------------------------------------------------------------
@@ -151,12 +244,6 @@ def cjson_string(s):
     return '"' + _NEEDS_ESCAPE.sub(_escape_char, s) + '"'
 
 
-def _utf16_key(k):
-    # RFC 8785 sorts member names by their UTF-16 code units.  For ASCII
-    # names (all names the specification defines) this is plain byte order.
-    return k.encode("utf-16-be", "surrogatepass")
-
-
 def _cjson(x):
     t = type(x)
     if t is str:
@@ -178,10 +265,12 @@ def _cjson(x):
         return "[" + ",".join(parts) + "]"
     if t is dict:
         parts = []
-        keys = sorted(x)
-        if not all(map(str.isascii, keys)):
-            keys.sort(key=_utf16_key)
-        for k in keys:
+        # Members sorted by key in code point order (Python's str order), as
+        # the specification says; keys of a valid document are printable
+        # ASCII, where code point, UTF-8 byte and UTF-16 orders all agree.
+        # (Sorting by UTF-16 code units, as RFC 8785 does, differs outside
+        # the BMP and was a bug.)
+        for k in sorted(x):
             try:
                 parts.append(cjson_string(k) + ":" + _cjson(x[k]))
             except CJSONError as e:
@@ -196,7 +285,9 @@ def _cjson(x):
         return "null"
     if t is DuplicateKeyObject:
         raise CJSONError("object with duplicate member %r" % x.duplicate)
-    if t is NonInteger or t is float:
+    if t is NonInteger:
+        raise CJSONError("number %s" % x.reason)
+    if t is float:
         raise CJSONError("number %s is not an integer" % (x,))
     raise CJSONError("value of type %s has no JSON form" % t.__name__)
 
@@ -424,14 +515,17 @@ def _describe(x):
         return "an array"
     if t in (dict, DuplicateKeyObject):
         return "an object"
-    if t is NonInteger or t is float:
+    if t is NonInteger:
+        return x.reason
+    if t is float:
         return "the non-integer number %s" % (x,)
     return t.__name__
 
 
 def _need_object(x, where):
     if type(x) is DuplicateKeyObject:
-        raise InvalidInput("%s: member %r occurs twice" % (where, x.duplicate))
+        raise InvalidInput("%s: duplicate member %s (it occurs twice)"
+                           % (where, json.dumps(x.duplicate)))
     if type(x) is not dict:
         raise InvalidInput("%s must be an object, not %s" % (where, _describe(x)))
 
@@ -451,7 +545,8 @@ def _need_int(x, where, minimum=-MAX_INT):
     if not _is_int(x):
         raise InvalidInput("%s must be an integer, not %s" % (where, _describe(x)))
     if not (-MAX_INT <= x <= MAX_INT):
-        raise InvalidInput("%s = %d is outside +-(2^53-1)" % (where, x))
+        raise InvalidInput("%s = %d: integer out of range (magnitude at most 2^53-1)"
+                           % (where, x))
     if x < minimum:
         raise InvalidInput("%s = %d must be >= %d" % (where, x, minimum))
 
@@ -486,6 +581,24 @@ def commitment_of(name, value):
     return sha256_hex(cjson({"name": name, "value": value}))
 
 
+QUICKNET_CHAIN_HASH = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+SIG_HEX_RE = re.compile(r"[0-9a-f]{96}")
+
+
+def drand_round_of(src, where):
+    """The (chain_hash, round) of an announced source's `drand` member, or
+    None.  Raises InvalidInput when the member is malformed."""
+    if "drand" not in src:
+        return None
+    d = src["drand"]
+    w = where + ".drand"
+    _need_object(d, w)
+    _need_members(d, w, ["chain_hash", "round"])
+    _need_str(d["chain_hash"], w + ".chain_hash")
+    _need_int(d["round"], w + ".round", minimum=1)
+    return d["chain_hash"], d["round"]
+
+
 class Draw:
     """A validated draw input together with the intermediate values."""
 
@@ -500,7 +613,8 @@ class Draw:
         self.leaf_hashes = None
         self.roster_root = None
         self.commitments_checked = []   # names of sources whose commitment matched
-        self.uncommitted_sources = []
+        self.uncommitted_sources = []   # no commitment and no drand member
+        self.drand_sources = []         # (name, round): value NOT checked here (BLS)
         self.seed = None
 
 
@@ -532,7 +646,7 @@ def validate(doc, record=False):
     if ann["version"] != VERSION:
         raise InvalidInput("announcement.version is %s, this verifier implements %s"
                            % (json.dumps(ann["version"], ensure_ascii=False), VERSION))
-    _need_str(ann["draw_id"], "announcement.draw_id")
+    _need_id(ann["draw_id"], "announcement.draw_id")
     schools = ann["schools"]
     _need_list(schools, "announcement.schools", nonempty=True)
     school_index = {}
@@ -550,12 +664,18 @@ def validate(doc, record=False):
     _need_str(ann["roster_root"], "announcement.roster_root")
     _need_int(ann["roster_size"], "announcement.roster_size")
     ann_sources = ann["sources"]
-    _need_list(ann_sources, "announcement.sources")
+    _need_list(ann_sources, "announcement.sources", nonempty=True)
+    source_names = {}
     for k, src in enumerate(ann_sources):
         w = "announcement.sources[%d]" % k
         _need_object(src, w)
         _need_members(src, w, ["name"], free=True)
-        _need_str(src["name"], w + ".name")
+        _need_id(src["name"], w + ".name")
+        drand_round_of(src, w)
+        if src["name"] in source_names:
+            raise InvalidInput("%s.name: duplicate source name %s (also announcement.sources[%d])"
+                               % (w, json.dumps(src["name"]), source_names[src["name"]]))
+        source_names[src["name"]] = k
         if "commitment" in src:
             _need_str(src["commitment"], w + ".commitment")
     ann_bytes = _cjson_or_invalid(ann, "announcement")
@@ -645,7 +765,20 @@ def validate(doc, record=False):
                     "(announced %s, value gives %s)"
                     % (k, src["name"], ann_sources[k]["commitment"], c))
             d.commitments_checked.append(src["name"])
-        else:
+        dr = drand_round_of(ann_sources[k], "announcement.sources[%d]" % k)
+        if dr is not None:
+            chain, rnd = dr
+            if chain != QUICKNET_CHAIN_HASH:
+                raise InvalidInput("announcement.sources[%d] (%s).drand.chain_hash %s is not drand "
+                                   "quicknet's (%s): no other chain is known, so the value "
+                                   "cannot be checked" % (k, src["name"], json.dumps(chain),
+                                                          QUICKNET_CHAIN_HASH))
+            if SIG_HEX_RE.fullmatch(src["value"]) is None:
+                raise InvalidInput("sources[%d] (%s).value must be the signature of drand round %d "
+                                   "as 96 lower-case hex digits, not %s"
+                                   % (k, src["name"], rnd, _show(src["value"])))
+            d.drand_sources.append((src["name"], rnd))
+        elif "commitment" not in ann_sources[k]:
             d.uncommitted_sources.append(src["name"])
     del sources_bytes
 
@@ -1033,6 +1166,9 @@ def _print_summary(d, result, out):
     w("roster_root: %s (matches the roster)\n" % d.roster_root)
     for name in d.commitments_checked:
         w("source: %s (commitment matches)\n" % name)
+    for name, rnd in d.drand_sources:
+        w("source: %s (drand quicknet round %d: the value is a signature in the right form; "
+          "its BLS signature is NOT checked here, `ruxue draw verify` checks it)\n" % (name, rnd))
     for name in d.uncommitted_sources:
         w("source: %s (no commitment; check its value against the public beacon by hand)\n" % name)
     if not d.sources:
@@ -1044,8 +1180,82 @@ def _print_summary(d, result, out):
     w("unassigned: %d\n" % len(result["unassigned"]))
 
 
-def cmd_verify(path, out):
-    doc = read_json_file(path)
+def record_bytes(d, result):
+    """CJSON(record) of a validated draw with the result `result` (spec
+    section 8); record_digest is its SHA-256."""
+    return cjson({"announcement": d.announcement, "result": result,
+                  "roster": d.roster, "sources": d.sources})
+
+
+def _checks_lines(d, out, extra_checked=(), extra_not=()):
+    checked = ["input rules and roster root and size", "result recomputed"]
+    if d.commitments_checked:
+        checked.append("commitments (%d: %s)" % (len(d.commitments_checked),
+                                                 ", ".join(d.commitments_checked)))
+    checked.extend(extra_checked)
+    out.write("checked: %s\n" % "; ".join(checked))
+    missing = ["beacon drand quicknet round %d (source %s): its BLS signature, which needs "
+               "curve arithmetic; use `ruxue draw verify`" % (rnd, json.dumps(name))
+               for name, rnd in d.drand_sources]
+    missing.extend(extra_not)
+    missing.extend("source %s (no commitment and no drand round: check its value by hand)"
+                   % json.dumps(name) for name in d.uncommitted_sources)
+    if missing:
+        out.write("not checked here: %s\n" % "; ".join(missing))
+
+
+def read_jws_announcement(path):
+    """The announcement carried by a signed announcement (compact JWS).  Its
+    Ed25519 signature is NOT checked (that needs curve arithmetic; `ruxue
+    draw verify --announcement FILE --key JWK` checks it)."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+    except OSError as e:
+        raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    return decode_jws(data, path)
+
+
+def _b64url(part, what, where):
+    if re.fullmatch(r"[A-Za-z0-9_-]*", part) is None or len(part) % 4 == 1:
+        raise InvalidInput("%s: the JWS %s is not base64url without padding" % (where, what))
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def decode_jws(data, where):
+    try:
+        text = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidInput("%s is not a compact JWS (not ASCII)" % where)
+    parts = text.split(".")
+    if len(parts) != 3:
+        raise InvalidInput("%s is not a compact JWS: %d parts separated by '.', expected 3"
+                           % (where, len(parts)))
+    try:
+        header = loads_strict(_b64url(parts[0], "header", where).decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("%s: the JWS header is not JSON" % where)
+    if type(header) is not dict or header.get("alg") != "EdDSA":
+        raise InvalidInput("%s: the JWS header's alg must be \"EdDSA\"" % where)
+    payload = _b64url(parts[1], "payload", where)
+    _b64url(parts[2], "signature", where)
+    try:
+        ann = loads_strict(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidInput("%s: the JWS payload is not JSON" % where)
+    check_document(ann, "the JWS payload")
+    _need_object(ann, "the JWS payload")
+    if _cjson_or_invalid(ann, "the JWS payload") != payload:
+        raise InvalidInput("%s: the JWS payload is not in canonical form (it must be exactly "
+                           "CJSON(announcement))" % where)
+    return ann, header.get("kid")
+
+
+def cmd_verify(path, out, announcement_path=None):
+    doc, data = read_json_file(path, keep_bytes=True)
     d = validate(doc, record=True)
     result = compute_result(d)
     out.write("record: %s\n" % ("<stdin>" if path == "-" else path))
@@ -1062,18 +1272,45 @@ def cmd_verify(path, out):
         out.write("mismatch: %s\n" % _safe(diff))
         out.write("verdict: MISMATCH\n")
         return EXIT_MISMATCH
+    rec = record_bytes(d, result)
+    out.write("record_digest: %s (%s)\n" % (
+        sha256_hex(rec), "the file is exactly CJSON(record)" if rec == data else
+        "of the record's canonical form; the file itself is not canonical JSON"))
+    extra_checked, extra_not = [], []
+    if announcement_path is None:
+        extra_not.append("announcement signature (no --announcement given; compare "
+                         "announcement_digest with the signed announcement)")
+    else:
+        signed, kid = read_jws_announcement(announcement_path)
+        signed_digest = sha256_hex(cjson(signed))
+        if signed_digest != d.announcement_digest:
+            out.write("mismatch: the record's announcement (digest %s) is not the signed "
+                      "announcement %s (digest %s)\n"
+                      % (d.announcement_digest, announcement_path, signed_digest))
+            out.write("verdict: MISMATCH\n")
+            return EXIT_MISMATCH
+        extra_checked.append("record's announcement is the payload of the signed announcement "
+                             "(digest %s)" % signed_digest)
+        extra_not.append("announcement signature (Ed25519%s), which needs curve arithmetic; use "
+                         "`ruxue draw verify --announcement FILE --key JWK`"
+                         % ((", key id %s" % kid) if type(kid) is str else ""))
+    _checks_lines(d, out, extra_checked, extra_not)
     out.write("verdict: OK\n")
     return EXIT_OK
 
 
-def cmd_compute(path, out):
+def cmd_compute(path, out, err=None):
     doc = read_json_file(path)
     d = validate(doc, record=False)
     result = compute_result(d)
-    record = {k: v for k, v in doc.items() if k != "result"}
-    record["result"] = result
-    json.dump(record, out, ensure_ascii=False, indent=1)
-    out.write("\n")
+    # The record is published as CJSON (spec section 8): exactly these bytes,
+    # with no final newline, so that the SHA-256 of the file is record_digest.
+    rec = record_bytes(d, result)
+    out.write(rec.decode("utf-8"))
+    if err is not None:
+        err.write("result_digest: %s\n" % result_digest(result))
+        err.write("announcement_digest: %s\n" % d.announcement_digest)
+        err.write("record_digest: %s\n" % sha256_hex(rec))
     return EXIT_OK
 
 
@@ -1091,7 +1328,7 @@ def cmd_announcement_digest(path, out):
     return EXIT_OK
 
 
-def cmd_proof(proof_path, record_path, out):
+def cmd_proof(proof_path, record_path, out, root=None, size=None, err=sys.stderr):
     pf = read_json_file(proof_path)
     _need_object(pf, "the proof")
     _need_members(pf, "the proof", ["leaf_index", "tree_size", "entry", "audit_path", "root"])
@@ -1111,26 +1348,52 @@ def cmd_proof(proof_path, record_path, out):
     entry_bytes = _cjson_or_invalid(pf["entry"], "entry")
     who = pf["entry"].get("id")
     who = who if type(who) is str else "(entry without id)"
+    # The root and size come from the announcement, never from the proof
+    # (spec section 9): one audit path can fit more than one tree size.
     if record_path is not None:
-        ann = _announcement_of(read_json_file(record_path), record_path)
-        if ann.get("roster_root") != pf["root"]:
-            out.write("proof: FAILED: the proof's root %s is not the announced roster_root %s\n"
-                      % (pf["root"], _show(ann.get("roster_root"))))
-            return EXIT_MISMATCH
-        if not same(ann.get("roster_size"), pf["tree_size"]):
-            out.write("proof: FAILED: the proof's tree_size %d is not the announced roster_size %s\n"
-                      % (pf["tree_size"], _show(ann.get("roster_size"))))
-            return EXIT_MISMATCH
-        out.write("announced roster_root: %s (the proof's root)\n" % pf["root"])
-    ok = verify_inclusion(pf["leaf_index"], pf["tree_size"], leaf_hash(entry_bytes),
-                          path, bytes.fromhex(pf["root"]))
+        ann = _announcement_file(record_path, err)
+        root, size = ann.get("roster_root"), ann.get("roster_size")
+        _need_str(root, "the announcement's roster_root")
+        _need_int(size, "the announcement's roster_size", minimum=0)
+        source = record_path
+    else:
+        source = "--root and --size"
+    if HEX64_RE.fullmatch(root) is None:
+        raise InvalidInput("the announced roster_root is not 64 lower-case hex digits")
+    if pf["root"] != root:
+        out.write("proof: FAILED: the proof's root %s is not the announced roster_root %s\n"
+                  % (pf["root"], root))
+        return EXIT_MISMATCH
+    if not same(pf["tree_size"], size):
+        out.write("proof: FAILED: the proof's tree_size %d is not the announced roster_size %d\n"
+                  % (pf["tree_size"], size))
+        return EXIT_MISMATCH
+    out.write("announced roster_root: %s, roster_size: %d (from %s)\n" % (root, size, source))
+    ok = verify_inclusion(pf["leaf_index"], size, leaf_hash(entry_bytes),
+                          path, bytes.fromhex(root))
     if ok:
         out.write("proof: ok: entry %s is leaf %d of %d under root %s\n"
-                  % (who, pf["leaf_index"], pf["tree_size"], pf["root"]))
+                  % (who, pf["leaf_index"], size, root))
         return EXIT_OK
     out.write("proof: FAILED: entry %s is not leaf %d of %d under root %s\n"
               % (who, pf["leaf_index"], pf["tree_size"], pf["root"]))
     return EXIT_MISMATCH
+
+
+def _announcement_file(path, err):
+    """The announcement in a JSON record, input or announcement, or in a
+    signed announcement (compact JWS, whose signature is NOT checked here)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError as e:
+        raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    if head.startswith(b"{"):
+        return _announcement_of(read_json_file(path), path)
+    ann, _ = read_jws_announcement(path)
+    err.write("not checked here: the Ed25519 signature of %s (use `ruxue draw "
+                     "check-proof --announcement FILE --key JWK`)\n" % path)
+    return ann
 
 
 def make_proof(d, applicant_id):
@@ -1165,7 +1428,13 @@ def main(argv=None, out=None, err=None):
     p.add_argument("record", nargs="?", help="record (or draw input) JSON file, '-' for stdin")
     p.add_argument("--compute", metavar="INPUT.json", help="print the full record for a draw input")
     p.add_argument("--proof", metavar="PROOF.json", help="check an RFC 6962 inclusion proof "
-                   "(against the announcement of RECORD too, if given)")
+                   "against the roster_root and roster_size of the announcement: of RECORD (a "
+                   "record, input, announcement or signed announcement), or --root and --size")
+    p.add_argument("--root", metavar="HEX", help="with --proof: the announced roster_root")
+    p.add_argument("--size", metavar="N", type=int, help="with --proof: the announced roster_size")
+    p.add_argument("--announcement", metavar="JWS_FILE",
+                   help="with RECORD: the signed announcement (compact JWS); its payload must be "
+                        "the record's announcement (its signature is not checked here)")
     p.add_argument("--proof-for", metavar="ID", help="print the inclusion proof of entry ID of RECORD")
     p.add_argument("--announcement-digest", metavar="FILE",
                    help="print the digest of an announcement (bare, or the member of a record)")
@@ -1180,6 +1449,8 @@ def main(argv=None, out=None, err=None):
         p.error("choose one of --compute, --proof, --proof-for, --announcement-digest, --commit, --self-test")
     if a.vectors and not a.self_test:
         p.error("--vectors goes with --self-test")
+    if a.announcement is not None and modes:
+        p.error("--announcement goes with verifying a RECORD")
     try:
         if a.self_test:
             if a.record:
@@ -1188,9 +1459,19 @@ def main(argv=None, out=None, err=None):
         if a.compute is not None:
             if a.record:
                 p.error("--compute takes one file")
-            return cmd_compute(a.compute, out)
+            return cmd_compute(a.compute, out, err)
         if a.proof is not None:
-            return cmd_proof(a.proof, a.record, out)
+            if (a.root is None) != (a.size is None):
+                p.error("--root and --size go together")
+            if a.record and a.root is not None:
+                p.error("give the announcement either as RECORD or as --root and --size")
+            if not a.record and a.root is None:
+                p.error("a proof is checked against the roster_root AND roster_size of the "
+                        "announcement, never the ones it carries: give RECORD.json (a record, "
+                        "input, announcement or signed announcement) or --root HEX --size N")
+            return cmd_proof(a.proof, a.record, out, a.root, a.size, err)
+        if a.root is not None or a.size is not None:
+            p.error("--root and --size go with --proof")
         if a.proof_for is not None:
             if not a.record:
                 p.error("--proof-for needs a RECORD")
@@ -1206,7 +1487,7 @@ def main(argv=None, out=None, err=None):
             return EXIT_OK
         if not a.record:
             p.error("give a RECORD.json (or '-' for stdin)")
-        return cmd_verify(a.record, out)
+        return cmd_verify(a.record, out, a.announcement)
     except InvalidInput as e:
         err.write("invalid: %s\n" % _safe(" ".join(str(e).split())))
         return EXIT_INVALID

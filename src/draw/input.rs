@@ -17,12 +17,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
 
-use super::cjson::{self, CVal};
+use super::cjson::{self, CVal, CValSeed, Skip};
 use super::merkle::{self, Hash};
-use super::DrawError;
+use super::{beacon, Checks, DrawError};
 
 /// The algorithm name of this spec.
 pub const VERSION: &str = "ruxue-draw-v1";
@@ -348,14 +348,14 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for TopSeed<'p, 'a> {
                         return Err(dup());
                     }
                     p.loc = Loc::Announcement;
-                    out.announcement = Some(map.next_value::<CVal>()?);
+                    out.announcement = Some(map.next_value_seed(CValSeed { depth: 2 })?);
                 }
                 "sources" => {
                     if out.sources.is_some() {
                         return Err(dup());
                     }
                     p.loc = Loc::Sources;
-                    out.sources = Some(map.next_value::<CVal>()?);
+                    out.sources = Some(map.next_value_seed(CValSeed { depth: 2 })?);
                 }
                 "roster" => {
                     if p.roster_seen {
@@ -372,9 +372,10 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for TopSeed<'p, 'a> {
                     out.result = Some(map.next_value_seed(ResultSeed(&mut *p))?);
                 }
                 "result" if self.mode == Mode::RosterOnly => {
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip { depth: 2 })?;
                 }
                 other => {
+                    cjson::check_key(other).map_err(de::Error::custom)?;
                     let hint = if other == "result" {
                         " (this is a record; use verify, or remove the result to compute)"
                     } else {
@@ -500,9 +501,10 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for EntrySeed<'p, 'a> {
                     family = map.next_value_seed(StrSeed(&mut *p, "a family id (string)"))?;
                 }
                 other => {
+                    cjson::check_key(other).map_err(de::Error::custom)?;
                     return Err(de::Error::custom(format_args!(
                     "unexpected member {other:?} (an entry has only id, prefs, priority, family)"
-                )))
+                )));
                 }
             }
         }
@@ -584,6 +586,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for PrioSeed<'p, 'a> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let p = self.0;
         while let Some(k) = map.next_key_seed(CowStr)? {
+            cjson::check_key(&k).map_err(de::Error::custom)?;
             let name = p.intern_name(&k);
             p.scratch.clear();
             map.next_value_seed(IntsSeed(&mut p.scratch))?;
@@ -631,24 +634,20 @@ impl<'de> serde::Deserialize<'de> for SafeInt {
                 if cjson::int_in_range(v) {
                     Ok(v)
                 } else {
-                    Err(E::custom(format_args!(
-                        "integer {v} exceeds 2^53-1 in magnitude"
-                    )))
+                    Err(E::custom(cjson::out_of_range(v)))
                 }
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
                 if v <= cjson::MAX_SAFE_INT as u64 {
                     Ok(v as i64)
                 } else {
-                    Err(E::custom(format_args!(
-                        "integer {v} exceeds 2^53-1 in magnitude"
-                    )))
+                    Err(E::custom(cjson::out_of_range(v)))
                 }
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
-                Err(E::custom(format_args!(
-                    "number {v} is not an integer (floats are not allowed)"
-                )))
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<i64, E> {
+                // `1.5`, `1e3`, `-0` or an integer beyond 64 bits: the
+                // message is written by `cjson::explain_number`.
+                Err(E::custom(cjson::NOT_AN_INTEGER))
             }
         }
         d.deserialize_any(V).map(SafeInt)
@@ -731,8 +730,9 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for ResultSeed<'p, 'a> {
                     map.next_value_seed(ListMap(&mut *p))?
                 ),
                 other => {
+                    cjson::check_key(other).map_err(de::Error::custom)?;
                     r.extra.push(other.to_string());
-                    map.next_value::<IgnoredAny>()?;
+                    map.next_value_seed(Skip { depth: 3 })?;
                 }
             }
             p.loc = Loc::Result("");
@@ -781,6 +781,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for NumMap<'p, 'a> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
         while let Some(k) = map.next_key_seed(CowStr)? {
+            cjson::check_key(&k).map_err(de::Error::custom)?;
             let v = map.next_value::<SafeInt>()?;
             out.push((self.0.sref(k).map_err(de::Error::custom)?, v.0));
         }
@@ -805,6 +806,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for ListMap<'p, 'a> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(k) = map.next_key_seed(CowStr)? {
+            cjson::check_key(&k).map_err(de::Error::custom)?;
             let list = map.next_value_seed(StrList(&mut *self.0))?;
             out.push((self.0.sref(k).map_err(de::Error::custom)?, list));
         }
@@ -839,6 +841,8 @@ pub struct Draw<'a> {
     pub school_rank: Vec<u32>,
     /// Revealed sources (name, value), in order; empty in [`Mode::RosterOnly`].
     pub sources: Vec<(String, String)>,
+    /// Commitments and beacon values checked (empty in [`Mode::RosterOnly`]).
+    pub checks: Checks,
     ids: Vec<SRef>,
     family: Vec<SRef>,
     /// All applicant ids concatenated (compact copy, cache-friendly when the
@@ -1041,6 +1045,9 @@ pub fn parse(text: &str, mode: Mode) -> Result<Draw<'_>, DrawError> {
     if text.len() >= u32::MAX as usize {
         return Err(err("input", "larger than 4 GiB"));
     }
+    if text.starts_with('\u{feff}') {
+        return Err(err("input", cjson::BOM));
+    }
     let mut p = Parser {
         input: text,
         base: text.as_ptr() as usize,
@@ -1064,7 +1071,7 @@ pub fn parse(text: &str, mode: Mode) -> Result<Draw<'_>, DrawError> {
             Ok(v) => v,
             Err(e) => {
                 let loc = p.loc_text();
-                let msg = e.to_string();
+                let msg = cjson::explain_number(&e.to_string(), text);
                 if msg.starts_with('.') || msg.starts_with('[') {
                     return Err(err(
                         format!("{loc}{}", msg.split(": ").next().unwrap_or("")),
@@ -1120,6 +1127,12 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         ));
     }
     let draw_id = want_str("draw_id")?.to_string();
+    if !is_valid_id(&draw_id) {
+        return Err(err(
+            "announcement.draw_id",
+            format!("{draw_id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"),
+        ));
+    }
     let root_hex = want_str("roster_root")?;
     if !is_hex64(root_hex) {
         return Err(err(
@@ -1216,6 +1229,12 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
             format!("must be a list, found {}", a["sources"].type_name()),
         )
     })?;
+    if asrc.is_empty() {
+        return Err(err(
+            "announcement.sources",
+            "must not be empty (a draw without a randomness source is known in advance to whoever writes the announcement)",
+        ));
+    }
     let mut announced: Vec<(&str, Option<&str>)> = Vec::with_capacity(asrc.len());
     for (k, s) in asrc.iter().enumerate() {
         let path = format!("announcement.sources[{k}]");
@@ -1232,6 +1251,20 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
             }
             None => return Err(err(&path, "missing member \"name\"")),
         };
+        if !is_valid_id(name) {
+            return Err(err(
+                format!("{path}.name"),
+                format!(
+                    "{name:?} is not a valid source name (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"
+                ),
+            ));
+        }
+        if let Some(j) = announced.iter().position(|(n, _)| *n == name) {
+            return Err(err(
+                format!("{path}.name"),
+                format!("duplicate source name {name:?} (also announcement.sources[{j}])"),
+            ));
+        }
         let commitment = match o.get("commitment") {
             None => None,
             Some(CVal::Str(c)) if is_hex64(c) => Some(c.as_str()),
@@ -1441,6 +1474,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
 
     // Revealed sources.
     let mut sources = Vec::new();
+    let mut checks = Checks::default();
     if let Some(src) = parsed.sources.filter(|_| mode != Mode::RosterOnly) {
         let list = src.as_arr().ok_or_else(|| {
             err(
@@ -1514,6 +1548,32 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
                         format!("does not match its commitment: hex(SHA-256(CJSON({{name, value}}))) is {got}, announced {c}"),
                     ));
                 }
+                checks.commitments.push(name.clone());
+            }
+        }
+        // Beacons (beacon-drand.md): a value that is not the named round's
+        // signature fails like a failed commitment.
+        for (k, (a, (name, value))) in asrc.iter().zip(&sources).enumerate() {
+            let drand = beacon::drand_of(a).map_err(|m| {
+                err(
+                    format!("announcement.sources[{k}] (name {name:?}).drand"),
+                    m,
+                )
+            })?;
+            match drand {
+                Some(d) => {
+                    let mut c =
+                        beacon::verify_drand(&d.chain_hash, d.round, value).map_err(|m| {
+                            err(
+                                format!("sources[{k}] (name {name:?}).value"),
+                                format!("beacon check failed: {m}"),
+                            )
+                        })?;
+                    c.source = name.clone();
+                    checks.beacons.push(c);
+                }
+                None if announced[k].1.is_none() => checks.unchecked_sources.push(name.clone()),
+                None => {}
             }
         }
     }
@@ -1534,6 +1594,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         school_order,
         school_rank,
         sources,
+        checks,
         ids: raw.ids,
         family: raw.family,
         id_fixed: fixed_ids(&id_text, &id_off),

@@ -48,9 +48,63 @@ pub struct Verified {
     /// `hex(SHA-256(CJSON(result)))`.
     pub result_digest: String,
     pub draw_id: String,
+    /// `hex(SHA-256(CJSON(announcement)))`: compare it with the digest of
+    /// the announcement signed before the draw.
+    pub announcement_digest: String,
+    /// `hex(SHA-256(CJSON(record)))`.
+    pub record_digest: String,
+    /// True when the record's text is exactly `CJSON(record)` (as §8 says a
+    /// record is published); `record_digest` is then also the SHA-256 of the
+    /// text. A record pretty-printed by hand still verifies.
+    pub canonical: bool,
+    /// Commitments and beacon values that were checked.
+    pub checks: super::Checks,
+    /// The announcement, to compare with a signed one.
+    pub announcement: CVal,
 }
 
-/// Verify a record (JSON text): recompute `result` and compare.
+/// Write `CJSON(record)` of a validated draw with the canonical `result`
+/// bytes: `{"announcement":…,"result":…,"roster":[…],"sources":[…]}`, in
+/// pieces of about 64 KiB, from the parsed input (the input's own text, in
+/// whatever form it came, is not copied).
+pub(crate) fn write_record(draw: &Draw, result: &[u8], sink: &mut dyn FnMut(&[u8])) {
+    const CHUNK: usize = 1 << 16;
+    let mut buf = Vec::with_capacity(CHUNK + 4096);
+    buf.extend_from_slice(b"{\"announcement\":");
+    draw.announcement.write(&mut buf);
+    buf.extend_from_slice(b",\"result\":");
+    sink(&buf);
+    buf.clear();
+    sink(result);
+    buf.extend_from_slice(b",\"roster\":[");
+    let mut order = Vec::new();
+    for i in 0..draw.len() {
+        if i > 0 {
+            buf.push(b',');
+        }
+        draw.write_leaf(i, &mut buf, &mut order);
+        if buf.len() >= CHUNK {
+            sink(&buf);
+            buf.clear();
+        }
+    }
+    buf.extend_from_slice(b"],\"sources\":[");
+    for (k, (name, value)) in draw.sources.iter().enumerate() {
+        if k > 0 {
+            buf.push(b',');
+        }
+        buf.extend_from_slice(b"{\"name\":");
+        cjson::write_str(&mut buf, name);
+        buf.extend_from_slice(b",\"value\":");
+        cjson::write_str(&mut buf, value);
+        buf.push(b'}');
+    }
+    buf.extend_from_slice(b"]}");
+    sink(&buf);
+}
+
+/// Verify a record (JSON text): recompute `result` and compare; the
+/// commitments and beacon values are checked while validating.
 pub fn verify(record: &str) -> Result<Verified, VerifyError> {
     let draw = input::parse(record, Mode::Record)?;
     let outcome = engine::compute(&draw);
@@ -73,9 +127,26 @@ pub fn verify(record: &str) -> Result<Verified, VerifyError> {
             )));
         }
     }
+    // The record's digest, and whether its text is already canonical.
+    let text = record.as_bytes();
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    let (mut at, mut canonical) = (0usize, true);
+    write_record(&draw, &computed, &mut |b: &[u8]| {
+        sha2::Digest::update(&mut h, b);
+        if canonical {
+            canonical = text.get(at..at + b.len()) == Some(b);
+            at += b.len();
+        }
+    });
+    canonical = canonical && at == text.len();
     Ok(Verified {
         result_digest: super::digest_hex(&computed),
         draw_id: draw.draw_id.clone(),
+        announcement_digest: hex::encode(outcome.announcement_digest),
+        record_digest: hex::encode(sha2::Digest::finalize(h)),
+        canonical,
+        checks: draw.checks.clone(),
+        announcement: draw.announcement.clone(),
     })
 }
 
@@ -489,7 +560,46 @@ impl Proof {
         })
     }
 
-    /// True when the audit path leads from the entry's leaf to `roster_root`.
+    /// Check the proof against the `roster_root` and `roster_size` of the
+    /// signed announcement (spec §9): the proof's own root and tree size
+    /// must equal them, and the audit path must lead from the entry's leaf
+    /// to that root in a tree of that size. This is the check to rely on:
+    /// [`Proof::check`] alone trusts the root and size the proof carries,
+    /// and one audit path can fit more than one tree size.
+    pub fn check_against(&self, roster_root: &Hash, roster_size: u64) -> Result<(), String> {
+        if self.tree_size != roster_size {
+            return Err(format!(
+                "the proof is for a tree of {} entries, but the announcement's roster_size is {roster_size}",
+                self.tree_size
+            ));
+        }
+        if &self.root != roster_root {
+            return Err(format!(
+                "the proof is for root {}, but the announcement's roster_root is {}",
+                hex::encode(self.root),
+                hex::encode(roster_root)
+            ));
+        }
+        let leaf = merkle::leaf_hash(&self.entry.to_bytes());
+        if !merkle::verify_inclusion(
+            &leaf,
+            self.leaf_index,
+            roster_size,
+            &self.audit_path,
+            roster_root,
+        ) {
+            return Err(format!(
+                "the audit path does not lead from the entry to leaf {} of {roster_size} under root {}",
+                self.leaf_index,
+                hex::encode(roster_root)
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when the audit path leads from the entry's leaf to the root the
+    /// proof carries, in a tree of the size it carries (internal
+    /// consistency only; see [`Proof::check_against`]).
     pub fn check(&self) -> bool {
         let leaf = merkle::leaf_hash(&self.entry.to_bytes());
         merkle::verify_inclusion(
