@@ -1132,30 +1132,38 @@
 
     /** §5 uniform(m), m >= 2. */
     uniform(m) {
-      if (m <= 0x4000000) {
-        // m <= 2^26: every product below stays under 2^53 (exact).
-        const t32 = 0x100000000 % m; // 2^32 mod m
-        const t64 = (t32 * t32) % m; // 2^64 mod m
-        // Accept iff R < 2^64 - t64. As t64 < m <= 2^26 < 2^32, a rejected R
-        // has hi = 2^32-1 and lo >= 2^32 - t64.
-        for (;;) {
-          this.next();
-          if (t64 !== 0 && this.hi === 0xffffffff && this.lo >= 0x100000000 - t64) continue;
-          return ((this.hi % m) * t32 + this.lo) % m;
-        }
-      }
-      return this.uniformBig(m);
-    }
-
-    uniformBig(m) {
-      const M = BigInt(m);
-      const limit = (1n << 64n) - ((1n << 64n) % M);
       for (;;) {
         this.next();
-        const r = (BigInt(this.hi) << 32n) | BigInt(this.lo);
-        if (r < limit) return Number(r % M);
+        const r = uniformTry(this.hi, this.lo, m);
+        if (r >= 0) return r;
       }
     }
+  }
+
+  /**
+   * One try of §5 uniform(m) on R = hi * 2^32 + lo: R mod m, or -1 when R
+   * is rejected (R >= 2^64 - (2^64 mod m)).
+   */
+  function uniformTry(hi, lo, m) {
+    if (m <= 0x4000000) {
+      // m <= 2^26: every product below stays under 2^53 (exact).
+      const t32 = 0x100000000 % m; // 2^32 mod m
+      // t64 = 2^64 mod m < m <= 2^26 < 2^32, so a rejected R has
+      // hi = 2^32-1 and lo >= 2^32 - t64.
+      if (hi === 0xffffffff) {
+        const t64 = (t32 * t32) % m;
+        if (t64 !== 0 && lo >= 0x100000000 - t64) return -1;
+      }
+      return ((hi % m) * t32 + lo) % m;
+    }
+    return uniformTryBig(hi, lo, m);
+  }
+
+  function uniformTryBig(hi, lo, m) {
+    const M = BigInt(m);
+    const r = (BigInt(hi) << 32n) | BigInt(lo);
+    if (r >= (1n << 64n) - ((1n << 64n) % M)) return -1;
+    return Number(r % M);
   }
 
   function qr(x, a, b, c, d) {
@@ -1767,13 +1775,22 @@
         const z = new ChaChaStream(new Uint8Array(32));
         z.next();
         if (z.hi !== 0x903df1a0 || z.lo !== 0xade0b876) throw new Error('self-test failed: ChaCha20 R_0 of the zero seed');
-        // The fast uniform() path against BigInt arithmetic.
-        for (const m of [2, 3, 7, 10, 1000, 99991, 0x3ffffff, 0x4000000]) {
-          const a = new ChaChaStream(new Uint8Array(32).fill(m & 0xff));
-          const b = new ChaChaStream(new Uint8Array(32).fill(m & 0xff));
-          for (let k = 0; k < 64; k++) {
-            if (a.uniform(m) !== b.uniformBig(m)) throw new Error('self-test failed: uniform(' + m + ')');
+        // The fast uniform() path against BigInt arithmetic, at the rejection boundary too.
+        const words = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
+        for (const m of [2, 3, 7, 10, 1000, 99991, 0x3ffffff, 0x4000000, 0x4000001, 0xffffffff, 2 ** 40 + 5]) {
+          const t64 = Number((1n << 64n) % BigInt(m));
+          const los = words.concat([0x100000000 - t64 - 1, 0x100000000 - t64, (0x100000000 - t64 + 1) % 0x100000000].filter((x) => x >= 0 && x <= 0xffffffff));
+          for (const hi of words) {
+            for (const lo of los) {
+              if (uniformTry(hi, lo, m) !== uniformTryBig(hi, lo, m)) throw new Error('self-test failed: uniform(' + m + ') at ' + hi + ':' + lo);
+            }
           }
+        }
+        const a = new ChaChaStream(new Uint8Array(32).fill(7));
+        const b = new ChaChaStream(new Uint8Array(32).fill(7));
+        for (let m = 2; m < 200; m++) {
+          b.next();
+          if (a.uniform(m) !== uniformTryBig(b.hi, b.lo, m)) throw new Error('self-test failed: uniform(' + m + ')');
         }
         const hex = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'];
         const leafBytes = hex.map((h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16)));
@@ -2055,7 +2072,7 @@
     ed25519Supported,
     selfTest,
     // Exposed for tests and other tools built on this file.
-    internal: { parseStrict, cjson, fromPlain, toPlain, ChaChaStream, merkleRoot, sha256Hex, Invalid },
+    internal: { parseStrict, cjson, fromPlain, toPlain, ChaChaStream, uniformTry, uniformTryBig, merkleRoot, sha256Hex, Invalid },
   };
   root.RuxueVerify = api;
   if (typeof module === 'object' && module && module.exports) module.exports = api;
