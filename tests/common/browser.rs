@@ -141,7 +141,14 @@ fn kill(driver: &mut Option<Child>) {
     if let Some(mut child) = driver.take() {
         #[cfg(unix)]
         {
-            let _ = Command::new("kill").args(["-KILL", &format!("-{}", child.id())]).status();
+            // Kill chromedriver's process group (Chromium too). Spelled
+            // `kill -s KILL -- -PGID`: procps-ng 4.0.2's kill (Debian 12)
+            // misreads `kill -KILL -PGID` as `kill(-1, SIGKILL)`, which kills
+            // every process on the machine.
+            let pgid = child.id();
+            if pgid > 1 {
+                let _ = Command::new("kill").args(["-s", "KILL", "--", &format!("-{pgid}")]).status();
+            }
         }
         let _ = child.kill();
         let _ = child.wait();
