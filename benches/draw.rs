@@ -20,23 +20,13 @@ fn input(applicants: usize, schools: usize, prefs: usize) -> String {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("draw");
     g.sample_size(10);
-    for &(n, s, p) in &[
-        (10_000, 1, 1),
-        (10_000, 200, 5),
-        (100_000, 1, 1),
-        (100_000, 200, 5),
-    ] {
+    for &(n, s, p) in &[(10_000, 1, 1), (10_000, 200, 5), (100_000, 1, 1), (100_000, 200, 5)] {
         let text = input(n, s, p);
         let label = format!("{n}x{s}x{p}");
         let computed = draw::compute(&text).expect("generated input is valid");
-        let record =
-            String::from_utf8(draw::record_json(&text, &computed.result)).expect("record is UTF-8");
-        g.bench_with_input(BenchmarkId::new("compute", &label), &text, |b, t| {
-            b.iter(|| draw::compute(t).expect("valid"))
-        });
-        g.bench_with_input(BenchmarkId::new("verify", &label), &record, |b, r| {
-            b.iter(|| draw::verify(r).expect("verifies"))
-        });
+        let record = String::from_utf8(draw::record_json(&text, &computed.result)).expect("record is UTF-8");
+        g.bench_with_input(BenchmarkId::new("compute", &label), &text, |b, t| b.iter(|| draw::compute(t).expect("valid")));
+        g.bench_with_input(BenchmarkId::new("verify", &label), &record, |b, r| b.iter(|| draw::verify(r).expect("verifies")));
         g.bench_with_input(BenchmarkId::new("parse_value", &label), &record, |b, r| {
             b.iter(|| serde_json::from_str::<serde_json::Value>(r).expect("JSON"))
         });

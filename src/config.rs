@@ -27,10 +27,7 @@ impl Environment {
             "development" | "dev" => Ok(Self::Development),
             "test" => Ok(Self::Test),
             "production" | "prod" => Ok(Self::Production),
-            other => Err(ConfigError::new(
-                "RUXUE_ENV",
-                format!("unknown environment {other:?} (use development, test or production)"),
-            )),
+            other => Err(ConfigError::new("RUXUE_ENV", format!("unknown environment {other:?} (use development, test or production)"))),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -51,10 +48,7 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            message: message.into(),
-        }
+        Self { key: key.into(), message: message.into() }
     }
 }
 
@@ -62,12 +56,7 @@ impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // One line, whatever the underlying error printed.
         let message: Vec<&str> = self.message.split_whitespace().collect();
-        write!(
-            f,
-            "configuration error at `{}`: {}",
-            self.key,
-            message.join(" ")
-        )
+        write!(f, "configuration error at `{}`: {}", self.key, message.join(" "))
     }
 }
 impl std::error::Error for ConfigError {}
@@ -241,14 +230,8 @@ impl Source {
             Ok(v) => Environment::parse(&v)?,
             Err(_) => Environment::Development,
         };
-        let dir = std::env::var("RUXUE_CONFIG_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| default_config_dir());
-        Ok(Self {
-            dir,
-            environment,
-            env,
-        })
+        let dir = std::env::var("RUXUE_CONFIG_DIR").map(PathBuf::from).unwrap_or_else(|_| default_config_dir());
+        Ok(Self { dir, environment, env })
     }
 }
 
@@ -285,13 +268,9 @@ impl Settings {
             };
             let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
             if path.len() != 2 || path.iter().any(|p| p.is_empty()) {
-                return Err(ConfigError::new(
-                    name.clone(),
-                    "expected RUXUE__SECTION__KEY",
-                ));
+                return Err(ConfigError::new(name.clone(), "expected RUXUE__SECTION__KEY"));
             }
-            set_path(&mut merged, &path, parse_env_value(value))
-                .map_err(|m| ConfigError::new(name.clone(), m))?;
+            set_path(&mut merged, &path, parse_env_value(value)).map_err(|m| ConfigError::new(name.clone(), m))?;
         }
         let mut settings: Settings = serde_path_to_error::deserialize(merged).map_err(|e| {
             let key = e.path().to_string();
@@ -317,37 +296,20 @@ impl Settings {
     }
 
     fn read_secret_files(&mut self) -> Result<(), ConfigError> {
-        fn read(
-            path: &Option<PathBuf>,
-            key: &str,
-            target: &mut SecretString,
-        ) -> Result<(), ConfigError> {
+        fn read(path: &Option<PathBuf>, key: &str, target: &mut SecretString) -> Result<(), ConfigError> {
             if let Some(p) = path {
-                let text = std::fs::read_to_string(p).map_err(|e| {
-                    ConfigError::new(key, format!("cannot read secret file {}: {e}", p.display()))
-                })?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::new(key, format!("cannot read secret file {}: {e}", p.display())))?;
                 *target = SecretString::from(text.trim_end_matches(['\n', '\r']));
             }
             Ok(())
         }
         let s = &mut self.security;
         read(&s.jwt_key_file, "security.jwt_key_file", &mut s.jwt_key)?;
-        read(
-            &s.draw_signing_key_file,
-            "security.draw_signing_key_file",
-            &mut s.draw_signing_key,
-        )?;
+        read(&s.draw_signing_key_file, "security.draw_signing_key_file", &mut s.draw_signing_key)?;
         read(&s.id_key_file, "security.id_key_file", &mut s.id_key)?;
-        read(
-            &self.mail.smtp_password_file,
-            "mail.smtp_password_file",
-            &mut self.mail.smtp_password,
-        )?;
-        read(
-            &self.wechat.app_secret_file,
-            "wechat.app_secret_file",
-            &mut self.wechat.app_secret,
-        )?;
+        read(&self.mail.smtp_password_file, "mail.smtp_password_file", &mut self.mail.smtp_password)?;
+        read(&self.wechat.app_secret_file, "wechat.app_secret_file", &mut self.wechat.app_secret)?;
         Ok(())
     }
 
@@ -356,28 +318,17 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(ConfigError::new("database.pool_size", "must be at least 1"));
         }
-        crate::db::DbUrl::parse(&self.database.url)
-            .map_err(|m| ConfigError::new("database.url", m))?;
+        crate::db::DbUrl::parse(&self.database.url).map_err(|m| ConfigError::new("database.url", m))?;
         if self.security.jwt_key.expose_secret().len() < 32 {
-            return Err(ConfigError::new(
-                "security.jwt_key",
-                "must be at least 32 characters",
-            ));
+            return Err(ConfigError::new("security.jwt_key", "must be at least 32 characters"));
         }
-        id_key_bytes(self.security.id_key.expose_secret())
-            .map_err(|m| ConfigError::new("security.id_key", m))?;
+        id_key_bytes(self.security.id_key.expose_secret()).map_err(|m| ConfigError::new("security.id_key", m))?;
         if self.uploads.max_bytes == 0 {
             return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
         }
         for (key, v) in [
-            (
-                "admission.class_cap_primary",
-                self.admission.class_cap_primary,
-            ),
-            (
-                "admission.class_cap_junior",
-                self.admission.class_cap_junior,
-            ),
+            ("admission.class_cap_primary", self.admission.class_cap_primary),
+            ("admission.class_cap_junior", self.admission.class_cap_junior),
         ] {
             if !(1..=80).contains(&v) {
                 return Err(ConfigError::new(key, "must be between 1 and 80"));
@@ -400,22 +351,13 @@ impl Settings {
                 }
             }
             if self.security.dev_login {
-                return Err(ConfigError::new(
-                    "security.dev_login",
-                    "the dev login must be off in production",
-                ));
+                return Err(ConfigError::new("security.dev_login", "the dev login must be off in production"));
             }
             if self.mail.backend != MailBackendKind::Smtp {
-                return Err(ConfigError::new(
-                    "mail.backend",
-                    "production requires the smtp mail backend",
-                ));
+                return Err(ConfigError::new("mail.backend", "production requires the smtp mail backend"));
             }
             if !self.security.cookie_secure {
-                return Err(ConfigError::new(
-                    "security.cookie_secure",
-                    "must be true in production",
-                ));
+                return Err(ConfigError::new("security.cookie_secure", "must be true in production"));
             }
         }
         Ok(())
@@ -435,11 +377,8 @@ impl Settings {
 /// Accepts 64 hex digits, optionally behind the development prefix.
 pub fn id_key_bytes(s: &str) -> Result<[u8; 32], String> {
     let hexpart = s.strip_prefix(DEV_SECRET_PREFIX).unwrap_or(s).trim();
-    let bytes =
-        hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
-    bytes
-        .try_into()
-        .map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
+    let bytes = hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
+    bytes.try_into().map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
 }
 
 fn first_line(s: &str) -> String {
@@ -447,8 +386,7 @@ fn first_line(s: &str) -> String {
 }
 
 fn read_toml(path: &Path) -> Result<toml::Value, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(path.display().to_string(), format!("cannot read: {e}")))?;
     // A whole document is a table; since toml 0.9 `Value::from_str` parses a single value.
     text.parse::<toml::Table>()
         .map(toml::Value::Table)
@@ -472,15 +410,9 @@ fn merge(base: &mut toml::Value, overlay: toml::Value) {
 }
 
 fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value) -> Result<(), String> {
-    let table = root
-        .as_table_mut()
-        .ok_or("configuration root is not a table")?;
-    let section = table
-        .entry(path[0].clone())
-        .or_insert_with(|| toml::Value::Table(Default::default()));
-    let section = section
-        .as_table_mut()
-        .ok_or_else(|| format!("`{}` is not a section", path[0]))?;
+    let table = root.as_table_mut().ok_or("configuration root is not a table")?;
+    let section = table.entry(path[0].clone()).or_insert_with(|| toml::Value::Table(Default::default()));
+    let section = section.as_table_mut().ok_or_else(|| format!("`{}` is not a section", path[0]))?;
     section.insert(path[1].clone(), value);
     Ok(())
 }
@@ -505,10 +437,7 @@ mod tests {
         Source {
             dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
             environment: env,
-            env: vars
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
+            env: vars.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect(),
         }
     }
 
@@ -522,14 +451,11 @@ mod tests {
 
     #[test]
     fn env_overrides_and_unknown_keys() {
-        let s = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORT", "9999")]))
-            .unwrap();
+        let s = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORT", "9999")])).unwrap();
         assert_eq!(s.server.port, 9999);
-        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORTT", "1")]))
-            .unwrap_err();
+        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__SERVER__PORTT", "1")])).unwrap_err();
         assert_eq!(e.key, "server.portt");
-        let e =
-            Settings::load_from(&src(Environment::Test, &[("RUXUE__NOPE__X", "1")])).unwrap_err();
+        let e = Settings::load_from(&src(Environment::Test, &[("RUXUE__NOPE__X", "1")])).unwrap_err();
         assert_eq!(e.key, "nope");
     }
 
@@ -542,8 +468,7 @@ mod tests {
     #[test]
     fn files_parse_as_documents_and_errors_name_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let default =
-            std::fs::read_to_string(src(Environment::Test, &[]).dir.join("default.toml")).unwrap();
+        let default = std::fs::read_to_string(src(Environment::Test, &[]).dir.join("default.toml")).unwrap();
         std::fs::write(dir.path().join("default.toml"), default).unwrap();
         std::fs::write(dir.path().join("test.toml"), "[server]\nport = 9998\n").unwrap();
         let mut source = src(Environment::Test, &[]);

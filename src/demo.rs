@@ -3,14 +3,14 @@
 //! season after one command. Every name and ID number is invented; the ID
 //! numbers pass the GB 11643 checksum but belong to nobody.
 
+use crate::catchment::{Address, Target};
 use crate::config::Settings;
 use crate::db::models::*;
 use crate::db::schema;
 use crate::db::{self, Db, DbConn};
 use crate::error::AppError;
-use chrono::{NaiveDate, NaiveDateTime};
-use crate::catchment::{Address, Target};
 use crate::policy::{ApplicantFacts, Migrant, OwnerRelation, Property};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,8 +33,7 @@ pub const SCHOOLS: [(&str, &str, &str, &str, i32); 11] = [
 ];
 
 /// (code, name, member school codes in announced order)
-pub const ZONES: [(&str, &str, &[&str]); 2] =
-    [("Z-JA", "建安片区", &["J01", "J02", "J03"]), ("Z-DY", "德苑片区", &["J04", "J05"])];
+pub const ZONES: [(&str, &str, &[&str]); 2] = [("Z-JA", "建安片区", &["J01", "J02", "J03"]), ("Z-DY", "德苑片区", &["J04", "J05"])];
 
 pub const G1_CAMPAIGN: &str = "2027-G1";
 pub const G7_CAMPAIGN: &str = "2027-G7";
@@ -74,7 +73,8 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
             })
             .execute(conn)?;
     }
-    for (id, grade, name) in [(G1_CAMPAIGN, 1, "2027年秋季城区小学一年级招生"), (G7_CAMPAIGN, 7, "2027年秋季七年级片区招生")] {
+    for (id, grade, name) in [(G1_CAMPAIGN, 1, "2027年秋季城区小学一年级招生"), (G7_CAMPAIGN, 7, "2027年秋季七年级片区招生")]
+    {
         diesel::insert_into(schema::campaigns::table)
             .values(Campaign {
                 id: id.into(),
@@ -105,12 +105,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
             (G7_CAMPAIGN, settings.admission.class_cap_junior)
         };
         diesel::insert_into(schema::school_plans::table)
-            .values(SchoolPlan {
-                campaign_id: campaign.into(),
-                school_id: code.into(),
-                planned_classes: classes,
-                class_size_cap: cap,
-            })
+            .values(SchoolPlan { campaign_id: campaign.into(), school_id: code.into(), planned_classes: classes, class_size_cap: cap })
             .execute(conn)?;
     }
     for (code, name, members) in ZONES {
@@ -125,11 +120,8 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
         }
     }
     let policy_toml = demo_policy_toml();
-    diesel::update(schema::campaigns::table)
-        .set(schema::campaigns::policy_toml.eq(&policy_toml))
-        .execute(conn)?;
-    let policy = crate::policy::Policy::load_toml(&policy_toml)
-        .map_err(|e| AppError::internal(format!("demo policy: {e}")))?;
+    diesel::update(schema::campaigns::table).set(schema::campaigns::policy_toml.eq(&policy_toml)).execute(conn)?;
+    let policy = crate::policy::Policy::load_toml(&policy_toml).map_err(|e| AppError::internal(format!("demo policy: {e}")))?;
     let rules = crate::catchment::demo_rules();
     for (position, rule) in rules.iter().enumerate() {
         let (campaign, school, zone) = match &rule.target {
@@ -146,12 +138,13 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
     let mut counts = (0usize, 0usize);
     let mut previous = None;
     for spec in applicant_specs(&mut rng) {
-        let ctx = crate::policy::CatchmentContext {
-            rules: if spec.grade == 1 { &primary } else { &junior },
-            directory: &directory,
-        };
+        let ctx = crate::policy::CatchmentContext { rules: if spec.grade == 1 { &primary } else { &junior }, directory: &directory };
         insert_applicant(conn, &cipher, &policy, &ctx, &spec, &mut rng, &mut previous, now)?;
-        if spec.grade == 1 { counts.0 += 1 } else { counts.1 += 1 }
+        if spec.grade == 1 {
+            counts.0 += 1
+        } else {
+            counts.1 += 1
+        }
     }
     if settings.environment != crate::config::Environment::Production {
         load_demo_staff(conn)?;
@@ -162,7 +155,9 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
         "demo.load",
         "database",
         None,
-        Some(&serde_json::json!({"campaigns": [G1_CAMPAIGN, G7_CAMPAIGN], "applicants_g1": counts.0, "applicants_g7": counts.1, "rules": rules.len()})),
+        Some(
+            &serde_json::json!({"campaigns": [G1_CAMPAIGN, G7_CAMPAIGN], "applicants_g1": counts.0, "applicants_g7": counts.1, "rules": rules.len()}),
+        ),
     )?;
     Ok(())
 }
@@ -271,7 +266,14 @@ fn applicant_specs(rng: &mut ChaCha8Rng) -> Vec<Spec> {
                         residence_address: Some(home),
                     });
                 }
-                _ => f.hukou = Some(Address { township: Some("蓬莱镇".into()), road: Some("蓬莱路".into()), number: Some(8), ..Default::default() }),
+                _ => {
+                    f.hukou = Some(Address {
+                        township: Some("蓬莱镇".into()),
+                        road: Some("蓬莱路".into()),
+                        number: Some(8),
+                        ..Default::default()
+                    })
+                }
             }
             if rng.gen_ratio(1, 60) {
                 f.care_category = Some(CARE[rng.gen_range(0..CARE.len())].into());

@@ -86,9 +86,9 @@ impl AppError {
 
     pub fn field(&self) -> Option<&str> {
         match self {
-            AppError::BadRequest { field, .. }
-            | AppError::Conflict { field, .. }
-            | AppError::PayloadTooLarge { field, .. } => field.as_deref(),
+            AppError::BadRequest { field, .. } | AppError::Conflict { field, .. } | AppError::PayloadTooLarge { field, .. } => {
+                field.as_deref()
+            }
             AppError::Invalid { field, .. } => Some(field),
             _ => None,
         }
@@ -96,11 +96,7 @@ impl AppError {
 
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_string(),
-                message: self.public_message(),
-                field: self.field().map(str::to_string),
-            },
+            error: ErrorDetail { code: self.code().to_string(), message: self.public_message(), field: self.field().map(str::to_string) },
         }
     }
 }
@@ -147,9 +143,7 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
             Error::NotFound => AppError::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AppError::conflict("duplicate", "该记录已存在")
-            }
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict("duplicate", "该记录已存在"),
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => AppError::Unavailable,
             Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable,
             other => AppError::Internal(other.to_string()),
@@ -175,9 +169,7 @@ impl From<actix_web::error::JsonPayloadError> for AppError {
                 let text = d.to_string();
                 let field = text.split('`').nth(1).map(str::to_string);
                 AppError::BadRequest {
-                    code: "invalid_json",
-                    message: format!("请求内容格式错误：{}", json_error_zh(&text)),
-                    field,
+                    code: "invalid_json", message: format!("请求内容格式错误：{}", json_error_zh(&text)), field
                 }
             }
             other => AppError::BadRequest { code: "invalid_json", message: format!("请求内容无法读取：{other}"), field: None },

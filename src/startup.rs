@@ -34,7 +34,7 @@ pub fn build(settings: Settings, demo: bool) -> Result<(Running, AppState), Star
         }
     }
     let state = AppState::new(settings, db);
-    let running = web::build(state.clone())
-        .map_err(|e| StartupError::Bind { addr: state.settings.bind_address(), message: e.to_string() })?;
+    let running =
+        web::build(state.clone()).map_err(|e| StartupError::Bind { addr: state.settings.bind_address(), message: e.to_string() })?;
     Ok((running, state))
 }

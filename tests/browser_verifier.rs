@@ -100,10 +100,7 @@ fn handle(stream: TcpStream, data: &Mutex<HashMap<String, Vec<u8>>>) -> std::io:
     let found = if let Some(name) = path.strip_prefix(&format!("{PREFIX}/")) {
         static_file(name)
     } else if let Some(name) = path.strip_prefix("/data/") {
-        data.lock()
-            .unwrap()
-            .get(name)
-            .map(|b| (b.clone(), "application/json"))
+        data.lock().unwrap().get(name).map(|b| (b.clone(), "application/json"))
     } else {
         None
     };
@@ -119,10 +116,7 @@ fn handle(stream: TcpStream, data: &Mutex<HashMap<String, Vec<u8>>>) -> std::io:
             )?;
             out.write_all(&body)?;
         }
-        None => write!(
-            out,
-            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )?,
+        None => write!(out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")?,
     }
     out.flush()
 }
@@ -130,9 +124,7 @@ fn handle(stream: TcpStream, data: &Mutex<HashMap<String, Vec<u8>>>) -> std::io:
 /// A file of `static/verify/` (plain names only).
 fn static_file(name: &str) -> Option<(Vec<u8>, &'static str)> {
     let plain = !name.is_empty()
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
+        && name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'.')
         && !name.starts_with('.');
     if !plain {
         return None;
@@ -202,22 +194,12 @@ fn reordered(v: &Value) -> String {
 }
 
 async fn open_page(b: &Browser, server: &Server) {
-    b.client
-        .update_timeouts(TimeoutConfiguration::new(
-            Some(Duration::from_secs(300)),
-            Some(Duration::from_secs(60)),
-            None,
-        ))
-        .await
-        .unwrap();
+    b.client.update_timeouts(TimeoutConfiguration::new(Some(Duration::from_secs(300)), Some(Duration::from_secs(60)), None)).await.unwrap();
     b.client.goto(&server.page()).await.unwrap();
     for _ in 0..100 {
         let ready = b
             .client
-            .execute(
-                "return document.body && document.body.dataset.ready === 'true' && !!window.RuxueVerify;",
-                vec![],
-            )
+            .execute("return document.body && document.body.dataset.ready === 'true' && !!window.RuxueVerify;", vec![])
             .await
             .unwrap();
         if ready == json!(true) {
@@ -225,10 +207,7 @@ async fn open_page(b: &Browser, server: &Server) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!(
-        "the verify page did not become ready under its CSP; it shows: {}",
-        b.body_text().await
-    );
+    panic!("the verify page did not become ready under its CSP; it shows: {}", b.body_text().await);
 }
 
 /// Runs `RuxueVerify.<call>` in the page; `args` are the JS arguments.
@@ -250,17 +229,11 @@ async fn verify_text(b: &Browser, text: &str) -> Value {
 /// verifyRecord on the UTF-8 bytes (as a file input gives them).
 async fn verify_bytes(b: &Browser, bytes: &[u8]) -> Value {
     let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
-    js(
-        b,
-        "RuxueVerify.verifyRecord(Uint8Array.from(atob(args[0]), (c) => c.charCodeAt(0)))",
-        vec![json!(b64)],
-    )
-    .await
+    js(b, "RuxueVerify.verifyRecord(Uint8Array.from(atob(args[0]), (c) => c.charCodeAt(0)))", vec![json!(b64)]).await
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str()
-        .unwrap_or_else(|| panic!("no string {k:?} in {v}"))
+    v[k].as_str().unwrap_or_else(|| panic!("no string {k:?} in {v}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -271,38 +244,20 @@ fn s<'a>(v: &'a Value, k: &str) -> &'a str {
 const INVALID_WORDS: &[(&str, &[&str])] = &[
     ("byte-order-mark.json", &["byte order mark"]),
     ("duplicate-id.json", &["duplicate id", "roster[1]"]),
-    (
-        "duplicate-source-name.json",
-        &["duplicate source name", "witness-1"],
-    ),
-    (
-        "empty-draw-id.json",
-        &["announcement.draw_id", "identifier"],
-    ),
-    (
-        "extra-member.json",
-        &["unexpected member", "weight", "roster[0]"],
-    ),
+    ("duplicate-source-name.json", &["duplicate source name", "witness-1"]),
+    ("empty-draw-id.json", &["announcement.draw_id", "identifier"]),
+    ("extra-member.json", &["unexpected member", "weight", "roster[0]"]),
     ("family-names-non-member.json", &["family", "roster[3]"]),
     ("float-seats.json", &["not a plain integer", "1.0"]),
     ("missing-source.json", &["missing source", "beacon"]),
     ("negative-seats.json", &["seats", ">= 0", "-1"]),
     ("negative-zero.json", &["-0"]),
-    (
-        "no-sources.json",
-        &["announcement.sources", "must not be empty"],
-    ),
+    ("no-sources.json", &["announcement.sources", "must not be empty"]),
     ("non-ascii-key.json", &["printable ASCII"]),
-    (
-        "priority-missing.json",
-        &["priority", "missing member", "S02"],
-    ),
+    ("priority-missing.json", &["priority", "missing member", "S02"]),
     ("repeated-key.json", &["repeated member name", "seats"]),
     ("too-deep.json", &["deeper than 32"]),
-    (
-        "unknown-school.json",
-        &["unknown school", "S99", "prefs[1]"],
-    ),
+    ("unknown-school.json", &["unknown school", "S99", "prefs[1]"]),
     ("unsorted-roster.json", &["not sorted"]),
     ("wrong-commitment.json", &["commitment", "sources[0]"]),
     ("wrong-root.json", &["roster_root"]),
@@ -315,11 +270,7 @@ async fn vectors_verify_in_the_browser_as_in_the_rust_engine() {
     let server = Server::start();
     let b = Browser::start("browser_verifier_vectors", 1280, 900).await;
     open_page(&b, &server).await;
-    assert_eq!(
-        js(&b, "RuxueVerify.selfTest()", vec![]).await,
-        json!(true),
-        "self-test"
-    );
+    assert_eq!(js(&b, "RuxueVerify.selfTest()", vec![]).await, json!(true), "self-test");
 
     let valid = json_files(&root().join("tests/vectors"));
     assert!(valid.len() >= 6, "the spec's six vectors are present");
@@ -331,27 +282,12 @@ async fn vectors_verify_in_the_browser_as_in_the_rust_engine() {
         let canonical = cjson_of(&text);
         let record_digest = ruxue::draw::digest_hex(canonical.as_bytes());
 
-        for (form, t) in [
-            ("published", text.clone()),
-            ("canonical", canonical.clone()),
-            ("reordered", reordered(&record)),
-        ] {
+        for (form, t) in [("published", text.clone()), ("canonical", canonical.clone()), ("reordered", reordered(&record))] {
             let r = verify_text(&b, &t).await;
             assert_eq!(r["ok"], json!(true), "{name} ({form}): {r}");
-            assert_eq!(
-                s(&r, "result_digest"),
-                rust.result_digest,
-                "{name} ({form})"
-            );
-            assert_eq!(
-                s(&r, "published_result_digest"),
-                rust.result_digest,
-                "{name} ({form})"
-            );
-            assert_eq!(
-                r["announcement_digest"], record["result"]["announcement_digest"],
-                "{name} ({form})"
-            );
+            assert_eq!(s(&r, "result_digest"), rust.result_digest, "{name} ({form})");
+            assert_eq!(s(&r, "published_result_digest"), rust.result_digest, "{name} ({form})");
+            assert_eq!(r["announcement_digest"], record["result"]["announcement_digest"], "{name} ({form})");
             assert_eq!(r["seed"], record["result"]["seed"], "{name} ({form})");
             assert_eq!(r["draw_id"], json!(rust.draw_id), "{name} ({form})");
             assert_eq!(s(&r, "record_digest"), record_digest, "{name} ({form})");
@@ -366,18 +302,9 @@ async fn vectors_verify_in_the_browser_as_in_the_rust_engine() {
         input.as_object_mut().unwrap().remove("result");
         let input_text = serde_json::to_string(&input).unwrap();
         let computed = ruxue::draw::compute(&input_text).unwrap();
-        let r = js(
-            &b,
-            "RuxueVerify.computeInput(args[0])",
-            vec![json!(input_text)],
-        )
-        .await;
+        let r = js(&b, "RuxueVerify.computeInput(args[0])", vec![json!(input_text)]).await;
         assert_eq!(r["ok"], json!(true), "{name} (input): {r}");
-        assert_eq!(
-            s(&r, "result").as_bytes(),
-            &computed.result[..],
-            "{name}: result bytes"
-        );
+        assert_eq!(s(&r, "result").as_bytes(), &computed.result[..], "{name}: result bytes");
         assert_eq!(s(&r, "result_digest"), computed.result_digest, "{name}");
         // An input is not a record.
         let r = verify_text(&b, &input_text).await;
@@ -386,40 +313,22 @@ async fn vectors_verify_in_the_browser_as_in_the_rust_engine() {
     }
 
     let invalid = json_files(&root().join("tests/vectors/invalid"));
-    assert!(
-        invalid.len() >= INVALID_WORDS.len(),
-        "all {} invalid vectors of the spec are in tests/vectors/invalid",
-        INVALID_WORDS.len()
-    );
+    assert!(invalid.len() >= INVALID_WORDS.len(), "all {} invalid vectors of the spec are in tests/vectors/invalid", INVALID_WORDS.len());
     for (known, _) in INVALID_WORDS {
-        assert!(
-            invalid.iter().any(|p| name_of(p) == *known),
-            "tests/vectors/invalid/{known} is missing"
-        );
+        assert!(invalid.iter().any(|p| name_of(p) == *known), "tests/vectors/invalid/{known} is missing");
     }
     for path in &invalid {
         let name = name_of(path);
         let bytes = std::fs::read(path).unwrap();
         let text = String::from_utf8(bytes.clone()).unwrap();
-        let words = INVALID_WORDS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, w)| *w)
-            .unwrap_or(&[]);
+        let words = INVALID_WORDS.iter().find(|(n, _)| *n == name).map(|(_, w)| *w).unwrap_or(&[]);
         let as_input = js(&b, "RuxueVerify.computeInput(args[0])", vec![json!(text)]).await;
         let as_text = verify_text(&b, &text).await;
         let as_bytes = verify_bytes(&b, &bytes).await;
-        for (how, r) in [
-            ("computeInput", &as_input),
-            ("verifyRecord(text)", &as_text),
-            ("verifyRecord(bytes)", &as_bytes),
-        ] {
+        for (how, r) in [("computeInput", &as_input), ("verifyRecord(text)", &as_text), ("verifyRecord(bytes)", &as_bytes)] {
             assert_eq!(r["ok"], json!(false), "{name} {how} must be refused: {r}");
             assert_eq!(r["invalid"], json!(true), "{name} {how}: {r}");
-            assert!(
-                r.get("result_digest").is_none(),
-                "{name} {how}: computed nothing"
-            );
+            assert!(r.get("result_digest").is_none(), "{name} {how}: computed nothing");
             let e = s(r, "error");
             for w in words {
                 assert!(e.contains(w), "{name} {how}: {e:?} lacks {w:?}");
@@ -469,11 +378,7 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
             what: "one lottery number changed",
             record: r,
             path: format!("result.lottery_numbers.{id}"),
-            extra: vec![
-                ("applicant", json!(id)),
-                ("expected", json!(n)),
-                ("found", json!(n + 1)),
-            ],
+            extra: vec![("applicant", json!(id)), ("expected", json!(n)), ("found", json!(n + 1))],
         });
     }
     // Two assignments swapped between schools.
@@ -487,12 +392,7 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
             what: "two assignments swapped",
             record: r,
             path: "result.assignments.S00[0]".into(),
-            extra: vec![
-                ("school", json!("S00")),
-                ("expected", a.clone()),
-                ("found", c),
-                ("applicant", a),
-            ],
+            extra: vec![("school", json!("S00")), ("expected", a.clone()), ("found", c), ("applicant", a)],
         });
     }
     // Two admitted applicants of one school in the wrong order.
@@ -522,8 +422,7 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
     // The beacon's value (no commitment): the seed changes.
     {
         let mut r = orig.clone();
-        r["sources"][2]["value"] =
-            json!("38cd5a3987cfcea6cabe31234b1d7dd3fa90c1450d70cea51abfdbf841f7a69f");
+        r["sources"][2]["value"] = json!("38cd5a3987cfcea6cabe31234b1d7dd3fa90c1450d70cea51abfdbf841f7a69f");
         cases.push(Case {
             what: "the beacon value changed",
             record: r,
@@ -545,10 +444,7 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
     // Someone dropped from a waitlist.
     {
         let mut r = orig.clone();
-        let dropped = r["result"]["waitlists"]["S05"]
-            .as_array_mut()
-            .unwrap()
-            .remove(3);
+        let dropped = r["result"]["waitlists"]["S05"].as_array_mut().unwrap().remove(3);
         cases.push(Case {
             what: "an applicant dropped from a waitlist",
             record: r,
@@ -560,10 +456,7 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
     {
         let mut r = orig.clone();
         let who = r["result"]["unassigned"].as_array_mut().unwrap().remove(0);
-        r["result"]["assignments"]["S06"]
-            .as_array_mut()
-            .unwrap()
-            .push(who.clone());
+        r["result"]["assignments"]["S06"].as_array_mut().unwrap().push(who.clone());
         cases.push(Case {
             what: "an unassigned applicant admitted",
             record: r,
@@ -597,15 +490,8 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
 
     for case in &cases {
         let published = serde_json::to_string_pretty(&case.record).unwrap();
-        assert!(
-            ruxue::draw::verify(&published).is_err(),
-            "{}: the Rust engine refuses it too",
-            case.what
-        );
-        for (form, text) in [
-            ("pretty", published.clone()),
-            ("canonical", cjson_of(&published)),
-        ] {
+        assert!(ruxue::draw::verify(&published).is_err(), "{}: the Rust engine refuses it too", case.what);
+        for (form, text) in [("pretty", published.clone()), ("canonical", cjson_of(&published))] {
             let r = verify_text(&b, &text).await;
             assert_eq!(r["ok"], json!(false), "{} ({form}): {r}", case.what);
             let d = &r["difference"];
@@ -633,18 +519,10 @@ async fn tampered_records_are_refused_with_the_first_difference_named() {
     let needle = format!("\"{id}\":1");
     assert!(text.contains(&needle));
     let v = verify_text(&b, &text.replacen(&needle, &format!("\"{id}\":1.0"), 1)).await;
-    assert_eq!(
-        v["invalid"],
-        json!(true),
-        "a lottery number written 1.0: {v}"
-    );
+    assert_eq!(v["invalid"], json!(true), "a lottery number written 1.0: {v}");
     assert!(s(&v, "error").contains("1.0"), "{v}");
     let v = verify_text(&b, &text.replacen(&needle, &format!("\"{id}\":true"), 1)).await;
-    assert_eq!(
-        v["difference"]["path"],
-        json!(format!("result.lottery_numbers.{id}")),
-        "a lottery number written true: {v}"
-    );
+    assert_eq!(v["difference"]["path"], json!(format!("result.lottery_numbers.{id}")), "a lottery number written true: {v}");
     b.close().await;
 }
 
@@ -655,10 +533,7 @@ async fn wait_state(b: &Browser, id: &str, states: &[&str]) -> (String, String) 
     for _ in 0..600 {
         let v = b
             .client
-            .execute(
-                "const e = document.getElementById(arguments[0]); return [e.dataset.state, e.textContent];",
-                vec![json!(id)],
-            )
+            .execute("const e = document.getElementById(arguments[0]); return [e.dataset.state, e.textContent];", vec![json!(id)])
             .await
             .unwrap();
         let state = v[0].as_str().unwrap_or("").to_string();
@@ -667,20 +542,11 @@ async fn wait_state(b: &Browser, id: &str, states: &[&str]) -> (String, String) 
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!(
-        "#{id} never reached {states:?}; page: {}",
-        b.body_text().await
-    );
+    panic!("#{id} never reached {states:?}; page: {}", b.body_text().await);
 }
 
 async fn set_value(b: &Browser, id: &str, value: &str) {
-    b.client
-        .execute(
-            "document.getElementById(arguments[0]).value = arguments[1];",
-            vec![json!(id), json!(value)],
-        )
-        .await
-        .unwrap();
+    b.client.execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)]).await.unwrap();
 }
 
 #[tokio::test]
@@ -694,12 +560,7 @@ async fn verify_page_shows_match_and_mismatch() {
     b.shot("page").await;
 
     let orig = record06();
-    set_value(
-        &b,
-        "record-text",
-        &serde_json::to_string_pretty(&orig).unwrap(),
-    )
-    .await;
+    set_value(&b, "record-text", &serde_json::to_string_pretty(&orig).unwrap()).await;
     b.find_css("#verify").await.click().await.unwrap();
     let (state, text) = wait_state(&b, "verdict", &["match", "mismatch", "invalid", "error"]).await;
     assert_eq!(state, "match", "{text}");
@@ -720,10 +581,7 @@ async fn verify_page_shows_match_and_mismatch() {
     assert_eq!(state, "mismatch", "{text}");
     assert!(text.starts_with("不一致"), "{text}");
     assert!(text.contains(&id) && text.contains("派位号"), "{text}");
-    assert!(
-        text.contains(&format!("应为 {n}")) && text.contains(&format!("记录中为 {}", n + 1)),
-        "{text}"
-    );
+    assert!(text.contains(&format!("应为 {n}")) && text.contains(&format!("记录中为 {}", n + 1)), "{text}");
     b.shot("mismatch").await;
 
     // Two assignments swapped.
@@ -736,48 +594,26 @@ async fn verify_page_shows_match_and_mismatch() {
     b.find_css("#verify").await.click().await.unwrap();
     let (state, text) = wait_state(&b, "verdict", &["match", "mismatch", "invalid", "error"]).await;
     assert_eq!(state, "mismatch", "{text}");
-    assert!(
-        text.contains("录取名单") && text.contains("学校 S00") && text.contains("第 1 位"),
-        "{text}"
-    );
+    assert!(text.contains("录取名单") && text.contains("学校 S00") && text.contains("第 1 位"), "{text}");
     b.shot("mismatch-assignments").await;
 
     // From a file: a valid record, then an invalid one.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("record.json");
-    std::fs::copy(
-        root().join("tests/vectors/04-random-40-applicants-3-schools.json"),
-        &file,
-    )
-    .unwrap();
-    b.find_css("#record-file")
-        .await
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
+    std::fs::copy(root().join("tests/vectors/04-random-40-applicants-3-schools.json"), &file).unwrap();
+    b.find_css("#record-file").await.send_keys(&file.display().to_string()).await.unwrap();
     b.find_css("#verify").await.click().await.unwrap();
     let (state, text) = wait_state(&b, "verdict", &["match", "mismatch", "invalid", "error"]).await;
     assert_eq!(state, "match", "a record from a file: {text}");
 
     b.find_css("#clear-file").await.click().await.unwrap();
     let bom = dir.path().join("bom.json");
-    std::fs::copy(
-        root().join("tests/vectors/invalid/byte-order-mark.json"),
-        &bom,
-    )
-    .unwrap();
-    b.find_css("#record-file")
-        .await
-        .send_keys(&bom.display().to_string())
-        .await
-        .unwrap();
+    std::fs::copy(root().join("tests/vectors/invalid/byte-order-mark.json"), &bom).unwrap();
+    b.find_css("#record-file").await.send_keys(&bom.display().to_string()).await.unwrap();
     b.find_css("#verify").await.click().await.unwrap();
     let (state, text) = wait_state(&b, "verdict", &["match", "mismatch", "invalid", "error"]).await;
     assert_eq!(state, "invalid", "{text}");
-    assert!(
-        text.starts_with("记录无效") && text.contains("byte order mark"),
-        "{text}"
-    );
+    assert!(text.starts_with("记录无效") && text.contains("byte order mark"), "{text}");
     b.shot("invalid").await;
     b.find_css("#clear-file").await.click().await.unwrap();
 
@@ -788,19 +624,11 @@ async fn verify_page_shows_match_and_mismatch() {
     set_value(&b, "record-text", &rec01).await;
     set_value(&b, "jws", &jws).await;
     set_value(&b, "jwk", &key.jwk().to_string()).await;
-    b.client
-        .execute("document.getElementById('signature').open = true;", vec![])
-        .await
-        .unwrap();
+    b.client.execute("document.getElementById('signature').open = true;", vec![]).await.unwrap();
     b.find_css("#verify").await.click().await.unwrap();
     let (state, _) = wait_state(&b, "verdict", &["match", "mismatch", "invalid", "error"]).await;
     assert_eq!(state, "match");
-    let (state, text) = wait_state(
-        &b,
-        "signature-verdict",
-        &["valid", "invalid", "unsupported"],
-    )
-    .await;
+    let (state, text) = wait_state(&b, "signature-verdict", &["valid", "invalid", "unsupported"]).await;
     let supported = js(&b, "RuxueVerify.ed25519Supported()", vec![]).await == json!(true);
     if supported {
         assert_eq!(state, "valid", "{text}");
@@ -825,10 +653,7 @@ impl TestKey {
     fn generate() -> TestKey {
         let seed: [u8; 32] = rand::random();
         // PKCS#8 v1 (RFC 8410) wrapping of an Ed25519 private key.
-        let mut der = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
+        let mut der = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
         der.extend_from_slice(&seed);
         let pkcs8 = rustls::pki_types::PrivatePkcs8KeyDer::from(der);
         let key = rustls::crypto::ring::sign::any_eddsa_type(&pkcs8).expect("an Ed25519 key");
@@ -843,10 +668,7 @@ impl TestKey {
     }
 
     fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        let signer = self
-            .key
-            .choose_scheme(&[rustls::SignatureScheme::ED25519])
-            .expect("an Ed25519 signer");
+        let signer = self.key.choose_scheme(&[rustls::SignatureScheme::ED25519]).expect("an Ed25519 signer");
         signer.sign(msg).expect("a signature")
     }
 
@@ -858,10 +680,7 @@ impl TestKey {
     }
 
     fn sign_announcement(&self, announcement_cjson: &str) -> String {
-        self.jws(
-            r#"{"alg":"EdDSA","kid":"test"}"#,
-            announcement_cjson.as_bytes(),
-        )
+        self.jws(r#"{"alg":"EdDSA","kid":"test"}"#, announcement_cjson.as_bytes())
     }
 }
 
@@ -893,32 +712,20 @@ async fn announcement_signatures() {
     };
 
     let rec01 = std::fs::read_to_string(root().join("tests/vectors/01-spec-example.json")).unwrap();
-    let rec04 = std::fs::read_to_string(
-        root().join("tests/vectors/04-random-40-applicants-3-schools.json"),
-    )
-    .unwrap();
+    let rec04 = std::fs::read_to_string(root().join("tests/vectors/04-random-40-applicants-3-schools.json")).unwrap();
     let key = TestKey::generate();
     let ann01 = announcement_cjson(&rec01);
     let jws = key.sign_announcement(&ann01);
 
     let supported = js(&b, "RuxueVerify.ed25519Supported()", vec![]).await == json!(true);
-    let version = b
-        .client
-        .execute("return navigator.userAgent;", vec![])
-        .await
-        .unwrap();
+    let version = b.client.execute("return navigator.userAgent;", vec![]).await.unwrap();
     if !supported {
         // Never a pass without a check.
         let r = sig(jws.clone(), key.jwk(), Some(rec01.clone())).await;
         assert_eq!(r["ok"], json!(false), "{r}");
         assert_eq!(r["supported"], json!(false), "{r}");
-        assert!(
-            s(&r, "error").contains("not supported by this browser"),
-            "{r}"
-        );
-        eprintln!(
-            "Ed25519 is not in this browser's Web Crypto ({version}); only the refusal was tested"
-        );
+        assert!(s(&r, "error").contains("not supported by this browser"), "{r}");
+        eprintln!("Ed25519 is not in this browser's Web Crypto ({version}); only the refusal was tested");
         b.close().await;
         return;
     }
@@ -929,10 +736,7 @@ async fn announcement_signatures() {
     assert_eq!(r["signature_valid"], json!(true));
     assert_eq!(r["matches_record"], json!(true));
     let rec01_v: Value = serde_json::from_str(&rec01).unwrap();
-    assert_eq!(
-        r["announcement_digest"],
-        rec01_v["result"]["announcement_digest"]
-    );
+    assert_eq!(r["announcement_digest"], rec01_v["result"]["announcement_digest"]);
     assert_eq!(r["draw_id"], json!("2027-G1-FC-01"));
     // The key as JWK text works too, and no record is needed.
     let r = sig(jws.clone(), json!(key.jwk().to_string()), None).await;
@@ -954,9 +758,7 @@ async fn announcement_signatures() {
     assert_eq!(r["signature_valid"], json!(false), "{r}");
 
     // A flipped bit of the signature; another key.
-    let mut raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(parts[2])
-        .unwrap();
+    let mut raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
     raw[5] ^= 0x10;
     let flipped = format!("{}.{}.{}", parts[0], parts[1], b64url(&raw));
     let r = sig(flipped, key.jwk(), Some(rec01.clone())).await;
@@ -972,22 +774,12 @@ async fn announcement_signatures() {
     assert_eq!(r["ok"], json!(false), "{r}");
     assert!(s(&r, "error").contains("EdDSA"), "{r}");
     let pretty = serde_json::to_string_pretty(&rec01_v["announcement"]).unwrap();
-    let r = sig(
-        key.jws(r#"{"alg":"EdDSA"}"#, pretty.as_bytes()),
-        key.jwk(),
-        None,
-    )
-    .await;
+    let r = sig(key.jws(r#"{"alg":"EdDSA"}"#, pretty.as_bytes()), key.jwk(), None).await;
     assert_eq!(r["ok"], json!(false), "{r}");
     assert!(s(&r, "error").contains("canonical"), "{r}");
     let r = sig("a.b".into(), key.jwk(), None).await;
     assert_eq!(r["ok"], json!(false), "{r}");
-    let r = sig(
-        jws.clone(),
-        json!({"kty": "OKP", "crv": "X25519", "x": b64url(&key.public)}),
-        None,
-    )
-    .await;
+    let r = sig(jws.clone(), json!({"kty": "OKP", "crv": "X25519", "x": b64url(&key.public)}), None).await;
     assert_eq!(r["ok"], json!(false), "{r}");
 
     // A round trip inside the browser: a key from Web Crypto generateKey.
@@ -1024,10 +816,7 @@ async fn announcement_signatures() {
 #[ignore = "benchmark: run by bench/browser_verify.sh"]
 async fn bench_browser_verify() {
     let path = std::env::var("RUXUE_BENCH_RECORD").expect("RUXUE_BENCH_RECORD names a record");
-    let runs: u32 = std::env::var("RUXUE_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(3);
+    let runs: u32 = std::env::var("RUXUE_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let size = bytes.len();
     let server = Server::start();
@@ -1059,18 +848,9 @@ async fn bench_browser_verify() {
     .await;
     assert_eq!(v["ok"], json!(true), "the browser verifies the record: {v}");
     if let Ok(want) = std::env::var("RUXUE_BENCH_DIGEST") {
-        assert_eq!(
-            s(&v, "result_digest"),
-            want.trim(),
-            "same result digest as ruxue draw verify"
-        );
+        assert_eq!(s(&v, "result_digest"), want.trim(), "same result digest as ruxue draw verify");
     }
-    let ms: Vec<u64> = v["runs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap())
-        .collect();
+    let ms: Vec<u64> = v["runs"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
     println!(
         "browser_verify bytes={size} first_ms={} best_ms={} runs_ms={:?} last_run_stages_ms={} result_digest={} browser={:?}",
         ms[0],

@@ -51,11 +51,7 @@ fn connect(db: &TestDb) -> ruxue::db::Db {
 fn rule_count(db: &TestDb, campaign: &str) -> i64 {
     let pool = connect(db);
     let mut c = pool.pool.get().unwrap();
-    schema::catchment_rules::table
-        .filter(schema::catchment_rules::campaign_id.eq(campaign))
-        .count()
-        .get_result(&mut *c)
-        .unwrap()
+    schema::catchment_rules::table.filter(schema::catchment_rules::campaign_id.eq(campaign)).count().get_result(&mut *c).unwrap()
 }
 
 fn rule_ids_in_order(db: &TestDb, campaign: &str) -> Vec<(i32, String)> {
@@ -256,10 +252,7 @@ fn unfreeze(db: &TestDb, campaign: &str) {
     let pool = connect(db);
     let mut c = pool.pool.get().unwrap();
     diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(campaign)))
-        .set((
-            schema::campaigns::policy_frozen_at.eq(None::<chrono::NaiveDateTime>),
-            schema::campaigns::status.eq("draft"),
-        ))
+        .set((schema::campaigns::policy_frozen_at.eq(None::<chrono::NaiveDateTime>), schema::campaigns::status.eq("draft")))
         .execute(&mut *c)
         .unwrap();
 }

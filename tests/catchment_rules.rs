@@ -8,25 +8,10 @@ fn dir() -> StaticDirectory {
     demo_directory()
 }
 
-fn street(
-    id: &str,
-    road: &str,
-    from: Option<u32>,
-    to: Option<u32>,
-    parity: Parity,
-    school: &str,
-    prec: i32,
-) -> CatchmentRule {
+fn street(id: &str, road: &str, from: Option<u32>, to: Option<u32>, parity: Parity, school: &str, prec: i32) -> CatchmentRule {
     CatchmentRule {
         id: id.into(),
-        kind: RuleKind::Street {
-            township: "凤城镇".into(),
-            community: None,
-            road: road.into(),
-            from,
-            to,
-            parity,
-        },
+        kind: RuleKind::Street { township: "凤城镇".into(), community: None, road: road.into(), from, to, parity },
         target: Target::School(school.into()),
         precedence: prec,
         note: None,
@@ -34,9 +19,7 @@ fn street(
 }
 
 fn winner(rules: &[CatchmentRule], a: &Address) -> Option<String> {
-    resolve(rules, a, None, &dir())
-        .winner
-        .map(|w| w.target.id().to_string())
+    resolve(rules, a, None, &dir()).winner.map(|w| w.target.id().to_string())
 }
 
 // ------------------------------------------------------------------ parser
@@ -66,171 +49,21 @@ fn parser_table() {
         detail,
     };
     let cases = vec![
-        c(
-            "凤城镇东岳社区二环路１２３号",
-            Some("凤城镇"),
-            Some("东岳社区"),
-            Some("二环路"),
-            Some(123),
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "城厢镇 经济开发区 12 号",
-            Some("城厢镇"),
-            None,
-            Some("经济开发区"),
-            Some(12),
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇大同路１２号",
-            Some("凤城镇"),
-            None,
-            Some("大同路"),
-            Some(12),
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇 大同路 12 号",
-            Some("凤城镇"),
-            None,
-            Some("大同路"),
-            Some(12),
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇　大同路　１２　号",
-            Some("凤城镇"),
-            None,
-            Some("大同路"),
-            Some(12),
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "福建省泉州市安溪县凤城镇大同路12-1号",
-            Some("凤城镇"),
-            None,
-            Some("大同路"),
-            Some(12),
-            Some("-1"),
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇河滨路88号之一",
-            Some("凤城镇"),
-            None,
-            Some("河滨路"),
-            Some(88),
-            Some("之一"),
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇河滨路88A号",
-            Some("凤城镇"),
-            None,
-            Some("河滨路"),
-            Some(88),
-            Some("A"),
-            None,
-            None,
-            None,
-        ),
-        c(
-            "城厢镇世茂云城3号楼1单元502室",
-            Some("城厢镇"),
-            None,
-            None,
-            None,
-            None,
-            Some("世茂云城"),
-            Some("3号楼"),
-            Some("1单元502室"),
-        ),
-        c(
-            "凤城镇中骏四季阳光5栋",
-            Some("凤城镇"),
-            None,
-            None,
-            None,
-            None,
-            Some("中骏四季阳光"),
-            Some("5栋"),
-            None,
-        ),
-        c(
-            "参内镇罗内村",
-            Some("参内镇"),
-            Some("罗内村"),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "参内镇罗内村委会",
-            Some("参内镇"),
-            Some("罗内村委会"),
-            None,
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇 祥云路",
-            Some("凤城镇"),
-            None,
-            Some("祥云路"),
-            None,
-            None,
-            None,
-            None,
-            None,
-        ),
-        c(
-            "凤城镇凤冠路200号阳光花园2幢",
-            Some("凤城镇"),
-            None,
-            Some("凤冠路"),
-            Some(200),
-            None,
-            Some("阳光花园"),
-            Some("2幢"),
-            None,
-        ),
-        c(
-            "城厢镇滨江花园8号",
-            Some("城厢镇"),
-            None,
-            None,
-            Some(8),
-            None,
-            Some("滨江花园"),
-            None,
-            None,
-        ),
+        c("凤城镇东岳社区二环路１２３号", Some("凤城镇"), Some("东岳社区"), Some("二环路"), Some(123), None, None, None, None),
+        c("城厢镇 经济开发区 12 号", Some("城厢镇"), None, Some("经济开发区"), Some(12), None, None, None, None),
+        c("凤城镇大同路１２号", Some("凤城镇"), None, Some("大同路"), Some(12), None, None, None, None),
+        c("凤城镇 大同路 12 号", Some("凤城镇"), None, Some("大同路"), Some(12), None, None, None, None),
+        c("凤城镇　大同路　１２　号", Some("凤城镇"), None, Some("大同路"), Some(12), None, None, None, None),
+        c("福建省泉州市安溪县凤城镇大同路12-1号", Some("凤城镇"), None, Some("大同路"), Some(12), Some("-1"), None, None, None),
+        c("凤城镇河滨路88号之一", Some("凤城镇"), None, Some("河滨路"), Some(88), Some("之一"), None, None, None),
+        c("凤城镇河滨路88A号", Some("凤城镇"), None, Some("河滨路"), Some(88), Some("A"), None, None, None),
+        c("城厢镇世茂云城3号楼1单元502室", Some("城厢镇"), None, None, None, None, Some("世茂云城"), Some("3号楼"), Some("1单元502室")),
+        c("凤城镇中骏四季阳光5栋", Some("凤城镇"), None, None, None, None, Some("中骏四季阳光"), Some("5栋"), None),
+        c("参内镇罗内村", Some("参内镇"), Some("罗内村"), None, None, None, None, None, None),
+        c("参内镇罗内村委会", Some("参内镇"), Some("罗内村委会"), None, None, None, None, None, None),
+        c("凤城镇 祥云路", Some("凤城镇"), None, Some("祥云路"), None, None, None, None, None),
+        c("凤城镇凤冠路200号阳光花园2幢", Some("凤城镇"), None, Some("凤冠路"), Some(200), None, Some("阳光花园"), Some("2幢"), None),
+        c("城厢镇滨江花园8号", Some("城厢镇"), None, None, Some(8), None, Some("滨江花园"), None, None),
     ];
     for k in cases {
         let p = parse_address(k.text);
@@ -266,20 +99,11 @@ fn parser_uses_gazetteer_for_unsuffixed_compounds() {
 fn normalisation_variants_resolve_alike() {
     let rules = demo_primary_rules();
     let g = Gazetteer::from_rules(&rules);
-    for text in [
-        "凤城镇大同路120号",
-        "凤城镇大同路１２０号",
-        "凤城镇 大同路 120 号",
-        "凤城 大同路120号",
-    ] {
+    for text in ["凤城镇大同路120号", "凤城镇大同路１２０号", "凤城镇 大同路 120 号", "凤城 大同路120号"] {
         let a = parse_address_with(text, &g).address;
         assert_eq!(winner(&rules, &a).as_deref(), Some("P01"), "{text}");
     }
-    for text in [
-        "凤城镇大同路121号",
-        "凤城镇大同路１２１号",
-        "凤城镇大同路 121号",
-    ] {
+    for text in ["凤城镇大同路121号", "凤城镇大同路１２１号", "凤城镇大同路 121号"] {
         let a = parse_address(text).address;
         assert_eq!(winner(&rules, &a).as_deref(), Some("P02"), "{text}");
     }
@@ -290,8 +114,7 @@ fn normalisation_variants_resolve_alike() {
 #[test]
 fn demo_match_table() {
     let rules = demo_primary_rules();
-    let dy =
-        |road: &str, n: Option<u32>| Address::street("凤城镇", road, n).with_community("东岳社区");
+    let dy = |road: &str, n: Option<u32>| Address::street("凤城镇", road, n).with_community("东岳社区");
     let fc = |road: &str, n: Option<u32>| Address::street("凤城镇", road, n);
     let table: Vec<(Address, Option<&str>)> = vec![
         // odd side, closed range, with community
@@ -324,82 +147,23 @@ fn demo_match_table() {
         (fc("凤冠路", Some(150)), Some("P02")),
         (fc("凤冠路", Some(151)), Some("P06")),
         // compounds
-        (
-            Address::in_compound("凤城镇", "中骏四季阳光", None),
-            Some("P01"),
-        ),
-        (
-            Address::in_compound("凤城镇", "中骏四季阳光小区", Some("7栋")),
-            Some("P01"),
-        ),
-        (
-            Address::in_compound("城厢镇", "世茂云城", Some("3号楼")),
-            Some("P03"),
-        ),
-        (
-            Address::in_compound("城厢镇", "世茂云城", Some("12栋")),
-            Some("P03"),
-        ),
-        (
-            Address::in_compound("城厢镇", "世茂云城", Some("13栋")),
-            Some("P06"),
-        ),
-        (
-            Address::in_compound("城厢镇", "世茂 云城", Some("20栋")),
-            Some("P06"),
-        ),
-        (
-            Address::in_compound("城厢镇", "世茂云城", None),
-            Some("P03"),
-        ), // no building → township
+        (Address::in_compound("凤城镇", "中骏四季阳光", None), Some("P01")),
+        (Address::in_compound("凤城镇", "中骏四季阳光小区", Some("7栋")), Some("P01")),
+        (Address::in_compound("城厢镇", "世茂云城", Some("3号楼")), Some("P03")),
+        (Address::in_compound("城厢镇", "世茂云城", Some("12栋")), Some("P03")),
+        (Address::in_compound("城厢镇", "世茂云城", Some("13栋")), Some("P06")),
+        (Address::in_compound("城厢镇", "世茂 云城", Some("20栋")), Some("P06")),
+        (Address::in_compound("城厢镇", "世茂云城", None), Some("P03")), // no building → township
         // communities and townships
-        (
-            Address {
-                township: Some("凤城镇".into()),
-                community: Some("龙湖社区".into()),
-                ..Default::default()
-            },
-            Some("P06"),
-        ),
-        (
-            Address {
-                township: Some("凤城镇".into()),
-                community: Some("龙湖".into()),
-                ..Default::default()
-            },
-            Some("P06"),
-        ),
-        (
-            Address {
-                township: Some("参内镇".into()),
-                community: Some("罗内村".into()),
-                ..Default::default()
-            },
-            Some("P04"),
-        ),
-        (
-            Address {
-                township: Some("城厢镇".into()),
-                ..Default::default()
-            },
-            Some("P03"),
-        ),
-        (
-            Address {
-                township: Some("蓬莱镇".into()),
-                ..Default::default()
-            },
-            None,
-        ),
+        (Address { township: Some("凤城镇".into()), community: Some("龙湖社区".into()), ..Default::default() }, Some("P06")),
+        (Address { township: Some("凤城镇".into()), community: Some("龙湖".into()), ..Default::default() }, Some("P06")),
+        (Address { township: Some("参内镇".into()), community: Some("罗内村".into()), ..Default::default() }, Some("P04")),
+        (Address { township: Some("城厢镇".into()), ..Default::default() }, Some("P03")),
+        (Address { township: Some("蓬莱镇".into()), ..Default::default() }, None),
         (Address::default(), None),
     ];
     for (a, want) in table {
-        assert_eq!(
-            winner(&rules, &a).as_deref(),
-            want,
-            "address {:?}",
-            a.display()
-        );
+        assert_eq!(winner(&rules, &a).as_deref(), want, "address {:?}", a.display());
     }
 }
 
@@ -408,21 +172,13 @@ fn explanation_chain_is_chinese() {
     let rules = demo_primary_rules();
     let a = parse_address("凤城镇东岳社区二环路１２３号").address;
     let r = resolve(&rules, &a, None, &dir());
-    assert_eq!(
-        r.explanation,
-        "凤城镇 → 东岳社区 → 二环路 101–199 号单号 → 安溪县实验小学"
-    );
+    assert_eq!(r.explanation, "凤城镇 → 东岳社区 → 二环路 101–199 号单号 → 安溪县实验小学");
     assert!(!r.ambiguous);
     // all matches listed, best first: street range, community, township
     let ids: Vec<&str> = r.matches.iter().map(|m| m.rule_id.as_str()).collect();
     assert_eq!(ids, vec!["P-FC-001", "P-FC-030", "P-FC-090"]);
     assert!(r.matches[2].explanation.contains("凤城镇（全镇）"));
-    let none = resolve(
-        &rules,
-        &Address::street("蓬莱镇", "解放路", Some(1)),
-        None,
-        &dir(),
-    );
+    let none = resolve(&rules, &Address::street("蓬莱镇", "解放路", Some(1)), None, &dir());
     assert!(none.winner.is_none());
     assert!(none.explanation.contains("未匹配到任何划片规则"));
 }
@@ -431,19 +187,14 @@ fn explanation_chain_is_chinese() {
 fn specificity_order() {
     let town = CatchmentRule {
         id: "T".into(),
-        kind: RuleKind::Township {
-            township: "凤城镇".into(),
-        },
+        kind: RuleKind::Township { township: "凤城镇".into() },
         target: Target::School("S1".into()),
         precedence: 0,
         note: None,
     };
     let comm = CatchmentRule {
         id: "C".into(),
-        kind: RuleKind::Community {
-            township: "凤城镇".into(),
-            community: "东岳社区".into(),
-        },
+        kind: RuleKind::Community { township: "凤城镇".into(), community: "东岳社区".into() },
         target: Target::School("S2".into()),
         precedence: 0,
         note: None,
@@ -452,12 +203,7 @@ fn specificity_order() {
     let range = street("R", "二环路", Some(1), Some(99), Parity::All, "S4", 0);
     let compound = CatchmentRule {
         id: "K".into(),
-        kind: RuleKind::Compound {
-            township: "凤城镇".into(),
-            name: "阳光花园".into(),
-            from: None,
-            to: None,
-        },
+        kind: RuleKind::Compound { township: "凤城镇".into(), name: "阳光花园".into(), from: None, to: None },
         target: Target::School("S5".into()),
         precedence: 0,
         note: None,
@@ -514,22 +260,14 @@ fn open_and_closed_ranges_and_parity() {
     assert_eq!(t(20).as_deref(), Some("S3"));
     assert_eq!(t(21).as_deref(), Some("S2"));
     assert_eq!(t(22), None);
-    assert_eq!(
-        winner(&rules, &Address::street("凤城镇", "城东路", None)),
-        None
-    );
+    assert_eq!(winner(&rules, &Address::street("凤城镇", "城东路", None)), None);
 }
 
 #[test]
 fn compound_with_and_without_numbers() {
     let r = |id: &str, from: Option<u32>, to: Option<u32>, s: &str| CatchmentRule {
         id: id.into(),
-        kind: RuleKind::Compound {
-            township: "城厢镇".into(),
-            name: "世茂云城".into(),
-            from,
-            to,
-        },
+        kind: RuleKind::Compound { township: "城厢镇".into(), name: "世茂云城".into(), from, to },
         target: Target::School(s.into()),
         precedence: 0,
         note: None,
@@ -544,13 +282,7 @@ fn compound_with_and_without_numbers() {
     assert_eq!(winner(&rules, &a).as_deref(), Some("S1"));
     a.number = None;
     assert_eq!(winner(&rules, &a).as_deref(), Some("S0"));
-    let e = resolve(
-        &rules,
-        &Address::in_compound("城厢镇", "世茂云城", Some("3栋")),
-        None,
-        &dir(),
-    )
-    .explanation;
+    let e = resolve(&rules, &Address::in_compound("城厢镇", "世茂云城", Some("3栋")), None, &dir()).explanation;
     assert_eq!(e, "城厢镇 → 世茂云城（1–5 号） → S1");
 }
 
@@ -586,16 +318,8 @@ fn polygon_boundaries() {
 
 #[test]
 fn polygon_rules_tie_on_shared_edge() {
-    let left = MultiPolygon::from_geojson(
-        r#"{"type":"Polygon","coordinates":[[[0,0],[5,0],[5,5],[0,5],[0,0]]]}"#,
-        false,
-    )
-    .unwrap();
-    let right = MultiPolygon::from_geojson(
-        r#"{"type":"Polygon","coordinates":[[[5,0],[10,0],[10,5],[5,5],[5,0]]]}"#,
-        false,
-    )
-    .unwrap();
+    let left = MultiPolygon::from_geojson(r#"{"type":"Polygon","coordinates":[[[0,0],[5,0],[5,5],[0,5],[0,0]]]}"#, false).unwrap();
+    let right = MultiPolygon::from_geojson(r#"{"type":"Polygon","coordinates":[[[5,0],[10,0],[10,5],[5,5],[5,0]]]}"#, false).unwrap();
     let mk = |id: &str, area: &MultiPolygon, s: &str, p: i32| CatchmentRule {
         id: id.into(),
         kind: RuleKind::Polygon { area: area.clone() },
@@ -612,38 +336,20 @@ fn polygon_rules_tie_on_shared_edge() {
     assert_eq!(r.winner.unwrap().rule_id, "M1");
     // precedence first
     let rules = vec![mk("M2", &left, "S1", 1), mk("M1", &right, "S2", 0)];
-    assert_eq!(
-        resolve(&rules, &a, edge, &dir()).winner.unwrap().rule_id,
-        "M2"
-    );
+    assert_eq!(resolve(&rules, &a, edge, &dir()).winner.unwrap().rule_id, "M2");
     // interior points match one polygon only; no point → polygons never match
-    assert_eq!(
-        resolve(&rules, &a, Some(GeoPoint::new(7.0, 2.0)), &dir())
-            .matches
-            .len(),
-        1
-    );
+    assert_eq!(resolve(&rules, &a, Some(GeoPoint::new(7.0, 2.0)), &dir()).matches.len(), 1);
     assert!(resolve(&rules, &a, None, &dir()).winner.is_none());
     // address rules beat polygons
     let mut all = rules.clone();
     all.push(CatchmentRule {
         id: "T".into(),
-        kind: RuleKind::Township {
-            township: "凤城镇".into(),
-        },
+        kind: RuleKind::Township { township: "凤城镇".into() },
         target: Target::School("S9".into()),
         precedence: 0,
         note: None,
     });
-    let r = resolve(
-        &all,
-        &Address {
-            township: Some("凤城镇".into()),
-            ..Default::default()
-        },
-        Some(GeoPoint::new(7.0, 2.0)),
-        &dir(),
-    );
+    let r = resolve(&all, &Address { township: Some("凤城镇".into()), ..Default::default() }, Some(GeoPoint::new(7.0, 2.0)), &dir());
     assert_eq!(r.winner.unwrap().rule_id, "T");
 }
 
@@ -658,18 +364,9 @@ fn multipolygon_and_demo_map_rule() {
     assert!(mp.contains(GeoPoint::new(3.0, 3.0)));
     assert!(!mp.contains(GeoPoint::new(1.5, 1.5)));
     let rules = demo_primary_rules();
-    let r = resolve(
-        &rules,
-        &Address::default(),
-        Some(GeoPoint::new(118.205, 25.055)),
-        &dir(),
-    );
+    let r = resolve(&rules, &Address::default(), Some(GeoPoint::new(118.205, 25.055)), &dir());
     assert_eq!(r.winner.unwrap().target, Target::School("P06".into()));
-    assert!(
-        MultiPolygon::from_geojson(r#"{"type":"Point","coordinates":[1,2]}"#, false)
-            .unwrap_err()
-            .contains("不支持")
-    );
+    assert!(MultiPolygon::from_geojson(r#"{"type":"Point","coordinates":[1,2]}"#, false).unwrap_err().contains("不支持"));
 }
 
 // ------------------------------------------------------------------ GCJ-02
@@ -689,11 +386,7 @@ fn gcj02_known_points() {
         let fwd = wgs84_to_gcj02(w);
         assert!(distance_m(fwd, g) < 0.01, "forward {:?} vs {:?}", fwd, g);
         let back = gcj02_to_wgs84(g);
-        assert!(
-            distance_m(back, w) < 1.0,
-            "inverse off by {} m",
-            distance_m(back, w)
-        );
+        assert!(distance_m(back, w) < 1.0, "inverse off by {} m", distance_m(back, w));
         assert!(distance_m(back, w) < 0.01);
     }
     // outside China: unchanged
@@ -705,18 +398,10 @@ fn gcj02_known_points() {
 #[test]
 fn gcj02_polygon_import_converts() {
     let g = wgs84_to_gcj02(GeoPoint::new(118.2, 25.05));
-    let text = format!(
-        r#"{{"type":"Polygon","coordinates":[[[{},{}],[118.3,25.05],[118.3,25.1],[118.2,25.1]]]}}"#,
-        g.lon, g.lat
-    );
+    let text = format!(r#"{{"type":"Polygon","coordinates":[[[{},{}],[118.3,25.05],[118.3,25.1],[118.2,25.1]]]}}"#, g.lon, g.lat);
     let mp = MultiPolygon::from_geojson(&text, true).unwrap();
     let first = mp.0[0][0][0];
-    assert!(
-        distance_m(
-            GeoPoint::new(first[0], first[1]),
-            GeoPoint::new(118.2, 25.05)
-        ) < 0.01
-    );
+    assert!(distance_m(GeoPoint::new(first[0], first[1]), GeoPoint::new(118.2, 25.05)) < 0.01);
     // ring closed automatically
     assert_eq!(mp.0[0].first(), mp.0[0].last());
 }
@@ -733,7 +418,9 @@ fn demo_rules_load_and_round_trip() {
     assert_eq!(import_rules_xlsx(&xlsx).unwrap(), rules);
     // header row is the documented Chinese layout
     let text = String::from_utf8(csv).unwrap();
-    assert!(text.trim_start_matches('\u{feff}').starts_with("规则编号,类型,乡镇,社区/村,道路,起始门牌,终止门牌,单双号,小区,学校代码,片区代码,优先级,备注,GeoJSON,坐标系"));
+    assert!(text
+        .trim_start_matches('\u{feff}')
+        .starts_with("规则编号,类型,乡镇,社区/村,道路,起始门牌,终止门牌,单双号,小区,学校代码,片区代码,优先级,备注,GeoJSON,坐标系"));
 }
 
 #[test]
@@ -746,12 +433,7 @@ fn import_reports_every_bad_row_and_returns_nothing() {
 凤城镇,,河滨路,,,,,P01,Z-JA,,\n\
 凤城镇,,河滨路,abc,,,,,,x,\n";
     let report = import_rules_csv(csv.as_bytes()).unwrap_err();
-    let has = |row: usize, col: &str| {
-        report
-            .issues
-            .iter()
-            .any(|i| i.row == row && i.column == col)
-    };
+    let has = |row: usize, col: &str| report.issues.iter().any(|i| i.row == row && i.column == col);
     assert!(has(3, "终止门牌"), "{report}");
     assert!(has(4, "单双号"));
     assert!(has(5, "乡镇"));
@@ -762,10 +444,7 @@ fn import_reports_every_bad_row_and_returns_nothing() {
     assert!(!report.issues.iter().any(|i| i.row == 2));
     assert_eq!(report.rows_read, 6);
     let text = report.to_string();
-    assert!(
-        text.contains("第 3 行「终止门牌」：终止门牌 101 小于起始门牌 199"),
-        "{text}"
-    );
+    assert!(text.contains("第 3 行「终止门牌」：终止门牌 101 小于起始门牌 199"), "{text}");
     assert!(text.contains("未导入任何规则"));
     // rows without an id get one from the row number
     let ok = import_rules_csv("乡镇,道路,学校代码\n凤城镇,二环路,P01\n".as_bytes()).unwrap();
@@ -775,24 +454,12 @@ fn import_reports_every_bad_row_and_returns_nothing() {
 #[test]
 fn import_header_problems() {
     let r = import_rules_csv("乡镇,学校编号\n凤城镇,P01\n".as_bytes()).unwrap_err();
-    assert!(r
-        .issues
-        .iter()
-        .any(|i| i.row == 1 && i.message.contains("无法识别的表头「学校编号」")));
-    assert!(r
-        .issues
-        .iter()
-        .any(|i| i.message.contains("缺少必需的列「学校代码」")));
+    assert!(r.issues.iter().any(|i| i.row == 1 && i.message.contains("无法识别的表头「学校编号」")));
+    assert!(r.issues.iter().any(|i| i.message.contains("缺少必需的列「学校代码」")));
     let r = import_rules_csv(b"").unwrap_err();
     assert!(r.issues[0].message.contains("文件为空"));
-    let r = import_rules_csv(
-        "规则编号,乡镇,学校代码,片区代码\nX1,凤城镇,P01,\nX1,城厢镇,P03,\n".as_bytes(),
-    )
-    .unwrap_err();
-    assert!(r
-        .issues
-        .iter()
-        .any(|i| i.row == 3 && i.message.contains("重复")));
+    let r = import_rules_csv("规则编号,乡镇,学校代码,片区代码\nX1,凤城镇,P01,\nX1,城厢镇,P03,\n".as_bytes()).unwrap_err();
+    assert!(r.issues.iter().any(|i| i.row == 3 && i.message.contains("重复")));
 }
 
 #[test]
@@ -800,19 +467,7 @@ fn import_xlsx_numbers_and_polygons() {
     use rust_xlsxwriter::Workbook;
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    for (c, h) in [
-        "类型",
-        "乡镇",
-        "道路",
-        "起始门牌",
-        "终止门牌",
-        "学校代码",
-        "片区代码",
-        "GeoJSON",
-        "坐标系",
-    ]
-    .iter()
-    .enumerate()
+    for (c, h) in ["类型", "乡镇", "道路", "起始门牌", "终止门牌", "学校代码", "片区代码", "GeoJSON", "坐标系"].iter().enumerate()
     {
         ws.write_string(0, c as u16, *h).unwrap();
     }
@@ -829,14 +484,7 @@ fn import_xlsx_numbers_and_polygons() {
     let bytes = wb.save_to_buffer().unwrap();
     let rules = import_rules_xlsx(&bytes).unwrap();
     assert_eq!(rules.len(), 2);
-    assert!(matches!(
-        rules[0].kind,
-        RuleKind::Street {
-            from: Some(1),
-            to: Some(99),
-            ..
-        }
-    ));
+    assert!(matches!(rules[0].kind, RuleKind::Street { from: Some(1), to: Some(99), .. }));
     match &rules[1].kind {
         RuleKind::Polygon { area } => assert!((area.0[0][0][0][0] - 118.2).abs() > 1e-4), // converted
         other => panic!("{other:?}"),
@@ -850,19 +498,11 @@ fn import_xlsx_numbers_and_polygons() {
 fn demo_rules_lint_clean() {
     let rules = demo_primary_rules();
     let findings = lint_rules(&rules, &demo_communities(), &dir());
-    let errors: Vec<_> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .collect();
+    let errors: Vec<_> = findings.iter().filter(|f| f.severity == Severity::Error).collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    assert!(
-        !findings.iter().any(|f| f.kind == LintKind::Gap),
-        "{findings:#?}"
-    );
+    assert!(!findings.iter().any(|f| f.kind == LintKind::Gap), "{findings:#?}");
     let junior = demo_junior_rules();
-    assert!(lint_rules(&junior, &demo_communities(), &dir())
-        .iter()
-        .all(|f| f.severity != Severity::Error));
+    assert!(lint_rules(&junior, &demo_communities(), &dir()).iter().all(|f| f.severity != Severity::Error));
 }
 
 #[test]
@@ -878,20 +518,18 @@ fn lint_finds_conflicts_overrides_gaps_and_uncovered() {
     let f = lint_rules(&rules, &[("凤城镇".into(), "东岳社区".into())], &dir());
     let find = |k: LintKind, ids: &[&str]| f.iter().find(|x| x.kind == k && x.rule_ids == ids);
     let ab = find(LintKind::Conflict, &["A", "B"]).expect("conflict A/B");
-    assert_eq!(ab.message, "凤城镇大同路 51–99 号单号 同时划入 安溪县实验小学（规则 A）与 凤城中心小学（规则 B），且优先级相同（0），无法确定学校");
+    assert_eq!(
+        ab.message,
+        "凤城镇大同路 51–99 号单号 同时划入 安溪县实验小学（规则 A）与 凤城中心小学（规则 B），且优先级相同（0），无法确定学校"
+    );
     assert!(find(LintKind::Override, &["A", "D"]).is_some());
-    assert!(find(LintKind::Overlap, &["A", "E"])
-        .unwrap()
-        .message
-        .contains("重复覆盖"));
+    assert!(find(LintKind::Overlap, &["A", "E"]).unwrap().message.contains("重复覆盖"));
     assert!(find(LintKind::Conflict, &["B", "C"]).is_none());
     // whole-road rule D covers everything, so no gaps on 大同路; 河滨路 even side is bare
     let gaps: Vec<_> = f.iter().filter(|x| x.kind == LintKind::Gap).collect();
     assert_eq!(gaps.len(), 1, "{gaps:#?}");
     assert!(gaps[0].message.contains("河滨路 双号一侧没有任何规则覆盖"));
-    assert!(f
-        .iter()
-        .any(|x| x.kind == LintKind::UncoveredCommunity && x.message.contains("东岳社区")));
+    assert!(f.iter().any(|x| x.kind == LintKind::UncoveredCommunity && x.message.contains("东岳社区")));
 
     // gap between ranges
     let rules = vec![
@@ -901,46 +539,23 @@ fn lint_finds_conflicts_overrides_gaps_and_uncovered() {
     let f = lint_rules(&rules, &[], &dir());
     let gaps: Vec<_> = f.iter().filter_map(|x| x.gap.clone()).collect();
     assert_eq!(gaps.len(), 2);
-    assert_eq!(
-        (gaps[0].parity, gaps[0].from, gaps[0].to),
-        (Parity::Odd, Some(101), Some(159))
-    );
-    assert_eq!(
-        (gaps[1].parity, gaps[1].from, gaps[1].to),
-        (Parity::Even, Some(100), Some(160))
-    );
-    assert!(
-        f[0].message.contains("101–159 号单号 未被任何规则覆盖"),
-        "{}",
-        f[0].message
-    );
+    assert_eq!((gaps[0].parity, gaps[0].from, gaps[0].to), (Parity::Odd, Some(101), Some(159)));
+    assert_eq!((gaps[1].parity, gaps[1].from, gaps[1].to), (Parity::Even, Some(100), Some(160)));
+    assert!(f[0].message.contains("101–159 号单号 未被任何规则覆盖"), "{}", f[0].message);
 }
 
 #[test]
 fn lint_duplicate_compounds_and_ids() {
     let comp = |id: &str, s: &str| CatchmentRule {
         id: id.into(),
-        kind: RuleKind::Compound {
-            township: "凤城镇".into(),
-            name: "中骏四季阳光".into(),
-            from: None,
-            to: None,
-        },
+        kind: RuleKind::Compound { township: "凤城镇".into(), name: "中骏四季阳光".into(), from: None, to: None },
         target: Target::School(s.into()),
         precedence: 0,
         note: None,
     };
-    let f = lint_rules(
-        &[comp("X", "P01"), comp("Y", "P02"), comp("X", "P01")],
-        &[],
-        &dir(),
-    );
-    assert!(f
-        .iter()
-        .any(|x| x.kind == LintKind::DuplicateId && x.message.contains("「X」出现了 2 次")));
-    assert!(f
-        .iter()
-        .any(|x| x.kind == LintKind::Conflict && x.message.contains("中骏四季阳光")));
+    let f = lint_rules(&[comp("X", "P01"), comp("Y", "P02"), comp("X", "P01")], &[], &dir());
+    assert!(f.iter().any(|x| x.kind == LintKind::DuplicateId && x.message.contains("「X」出现了 2 次")));
+    assert!(f.iter().any(|x| x.kind == LintKind::Conflict && x.message.contains("中骏四季阳光")));
 }
 
 #[test]
@@ -954,32 +569,15 @@ fn diff_between_years() {
         }
     }
     new.retain(|r| r.id != "P-FC-010");
-    new.push(street(
-        "P-FC-100",
-        "城南路",
-        None,
-        None,
-        Parity::All,
-        "P02",
-        0,
-    ));
+    new.push(street("P-FC-100", "城南路", None, None, Parity::All, "P02", 0));
     let d = diff_rules(&old, &new, &dir());
     assert_eq!(d.added.len(), 1);
     assert_eq!(d.removed.len(), 1);
     assert_eq!(d.changed.len(), 1);
-    assert!(d.changed[0]
-        .changes
-        .iter()
-        .any(|c| c == "划入：凤城中心小学 → 龙湖小学"));
+    assert!(d.changed[0].changes.iter().any(|c| c == "划入：凤城中心小学 → 龙湖小学"));
     let msgs = d.messages.join("\n");
-    assert!(
-        msgs.contains("道路学校变化：凤城镇大同路 121 号及以上单号：凤城中心小学 → 龙湖小学"),
-        "{msgs}"
-    );
-    assert!(
-        msgs.contains("道路学校变化：凤城镇大同路 122 号及以上双号：凤城中心小学 → 龙湖小学"),
-        "{msgs}"
-    );
+    assert!(msgs.contains("道路学校变化：凤城镇大同路 121 号及以上单号：凤城中心小学 → 龙湖小学"), "{msgs}");
+    assert!(msgs.contains("道路学校变化：凤城镇大同路 122 号及以上双号：凤城中心小学 → 龙湖小学"), "{msgs}");
     // 祥云路 rule removed: falls back to the township rule
     assert!(msgs.contains("祥云路"), "{msgs}");
     assert!(msgs.contains("东岳小学 → 凤城中心小学"));
@@ -994,20 +592,13 @@ fn arb_parity() -> impl Strategy<Value = Parity> {
 }
 
 fn arb_street() -> impl Strategy<Value = (Option<u32>, Option<u32>, Parity, u8, i32)> {
-    (
-        proptest::option::of(1u32..200),
-        proptest::option::of(1u32..200),
-        arb_parity(),
-        0u8..4,
-        -1i32..2,
-    )
-        .prop_map(|(a, b, p, s, prec)| {
-            let (a, b) = match (a, b) {
-                (Some(x), Some(y)) if x > y => (Some(y), Some(x)),
-                other => other,
-            };
-            (a, b, p, s, prec)
-        })
+    (proptest::option::of(1u32..200), proptest::option::of(1u32..200), arb_parity(), 0u8..4, -1i32..2).prop_map(|(a, b, p, s, prec)| {
+        let (a, b) = match (a, b) {
+            (Some(x), Some(y)) if x > y => (Some(y), Some(x)),
+            other => other,
+        };
+        (a, b, p, s, prec)
+    })
 }
 
 proptest! {
@@ -1098,59 +689,24 @@ fn arb_rule(i: usize) -> impl Strategy<Value = CatchmentRule> {
                 to,
                 parity
             }),
-        (
-            "世茂云城|中骏四季阳光",
-            proptest::option::of(1u32..10),
-            proptest::option::of(10u32..30)
-        )
-            .prop_map(|(name, from, to)| RuleKind::Compound {
-                township: "城厢镇".into(),
-                name,
-                from,
-                to
-            }),
-        "[东西]岳社区|罗内村".prop_map(|c| RuleKind::Community {
-            township: "参内镇".into(),
-            community: c
+        ("世茂云城|中骏四季阳光", proptest::option::of(1u32..10), proptest::option::of(10u32..30))
+            .prop_map(|(name, from, to)| RuleKind::Compound { township: "城厢镇".into(), name, from, to }),
+        "[东西]岳社区|罗内村".prop_map(|c| RuleKind::Community { township: "参内镇".into(), community: c }),
+        Just(RuleKind::Township { township: "凤城镇".into() }),
+        (100.0f64..130.0, 20.0f64..40.0, 0.0001f64..0.5, 0.0001f64..0.5).prop_map(|(x, y, w, h)| RuleKind::Polygon {
+            area: MultiPolygon(vec![vec![vec![[x, y], [x + w, y], [x + w, y + h], [x, y + h], [x, y]]]]),
         }),
-        Just(RuleKind::Township {
-            township: "凤城镇".into()
-        }),
-        (
-            100.0f64..130.0,
-            20.0f64..40.0,
-            0.0001f64..0.5,
-            0.0001f64..0.5
-        )
-            .prop_map(|(x, y, w, h)| RuleKind::Polygon {
-                area: MultiPolygon(vec![vec![vec![
-                    [x, y],
-                    [x + w, y],
-                    [x + w, y + h],
-                    [x, y + h],
-                    [x, y]
-                ]]]),
-            }),
     ];
-    let target = prop_oneof![
-        "P0[1-6]".prop_map(Target::School),
-        "Z-(JA|DY)".prop_map(Target::Zone),
-    ];
-    (
-        kind,
-        target,
-        -5i32..10,
-        proptest::option::of("[备注说明，, \"]{1,6}"),
-    )
-        .prop_map(move |(kind, target, precedence, note)| CatchmentRule {
+    let target = prop_oneof!["P0[1-6]".prop_map(Target::School), "Z-(JA|DY)".prop_map(Target::Zone),];
+    (kind, target, -5i32..10, proptest::option::of("[备注说明，, \"]{1,6}")).prop_map(move |(kind, target, precedence, note)| {
+        CatchmentRule {
             id: format!("R-{i:03}"),
             kind,
             target,
             precedence,
-            note: note
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| n.trim().to_string()),
-        })
+            note: note.filter(|n| !n.trim().is_empty()).map(|n| n.trim().to_string()),
+        }
+    })
 }
 
 fn arb_rules() -> impl Strategy<Value = Vec<CatchmentRule>> {

@@ -24,11 +24,7 @@ fn pool_of_one(tdb: &TestDb) -> Db {
 }
 
 fn counter_rows(conn: &mut DbConn, name: &str) -> i64 {
-    c::counters
-        .filter(c::name.eq(name))
-        .count()
-        .get_result(conn)
-        .expect("count")
+    c::counters.filter(c::name.eq(name)).count().get_result(conn).expect("count")
 }
 
 /// What every test checks after breaking the pool's only connection: the
@@ -37,11 +33,7 @@ fn counter_rows(conn: &mut DbConn, name: &str) -> i64 {
 fn assert_next_connection_is_fresh(tdb: &TestDb, db: &Db, abandoned: &str) {
     {
         let mut next = db.get().expect("a connection after the broken one");
-        assert!(
-            !next.is_broken(),
-            "{}: the pool handed out a broken connection",
-            tdb.url
-        );
+        assert!(!next.is_broken(), "{}: the pool handed out a broken connection", tdb.url);
         assert_eq!(
             counter_rows(&mut next, abandoned),
             0,
@@ -54,18 +46,8 @@ fn assert_next_connection_is_fresh(tdb: &TestDb, db: &Db, abandoned: &str) {
         .expect("write after the broken connection");
     let other = Db::connect(&tdb.url, 1, 5000).expect("second pool");
     let mut o = other.get().expect("connection of the second pool");
-    assert_eq!(
-        counter_rows(&mut o, &committed),
-        1,
-        "{}: the write did not commit",
-        tdb.url
-    );
-    assert_eq!(
-        counter_rows(&mut o, abandoned),
-        0,
-        "{}: the abandoned write committed",
-        tdb.url
-    );
+    assert_eq!(counter_rows(&mut o, &committed), 1, "{}: the write did not commit", tdb.url);
+    assert_eq!(counter_rows(&mut o, abandoned), 0, "{}: the abandoned write committed", tdb.url);
 }
 
 #[test]
@@ -77,14 +59,8 @@ fn a_transaction_left_open_is_not_handed_out_again() {
             let mut pooled = db.get().unwrap();
             let conn: &mut DbConn = &mut pooled;
             <DbConn as Connection>::TransactionManager::begin_transaction(conn).unwrap();
-            diesel::insert_into(c::counters)
-                .values((c::name.eq("left-open"), c::value.eq(1i64)))
-                .execute(conn)
-                .unwrap();
-            assert!(
-                conn.is_broken(),
-                "{backend:?}: an open transaction counts as broken"
-            );
+            diesel::insert_into(c::counters).values((c::name.eq("left-open"), c::value.eq(1i64))).execute(conn).unwrap();
+            assert!(conn.is_broken(), "{backend:?}: an open transaction counts as broken");
             // Back to the pool without COMMIT or ROLLBACK.
         }
         assert_next_connection_is_fresh(&tdb, &db, "left-open");
@@ -135,9 +111,7 @@ fn a_session_killed_mid_transaction_is_not_handed_out_again() {
         let mut pooled = db.get().unwrap();
         let conn: &mut DbConn = &mut pooled;
         let out: Result<(), diesel::result::Error> = conn.transaction(|conn| {
-            diesel::insert_into(c::counters)
-                .values((c::name.eq("killed"), c::value.eq(1i64)))
-                .execute(conn)?;
+            diesel::insert_into(c::counters).values((c::name.eq("killed"), c::value.eq(1i64))).execute(conn)?;
             #[derive(QueryableByName)]
             struct Pid {
                 #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -150,18 +124,13 @@ fn a_session_killed_mid_transaction_is_not_handed_out_again() {
             }
             let me: Pid = diesel::sql_query("SELECT pg_backend_pid() AS pid").get_result(conn)?;
             let mut admin = diesel::PgConnection::establish(&tdb.url).unwrap();
-            admin
-                .batch_execute(&format!("SELECT pg_terminate_backend({})", me.pid))
-                .unwrap();
+            admin.batch_execute(&format!("SELECT pg_terminate_backend({})", me.pid)).unwrap();
             // Terminating only signals the backend; wait until it is gone.
             for _ in 0..100 {
-                let left: i64 = diesel::sql_query(format!(
-                    "SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {}",
-                    me.pid
-                ))
-                .get_result::<Count>(&mut admin)
-                .unwrap()
-                .n;
+                let left: i64 = diesel::sql_query(format!("SELECT count(*) AS n FROM pg_stat_activity WHERE pid = {}", me.pid))
+                    .get_result::<Count>(&mut admin)
+                    .unwrap()
+                    .n;
                 if left == 0 {
                     break;
                 }
@@ -171,15 +140,9 @@ fn a_session_killed_mid_transaction_is_not_handed_out_again() {
             conn.batch_execute("SELECT 1")
         });
         assert!(out.is_err(), "{out:?}");
-        assert!(
-            conn.is_broken(),
-            "the transaction manager should be in its error state"
-        );
+        assert!(conn.is_broken(), "the transaction manager should be in its error state");
         let again: Result<(), diesel::result::Error> = conn.transaction(|_| Ok(()));
-        assert!(
-            matches!(again, Err(diesel::result::Error::BrokenTransactionManager)),
-            "{again:?}"
-        );
+        assert!(matches!(again, Err(diesel::result::Error::BrokenTransactionManager)), "{again:?}");
     }
     assert_next_connection_is_fresh(&tdb, &db, "killed");
 }

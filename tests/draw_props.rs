@@ -12,28 +12,17 @@ use ruxue::draw::{self, gen, rng::DrawRng};
 use serde_json::Value;
 
 fn params() -> impl Strategy<Value = gen::GenParams> {
-    (
-        1usize..60,
-        1usize..7,
-        1usize..5,
-        0u32..400,
-        1u32..5,
-        0u32..160,
-        any::<u64>(),
+    (1usize..60, 1usize..7, 1usize..5, 0u32..400, 1u32..5, 0u32..160, any::<u64>()).prop_map(
+        |(applicants, schools, prefs, twins_per_mille, tiers, seats_percent, seed)| gen::GenParams {
+            applicants,
+            schools,
+            prefs,
+            twins_per_mille,
+            tiers,
+            seats_percent,
+            seed_text: format!("prop-{seed}"),
+        },
     )
-        .prop_map(
-            |(applicants, schools, prefs, twins_per_mille, tiers, seats_percent, seed)| {
-                gen::GenParams {
-                    applicants,
-                    schools,
-                    prefs,
-                    twins_per_mille,
-                    tiers,
-                    seats_percent,
-                    seed_text: format!("prop-{seed}"),
-                }
-            },
-        )
 }
 
 /// Input and result of a generated draw, as plain JSON values.
@@ -60,12 +49,7 @@ type Key = (Vec<i64>, i64, String);
 
 fn key(c: &Case, entry: &Value, school: &str) -> Key {
     let id = entry["id"].as_str().unwrap().to_string();
-    let prio = entry["priority"][school]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_i64().unwrap())
-        .collect();
+    let prio = entry["priority"][school].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
     (prio, c.result["lottery_numbers"][&id].as_i64().unwrap(), id)
 }
 
@@ -75,102 +59,51 @@ fn check_matching(c: &Case) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_string(),
-                s["seats"].as_i64().unwrap(),
-            )
-        })
+        .map(|s| (s["id"].as_str().unwrap().to_string(), s["seats"].as_i64().unwrap()))
         .collect();
     let mut assigned: BTreeMap<String, String> = BTreeMap::new();
     for (s, list) in c.result["assignments"].as_object().unwrap() {
         let list = list.as_array().unwrap();
         assert!(list.len() as i64 <= seats[s], "school {s} over its seats");
         for a in list {
-            assert!(
-                assigned
-                    .insert(a.as_str().unwrap().into(), s.clone())
-                    .is_none(),
-                "assigned twice"
-            );
+            assert!(assigned.insert(a.as_str().unwrap().into(), s.clone()).is_none(), "assigned twice");
         }
     }
-    assert_eq!(
-        seats.len(),
-        c.result["assignments"].as_object().unwrap().len()
-    );
-    let by_id: BTreeMap<&str, &Value> = roster
-        .iter()
-        .map(|e| (e["id"].as_str().unwrap(), e))
-        .collect();
+    assert_eq!(seats.len(), c.result["assignments"].as_object().unwrap().len());
+    let by_id: BTreeMap<&str, &Value> = roster.iter().map(|e| (e["id"].as_str().unwrap(), e)).collect();
     for e in roster {
         let id = e["id"].as_str().unwrap();
-        let prefs: Vec<&str> = e["prefs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap())
-            .collect();
+        let prefs: Vec<&str> = e["prefs"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         let mine = assigned.get(id);
         if let Some(s) = mine {
-            assert!(
-                prefs.contains(&s.as_str()),
-                "{id} assigned to a school it did not list"
-            );
+            assert!(prefs.contains(&s.as_str()), "{id} assigned to a school it did not list");
         }
-        let cut = mine
-            .map(|s| prefs.iter().position(|p| p == s).unwrap())
-            .unwrap_or(prefs.len());
+        let cut = mine.map(|s| prefs.iter().position(|p| p == s).unwrap()).unwrap_or(prefs.len());
         // No blocking pair: every school a prefers to its assignment is full
         // of applicants it ranks higher.
         for &s in &prefs[..cut] {
             let admitted = c.result["assignments"][s].as_array().unwrap();
-            assert_eq!(
-                admitted.len() as i64,
-                seats[s],
-                "{id} blocks with non-full {s}"
-            );
+            assert_eq!(admitted.len() as i64, seats[s], "{id} blocks with non-full {s}");
             let k = key(c, e, s);
             for b in admitted {
                 let kb = key(c, by_id[b.as_str().unwrap()], s);
                 assert!(kb < k, "justified envy: {id} over {} at {s}", b);
             }
             // And a is on s's waitlist.
-            assert!(c.result["waitlists"][s]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|w| w == id));
+            assert!(c.result["waitlists"][s].as_array().unwrap().iter().any(|w| w == id));
         }
         for &s in prefs.iter().skip(cut + 1) {
-            assert!(!c.result["waitlists"][s]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|w| w == id));
+            assert!(!c.result["waitlists"][s].as_array().unwrap().iter().any(|w| w == id));
         }
     }
     // Lists are in ranking order.
     for field in ["assignments", "waitlists"] {
         for (s, list) in c.result[field].as_object().unwrap() {
-            let keys: Vec<Key> = list
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|a| key(c, by_id[a.as_str().unwrap()], s))
-                .collect();
-            assert!(
-                keys.windows(2).all(|w| w[0] < w[1]),
-                "{field}.{s} not in ranking order"
-            );
+            let keys: Vec<Key> = list.as_array().unwrap().iter().map(|a| key(c, by_id[a.as_str().unwrap()], s)).collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{field}.{s} not in ranking order");
         }
     }
-    let unassigned: Vec<&str> = c.result["unassigned"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
+    let unassigned: Vec<&str> = c.result["unassigned"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert_eq!(unassigned.len() + assigned.len(), roster.len());
 }
 
@@ -178,12 +111,7 @@ fn check_lottery(c: &Case) {
     let roster = c.input["roster"].as_array().unwrap();
     let nums = c.result["lottery_numbers"].as_object().unwrap();
     assert_eq!(nums.len(), roster.len());
-    let unit = |e: &Value| {
-        e.get("family")
-            .and_then(|f| f.as_str())
-            .unwrap_or(e["id"].as_str().unwrap())
-            .to_string()
-    };
+    let unit = |e: &Value| e.get("family").and_then(|f| f.as_str()).unwrap_or(e["id"].as_str().unwrap()).to_string();
     let mut unit_num: BTreeMap<String, i64> = BTreeMap::new();
     for e in roster {
         let n = nums[e["id"].as_str().unwrap()].as_i64().unwrap();
@@ -192,66 +120,35 @@ fn check_lottery(c: &Case) {
         }
     }
     let set: BTreeSet<i64> = unit_num.values().copied().collect();
-    assert_eq!(
-        set.len(),
-        unit_num.len(),
-        "distinct units get distinct numbers"
-    );
-    assert_eq!(
-        set,
-        (1..=unit_num.len() as i64).collect::<BTreeSet<_>>(),
-        "numbers are 1..=units"
-    );
+    assert_eq!(set.len(), unit_num.len(), "distinct units get distinct numbers");
+    assert_eq!(set, (1..=unit_num.len() as i64).collect::<BTreeSet<_>>(), "numbers are 1..=units");
     // Lottery order is by (number, id).
     let order: Vec<(i64, &str)> = c.result["lottery"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| {
-            (
-                nums[v.as_str().unwrap()].as_i64().unwrap(),
-                v.as_str().unwrap(),
-            )
-        })
+        .map(|v| (nums[v.as_str().unwrap()].as_i64().unwrap(), v.as_str().unwrap()))
         .collect();
     assert_eq!(order.len(), roster.len());
     assert!(order.windows(2).all(|w| w[0] < w[1]));
 }
 
 fn verifier_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("verifier")
-        .join("verify_draw.py")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("verifier").join("verify_draw.py")
 }
 
 /// Run the Python verifier on `record`; returns (exit success, printed result digest).
 fn python_verify(record: &[u8]) -> (bool, Option<String>) {
     let path = verifier_path();
-    assert!(
-        path.exists(),
-        "the independent verifier {} is missing",
-        path.display()
-    );
+    assert!(path.exists(), "the independent verifier {} is missing", path.display());
     let mut f = tempfile::NamedTempFile::new().unwrap();
     std::io::Write::write_all(&mut f, record).unwrap();
-    let out = Command::new("python3")
-        .arg(&path)
-        .arg(f.path())
-        .output()
-        .expect("python3 must be installed");
+    let out = Command::new("python3").arg(&path).arg(f.path()).output().expect("python3 must be installed");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let digest = stdout
         .lines()
-        .find_map(|l| {
-            l.strip_prefix("result_digest:")
-                .map(|d| d.trim().to_string())
-        })
-        .or_else(|| {
-            stdout
-                .split_whitespace()
-                .find(|w| w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_string)
-        });
+        .find_map(|l| l.strip_prefix("result_digest:").map(|d| d.trim().to_string()))
+        .or_else(|| stdout.split_whitespace().find(|w| w.len() == 64 && w.bytes().all(|b| b.is_ascii_hexdigit())).map(str::to_string));
     (out.status.success(), digest)
 }
 
@@ -395,18 +292,10 @@ fn uniform_is_unbiased_chi_square() {
         }
         // chi2 = sum (o - e)^2 / e with e = N/m; scaled by m to stay in integers:
         // chi2 * N = m * sum (o*m - N)^2 / m^2 ... computed exactly in milli-units.
-        let num: u128 = counts
-            .iter()
-            .map(|&o| ((o * m) as i128 - N as i128).pow(2) as u128)
-            .sum();
+        let num: u128 = counts.iter().map(|&o| ((o * m) as i128 - N as i128).pow(2) as u128).sum();
         // chi2 = num / (m * N); compare 1000 * num / (m * N) with crit_milli.
         let chi2_milli = num * 1000 / (m as u128 * N as u128);
-        assert!(
-            chi2_milli < crit_milli as u128,
-            "m = {m}: chi2 = {}.{:03} too large ({counts:?})",
-            chi2_milli / 1000,
-            chi2_milli % 1000
-        );
+        assert!(chi2_milli < crit_milli as u128, "m = {m}: chi2 = {}.{:03} too large ({counts:?})", chi2_milli / 1000, chi2_milli % 1000);
     }
 }
 

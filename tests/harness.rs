@@ -9,20 +9,11 @@ use diesel::connection::SimpleConnection;
 
 #[test]
 fn backend_list_defaults_to_both() {
-    assert_eq!(
-        parse_backends(None).unwrap(),
-        [Backend::Sqlite, Backend::Postgres]
-    );
+    assert_eq!(parse_backends(None).unwrap(), [Backend::Sqlite, Backend::Postgres]);
     assert_eq!(parse_backends(Some("sqlite")).unwrap(), [Backend::Sqlite]);
     assert_eq!(parse_backends(Some("pg")).unwrap(), [Backend::Postgres]);
-    assert_eq!(
-        parse_backends(Some(" postgres , SQLite ")).unwrap(),
-        [Backend::Postgres, Backend::Sqlite]
-    );
-    assert_eq!(
-        parse_backends(Some("sqlite,sqlite")).unwrap(),
-        [Backend::Sqlite]
-    );
+    assert_eq!(parse_backends(Some(" postgres , SQLite ")).unwrap(), [Backend::Postgres, Backend::Sqlite]);
+    assert_eq!(parse_backends(Some("sqlite,sqlite")).unwrap(), [Backend::Sqlite]);
 }
 
 #[test]
@@ -36,10 +27,7 @@ fn backend_list_refuses_empty_and_unknown_names() {
         ("sqlite;postgres", "\"sqlite;postgres\""),
     ] {
         let err = parse_backends(Some(value)).expect_err(value);
-        assert!(
-            err.contains("RUXUE_TEST_BACKENDS") && err.contains(named),
-            "{value:?}: {err}"
-        );
+        assert!(err.contains("RUXUE_TEST_BACKENDS") && err.contains(named), "{value:?}: {err}");
     }
 }
 
@@ -61,20 +49,12 @@ fn template_digest_follows_the_migrations() {
             }
             first.get_or_insert(to);
         }
-        assert_eq!(
-            migrations_digest(copy.path()),
-            digest,
-            "{backend:?}: same files, same digest"
-        );
+        assert_eq!(migrations_digest(copy.path()), digest, "{backend:?}: same files, same digest");
         let up = first.unwrap().join("up.sql");
         let mut sql = std::fs::read_to_string(&up).unwrap();
         sql.push_str("\n-- changed\n");
         std::fs::write(&up, sql).unwrap();
-        assert_ne!(
-            migrations_digest(copy.path()),
-            digest,
-            "{backend:?}: a changed migration"
-        );
+        assert_ne!(migrations_digest(copy.path()), digest, "{backend:?}: a changed migration");
     }
 }
 
@@ -82,19 +62,13 @@ fn template_digest_follows_the_migrations() {
 fn embedded_migrations_are_the_tree_s() {
     for backend in Backend::ALL {
         let names = embedded_migrations(backend);
-        let dirs = std::fs::read_dir(migrations_dir(backend))
-            .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().is_dir())
-            .count();
+        let dirs = std::fs::read_dir(migrations_dir(backend)).unwrap().filter(|e| e.as_ref().unwrap().path().is_dir()).count();
         assert_eq!(names.len(), dirs, "{backend:?}: {names:?}");
     }
 }
 
 fn pending(url: &str) -> usize {
-    ruxue::db::Db::connect(url, 1, 5000)
-        .expect("connect")
-        .migrate()
-        .expect("migrate")
+    ruxue::db::Db::connect(url, 1, 5000).expect("connect").migrate().expect("migrate")
 }
 
 backend_test! {

@@ -83,30 +83,15 @@ fn refusals_with_chinese_messages() {
     assert_eq!(e, IdCardError::InvalidChecksum);
     assert_eq!(e.to_string(), "身份证号码校验位错误，请核对最后一位");
 
-    assert_eq!(
-        idcard::parse("3505242019031512", today()).unwrap_err(),
-        IdCardError::InvalidLength
-    );
+    assert_eq!(idcard::parse("3505242019031512", today()).unwrap_err(), IdCardError::InvalidLength);
     assert_eq!(IdCardError::InvalidLength.to_string(), "身份证号码应为18位");
-    assert_eq!(
-        idcard::parse("   ", today()).unwrap_err(),
-        IdCardError::Empty
-    );
-    assert_eq!(
-        idcard::parse("3505242019X315123X", today()).unwrap_err(),
-        IdCardError::InvalidCharacter
-    );
-    assert_eq!(
-        idcard::parse("35052420190315-23X", today()).unwrap_err(),
-        IdCardError::InvalidCharacter
-    );
+    assert_eq!(idcard::parse("   ", today()).unwrap_err(), IdCardError::Empty);
+    assert_eq!(idcard::parse("3505242019X315123X", today()).unwrap_err(), IdCardError::InvalidCharacter);
+    assert_eq!(idcard::parse("35052420190315-23X", today()).unwrap_err(), IdCardError::InvalidCharacter);
     // Province 99 does not exist (checksum made valid on purpose).
     let first17 = "99052420190315123";
     let n = format!("{first17}{}", idcard::check_digit(first17).unwrap());
-    assert_eq!(
-        idcard::parse(&n, today()).unwrap_err(),
-        IdCardError::InvalidRegion
-    );
+    assert_eq!(idcard::parse(&n, today()).unwrap_err(), IdCardError::InvalidRegion);
 }
 
 fn with_check(first17: &str) -> String {
@@ -121,27 +106,15 @@ fn invalid_dates() {
     assert_eq!(e, IdCardError::InvalidBirthDate);
     assert_eq!(e.to_string(), "身份证号码中的出生日期无效");
     // 29 February in a common year.
-    assert_eq!(
-        idcard::parse(&with_check("35052420190229123"), today()).unwrap_err(),
-        IdCardError::InvalidBirthDate
-    );
+    assert_eq!(idcard::parse(&with_check("35052420190229123"), today()).unwrap_err(), IdCardError::InvalidBirthDate);
     // Month 13.
-    assert_eq!(
-        idcard::parse(&with_check("35052420191301123"), today()).unwrap_err(),
-        IdCardError::InvalidBirthDate
-    );
+    assert_eq!(idcard::parse(&with_check("35052420191301123"), today()).unwrap_err(), IdCardError::InvalidBirthDate);
     // Future relative to `today`, but fine the day it is reached.
     let future = with_check("35052420270402123");
-    assert_eq!(
-        idcard::parse(&future, today()).unwrap_err(),
-        IdCardError::BirthDateInFuture
-    );
+    assert_eq!(idcard::parse(&future, today()).unwrap_err(), IdCardError::BirthDateInFuture);
     assert!(idcard::parse(&future, d(2027, 4, 2)).is_ok());
     // Before 1900.
-    assert_eq!(
-        idcard::parse("440524188001010014", today()).unwrap_err(),
-        IdCardError::BirthDateTooEarly
-    );
+    assert_eq!(idcard::parse("440524188001010014", today()).unwrap_err(), IdCardError::BirthDateTooEarly);
     // Leap day is a valid birth date.
     let leap = idcard::parse("350524202002290034", today()).unwrap();
     assert_eq!(leap.birth_date, d(2020, 2, 29));
@@ -155,26 +128,15 @@ fn fifteen_digit_conversion() {
     assert_eq!(id.sex, Sex::Male);
     assert!(id.converted_from_15());
     assert_eq!(id.note, Some(idcard::CONVERTED_FROM_15_NOTE));
-    assert_eq!(
-        idcard::convert_15_to_18("350524800101123").unwrap(),
-        "350524198001011233"
-    );
+    assert_eq!(idcard::convert_15_to_18("350524800101123").unwrap(), "350524198001011233");
     // Full-width legacy input.
-    assert_eq!(
-        idcard::parse("３５０５２４８００１０１１２３", today())
-            .unwrap()
-            .number,
-        "350524198001011233"
-    );
+    assert_eq!(idcard::parse("３５０５２４８００１０１１２３", today()).unwrap().number, "350524198001011233");
     // 1900 is not a leap year: 000229 cannot be converted.
     let e = idcard::parse("350524000229123", today()).unwrap_err();
     assert_eq!(e, IdCardError::LegacyInvalidBirthDate);
     assert!(e.to_string().contains("无法转换"));
     // 15 digits may not contain X.
-    assert_eq!(
-        idcard::parse("35052480010112X", today()).unwrap_err(),
-        IdCardError::InvalidCharacter
-    );
+    assert_eq!(idcard::parse("35052480010112X", today()).unwrap_err(), IdCardError::InvalidCharacter);
 }
 
 // --- age rule ------------------------------------------------------------
@@ -185,10 +147,7 @@ fn age_cutoff_edges() {
     assert_eq!(idcard::age_eligible(d(2021, 8, 31), 2027, &rule), Ok(6));
     let e = idcard::age_eligible(d(2021, 9, 1), 2027, &rule).unwrap_err();
     assert!(matches!(e, AgeError::TooYoung { min_age: 6, .. }));
-    assert_eq!(
-        e.to_string(),
-        "未达到入学年龄：须在2027年8月31日（含当日）前年满6周岁"
-    );
+    assert_eq!(e.to_string(), "未达到入学年龄：须在2027年8月31日（含当日）前年满6周岁");
     assert_eq!(idcard::age_eligible(d(2021, 1, 1), 2027, &rule), Ok(6));
     // Born after the cutoff itself.
     assert!(idcard::age_eligible(d(2028, 1, 1), 2027, &rule).is_err());
@@ -198,20 +157,10 @@ fn age_cutoff_edges() {
 
 #[test]
 fn age_too_old() {
-    let rule = AgeRule {
-        max_age: Some(7),
-        ..AgeRule::default()
-    };
+    let rule = AgeRule { max_age: Some(7), ..AgeRule::default() };
     assert_eq!(idcard::age_eligible(d(2019, 9, 1), 2027, &rule), Ok(7));
     let e = idcard::age_eligible(d(2019, 8, 31), 2027, &rule).unwrap_err();
-    assert_eq!(
-        e,
-        AgeError::TooOld {
-            cutoff: d(2027, 8, 31),
-            age: 8,
-            max_age: 7
-        }
-    );
+    assert_eq!(e, AgeError::TooOld { cutoff: d(2027, 8, 31), age: 8, max_age: 7 });
     assert!(e.to_string().contains("超过7周岁的上限"));
 }
 
@@ -226,11 +175,7 @@ fn leap_day_births() {
     assert_eq!(idcard::age_on(born, d(2026, 3, 1)), 6);
     assert_eq!(idcard::age_on(born, d(2024, 2, 29)), 4);
     // A 02-29 cutoff in a common year falls back to 02-28.
-    let feb_rule = AgeRule {
-        cutoff_month: 2,
-        cutoff_day: 29,
-        ..AgeRule::default()
-    };
+    let feb_rule = AgeRule { cutoff_month: 2, cutoff_day: 29, ..AgeRule::default() };
     assert_eq!(feb_rule.cutoff_date(2027), d(2027, 2, 28));
     assert_eq!(feb_rule.cutoff_date(2028), d(2028, 2, 29));
 }
@@ -267,23 +212,15 @@ fn tamper_detection() {
     use base64::Engine;
     let c = cipher();
     let ct = c.encrypt("35052420190315123X");
-    let mut blob = base64::engine::general_purpose::STANDARD
-        .decode(&ct[3..])
-        .unwrap();
+    let mut blob = base64::engine::general_purpose::STANDARD.decode(&ct[3..]).unwrap();
     for pos in [0, 12, blob.len() - 1] {
         blob[pos] ^= 0x01;
-        let t = format!(
-            "v1:{}",
-            base64::engine::general_purpose::STANDARD.encode(&blob)
-        );
+        let t = format!("v1:{}", base64::engine::general_purpose::STANDARD.encode(&blob));
         assert_eq!(c.decrypt(&t).unwrap_err(), CryptoError::DecryptFailed);
         blob[pos] ^= 0x01;
     }
     assert_eq!(c.decrypt(&ct[3..]).unwrap_err(), CryptoError::UnknownFormat);
-    assert_eq!(
-        c.decrypt("v2:AAAA").unwrap_err(),
-        CryptoError::UnknownFormat
-    );
+    assert_eq!(c.decrypt("v2:AAAA").unwrap_err(), CryptoError::UnknownFormat);
     assert_eq!(c.decrypt("v1:!!!").unwrap_err(), CryptoError::Malformed);
     assert_eq!(c.decrypt("v1:AAAA").unwrap_err(), CryptoError::Malformed);
 }
@@ -305,25 +242,11 @@ fn key_config_formats() {
     let ct = cipher().encrypt("x");
     assert_eq!(from_b64.decrypt(&ct).unwrap(), "x");
     assert_eq!(from_prefixed.decrypt(&ct).unwrap(), "x");
-    assert_eq!(
-        IdCipher::from_config(&format!("base64:{b64}"))
-            .unwrap()
-            .lookup_hash("1"),
-        cipher().lookup_hash("1")
-    );
+    assert_eq!(IdCipher::from_config(&format!("base64:{b64}")).unwrap().lookup_hash("1"), cipher().lookup_hash("1"));
     let short = base64::engine::general_purpose::STANDARD.encode([0u8; 16]);
-    assert_eq!(
-        IdCipher::from_config(&short).unwrap_err(),
-        KeyError::WrongLength(16)
-    );
-    assert_eq!(
-        IdCipher::from_config(&"ab".repeat(31)).unwrap_err(),
-        KeyError::WrongLength(31)
-    );
-    assert_eq!(
-        IdCipher::from_config("not a key!").unwrap_err(),
-        KeyError::InvalidEncoding
-    );
+    assert_eq!(IdCipher::from_config(&short).unwrap_err(), KeyError::WrongLength(16));
+    assert_eq!(IdCipher::from_config(&"ab".repeat(31)).unwrap_err(), KeyError::WrongLength(31));
+    assert_eq!(IdCipher::from_config("not a key!").unwrap_err(), KeyError::InvalidEncoding);
     assert!(KeyError::WrongLength(16).to_string().contains("32字节"));
     let generated = IdCipher::generate_key_hex();
     assert_eq!(generated.len(), 64);
@@ -370,18 +293,9 @@ fn masks() {
     assert_eq!(mask_name("王"), "*");
     assert_eq!(mask_phone("13800001234"), "138****1234");
     assert_eq!(mask_phone("12345"), "***45");
-    assert_eq!(
-        mask_address("安溪县凤城镇河滨路123号4栋502室"),
-        "安溪县凤城镇河滨路**号**栋**室"
-    );
-    assert_eq!(
-        mask_address("安溪县城厢镇五里村3组12号"),
-        "安溪县城厢镇五里村**组**号"
-    );
-    assert_eq!(
-        mask_address("安溪县凤城镇二环路A区B栋１０１室"),
-        "安溪县凤城镇二环路**区**栋**室"
-    );
+    assert_eq!(mask_address("安溪县凤城镇河滨路123号4栋502室"), "安溪县凤城镇河滨路**号**栋**室");
+    assert_eq!(mask_address("安溪县城厢镇五里村3组12号"), "安溪县城厢镇五里村**组**号");
+    assert_eq!(mask_address("安溪县凤城镇二环路A区B栋１０１室"), "安溪县凤城镇二环路**区**栋**室");
     let masked = mask_address("安溪县龙门镇榜寨村二十三号");
     assert!(!masked.contains("二十三"), "{masked}");
 }

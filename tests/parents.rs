@@ -61,11 +61,8 @@ async fn spawn_wechat() -> String {
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let server = HttpServer::new(|| App::new().route("/sns/oauth2/access_token", web::get().to(token)))
-        .workers(2)
-        .listen(listener)
-        .unwrap()
-        .run();
+    let server =
+        HttpServer::new(|| App::new().route("/sns/oauth2/access_token", web::get().to(token))).workers(2).listen(listener).unwrap().run();
     tokio::spawn(server);
     format!("http://127.0.0.1:{port}")
 }
@@ -243,14 +240,13 @@ async fn parent(app: &TestApp, name: &str) -> Parent {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     let s = logged_in(app, &c).await.expect("logged in");
     let p = Parent { c, csrf: s["csrf_token"].as_str().unwrap().into(), token: s["token"].as_str().unwrap().into() };
-    let r = p
-        .c
-        .put(app.url("/api/v1/registration/guardian"))
-        .header("X-CSRF-Token", &p.csrf)
-        .json(&json!({"name": "林美玲", "relation": "母亲", "mobile": "13805951234"}))
-        .send()
-        .await
-        .unwrap();
+    let r =
+        p.c.put(app.url("/api/v1/registration/guardian"))
+            .header("X-CSRF-Token", &p.csrf)
+            .json(&json!({"name": "林美玲", "relation": "母亲", "mobile": "13805951234"}))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
     p
 }

@@ -2,9 +2,7 @@
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use ruxue::catchment::{
-    demo_directory, demo_junior_rules, demo_primary_rules, Address, StaticDirectory,
-};
+use ruxue::catchment::{demo_directory, demo_junior_rules, demo_primary_rules, Address, StaticDirectory};
 use ruxue::policy::*;
 use std::collections::BTreeMap;
 
@@ -16,19 +14,11 @@ fn d(s: &str) -> NaiveDate {
 /// categories A–E and the given residence cut-off.
 fn plain_policy(cutoff: &str) -> Policy {
     let mut p = demo_policy();
-    p.cutoffs = Cutoffs {
-        residence: d(cutoff),
-        property_acquired_by: Some(d(cutoff)),
-        permit_issued_by: Some(d(cutoff)),
-        social_insurance: None,
-    };
+    p.cutoffs =
+        Cutoffs { residence: d(cutoff), property_acquired_by: Some(d(cutoff)), permit_issued_by: Some(d(cutoff)), social_insurance: None };
     p.sibling = SiblingMode::None;
     p.lottery.clear();
-    p.categories[3].condition = Condition::Migrant {
-        min_residence_months: 0,
-        min_social_insurance_months: 0,
-        order_by_residence: true,
-    };
+    p.categories[3].condition = Condition::Migrant { min_residence_months: 0, min_social_insurance_months: 0, order_by_residence: true };
     p.validate().unwrap();
     p
 }
@@ -59,22 +49,11 @@ fn migrant(start: &str, addr: Option<Address>) -> Migrant {
 fn keys(f: &ApplicantFacts, p: &Policy) -> ApplicantKeys {
     let rules = demo_primary_rules();
     let dir = demo_directory();
-    compute_keys(
-        f,
-        p,
-        &CatchmentContext {
-            rules: &rules,
-            directory: &dir,
-        },
-    )
-    .unwrap()
+    compute_keys(f, p, &CatchmentContext { rules: &rules, directory: &dir }).unwrap()
 }
 
 fn at<'a>(k: &'a ApplicantKeys, school: &str) -> &'a SchoolKey {
-    k.schools
-        .iter()
-        .find(|s| s.school_id == school)
-        .unwrap_or_else(|| panic!("{school} not in {k:#?}"))
+    k.schools.iter().find(|s| s.school_id == school).unwrap_or_else(|| panic!("{school} not in {k:#?}"))
 }
 
 // ------------------------------------------------------------------ categories
@@ -90,32 +69,20 @@ fn every_category_key_and_explanation() {
     assert_eq!(k.schools.len(), 1);
     let s = at(&k, "P01");
     assert_eq!((s.category_code.as_str(), s.key.clone()), ("A", vec![1]));
-    assert_eq!(
-        s.explanation,
-        "第一顺位：房户一致，户籍与房产均在安溪县实验小学招生范围内，房产登记在父亲名下"
-    );
+    assert_eq!(s.explanation, "第一顺位：房户一致，户籍与房产均在安溪县实验小学招生范围内，房产登记在父亲名下");
     assert_eq!(s.via, vec![Basis::Hukou, Basis::Property]);
     assert!(s.catchment[0].contains("凤城镇 → 东岳社区 → 二环路 101–199 号单号 → 安溪县实验小学"));
 
     // B 户籍 only (property elsewhere → C there)
     let mut f = ApplicantFacts::new("R0002");
     f.hukou = Some(dy123());
-    f.property = Some(property(
-        Address::street("凤城镇", "祥云路", Some(8)),
-        OwnerRelation::Mother,
-    ));
+    f.property = Some(property(Address::street("凤城镇", "祥云路", Some(8)), OwnerRelation::Mother));
     let k = keys(&f, &p);
     assert_eq!(at(&k, "P01").key, vec![2]);
-    assert_eq!(
-        at(&k, "P01").explanation,
-        "第二顺位：户籍在片区，户籍在安溪县实验小学招生范围内"
-    );
+    assert_eq!(at(&k, "P01").explanation, "第二顺位：户籍在片区，户籍在安溪县实验小学招生范围内");
     assert_eq!(at(&k, "P05").key, vec![3]);
     assert_eq!(at(&k, "P05").category_code, "C");
-    assert_eq!(
-        at(&k, "P05").explanation,
-        "第三顺位：房产在片区，房产在东岳小学招生范围内，登记在母亲名下"
-    );
+    assert_eq!(at(&k, "P05").explanation, "第三顺位：房产在片区，房产在东岳小学招生范围内，登记在母亲名下");
     assert_eq!(k.schools[0].school_id, "P01"); // best key first
 
     // C with an owner relation that does not count → E (others)
@@ -123,10 +90,7 @@ fn every_category_key_and_explanation() {
     f.property = Some(property(dy123(), OwnerRelation::Grandparent));
     let k = keys(&f, &p);
     assert_eq!(at(&k, "P01").key, vec![5]);
-    assert_eq!(
-        at(&k, "P01").explanation,
-        "第五顺位：其他，房产在安溪县实验小学招生范围内"
-    );
+    assert_eq!(at(&k, "P01").explanation, "第五顺位：其他，房产在安溪县实验小学招生范围内");
 
     // D 随迁子女, 38 months
     let mut f = ApplicantFacts::new("R0004");
@@ -135,10 +99,7 @@ fn every_category_key_and_explanation() {
     assert_eq!(k.residence_months, Some(38));
     let s = at(&k, "P01");
     assert_eq!(s.key, vec![4, -38]);
-    assert_eq!(
-        s.explanation,
-        "第四顺位：随迁子女，居住满 38 个月（截至 2027-08-31）"
-    );
+    assert_eq!(s.explanation, "第四顺位：随迁子女，居住满 38 个月（截至 2027-08-31）");
     assert_eq!(s.via, vec![Basis::Residence]);
 
     // E others: migrant without a permit issued in time
@@ -154,40 +115,21 @@ fn every_category_key_and_explanation() {
 #[test]
 fn migrant_minimums_and_granularity() {
     let mut p = plain_policy("2027-08-31");
-    p.categories[3].condition = Condition::Migrant {
-        min_residence_months: 12,
-        min_social_insurance_months: 36,
-        order_by_residence: true,
-    };
+    p.categories[3].condition = Condition::Migrant { min_residence_months: 12, min_social_insurance_months: 36, order_by_residence: true };
     let mut f = ApplicantFacts::new("R0010");
     f.migrant = Some(migrant("2024-06-30", Some(dy123()))); // 24 social-insurance months < 36
     assert_eq!(at(&keys(&f, &p), "P01").category_code, "E");
-    p.categories[3].condition = Condition::Migrant {
-        min_residence_months: 39,
-        min_social_insurance_months: 0,
-        order_by_residence: true,
-    };
+    p.categories[3].condition = Condition::Migrant { min_residence_months: 39, min_social_insurance_months: 0, order_by_residence: true };
     assert_eq!(at(&keys(&f, &p), "P01").category_code, "E");
-    p.categories[3].condition = Condition::Migrant {
-        min_residence_months: 38,
-        min_social_insurance_months: 0,
-        order_by_residence: true,
-    };
+    p.categories[3].condition = Condition::Migrant { min_residence_months: 38, min_social_insurance_months: 0, order_by_residence: true };
     assert_eq!(at(&keys(&f, &p), "P01").key, vec![4, -38]);
     // years
     p.residence_granularity = Granularity::Year;
     let s = at(&keys(&f, &p), "P01").clone();
     assert_eq!(s.key, vec![4, -3]);
-    assert_eq!(
-        s.explanation,
-        "第四顺位：随迁子女，居住满 3 年（截至 2027-08-31）"
-    );
+    assert_eq!(s.explanation, "第四顺位：随迁子女，居住满 3 年（截至 2027-08-31）");
     // without ordering: lottery among all migrants
-    p.categories[3].condition = Condition::Migrant {
-        min_residence_months: 0,
-        min_social_insurance_months: 0,
-        order_by_residence: false,
-    };
+    p.categories[3].condition = Condition::Migrant { min_residence_months: 0, min_social_insurance_months: 0, order_by_residence: false };
     assert_eq!(at(&keys(&f, &p), "P01").key, vec![4]);
     // no residence address: no catchment via residence
     let mut f = ApplicantFacts::new("R0011");
@@ -203,22 +145,12 @@ fn cutoff_edge_cases() {
     let run = |start: &str| {
         let mut f = ApplicantFacts::new("R0020");
         f.migrant = Some(migrant(start, Some(dy123())));
-        compute_keys(
-            &f,
-            &p,
-            &CatchmentContext {
-                rules: &demo_primary_rules(),
-                directory: &demo_directory(),
-            },
-        )
+        compute_keys(&f, &p, &CatchmentContext { rules: &demo_primary_rules(), directory: &demo_directory() })
     };
     // month-end: 01-31 → 02-29 is not a full month
     let k = run("2024-01-31").unwrap();
     assert_eq!(at(&k, "P01").key, vec![4, 0]);
-    assert_eq!(
-        at(&k, "P01").explanation,
-        "第四顺位：随迁子女，居住满 0 个月（截至 2024-02-29）"
-    );
+    assert_eq!(at(&k, "P01").explanation, "第四顺位：随迁子女，居住满 0 个月（截至 2024-02-29）");
     // starting on the cut-off day counts 0
     assert_eq!(at(&run("2024-02-29").unwrap(), "P01").key, vec![4, 0]);
     // leap day to leap day
@@ -226,17 +158,8 @@ fn cutoff_edge_cases() {
     assert_eq!(at(&run("2024-01-29").unwrap(), "P01").key, vec![4, -1]);
     // after the cut-off: refused with a Chinese error
     let e = run("2024-03-01").unwrap_err();
-    assert_eq!(
-        e,
-        PolicyError::ResidenceAfterCutoff {
-            start: d("2024-03-01"),
-            cutoff: d("2024-02-29")
-        }
-    );
-    assert_eq!(
-        e.to_string(),
-        "居住起始日期 2024-03-01 晚于截止日期 2024-02-29，无法计算居住时长，请核对居住证信息"
-    );
+    assert_eq!(e, PolicyError::ResidenceAfterCutoff { start: d("2024-03-01"), cutoff: d("2024-02-29") });
+    assert_eq!(e.to_string(), "居住起始日期 2024-03-01 晚于截止日期 2024-02-29，无法计算居住时长，请核对居住证信息");
 }
 
 #[test]
@@ -272,36 +195,17 @@ fn policy_care_tiers() {
     let k = keys(&f, &p);
     let s = at(&k, "P05");
     assert_eq!((s.category_code.as_str(), s.key.clone()), ("CARE", vec![0]));
-    assert_eq!(
-        s.explanation,
-        "优先安排：政策性照顾对象（军人），东岳小学招生范围内优先录取"
-    );
+    assert_eq!(s.explanation, "优先安排：政策性照顾对象（军人），东岳小学招生范围内优先录取");
     // merged with A
-    p.care.placement = CarePlacement::MergeWith {
-        category: "A".into(),
-    };
+    p.care.placement = CarePlacement::MergeWith { category: "A".into() };
     p.validate().unwrap();
     let s = at(&keys(&f, &p), "P05").clone();
     assert_eq!((s.category_code.as_str(), s.key.clone()), ("A", vec![1]));
-    assert_eq!(
-        s.explanation,
-        "第一顺位：政策性照顾对象（军人），按方案与「房户一致」同列"
-    );
+    assert_eq!(s.explanation, "第一顺位：政策性照顾对象（军人），按方案与「房户一致」同列");
     // unknown kind → error
     f.care_category = Some("模范".into());
-    let e = compute_keys(
-        &f,
-        &p,
-        &CatchmentContext {
-            rules: &demo_primary_rules(),
-            directory: &demo_directory(),
-        },
-    )
-    .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "政策性照顾类别「模范」不在本招生方案列出的照顾类别中"
-    );
+    let e = compute_keys(&f, &p, &CatchmentContext { rules: &demo_primary_rules(), directory: &demo_directory() }).unwrap_err();
+    assert_eq!(e.to_string(), "政策性照顾类别「模范」不在本招生方案列出的照顾类别中");
     // disability / left-behind flags only when the policy says so
     f.care_category = None;
     f.left_behind = true;
@@ -329,24 +233,14 @@ fn sibling_priority_sub_key_and_category() {
     // sibling as a category of its own, after A
     let mut q = plain_policy("2027-08-31");
     q.sibling = SiblingMode::Category;
-    q.categories.insert(
-        1,
-        Category {
-            code: "S".into(),
-            label: "长幼随学".into(),
-            condition: Condition::Sibling,
-        },
-    );
+    q.categories.insert(1, Category { code: "S".into(), label: "长幼随学".into(), condition: Condition::Sibling });
     q.validate().unwrap();
     let mut h = ApplicantFacts::new("R0042");
     h.hukou = Some(dy123());
     h.sibling_school_id = Some("P01".into());
     let s = at(&keys(&h, &q), "P01").clone();
     assert_eq!((s.category_code.as_str(), s.key.clone()), ("S", vec![2]));
-    assert_eq!(
-        s.explanation,
-        "第二顺位：长幼随学，兄姐在安溪县实验小学就读（长幼随学）"
-    );
+    assert_eq!(s.explanation, "第二顺位：长幼随学，兄姐在安溪县实验小学就读（长幼随学）");
 }
 
 #[test]
@@ -355,16 +249,10 @@ fn lottery_only_school_and_zone_lottery() {
     // P06 (龙湖小学) is decided by lottery alone
     let mut f = ApplicantFacts::new("R0050");
     f.hukou = Some(Address::street("凤城镇", "河滨路", Some(8)));
-    f.property = Some(property(
-        Address::street("凤城镇", "河滨路", Some(8)),
-        OwnerRelation::Father,
-    ));
+    f.property = Some(property(Address::street("凤城镇", "河滨路", Some(8)), OwnerRelation::Father));
     let s = at(&keys(&f, &p), "P06").clone();
     assert_eq!((s.category_code.as_str(), s.key.clone()), ("LOT", vec![1]));
-    assert_eq!(
-        s.explanation,
-        "电脑派位：龙湖小学按方案不分顺位，全部由电脑派位确定"
-    );
+    assert_eq!(s.explanation, "电脑派位：龙湖小学按方案不分顺位，全部由电脑派位确定");
     f.care_category = Some("烈士".into());
     assert_eq!(at(&keys(&f, &p), "P06").key, vec![0]);
 
@@ -374,15 +262,7 @@ fn lottery_only_school_and_zone_lottery() {
     let mut g = ApplicantFacts::new("R0051");
     g.hukou = Some(dy123());
     g.family_id = Some("R0051".into());
-    let k = compute_keys(
-        &g,
-        &p,
-        &CatchmentContext {
-            rules: &rules,
-            directory: &dir,
-        },
-    )
-    .unwrap();
+    let k = compute_keys(&g, &p, &CatchmentContext { rules: &rules, directory: &dir }).unwrap();
     let ids: Vec<&str> = k.schools.iter().map(|s| s.school_id.as_str()).collect();
     assert_eq!(ids, vec!["J01", "J02", "J03"]);
     for s in &k.schools {
@@ -393,27 +273,9 @@ fn lottery_only_school_and_zone_lottery() {
     assert_eq!(k.family.as_deref(), Some("R0051")); // twins share a family id
                                                     // 河滨社区 belongs to 德苑片区
     let mut h = ApplicantFacts::new("R0052");
-    h.hukou = Some(Address {
-        township: Some("凤城镇".into()),
-        community: Some("河滨社区".into()),
-        ..Default::default()
-    });
-    let k = compute_keys(
-        &h,
-        &p,
-        &CatchmentContext {
-            rules: &rules,
-            directory: &dir,
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        k.schools
-            .iter()
-            .map(|s| s.school_id.as_str())
-            .collect::<Vec<_>>(),
-        vec!["J04", "J05"]
-    );
+    h.hukou = Some(Address { township: Some("凤城镇".into()), community: Some("河滨社区".into()), ..Default::default() });
+    let k = compute_keys(&h, &p, &CatchmentContext { rules: &rules, directory: &dir }).unwrap();
+    assert_eq!(k.schools.iter().map(|s| s.school_id.as_str()).collect::<Vec<_>>(), vec!["J04", "J05"]);
 }
 
 #[test]
@@ -426,10 +288,7 @@ fn property_cutoff_and_no_catchment() {
     f.property = Some(prop);
     let k = keys(&f, &p);
     assert_eq!(at(&k, "P01").category_code, "B");
-    assert!(k
-        .notes
-        .iter()
-        .any(|n| n.contains("晚于截止日期 2019-08-31")));
+    assert!(k.notes.iter().any(|n| n.contains("晚于截止日期 2019-08-31")));
     let mut g = ApplicantFacts::new("R0061");
     g.hukou = Some(Address::street("蓬莱镇", "解放路", Some(1)));
     let k = keys(&g, &p);
@@ -437,10 +296,7 @@ fn property_cutoff_and_no_catchment() {
     assert!(k.notes.iter().any(|n| n.contains("统筹")));
     // same_address: hukou must be registered at the property
     let mut q = p.clone();
-    q.categories[0].condition = Condition::HukouAndProperty {
-        owner_relations: vec![OwnerRelation::Father],
-        same_address: true,
-    };
+    q.categories[0].condition = Condition::HukouAndProperty { owner_relations: vec![OwnerRelation::Father], same_address: true };
     let mut h = ApplicantFacts::new("R0062");
     h.hukou = Some(Address::street("凤城镇", "二环路", Some(125)).with_community("东岳社区"));
     h.property = Some(property(dy123(), OwnerRelation::Father));
@@ -454,23 +310,14 @@ fn property_cutoff_and_no_catchment() {
 #[test]
 fn demo_policy_loads_and_round_trips() {
     let p = demo_policy();
-    assert_eq!(
-        p.categories
-            .iter()
-            .map(|c| c.code.as_str())
-            .collect::<Vec<_>>(),
-        vec!["A", "B", "C", "D", "E"]
-    );
+    assert_eq!(p.categories.iter().map(|c| c.code.as_str()).collect::<Vec<_>>(), vec!["A", "B", "C", "D", "E"]);
     assert_eq!(p.care.placement, CarePlacement::OwnTier);
     assert_eq!(p.sibling, SiblingMode::SubKey);
     assert_eq!(p.lottery.len(), 3);
     let t = p.to_toml().unwrap();
     assert_eq!(Policy::from_toml(&t).unwrap(), p);
     assert_eq!(Policy::from_json(&p.to_json()).unwrap(), p);
-    assert!(matches!(
-        Policy::from_toml("name = 1"),
-        Err(PolicyError::Toml(_))
-    ));
+    assert!(matches!(Policy::from_toml("name = 1"), Err(PolicyError::Toml(_))));
 }
 
 #[test]
@@ -479,14 +326,9 @@ fn validate_names_fields() {
     p.name = " ".into();
     p.categories[1].code = "A".into();
     p.categories[2].label = String::new();
-    p.categories[0].condition = Condition::HukouAndProperty {
-        owner_relations: vec![],
-        same_address: false,
-    };
+    p.categories[0].condition = Condition::HukouAndProperty { owner_relations: vec![], same_address: false };
     p.categories.swap(3, 4); // others no longer last
-    p.care.placement = CarePlacement::MergeWith {
-        category: "Z".into(),
-    };
+    p.care.placement = CarePlacement::MergeWith { category: "Z".into() };
     p.cutoffs.property_acquired_by = Some(d("2019-09-30"));
     let issues = p.validate().unwrap_err();
     let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
@@ -502,13 +344,8 @@ fn validate_names_fields() {
         assert!(fields.contains(&f), "{f} missing in {issues:#?}");
     }
     assert!(issues.iter().any(|i| i.message == "顺位代码「A」重复"));
-    let err = Policy::load_toml(&p.to_toml().unwrap())
-        .unwrap_err()
-        .to_string();
-    assert!(
-        err.starts_with("招生方案校验未通过：name：方案名称不能为空"),
-        "{err}"
-    );
+    let err = Policy::load_toml(&p.to_toml().unwrap()).unwrap_err().to_string();
+    assert!(err.starts_with("招生方案校验未通过：name：方案名称不能为空"), "{err}");
 }
 
 #[test]
@@ -518,15 +355,9 @@ fn policy_diff_lists_changes() {
     b.version = "2020.1".into();
     b.cutoffs.residence = d("2020-08-31");
     b.categories.swap(1, 2);
-    b.categories[3].condition = Condition::Migrant {
-        min_residence_months: 24,
-        min_social_insurance_months: 12,
-        order_by_residence: true,
-    };
+    b.categories[3].condition = Condition::Migrant { min_residence_months: 24, min_social_insurance_months: 12, order_by_residence: true };
     b.categories.pop();
-    b.care.placement = CarePlacement::MergeWith {
-        category: "A".into(),
-    };
+    b.care.placement = CarePlacement::MergeWith { category: "A".into() };
     b.lottery.retain(|l| l.target != "P06");
     let lines = diff(&a, &b);
     let all = lines.join("\n");
@@ -561,13 +392,7 @@ fn sk(school: &str, code: &str, key: Vec<i64>) -> SchoolKey {
 }
 
 fn ak(no: &str, schools: Vec<SchoolKey>) -> ApplicantKeys {
-    ApplicantKeys {
-        application_no: no.into(),
-        family: None,
-        residence_months: None,
-        schools,
-        notes: vec![],
-    }
+    ApplicantKeys { application_no: no.into(), family: None, residence_months: None, schools, notes: vec![] }
 }
 
 #[test]
@@ -591,69 +416,29 @@ fn dry_run_cutoff_lottery_and_placement() {
     push("D", vec![4, -12], 1, None);
     apps.push(ak("R9000", vec![])); // no school
     apps.push(ak("R9001", vec![sk("P09", "A", vec![1])])); // school without seats
-    let seats: BTreeMap<String, u32> = [
-        ("P01".to_string(), 8),
-        ("P02".to_string(), 1),
-        ("P09".to_string(), 0),
-    ]
-    .into();
-    let names: BTreeMap<String, String> =
-        [("P01".to_string(), "安溪县实验小学".to_string())].into();
+    let seats: BTreeMap<String, u32> = [("P01".to_string(), 8), ("P02".to_string(), 1), ("P09".to_string(), 0)].into();
+    let names: BTreeMap<String, String> = [("P01".to_string(), "安溪县实验小学".to_string())].into();
     let r = dry_run(&apps, &seats, &names);
     let p01 = r.schools.iter().find(|s| s.school_id == "P01").unwrap();
     assert_eq!(p01.applicants, 15);
     let b = p01.categories.iter().find(|c| c.code == "B").unwrap();
-    assert_eq!(
-        (
-            b.applicants,
-            b.admitted,
-            b.in_lottery,
-            b.lottery_seats,
-            b.not_admitted
-        ),
-        (7, 0, 7, 3, 0)
-    );
+    assert_eq!((b.applicants, b.admitted, b.in_lottery, b.lottery_seats, b.not_admitted), (7, 0, 7, 3, 0));
     let l = p01.lottery.as_ref().unwrap();
-    assert_eq!(
-        (l.seats_left, l.tied, l.odds.as_str(), l.percent.as_str()),
-        (3, 7, "3/7", "42.86%")
-    );
+    assert_eq!((l.seats_left, l.tied, l.odds.as_str(), l.percent.as_str()), (3, 7, "3/7", "42.86%"));
     let c = p01.cutoff.as_ref().unwrap();
-    assert_eq!(
-        (
-            c.partial_category.as_deref(),
-            c.admitted_of_category,
-            c.category_total
-        ),
-        (Some("B"), 3, 7)
-    );
+    assert_eq!((c.partial_category.as_deref(), c.admitted_of_category, c.category_total), (Some("B"), 3, 7));
     let dd = p01.categories.iter().find(|c| c.code == "D").unwrap();
     assert_eq!(dd.not_admitted, 3);
-    assert!(
-        p01.message
-            .contains("B（B类）中 7 人参加电脑派位，争夺剩余 3 个学位，中签率 3/7（42.86%）"),
-        "{}",
-        p01.message
-    );
-    assert!(p01
-        .message
-        .starts_with("安溪县实验小学：学位 8 个，符合条件 15 人。"));
+    assert!(p01.message.contains("B（B类）中 7 人参加电脑派位，争夺剩余 3 个学位，中签率 3/7（42.86%）"), "{}", p01.message);
+    assert!(p01.message.starts_with("安溪县实验小学：学位 8 个，符合条件 15 人。"));
     // P02: 2 tied D-38 children for 1 seat
     let p02 = r.schools.iter().find(|s| s.school_id == "P02").unwrap();
     assert_eq!(p02.lottery.as_ref().unwrap().percent, "50.00%");
     // placement
-    let np: Vec<&str> = r
-        .needs_placement
-        .iter()
-        .map(|p| p.application_no.as_str())
-        .collect();
+    let np: Vec<&str> = r.needs_placement.iter().map(|p| p.application_no.as_str()).collect();
     assert_eq!(np, vec!["R9000", "R9001"]);
     assert_eq!(r.needs_placement[1].reason, "可就读的学校均无学位");
-    let lu: Vec<&str> = r
-        .likely_unplaced
-        .iter()
-        .map(|p| p.application_no.as_str())
-        .collect();
+    let lu: Vec<&str> = r.likely_unplaced.iter().map(|p| p.application_no.as_str()).collect();
     assert_eq!(lu, vec!["R0015"]); // the D-12 child; the D-38 ones have P02's lottery
                                    // CSV
     let csv = dry_run_csv(&r);
@@ -662,10 +447,7 @@ fn dry_run_cutoff_lottery_and_placement() {
         lines.next().unwrap(),
         "学校代码,学校名称,学位数,符合条件人数,顺位代码,顺位名称,人数,确定录取,参加派位,派位名额,中签率,百分比,不能录取"
     );
-    assert!(
-        csv.contains("P01,安溪县实验小学,8,15,B,B类,7,0,7,3,3/7,42.86%,0"),
-        "{csv}"
-    );
+    assert!(csv.contains("P01,安溪县实验小学,8,15,B,B类,7,0,7,3,3/7,42.86%,0"), "{csv}");
     assert!(placement_csv(&r).contains("R9000,需统筹安排,,没有可就读的划片学校"));
     // serialisable
     let json = serde_json::to_string(&r).unwrap();
@@ -686,24 +468,11 @@ fn dry_run_exact_fit_and_migrant_ordering() {
     let s = &r.schools[0];
     assert!(s.lottery.is_none());
     let c = s.cutoff.as_ref().unwrap();
-    assert_eq!(
-        (
-            c.partial_category.as_deref(),
-            c.admitted_of_category,
-            c.category_total
-        ),
-        (Some("D"), 1, 3)
-    );
+    assert_eq!((c.partial_category.as_deref(), c.admitted_of_category, c.category_total), (Some("D"), 1, 3));
     // 1 seat: exactly A, cut-off between categories
     let r = dry_run(&apps, &[("S".to_string(), 1)].into(), &BTreeMap::new());
     let c = r.schools[0].cutoff.as_ref().unwrap();
-    assert_eq!(
-        (
-            c.partial_category.clone(),
-            c.last_admitted_category.as_deref()
-        ),
-        (None, Some("A"))
-    );
+    assert_eq!((c.partial_category.clone(), c.last_admitted_category.as_deref()), (None, Some("A")));
     assert!(r.schools[0].message.contains("学位恰好录取至 A 类"));
     // 10 seats: all fit
     let r = dry_run(&apps, &[("S".to_string(), 10)].into(), &BTreeMap::new());
@@ -719,15 +488,11 @@ fn end_to_end_demo_dry_run() {
     let p = demo_policy();
     let rules = demo_primary_rules();
     let dir: StaticDirectory = demo_directory();
-    let ctx = CatchmentContext {
-        rules: &rules,
-        directory: &dir,
-    };
+    let ctx = CatchmentContext { rules: &rules, directory: &dir };
     let mut all = Vec::new();
     for i in 0..30u32 {
         let mut f = ApplicantFacts::new(&format!("R{i:04}"));
-        let a = Address::street("凤城镇", "二环路", Some(101 + 2 * (i % 50)))
-            .with_community("东岳社区");
+        let a = Address::street("凤城镇", "二环路", Some(101 + 2 * (i % 50))).with_community("东岳社区");
         match i % 3 {
             0 => {
                 f.hukou = Some(a.clone());

@@ -74,8 +74,7 @@ fn parse_schema_rs(src: &str) -> Result<Schema, String> {
             continue;
         }
         let open = body_open.unwrap();
-        let close = matching_brace(src, open)
-            .ok_or_else(|| format!("unclosed table! block at byte {start}"))?;
+        let close = matching_brace(src, open).ok_or_else(|| format!("unclosed table! block at byte {start}"))?;
         let (name, columns) = parse_table_block(&src[open + 1..close], line_of(src, open))?;
         if out.insert(name.clone(), columns).is_some() {
             return Err(format!("table `{name}` is declared twice in schema.rs"));
@@ -124,34 +123,19 @@ fn parse_table_block(block: &str, first_line: usize) -> Result<(String, Vec<Colu
             continue;
         }
         if let Some(attr) = line.strip_prefix("#[") {
-            if let Some(v) = attr
-                .strip_prefix("sql_name")
-                .map(str::trim)
-                .and_then(|a| a.strip_prefix('='))
-            {
-                sql_name = Some(
-                    v.trim()
-                        .trim_end_matches(']')
-                        .trim()
-                        .trim_matches('"')
-                        .to_string(),
-                );
+            if let Some(v) = attr.strip_prefix("sql_name").map(str::trim).and_then(|a| a.strip_prefix('=')) {
+                sql_name = Some(v.trim().trim_end_matches(']').trim().trim_matches('"').to_string());
             } else if !attr.starts_with("diesel(") && !attr.starts_with("doc") {
-                return Err(format!(
-                    "schema.rs:{line_no}: unexpected attribute `{line}`"
-                ));
+                return Err(format!("schema.rs:{line_no}: unexpected attribute `{line}`"));
             }
             continue;
         }
         if !inside {
             // `townships (id) {`
-            let (head, tail) = line.split_once('(').ok_or_else(|| {
-                format!("schema.rs:{line_no}: expected `table (primary key) {{`, got `{line}`")
-            })?;
+            let (head, tail) =
+                line.split_once('(').ok_or_else(|| format!("schema.rs:{line_no}: expected `table (primary key) {{`, got `{line}`"))?;
             if !tail.trim_end().ends_with('{') {
-                return Err(format!(
-                    "schema.rs:{line_no}: expected `{{` after the primary key in `{line}`"
-                ));
+                return Err(format!("schema.rs:{line_no}: expected `{{` after the primary key in `{line}`"));
             }
             let name = head.trim().rsplit('.').next().unwrap_or("").to_string();
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -166,27 +150,19 @@ fn parse_table_block(block: &str, first_line: usize) -> Result<(String, Vec<Colu
             continue;
         }
         // `name -> Nullable<Text>,`
-        let (name, ty) = line.trim_end_matches(',').split_once("->").ok_or_else(|| {
-            format!("schema.rs:{line_no}: expected `column -> Type,`, got `{line}`")
-        })?;
+        let (name, ty) = line
+            .trim_end_matches(',')
+            .split_once("->")
+            .ok_or_else(|| format!("schema.rs:{line_no}: expected `column -> Type,`, got `{line}`"))?;
         let name = name.trim().trim_start_matches("r#").to_string();
         let ty = ty.trim();
-        let (nullable, inner) = match ty
-            .strip_prefix("Nullable<")
-            .and_then(|t| t.strip_suffix('>'))
-        {
+        let (nullable, inner) = match ty.strip_prefix("Nullable<").and_then(|t| t.strip_suffix('>')) {
             Some(inner) => (true, inner.trim()),
             None => (false, ty),
         };
-        columns.push(Column {
-            name: sql_name.take().unwrap_or(name),
-            ty: diesel_coarse(inner),
-            nullable,
-            raw: ty.to_string(),
-        });
+        columns.push(Column { name: sql_name.take().unwrap_or(name), ty: diesel_coarse(inner), nullable, raw: ty.to_string() });
     }
-    let table =
-        table.ok_or_else(|| format!("schema.rs:{first_line}: table! block without a table"))?;
+    let table = table.ok_or_else(|| format!("schema.rs:{first_line}: table! block without a table"))?;
     if columns.is_empty() {
         return Err(format!("schema.rs: table `{table}` has no columns"));
     }
@@ -195,8 +171,7 @@ fn parse_table_block(block: &str, first_line: usize) -> Result<(String, Vec<Colu
 
 fn declared_schema() -> Schema {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/db/schema.rs");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     parse_schema_rs(&text).unwrap_or_else(|e| panic!("cannot parse {}: {e}", path.display()))
 }
 
@@ -218,19 +193,8 @@ macro_rules! compiled_columns {
 
 /// `SELECT `t`.`a`, `t`.`b` FROM `t` -- binds: []` → `["a", "b"]`.
 fn select_list_names(sql: &str) -> Vec<String> {
-    let list = sql
-        .strip_prefix("SELECT ")
-        .and_then(|s| s.split(" FROM ").next())
-        .unwrap_or("");
-    list.split(", ")
-        .map(|item| {
-            item.rsplit('.')
-                .next()
-                .unwrap_or(item)
-                .trim_matches(|c| c == '`' || c == '"')
-                .to_string()
-        })
-        .collect()
+    let list = sql.strip_prefix("SELECT ").and_then(|s| s.split(" FROM ").next()).unwrap_or("");
+    list.split(", ").map(|item| item.rsplit('.').next().unwrap_or(item).trim_matches(|c| c == '`' || c == '"').to_string()).collect()
 }
 
 // ---------------------------------------------------------------- database
@@ -303,12 +267,11 @@ fn actual_schema(conn: &mut DbConn) -> Schema {
             .load(c)
             .expect("list SQLite tables");
             for t in tables {
-                let cols: Vec<SqliteColumn> = diesel::sql_query(
-                    "SELECT name, type AS decl, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid",
-                )
-                .bind::<Text, _>(&t.name)
-                .load(c)
-                .expect("pragma_table_info");
+                let cols: Vec<SqliteColumn> =
+                    diesel::sql_query("SELECT name, type AS decl, \"notnull\", pk FROM pragma_table_info(?) ORDER BY cid")
+                        .bind::<Text, _>(&t.name)
+                        .load(c)
+                        .expect("pragma_table_info");
                 let cols = cols
                     .into_iter()
                     .map(|col| Column {
@@ -366,9 +329,7 @@ fn compare(backend: &str, declared: &Schema, actual: &Schema) -> Vec<String> {
     let mut diffs = Vec::new();
     for (table, dcols) in declared {
         let Some(acols) = actual.get(table) else {
-            diffs.push(format!(
-                "{backend}: table `{table}` is declared in src/db/schema.rs but the migrated database has no such table"
-            ));
+            diffs.push(format!("{backend}: table `{table}` is declared in src/db/schema.rs but the migrated database has no such table"));
             continue;
         };
         for d in dcols {
@@ -408,9 +369,7 @@ fn compare(backend: &str, declared: &Schema, actual: &Schema) -> Vec<String> {
     }
     for table in actual.keys() {
         if !declared.contains_key(table) {
-            diffs.push(format!(
-                "{backend}: table `{table}` exists in the migrated database but src/db/schema.rs does not declare it"
-            ));
+            diffs.push(format!("{backend}: table `{table}` exists in the migrated database but src/db/schema.rs does not declare it"));
         }
     }
     diffs
@@ -434,12 +393,7 @@ fn schema_rs_matches_the_migrated_database_on_both_backends() {
         let actual = actual_schema(&mut conn);
         diffs.extend(compare(name, &declared, &actual));
     }
-    assert!(
-        diffs.is_empty(),
-        "src/db/schema.rs and the migrations disagree ({} difference(s)):\n  {}",
-        diffs.len(),
-        diffs.join("\n  ")
-    );
+    assert!(diffs.is_empty(), "src/db/schema.rs and the migrations disagree ({} difference(s)):\n  {}", diffs.len(), diffs.join("\n  "));
 }
 
 /// The text parse above sees exactly the tables and columns diesel compiled.
@@ -469,20 +423,12 @@ fn schema_rs_parse_agrees_with_diesel() {
         audit_log,
         registration_drafts,
     );
-    let parsed: BTreeMap<String, Vec<String>> = declared_schema()
-        .into_iter()
-        .map(|(t, cols)| (t, cols.into_iter().map(|c| c.name).collect()))
-        .collect();
+    let parsed: BTreeMap<String, Vec<String>> =
+        declared_schema().into_iter().map(|(t, cols)| (t, cols.into_iter().map(|c| c.name).collect())).collect();
     for t in parsed.keys() {
-        assert!(
-            compiled.contains_key(t),
-            "table `{t}` is in src/db/schema.rs but not in this test's compiled_columns! list; add it there"
-        );
+        assert!(compiled.contains_key(t), "table `{t}` is in src/db/schema.rs but not in this test's compiled_columns! list; add it there");
     }
-    assert_eq!(
-        parsed, compiled,
-        "the text parse of src/db/schema.rs differs from what diesel compiled"
-    );
+    assert_eq!(parsed, compiled, "the text parse of src/db/schema.rs differs from what diesel compiled");
 }
 
 /// The comparison reports each kind of difference, precisely.
@@ -493,21 +439,10 @@ fn comparison_names_every_difference() {
          gone -> Bool,\n    }\n}\n\ndiesel::table! {\n    only_declared (k) {\n        k -> Text,\n    }\n}\n",
     )
     .unwrap();
-    let col = |name: &str, ty: Coarse, nullable: bool| Column {
-        name: name.into(),
-        raw: format!("{ty:?}"),
-        ty,
-        nullable,
-    };
+    let col = |name: &str, ty: Coarse, nullable: bool| Column { name: name.into(), raw: format!("{ty:?}"), ty, nullable };
     let mut actual = Schema::new();
-    actual.insert(
-        "t".into(),
-        vec![
-            col("id", Coarse::Text, false),
-            col("n", Coarse::Integer, false),
-            col("extra", Coarse::Timestamp, true),
-        ],
-    );
+    actual
+        .insert("t".into(), vec![col("id", Coarse::Text, false), col("n", Coarse::Integer, false), col("extra", Coarse::Timestamp, true)]);
     actual.insert("only_actual".into(), vec![col("x", Coarse::Text, false)]);
     let diffs = compare("sqlite", &declared, &actual);
     let expect = [
@@ -523,7 +458,6 @@ fn comparison_names_every_difference() {
     }
     assert_eq!(diffs.len(), expect.len(), "{diffs:#?}");
     // A line the parser does not understand is an error, not skipped.
-    let err = parse_schema_rs("diesel::table! {\n    t (id) {\n        id Text,\n    }\n}\n")
-        .unwrap_err();
+    let err = parse_schema_rs("diesel::table! {\n    t (id) {\n        id Text,\n    }\n}\n").unwrap_err();
     assert!(err.contains("expected `column -> Type,`"), "{err}");
 }

@@ -159,10 +159,22 @@ const PLACE: &[R] = &[R::Admin, R::Operator];
 fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
     vec![
         case("GET", "/api/v1/staff/me", None, ALL, Some(200)),
-        case("POST", "/api/v1/staff/password", Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})), ALL, Some(422)),
+        case(
+            "POST",
+            "/api/v1/staff/password",
+            Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})),
+            ALL,
+            Some(422),
+        ),
         case("GET", "/api/v1/staff/review/queue?status=under_review", None, REV, Some(200)),
         case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, REV, Some(200)),
-        case("POST", format!("/api/v1/staff/review/applications/{fc_app}/decisions"), Some(json!({"decision": "note", "note": "电话核实"})), REV, Some(200)),
+        case(
+            "POST",
+            format!("/api/v1/staff/review/applications/{fc_app}/decisions"),
+            Some(json!({"decision": "note", "note": "电话核实"})),
+            REV,
+            Some(200),
+        ),
         case("POST", "/api/v1/staff/review/decisions/no-such-decision/second", Some(json!({"agree": true})), REV, Some(404)),
         case("GET", format!("/api/v1/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/api/v1/staff/dashboard", None, ALL, Some(200)),
@@ -180,11 +192,19 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case(
             "POST",
             "/api/v1/staff/accounts",
-            Some(json!({"username": format!("new-{n}"), "display_name": "新同事", "role": "auditor", "password": "a-long-enough-password"})),
+            Some(
+                json!({"username": format!("new-{n}"), "display_name": "新同事", "role": "auditor", "password": "a-long-enough-password"}),
+            ),
             ADM,
             Some(201),
         ),
-        case("POST", format!("/api/v1/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(204)),
+        case(
+            "POST",
+            format!("/api/v1/staff/accounts/{throwaway}/password"),
+            Some(json!({"password": "reset-to-this-password"})),
+            ADM,
+            Some(204),
+        ),
         // Last: it revokes the caller's tokens.
         case("POST", "/api/v1/staff/logout", None, ALL, Some(204)),
     ]
@@ -194,7 +214,13 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
     vec![
         case("GET", "/staff", None, ALL, Some(303)),
         case("GET", "/staff/password", None, ALL, Some(200)),
-        case("POST", "/staff/password", Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})), ALL, Some(422)),
+        case(
+            "POST",
+            "/staff/password",
+            Some(json!({"current_password": "wrong-password", "new_password": "another-long-password"})),
+            ALL,
+            Some(422),
+        ),
         case("GET", "/staff/review?status=under_review", None, REV, Some(200)),
         case("GET", format!("/staff/review/{fc_app}"), None, REV, Some(200)),
         case("POST", format!("/staff/review/{fc_app}"), Some(json!({"decision": "note", "note": "已电话核实"})), REV, Some(303)),
@@ -213,7 +239,9 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case(
             "POST",
             "/staff/accounts",
-            Some(json!({"username": format!("page-new-{n}"), "display_name": "新同事", "role": "reviewer", "township_scope": "FC,CX", "password": "a-long-enough-password"})),
+            Some(
+                json!({"username": format!("page-new-{n}"), "display_name": "新同事", "role": "reviewer", "township_scope": "FC,CX", "password": "a-long-enough-password"}),
+            ),
             ADM,
             Some(200),
         ),
@@ -387,7 +415,8 @@ fn b64(v: &Value) -> String {
 }
 
 fn forge(claims: &Value, key: &[u8]) -> String {
-    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), claims, &jsonwebtoken::EncodingKey::from_secret(key)).unwrap()
+    jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256), claims, &jsonwebtoken::EncodingKey::from_secret(key))
+        .unwrap()
 }
 
 async fn me(app: &TestApp, token: &str) -> StatusCode {
@@ -766,7 +795,13 @@ backend_test! {
 // ---------------------------------------------------------------- review flow
 
 async fn decide(app: &TestApp, token: &str, id: &str, body: Value) -> (u16, Value) {
-    let r = client().post(app.url(&format!("/api/v1/staff/review/applications/{id}/decisions"))).bearer_auth(token).json(&body).send().await.unwrap();
+    let r = client()
+        .post(app.url(&format!("/api/v1/staff/review/applications/{id}/decisions")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     let s = r.status().as_u16();
     (s, r.json().await.unwrap_or(Value::Null))
 }
@@ -1261,7 +1296,13 @@ fn role_matrix_covers_every_registered_staff_route() {
         a.len() == b.len() && a.iter().zip(&b).all(|(x, y)| x.starts_with('{') || x == y)
     }
     let rows: Vec<Case> = api_cases("APP", "DOC", "STAFF", 0).into_iter().chain(page_cases("APP", "DOC", "STAFF", 0)).collect();
-    let without_session = [("GET", "/staff/login"), ("POST", "/staff/login"), ("GET", "/staff/refresh"), ("POST", "/api/v1/staff/login"), ("POST", "/api/v1/staff/refresh")];
+    let without_session = [
+        ("GET", "/staff/login"),
+        ("POST", "/staff/login"),
+        ("GET", "/staff/refresh"),
+        ("POST", "/api/v1/staff/login"),
+        ("POST", "/api/v1/staff/refresh"),
+    ];
     assert!(ruxue::web::staff::ROUTES.len() >= 30, "the route table lists the staff routes");
     let mut missing = Vec::new();
     for (method, pattern) in ruxue::web::staff::ROUTES {

@@ -125,7 +125,10 @@ async fn staff_reviewer_day() {
     wait_text(&b, "各校（片区）申请与学位").await;
     let fits = b
         .client
-        .execute("return [document.documentElement.scrollHeight, window.innerHeight, document.documentElement.scrollWidth, window.innerWidth];", vec![])
+        .execute(
+            "return [document.documentElement.scrollHeight, window.innerHeight, document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
         .await
         .unwrap();
     let v: Vec<i64> = serde_json::from_value(fits).unwrap();

@@ -15,18 +15,12 @@ fn templates_dir() -> PathBuf {
 /// Every file under `templates/`, as (name as registered, path), sorted.
 fn template_files() -> Vec<(String, PathBuf)> {
     fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-        for entry in
-            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        {
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 walk(root, &path, out);
             } else {
-                let name = path
-                    .strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
+                let name = path.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
                 out.push((name, path));
             }
         }
@@ -72,29 +66,19 @@ fn every_template_file_is_registered_and_compiles() {
         let source = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
         // Compiled on its own with the service's settings and filters, so the
         // syntax error itself is reported. (The environment borrows for 'static.)
-        let (leaked_name, leaked_source): (&'static str, &'static str) = (
-            Box::leak(name.clone().into_boxed_str()),
-            Box::leak(source.clone().into_boxed_str()),
-        );
+        let (leaked_name, leaked_source): (&'static str, &'static str) =
+            (Box::leak(name.clone().into_boxed_str()), Box::leak(source.clone().into_boxed_str()));
         if let Err(e) = env.template_from_named_str(leaked_name, leaked_source) {
             problems.push(format!("{name}: does not compile: {e:#}"));
             continue;
         }
         match env.get_template(name) {
             Ok(t) if t.source() == source => {}
-            Ok(_) => problems.push(format!(
-                "{name}: registered with another text than templates/{name}"
-            )),
+            Ok(_) => problems.push(format!("{name}: registered with another text than templates/{name}")),
             Err(e) => problems.push(format!("{name}: not registered in environment(): {e}")),
         }
     }
-    assert!(
-        problems.is_empty(),
-        "{} of {} templates:\n{}",
-        problems.len(),
-        files.len(),
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "{} of {} templates:\n{}", problems.len(), files.len(), problems.join("\n"));
 }
 
 #[test]
@@ -103,10 +87,7 @@ fn every_registered_template_is_a_file() {
     let files: BTreeSet<String> = template_files().into_iter().map(|(name, _)| name).collect();
     let registered: BTreeSet<String> = env.templates().map(|(name, _)| name.to_string()).collect();
     let extra: Vec<&String> = registered.difference(&files).collect();
-    assert!(
-        extra.is_empty(),
-        "registered without a file under templates/: {extra:?}"
-    );
+    assert!(extra.is_empty(), "registered without a file under templates/: {extra:?}");
 }
 
 #[test]
@@ -123,10 +104,7 @@ fn referenced_templates_are_registered() {
             }
         }
     }
-    assert!(
-        references > 0,
-        "no extends/include/import found: the scan is broken"
-    );
+    assert!(references > 0, "no extends/include/import found: the scan is broken");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -135,13 +113,5 @@ fn reference_scan() {
     let src = r#"{% extends "base.html" %}{%- include 'parent/_style.html' -%}
 {% from "parent/_macros.html" import text, err %}{% import "m.html" as m %}
 {% if x %}{{ "include" }}{% endif %}{% set from = 1 %}"#;
-    assert_eq!(
-        referenced_templates(src),
-        [
-            "base.html",
-            "parent/_style.html",
-            "parent/_macros.html",
-            "m.html"
-        ]
-    );
+    assert_eq!(referenced_templates(src), ["base.html", "parent/_style.html", "parent/_macros.html", "m.html"]);
 }

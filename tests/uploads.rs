@@ -1,8 +1,7 @@
 // Uploads: sniffing, size limit, metadata stripping, storage names, kinds.
 
 use ruxue::registration::upload::{
-    check_size, prepare, sniff, storage_name, strip_metadata, DocumentKind, FileKind, UploadError,
-    DEFAULT_MAX_BYTES,
+    check_size, prepare, sniff, storage_name, strip_metadata, DocumentKind, FileKind, UploadError, DEFAULT_MAX_BYTES,
 };
 use sha2::Digest;
 
@@ -35,10 +34,7 @@ fn jpeg_with_exif() -> Jpeg {
     let app2_icc = seg(0xE2, b"ICC_PROFILE\0\x01\x01fake-icc");
     let dqt = seg(0xDB, &[0u8; 65]);
     let sof0 = seg(0xC0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]);
-    let dht = seg(
-        0xC4,
-        &[0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05],
-    );
+    let dht = seg(0xC4, &[0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05]);
     let app13 = seg(0xED, b"Photoshop 3.0\08BIM\x04\x04IPTC city Anxi");
     let com = seg(0xFE, b"shot on phone at home");
     let sos = seg(0xDA, &[1, 1, 0x00, 0, 63, 0]);
@@ -50,17 +46,10 @@ fn jpeg_with_exif() -> Jpeg {
     let eoi = vec![0xFF, 0xD9];
     let trailer = b"SEFT trailer with GPS".to_vec();
 
-    let parts: Vec<&[u8]> = vec![
-        &soi, &app0, &app1, &app2_icc, &dqt, &app1_xmp, &sof0, &dht, &app13, &com, &sos, &scan,
-        &com2, &sos2, &scan2, &eoi, &trailer,
-    ];
-    let kept: Vec<&[u8]> = vec![
-        &soi, &app0, &app2_icc, &dqt, &sof0, &dht, &sos, &scan, &sos2, &scan2, &eoi,
-    ];
-    Jpeg {
-        bytes: parts.concat(),
-        expected: kept.concat(),
-    }
+    let parts: Vec<&[u8]> =
+        vec![&soi, &app0, &app1, &app2_icc, &dqt, &app1_xmp, &sof0, &dht, &app13, &com, &sos, &scan, &com2, &sos2, &scan2, &eoi, &trailer];
+    let kept: Vec<&[u8]> = vec![&soi, &app0, &app2_icc, &dqt, &sof0, &dht, &sos, &scan, &sos2, &scan2, &eoi];
+    Jpeg { bytes: parts.concat(), expected: kept.concat() }
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -73,11 +62,7 @@ fn crc(data: &[u8]) -> u32 {
     for (n, t) in table.iter_mut().enumerate() {
         let mut c = n as u32;
         for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
         }
         *t = c;
     }
@@ -113,56 +98,28 @@ fn png_with_text() -> Png {
     let itxt = chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta/>");
     let exif = chunk(b"eXIf", b"MM\0*GPS");
     let phys = chunk(b"pHYs", &[0, 0, 0x0B, 0x13, 0, 0, 0x0B, 0x13, 1]);
-    let idat = chunk(
-        b"IDAT",
-        &[
-            0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00,
-        ],
-    );
+    let idat = chunk(b"IDAT", &[0x78, 0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0x00, 0x00, 0x03, 0x01, 0x01, 0x00]);
     let time = chunk(b"tIME", &[0x07, 0xE3, 3, 15, 10, 20, 30]);
     let iend = chunk(b"IEND", &[]);
-    let parts = [
-        &sig, &ihdr, &text, &phys, &ztxt, &idat, &itxt, &exif, &time, &iend,
-    ];
+    let parts = [&sig, &ihdr, &text, &phys, &ztxt, &idat, &itxt, &exif, &time, &iend];
     let kept = [&sig, &ihdr, &phys, &idat, &iend];
     let mut bytes: Vec<u8> = parts.iter().flat_map(|p| p.iter().copied()).collect();
     bytes.extend_from_slice(b"appended junk");
-    Png {
-        bytes,
-        expected: kept.iter().flat_map(|p| p.iter().copied()).collect(),
-    }
+    Png { bytes, expected: kept.iter().flat_map(|p| p.iter().copied()).collect() }
 }
 
 // --- sniffing -----------------------------------------------------------------
 
 #[test]
 fn sniffs_by_magic_bytes() {
-    assert_eq!(
-        sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap(),
-        FileKind::Jpeg
-    );
+    assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]).unwrap(), FileKind::Jpeg);
     assert_eq!(sniff(PNG_SIG).unwrap(), FileKind::Png);
-    assert_eq!(
-        sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap(),
-        FileKind::Pdf
-    );
+    assert_eq!(sniff(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n").unwrap(), FileKind::Pdf);
     assert_eq!(sniff(b"").unwrap_err(), UploadError::Empty);
-    assert_eq!(
-        sniff(b"GIF89a....").unwrap_err(),
-        UploadError::UnsupportedType
-    );
-    assert_eq!(
-        sniff(&[0xFF, 0xD8]).unwrap_err(),
-        UploadError::UnsupportedType
-    );
-    assert_eq!(
-        sniff(b" %PDF-1.4").unwrap_err(),
-        UploadError::UnsupportedType
-    );
-    assert_eq!(
-        UploadError::UnsupportedType.to_string(),
-        "仅支持 JPG、PNG 或 PDF 文件"
-    );
+    assert_eq!(sniff(b"GIF89a....").unwrap_err(), UploadError::UnsupportedType);
+    assert_eq!(sniff(&[0xFF, 0xD8]).unwrap_err(), UploadError::UnsupportedType);
+    assert_eq!(sniff(b" %PDF-1.4").unwrap_err(), UploadError::UnsupportedType);
+    assert_eq!(UploadError::UnsupportedType.to_string(), "仅支持 JPG、PNG 或 PDF 文件");
 }
 
 #[test]
@@ -173,10 +130,7 @@ fn disguised_files() {
     assert_eq!(p.kind, FileKind::Png);
     assert!(p.storage_name.ends_with(".png"));
     // An HTML page uploaded as "photo.jpg" is refused.
-    let (_name, html) = (
-        "photo.jpg",
-        b"<!DOCTYPE html><script>alert(1)</script>".to_vec(),
-    );
+    let (_name, html) = ("photo.jpg", b"<!DOCTYPE html><script>alert(1)</script>".to_vec());
     let e = prepare(&html, DEFAULT_MAX_BYTES).unwrap_err();
     assert_eq!(e, UploadError::UnsupportedType);
     assert_eq!(e.to_string(), "仅支持 JPG、PNG 或 PDF 文件");
@@ -187,27 +141,11 @@ fn size_limit() {
     assert!(check_size(10 * 1024 * 1024, DEFAULT_MAX_BYTES).is_ok());
     let e = check_size(10 * 1024 * 1024 + 1, DEFAULT_MAX_BYTES).unwrap_err();
     assert_eq!(e.to_string(), "文件超过 10 MB");
-    assert_eq!(
-        check_size(6 * 1024 * 1024, 5 * 1024 * 1024)
-            .unwrap_err()
-            .to_string(),
-        "文件超过 5 MB"
-    );
-    assert_eq!(
-        check_size(3 * 1024 * 1024, 2 * 1024 * 1024 + 512 * 1024)
-            .unwrap_err()
-            .to_string(),
-        "文件超过 2.5 MB"
-    );
-    assert_eq!(
-        check_size(0, DEFAULT_MAX_BYTES).unwrap_err(),
-        UploadError::Empty
-    );
+    assert_eq!(check_size(6 * 1024 * 1024, 5 * 1024 * 1024).unwrap_err().to_string(), "文件超过 5 MB");
+    assert_eq!(check_size(3 * 1024 * 1024, 2 * 1024 * 1024 + 512 * 1024).unwrap_err().to_string(), "文件超过 2.5 MB");
+    assert_eq!(check_size(0, DEFAULT_MAX_BYTES).unwrap_err(), UploadError::Empty);
     let big = vec![0xFFu8; 2048];
-    assert_eq!(
-        prepare(&big, 1024).unwrap_err(),
-        UploadError::TooLarge { max_bytes: 1024 }
-    );
+    assert_eq!(prepare(&big, 1024).unwrap_err(), UploadError::TooLarge { max_bytes: 1024 });
 }
 
 // --- JPEG -----------------------------------------------------------------
@@ -247,22 +185,13 @@ fn jpeg_corrupt_is_refused() {
     let j = jpeg_with_exif();
     // Truncated in the middle of the scan: no EOI.
     let cut = &j.bytes[..j.bytes.len() - 40];
-    assert_eq!(
-        strip_metadata(FileKind::Jpeg, cut).unwrap_err(),
-        UploadError::Corrupt
-    );
+    assert_eq!(strip_metadata(FileKind::Jpeg, cut).unwrap_err(), UploadError::Corrupt);
     // Segment length running past the end.
     let bad = [0xFF, 0xD8, 0xFF, 0xE1, 0x40, 0x00, b'E'];
-    assert_eq!(
-        strip_metadata(FileKind::Jpeg, &bad).unwrap_err(),
-        UploadError::Corrupt
-    );
+    assert_eq!(strip_metadata(FileKind::Jpeg, &bad).unwrap_err(), UploadError::Corrupt);
     // Garbage instead of a marker.
     let bad = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x02, 0x12, 0x34];
-    assert_eq!(
-        strip_metadata(FileKind::Jpeg, &bad).unwrap_err(),
-        UploadError::Corrupt
-    );
+    assert_eq!(strip_metadata(FileKind::Jpeg, &bad).unwrap_err(), UploadError::Corrupt);
     assert!(UploadError::Corrupt.to_string().contains("损坏"));
 }
 
@@ -287,16 +216,10 @@ fn png_bad_crc_is_refused() {
     let mut p = png_with_text().bytes;
     // Flip a byte in IHDR's data.
     p[8 + 8 + 3] ^= 0x01;
-    assert_eq!(
-        strip_metadata(FileKind::Png, &p).unwrap_err(),
-        UploadError::Corrupt
-    );
+    assert_eq!(strip_metadata(FileKind::Png, &p).unwrap_err(), UploadError::Corrupt);
     // Truncated before IEND.
     let p = png_with_text().bytes;
-    assert_eq!(
-        strip_metadata(FileKind::Png, &p[..60]).unwrap_err(),
-        UploadError::Corrupt
-    );
+    assert_eq!(strip_metadata(FileKind::Png, &p[..60]).unwrap_err(), UploadError::Corrupt);
 }
 
 // --- PDF and naming -------------------------------------------------------------
@@ -326,10 +249,7 @@ fn storage_name_hashes_stripped_bytes() {
     let pos = other.windows(4).position(|w| w == b"Anxi").unwrap();
     other[pos] = b'a';
     assert_ne!(other, j.bytes);
-    assert_eq!(
-        prepare(&other, DEFAULT_MAX_BYTES).unwrap().storage_name,
-        p.storage_name
-    );
+    assert_eq!(prepare(&other, DEFAULT_MAX_BYTES).unwrap().storage_name, p.storage_name);
     assert_eq!(FileKind::from_extension(".png"), Some(FileKind::Png));
     assert_eq!(FileKind::from_extension("gif"), None);
 }
@@ -340,28 +260,12 @@ fn storage_name_hashes_stripped_bytes() {
 fn document_kinds() {
     let expected = [
         (DocumentKind::Hukou, "hukou", "户口簿"),
-        (
-            DocumentKind::PropertyCert,
-            "property_cert",
-            "房产证/不动产权证",
-        ),
-        (
-            DocumentKind::PurchaseContract,
-            "purchase_contract",
-            "购房合同",
-        ),
+        (DocumentKind::PropertyCert, "property_cert", "房产证/不动产权证"),
+        (DocumentKind::PurchaseContract, "purchase_contract", "购房合同"),
         (DocumentKind::ResidencePermit, "residence_permit", "居住证"),
-        (
-            DocumentKind::SocialInsurance,
-            "social_insurance",
-            "社保证明",
-        ),
+        (DocumentKind::SocialInsurance, "social_insurance", "社保证明"),
         (DocumentKind::BirthCert, "birth_cert", "出生医学证明"),
-        (
-            DocumentKind::Disability,
-            "disability",
-            "残疾证/随班就读评估",
-        ),
+        (DocumentKind::Disability, "disability", "残疾证/随班就读评估"),
         (DocumentKind::PolicyCare, "policy_care", "优抚证明"),
         (DocumentKind::Other, "other", "其他"),
     ];

@@ -43,12 +43,7 @@ pub struct Address {
 impl Address {
     /// Shorthand for a street address: township, road and house number.
     pub fn street(township: &str, road: &str, number: Option<u32>) -> Self {
-        Address {
-            township: Some(township.to_string()),
-            road: Some(road.to_string()),
-            number,
-            ..Default::default()
-        }
+        Address { township: Some(township.to_string()), road: Some(road.to_string()), number, ..Default::default() }
     }
 
     /// Shorthand for an address inside a residential compound.
@@ -173,9 +168,7 @@ fn strip_suffix_any(s: &str, suffixes: &[&str]) -> String {
 const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道", "镇", "乡"];
 const COMMUNITY_SUFFIXES: &[&str] = &["居民委员会", "村民委员会", "居委会", "村委会", "社区", "村"];
 const ROAD_SUFFIXES: &[&str] = &["大道", "路", "街", "巷", "弄", "里"];
-const COMPOUND_SUFFIXES: &[&str] = &[
-    "小区", "花园", "公寓", "家园", "山庄", "广场", "新村", "大厦", "苑", "城", "府", "湾", "庭",
-];
+const COMPOUND_SUFFIXES: &[&str] = &["小区", "花园", "公寓", "家园", "山庄", "广场", "新村", "大厦", "苑", "城", "府", "湾", "庭"];
 const BUILDING_SUFFIXES: &[&str] = &["号楼", "栋", "幢", "座"];
 
 /// The result of [`parse_address`]: the address and a Chinese note per decision.
@@ -325,10 +318,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
             rest = post;
         } else if addr.compound.is_none() {
             // take a compound-looking prefix
-            let cut = COMPOUND_SUFFIXES
-                .iter()
-                .filter_map(|s| rest.find(s).map(|i| i + s.len()))
-                .min();
+            let cut = COMPOUND_SUFFIXES.iter().filter_map(|s| rest.find(s).map(|i| i + s.len())).min();
             if let Some(end) = cut {
                 let name = rest[..end].to_string();
                 if !name.chars().any(|c| c.is_ascii_digit()) {
@@ -343,10 +333,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
             push_detail(&mut addr, &rest);
         }
     }
-    ParsedAddress {
-        address: addr,
-        notes,
-    }
+    ParsedAddress { address: addr, notes }
 }
 
 fn push_detail(addr: &mut Address, s: &str) {
@@ -376,10 +363,7 @@ fn take_known_stem(s: &str, known: &[String], suffixes: &[&str]) -> Option<(Stri
     let mut best: Option<(&String, usize)> = None;
     for k in known {
         let stem = strip_suffix_any(&normalize_text(k), suffixes);
-        if stem.chars().count() >= 2
-            && s.starts_with(&stem)
-            && best.map_or(true, |(_, l)| stem.len() > l)
-        {
+        if stem.chars().count() >= 2 && s.starts_with(&stem) && best.map_or(true, |(_, l)| stem.len() > l) {
             best = Some((k, stem.len()));
         }
     }
@@ -449,11 +433,7 @@ fn find_house_number(s: &str) -> Option<(String, u32, String, String)> {
             i += 1;
         }
         let mut j = i;
-        while j < chars.len()
-            && j - i < 3
-            && chars[j].1 != '号'
-            && is_number_suffix_char(chars[j].1)
-        {
+        while j < chars.len() && j - i < 3 && chars[j].1 != '号' && is_number_suffix_char(chars[j].1) {
             j += 1;
         }
         if j < chars.len() && chars[j].1 == '号' && chars.get(j + 1).map(|c| c.1) != Some('楼') {
@@ -461,21 +441,12 @@ fn find_house_number(s: &str) -> Option<(String, u32, String, String)> {
             let mut suffix = s[chars.get(i).map_or(s.len(), |c| c.0)..chars[j].0].to_string();
             let mut post_start = chars[j].0 + '号'.len_utf8();
             if s[post_start..].starts_with('之') {
-                let tail: String = s[post_start..]
-                    .chars()
-                    .take(4)
-                    .take_while(|c| is_number_suffix_char(*c))
-                    .collect();
+                let tail: String = s[post_start..].chars().take(4).take_while(|c| is_number_suffix_char(*c)).collect();
                 suffix.push_str(&tail);
                 post_start += tail.len();
             }
             if let Ok(n) = num_str.parse::<u32>() {
-                return Some((
-                    s[..chars[start].0].to_string(),
-                    n,
-                    suffix,
-                    s[post_start..].to_string(),
-                ));
+                return Some((s[..chars[start].0].to_string(), n, suffix, s[post_start..].to_string()));
             }
         }
         i = j.max(i);
@@ -494,20 +465,12 @@ fn find_building(s: &str) -> Option<(String, String, String)> {
                 }
             }
             let tail = &s[i..];
-            let run: usize = tail
-                .char_indices()
-                .take_while(|(_, c)| c.is_ascii_alphanumeric())
-                .map(|(k, c)| k + c.len_utf8())
-                .last()
-                .unwrap_or(0);
+            let run: usize =
+                tail.char_indices().take_while(|(_, c)| c.is_ascii_alphanumeric()).map(|(k, c)| k + c.len_utf8()).last().unwrap_or(0);
             for suf in BUILDING_SUFFIXES {
                 if tail[run..].starts_with(suf) {
                     let end = i + run + suf.len();
-                    return Some((
-                        s[..i].to_string(),
-                        s[i..end].to_string(),
-                        s[end..].to_string(),
-                    ));
+                    return Some((s[..i].to_string(), s[i..end].to_string(), s[end..].to_string()));
                 }
             }
         }

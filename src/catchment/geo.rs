@@ -54,12 +54,9 @@ impl MultiPolygon {
     pub fn from_geojson(text: &str, gcj02: bool) -> Result<MultiPolygon, String> {
         // Numbers are quoted before parsing and then read with `str::parse::<f64>`
         // (correctly rounded), so export → import reproduces coordinates exactly.
-        let v: serde_json::Value = serde_json::from_str(&quote_numbers(text))
-            .map_err(|e| format!("GeoJSON 格式错误：{e}"))?;
+        let v: serde_json::Value = serde_json::from_str(&quote_numbers(text)).map_err(|e| format!("GeoJSON 格式错误：{e}"))?;
         let geom = if v.get("type").and_then(|t| t.as_str()) == Some("Feature") {
-            v.get("geometry")
-                .cloned()
-                .ok_or("GeoJSON Feature 缺少 geometry")?
+            v.get("geometry").cloned().ok_or("GeoJSON Feature 缺少 geometry")?
         } else {
             v
         };
@@ -67,17 +64,10 @@ impl MultiPolygon {
         let coords = geom.get("coordinates").ok_or("GeoJSON 缺少 coordinates")?;
         let polys: Vec<Polygon> = match ty {
             "Polygon" => vec![parse_polygon(coords)?],
-            "MultiPolygon" => coords
-                .as_array()
-                .ok_or("MultiPolygon 的 coordinates 应为数组")?
-                .iter()
-                .map(parse_polygon)
-                .collect::<Result<_, _>>()?,
-            other => {
-                return Err(format!(
-                    "不支持的 GeoJSON 类型「{other}」，仅支持 Polygon 或 MultiPolygon"
-                ))
+            "MultiPolygon" => {
+                coords.as_array().ok_or("MultiPolygon 的 coordinates 应为数组")?.iter().map(parse_polygon).collect::<Result<_, _>>()?
             }
+            other => return Err(format!("不支持的 GeoJSON 类型「{other}」，仅支持 Polygon 或 MultiPolygon")),
         };
         if polys.is_empty() {
             return Err("MultiPolygon 不能为空".into());
@@ -129,18 +119,7 @@ impl MultiPolygon {
     pub fn area(&self) -> f64 {
         self.0
             .iter()
-            .map(|poly| {
-                poly.iter()
-                    .enumerate()
-                    .map(|(i, r)| {
-                        if i == 0 {
-                            ring_area(r).abs()
-                        } else {
-                            -ring_area(r).abs()
-                        }
-                    })
-                    .sum::<f64>()
-            })
+            .map(|poly| poly.iter().enumerate().map(|(i, r)| if i == 0 { ring_area(r).abs() } else { -ring_area(r).abs() }).sum::<f64>())
             .sum()
     }
 }
@@ -223,10 +202,7 @@ fn quote_numbers(text: &str) -> String {
 }
 
 fn ring_area(r: &Ring) -> f64 {
-    r.windows(2)
-        .map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1])
-        .sum::<f64>()
-        / 2.0
+    r.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum::<f64>() / 2.0
 }
 
 fn on_segment(p: GeoPoint, a: [f64; 2], b: [f64; 2]) -> bool {

@@ -100,12 +100,7 @@ pub struct ImportReport {
 
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "导入失败：共读取 {} 行数据，发现 {} 个问题，未导入任何规则。",
-            self.rows_read,
-            self.issues.len()
-        )?;
+        writeln!(f, "导入失败：共读取 {} 行数据，发现 {} 个问题，未导入任何规则。", self.rows_read, self.issues.len())?;
         for i in &self.issues {
             writeln!(f, "{i}")?;
         }
@@ -116,14 +111,7 @@ impl fmt::Display for ImportReport {
 impl std::error::Error for ImportReport {}
 
 fn file_error(msg: String) -> ImportReport {
-    ImportReport {
-        rows_read: 0,
-        issues: vec![ImportIssue {
-            row: 0,
-            column: String::new(),
-            message: msg,
-        }],
-    }
+    ImportReport { rows_read: 0, issues: vec![ImportIssue { row: 0, column: String::new(), message: msg }] }
 }
 
 /// Identifier syntax shared with the draw (`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`).
@@ -132,17 +120,13 @@ pub fn is_valid_id(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 64
         && b[0].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
 }
 
 /// Import from CSV bytes (UTF-8, optional BOM).
 pub fn import_rules_csv(data: &[u8]) -> Result<Vec<CatchmentRule>, ImportReport> {
     let data = data.strip_prefix("\u{feff}".as_bytes()).unwrap_or(data);
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(data);
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(data);
     let mut rows = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         match rec {
@@ -156,8 +140,7 @@ pub fn import_rules_csv(data: &[u8]) -> Result<Vec<CatchmentRule>, ImportReport>
 /// Import from XLSX bytes (first worksheet).
 pub fn import_rules_xlsx(data: &[u8]) -> Result<Vec<CatchmentRule>, ImportReport> {
     use calamine::{Data, Reader, Xlsx};
-    let mut wb = Xlsx::new(std::io::Cursor::new(data.to_vec()))
-        .map_err(|e| file_error(format!("无法读取 Excel 文件：{e}")))?;
+    let mut wb = Xlsx::new(std::io::Cursor::new(data.to_vec())).map_err(|e| file_error(format!("无法读取 Excel 文件：{e}")))?;
     let range = match wb.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(file_error(format!("无法读取第一个工作表：{e}"))),
@@ -203,11 +186,9 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
             continue;
         }
         match RULE_COLUMNS.iter().position(|c| header_key(c) == hk) {
-            Some(c) if pos[c].is_some() => issues.push(ImportIssue {
-                row: header_row,
-                column: h.clone(),
-                message: format!("表头「{h}」重复"),
-            }),
+            Some(c) if pos[c].is_some() => {
+                issues.push(ImportIssue { row: header_row, column: h.clone(), message: format!("表头「{h}」重复") })
+            }
             Some(c) => pos[c] = Some(i),
             None => issues.push(ImportIssue {
                 row: header_row,
@@ -217,11 +198,7 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
         }
     }
     if pos[C_TOWN].is_none() {
-        issues.push(ImportIssue {
-            row: header_row,
-            column: "乡镇".into(),
-            message: "缺少必需的列「乡镇」".into(),
-        });
+        issues.push(ImportIssue { row: header_row, column: "乡镇".into(), message: "缺少必需的列「乡镇」".into() });
     }
     if pos[C_SCHOOL].is_none() && pos[C_ZONE].is_none() {
         issues.push(ImportIssue {
@@ -231,10 +208,7 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
         });
     }
     if !issues.is_empty() {
-        return Err(ImportReport {
-            rows_read: 0,
-            issues,
-        });
+        return Err(ImportReport { rows_read: 0, issues });
     }
 
     let mut rules = Vec::new();
@@ -246,19 +220,12 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
         }
         rows_read += 1;
         let row = i + 1;
-        let cell = |c: usize| -> String {
-            pos[c]
-                .and_then(|p| raw.get(p))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default()
-        };
+        let cell = |c: usize| -> String { pos[c].and_then(|p| raw.get(p)).map(|s| s.trim().to_string()).unwrap_or_default() };
         let before = issues.len();
         if let Some(rule) = parse_row(row, &cell, &mut issues) {
             if !seen_ids.insert(rule.id.clone()) {
                 issues.push(ImportIssue {
-                    row,
-                    column: "规则编号".into(),
-                    message: format!("规则编号「{}」与前面的行重复", rule.id),
+                    row, column: "规则编号".into(), message: format!("规则编号「{}」与前面的行重复", rule.id)
                 });
             } else if issues.len() == before {
                 rules.push(rule);
@@ -266,11 +233,7 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
         }
     }
     if rows_read == 0 {
-        issues.push(ImportIssue {
-            row: 0,
-            column: String::new(),
-            message: "文件中没有任何规则数据行".into(),
-        });
+        issues.push(ImportIssue { row: 0, column: String::new(), message: "文件中没有任何规则数据行".into() });
     }
     if issues.is_empty() {
         Ok(rules)
@@ -279,18 +242,10 @@ pub fn import_rules_table(rows: &[Vec<String>]) -> Result<Vec<CatchmentRule>, Im
     }
 }
 
-fn parse_row(
-    row: usize,
-    cell: &dyn Fn(usize) -> String,
-    issues: &mut Vec<ImportIssue>,
-) -> Option<CatchmentRule> {
+fn parse_row(row: usize, cell: &dyn Fn(usize) -> String, issues: &mut Vec<ImportIssue>) -> Option<CatchmentRule> {
     let start = issues.len();
     let mut err = |c: usize, msg: String| {
-        issues.push(ImportIssue {
-            row,
-            column: RULE_COLUMNS[c].into(),
-            message: msg,
-        });
+        issues.push(ImportIssue { row, column: RULE_COLUMNS[c].into(), message: msg });
     };
     let id = {
         let v = cell(C_ID);
@@ -324,10 +279,7 @@ fn parse_row(
             "乡镇" | "镇" | "乡" | "街道" => "乡镇",
             "地图" | "地图范围" | "多边形" | "polygon" => "地图",
             _ => {
-                err(
-                    C_KIND,
-                    format!("类型「{kind_text}」无效，应为 道路、小区、社区、乡镇 或 地图"),
-                );
+                err(C_KIND, format!("类型「{kind_text}」无效，应为 道路、小区、社区、乡镇 或 地图"));
                 return None;
             }
         }
@@ -363,13 +315,7 @@ fn parse_row(
     }
     let must_be_empty = |c: usize, v: &str, err: &mut dyn FnMut(usize, String)| {
         if !v.is_empty() {
-            err(
-                c,
-                format!(
-                    "类型为「{kind_name}」的规则不使用「{}」列，请留空",
-                    RULE_COLUMNS[c]
-                ),
-            );
+            err(c, format!("类型为「{kind_name}」的规则不使用「{}」列，请留空", RULE_COLUMNS[c]));
         }
     };
     if kind_name != "地图" && township.is_empty() {
@@ -399,19 +345,12 @@ fn parse_row(
                 err(C_ROAD, "道路规则必须填写道路名称".into());
             }
             let parity = Parity::parse(&parity_text).unwrap_or_else(|| {
-                err(
-                    C_PARITY,
-                    format!("单双号「{parity_text}」无效，应为 单号、双号 或 全部"),
-                );
+                err(C_PARITY, format!("单双号「{parity_text}」无效，应为 单号、双号 或 全部"));
                 Parity::All
             });
             RuleKind::Street {
                 township: township.clone(),
-                community: if community.is_empty() {
-                    None
-                } else {
-                    Some(community.clone())
-                },
+                community: if community.is_empty() { None } else { Some(community.clone()) },
                 road,
                 from,
                 to,
@@ -422,34 +361,20 @@ fn parse_row(
             if compound.is_empty() {
                 err(C_COMPOUND, "小区规则必须填写小区名称".into());
             }
-            RuleKind::Compound {
-                township: township.clone(),
-                name: compound,
-                from,
-                to,
-            }
+            RuleKind::Compound { township: township.clone(), name: compound, from, to }
         }
         "社区" => {
             if community.is_empty() {
                 err(C_COMM, "社区规则必须填写社区/村名称".into());
             }
-            RuleKind::Community {
-                township: township.clone(),
-                community,
-            }
+            RuleKind::Community { township: township.clone(), community }
         }
-        "乡镇" => RuleKind::Township {
-            township: township.clone(),
-        },
+        "乡镇" => RuleKind::Township { township: township.clone() },
         _ => {
             if !township.is_empty() {
                 err(C_TOWN, "地图规则不使用「乡镇」列，请留空".into());
             }
-            let gcj = match normalize_text(&crs)
-                .to_ascii_uppercase()
-                .replace('-', "")
-                .as_str()
-            {
+            let gcj = match normalize_text(&crs).to_ascii_uppercase().replace('-', "").as_str() {
                 "" | "WGS84" => false,
                 "GCJ02" | "火星坐标" => true,
                 _ => {
@@ -469,9 +394,7 @@ fn parse_row(
                     }
                 }
             }
-            .unwrap_or(RuleKind::Township {
-                township: String::new(),
-            })
+            .unwrap_or(RuleKind::Township { township: String::new() })
         }
     };
     let school = cell(C_SCHOOL);
@@ -489,41 +412,23 @@ fn parse_row(
         }
     };
     if !target.id().is_empty() && !is_valid_id(target.id()) {
-        let c = if matches!(target, Target::School(_)) {
-            C_SCHOOL
-        } else {
-            C_ZONE
-        };
-        err(
-            c,
-            format!(
-                "代码「{}」只能包含字母、数字、点、下划线和连字符",
-                target.id()
-            ),
-        );
+        let c = if matches!(target, Target::School(_)) { C_SCHOOL } else { C_ZONE };
+        err(c, format!("代码「{}」只能包含字母、数字、点、下划线和连字符", target.id()));
     }
     let prec_text = cell(C_PREC);
     let precedence = if prec_text.is_empty() {
         0
     } else {
-        normalize_text(&prec_text)
-            .parse::<i32>()
-            .unwrap_or_else(|_| {
-                err(C_PREC, format!("优先级「{prec_text}」应为整数"));
-                0
-            })
+        normalize_text(&prec_text).parse::<i32>().unwrap_or_else(|_| {
+            err(C_PREC, format!("优先级「{prec_text}」应为整数"));
+            0
+        })
     };
     let note = cell(C_NOTE);
     if issues.len() > start {
         return None;
     }
-    Some(CatchmentRule {
-        id,
-        kind,
-        target,
-        precedence,
-        note: if note.is_empty() { None } else { Some(note) },
-    })
+    Some(CatchmentRule { id, kind, target, precedence, note: if note.is_empty() { None } else { Some(note) } })
 }
 
 /// The row of cells for one rule, in [`RULE_COLUMNS`] order.
@@ -532,14 +437,7 @@ pub fn rule_to_row(r: &CatchmentRule) -> Vec<String> {
     let n = |x: &Option<u32>| x.map(|v| v.to_string()).unwrap_or_default();
     row[C_ID] = r.id.clone();
     match &r.kind {
-        RuleKind::Street {
-            township,
-            community,
-            road,
-            from,
-            to,
-            parity,
-        } => {
+        RuleKind::Street { township, community, road, from, to, parity } => {
             row[C_KIND] = "道路".into();
             row[C_TOWN] = township.clone();
             row[C_COMM] = community.clone().unwrap_or_default();
@@ -548,22 +446,14 @@ pub fn rule_to_row(r: &CatchmentRule) -> Vec<String> {
             row[C_TO] = n(to);
             row[C_PARITY] = parity.label().into();
         }
-        RuleKind::Compound {
-            township,
-            name,
-            from,
-            to,
-        } => {
+        RuleKind::Compound { township, name, from, to } => {
             row[C_KIND] = "小区".into();
             row[C_TOWN] = township.clone();
             row[C_COMPOUND] = name.clone();
             row[C_FROM] = n(from);
             row[C_TO] = n(to);
         }
-        RuleKind::Community {
-            township,
-            community,
-        } => {
+        RuleKind::Community { township, community } => {
             row[C_KIND] = "社区".into();
             row[C_TOWN] = township.clone();
             row[C_COMM] = community.clone();
@@ -606,23 +496,18 @@ pub fn export_rules_xlsx(rules: &[CatchmentRule]) -> Result<Vec<u8>, String> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
-    ws.set_name("划片规则")
-        .map_err(|e| format!("生成 Excel 失败：{e}"))?;
+    ws.set_name("划片规则").map_err(|e| format!("生成 Excel 失败：{e}"))?;
     let bold = Format::new().set_bold();
     for (c, h) in RULE_COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(|e| format!("生成 Excel 失败：{e}"))?;
-        ws.set_column_width(c as u16, if c == C_GEO { 40 } else { 12 })
-            .map_err(|e| format!("生成 Excel 失败：{e}"))?;
+        ws.write_string_with_format(0, c as u16, *h, &bold).map_err(|e| format!("生成 Excel 失败：{e}"))?;
+        ws.set_column_width(c as u16, if c == C_GEO { 40 } else { 12 }).map_err(|e| format!("生成 Excel 失败：{e}"))?;
     }
     for (i, r) in rules.iter().enumerate() {
         for (c, v) in rule_to_row(r).iter().enumerate() {
             if !v.is_empty() {
-                ws.write_string((i + 1) as u32, c as u16, v)
-                    .map_err(|e| format!("生成 Excel 失败：{e}"))?;
+                ws.write_string((i + 1) as u32, c as u16, v).map_err(|e| format!("生成 Excel 失败：{e}"))?;
             }
         }
     }
-    wb.save_to_buffer()
-        .map_err(|e| format!("生成 Excel 失败：{e}"))
+    wb.save_to_buffer().map_err(|e| format!("生成 Excel 失败：{e}"))
 }

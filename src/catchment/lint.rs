@@ -108,11 +108,7 @@ fn fmt_stretch(a: u32, b: u32) -> String {
 
 /// Run every check. `communities` is the bureau's list of (township, community)
 /// pairs that must be covered (may be empty).
-pub fn lint_rules(
-    rules: &[CatchmentRule],
-    communities: &[(String, String)],
-    dir: &dyn Directory,
-) -> Vec<LintFinding> {
+pub fn lint_rules(rules: &[CatchmentRule], communities: &[(String, String)], dir: &dyn Directory) -> Vec<LintFinding> {
     let mut out = Vec::new();
     let name = |t: &Target| dir.target_name(t);
 
@@ -136,9 +132,7 @@ pub fn lint_rules(
     // empty ranges
     for r in rules {
         let (from, to, parity) = match &r.kind {
-            RuleKind::Street {
-                from, to, parity, ..
-            } => (*from, *to, *parity),
+            RuleKind::Street { from, to, parity, .. } => (*from, *to, *parity),
             RuleKind::Compound { from, to, .. } => (*from, *to, Parity::All),
             _ => continue,
         };
@@ -159,16 +153,7 @@ pub fn lint_rules(
         for b in &rules[i + 1..] {
             let Some(area) = overlap(a, b) else { continue };
             let (kind, severity, msg) = if a.target == b.target {
-                (
-                    LintKind::Overlap,
-                    Severity::Warning,
-                    format!(
-                        "{area} 被规则 {} 与 {} 重复覆盖（均划入 {}）",
-                        a.id,
-                        b.id,
-                        name(&a.target)
-                    ),
-                )
+                (LintKind::Overlap, Severity::Warning, format!("{area} 被规则 {} 与 {} 重复覆盖（均划入 {}）", a.id, b.id, name(&a.target)))
             } else if a.precedence != b.precedence {
                 continue; // explicit precedence decides: intended override
             } else if a.specificity() == b.specificity() {
@@ -185,11 +170,7 @@ pub fn lint_rules(
                     ),
                 )
             } else {
-                let (win, lose) = if a.specificity() > b.specificity() {
-                    (a, b)
-                } else {
-                    (b, a)
-                };
+                let (win, lose) = if a.specificity() > b.specificity() { (a, b) } else { (b, a) };
                 (
                     LintKind::Override,
                     Severity::Warning,
@@ -207,13 +188,7 @@ pub fn lint_rules(
             };
             let mut ids = vec![a.id.clone(), b.id.clone()];
             ids.sort();
-            out.push(LintFinding {
-                kind,
-                severity,
-                rule_ids: ids,
-                gap: None,
-                message: msg,
-            });
+            out.push(LintFinding { kind, severity, rule_ids: ids, gap: None, message: msg });
         }
     }
 
@@ -225,17 +200,9 @@ pub fn lint_rules(
         let ck = community_key(comm);
         let covered = rules.iter().any(|r| match &r.kind {
             RuleKind::Township { township } => township_key(township) == tk,
-            RuleKind::Community {
-                township,
-                community,
-            } => township_key(township) == tk && community_key(community) == ck,
-            RuleKind::Street {
-                township,
-                community,
-                ..
-            } => {
-                township_key(township) == tk
-                    && non_empty(community).map(community_key) == Some(ck.clone())
+            RuleKind::Community { township, community } => township_key(township) == tk && community_key(community) == ck,
+            RuleKind::Street { township, community, .. } => {
+                township_key(township) == tk && non_empty(community).map(community_key) == Some(ck.clone())
             }
             _ => false,
         });
@@ -249,12 +216,7 @@ pub fn lint_rules(
             });
         }
     }
-    out.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(a.kind.cmp(&b.kind))
-            .then(a.rule_ids.cmp(&b.rule_ids))
-    });
+    out.sort_by(|a, b| a.severity.cmp(&b.severity).then(a.kind.cmp(&b.kind)).then(a.rule_ids.cmp(&b.rule_ids)));
     out
 }
 
@@ -263,22 +225,8 @@ fn overlap(a: &CatchmentRule, b: &CatchmentRule) -> Option<String> {
     use RuleKind::*;
     match (&a.kind, &b.kind) {
         (
-            Street {
-                township: ta,
-                community: ca,
-                road: ra,
-                from: fa,
-                to: toa,
-                parity: pa,
-            },
-            Street {
-                township: tb,
-                community: cb,
-                road: rb,
-                from: fb,
-                to: tob,
-                parity: pb,
-            },
+            Street { township: ta, community: ca, road: ra, from: fa, to: toa, parity: pa },
+            Street { township: tb, community: cb, road: rb, from: fb, to: tob, parity: pb },
         ) => {
             if township_key(ta) != township_key(tb) || name_key(ra) != name_key(rb) {
                 return None;
@@ -294,28 +242,11 @@ fn overlap(a: &CatchmentRule, b: &CatchmentRule) -> Option<String> {
             let (lo, hi) = (a1.max(a2), b1.min(b2));
             let first = first_with(p, lo, hi)?;
             let last = last_with(p, lo, hi)?;
-            let side = if p == Parity::All {
-                String::new()
-            } else {
-                p.label().to_string()
-            };
+            let side = if p == Parity::All { String::new() } else { p.label().to_string() };
             let comm = non_empty(ca).or(non_empty(cb)).unwrap_or("");
             Some(format!("{ta}{comm}{ra} {}{side}", fmt_stretch(first, last)))
         }
-        (
-            Compound {
-                township: ta,
-                name: na,
-                from: fa,
-                to: toa,
-            },
-            Compound {
-                township: tb,
-                name: nb,
-                from: fb,
-                to: tob,
-            },
-        ) => {
+        (Compound { township: ta, name: na, from: fa, to: toa }, Compound { township: tb, name: nb, from: fb, to: tob }) => {
             if township_key(ta) != township_key(tb) || compound_key(na) != compound_key(nb) {
                 return None;
             }
@@ -331,20 +262,10 @@ fn overlap(a: &CatchmentRule, b: &CatchmentRule) -> Option<String> {
                 Some(format!("{ta}{na}（{}）", fmt_stretch(lo, hi)))
             }
         }
-        (
-            Community {
-                township: ta,
-                community: ca,
-            },
-            Community {
-                township: tb,
-                community: cb,
-            },
-        ) => (township_key(ta) == township_key(tb) && community_key(ca) == community_key(cb))
-            .then(|| format!("{ta}{ca}")),
-        (Township { township: ta }, Township { township: tb }) => {
-            (township_key(ta) == township_key(tb)).then(|| format!("{ta}（全镇）"))
+        (Community { township: ta, community: ca }, Community { township: tb, community: cb }) => {
+            (township_key(ta) == township_key(tb) && community_key(ca) == community_key(cb)).then(|| format!("{ta}{ca}"))
         }
+        (Township { township: ta }, Township { township: tb }) => (township_key(ta) == township_key(tb)).then(|| format!("{ta}（全镇）")),
         _ => None,
     }
 }
@@ -352,21 +273,10 @@ fn overlap(a: &CatchmentRule, b: &CatchmentRule) -> Option<String> {
 #[allow(clippy::type_complexity)]
 fn find_gaps(rules: &[CatchmentRule]) -> Vec<LintFinding> {
     // (township key, road key) → (display township, display road, [(from,to,parity,id)])
-    let mut roads: BTreeMap<(String, String), (String, String, Vec<(u32, u32, Parity, String)>)> =
-        BTreeMap::new();
+    let mut roads: BTreeMap<(String, String), (String, String, Vec<(u32, u32, Parity, String)>)> = BTreeMap::new();
     for r in rules {
-        if let RuleKind::Street {
-            township,
-            road,
-            from,
-            to,
-            parity,
-            ..
-        } = &r.kind
-        {
-            let e = roads
-                .entry((township_key(township), name_key(road)))
-                .or_insert_with(|| (township.clone(), road.clone(), Vec::new()));
+        if let RuleKind::Street { township, road, from, to, parity, .. } = &r.kind {
+            let e = roads.entry((township_key(township), name_key(road))).or_insert_with(|| (township.clone(), road.clone(), Vec::new()));
             let (a, b) = span(*from, *to);
             e.2.push((a, b, *parity, r.id.clone()));
         }
@@ -374,10 +284,7 @@ fn find_gaps(rules: &[CatchmentRule]) -> Vec<LintFinding> {
     let mut out = Vec::new();
     for (_, (town, road, segs)) in roads {
         // a road with only whole-road rules has nothing to check
-        if segs
-            .iter()
-            .all(|s| s.0 == 1 && s.1 == INF && s.2 == Parity::All)
-        {
+        if segs.iter().all(|s| s.0 == 1 && s.1 == INF && s.2 == Parity::All) {
             continue;
         }
         // the stretch of the road the rules cover at all, either side
@@ -388,13 +295,7 @@ fn find_gaps(rules: &[CatchmentRule]) -> Vec<LintFinding> {
             let mut iv: Vec<(u32, u32, String)> = segs
                 .iter()
                 .filter(|s| s.2.intersect(side).is_some())
-                .filter_map(|s| {
-                    Some((
-                        first_with(side, s.0, s.1)?,
-                        last_with(side, s.0, s.1)?,
-                        s.3.clone(),
-                    ))
-                })
+                .filter_map(|s| Some((first_with(side, s.0, s.1)?, last_with(side, s.0, s.1)?, s.3.clone())))
                 .collect();
             iv.sort();
             sides.push((side, iv));
@@ -412,49 +313,35 @@ fn find_gaps(rules: &[CatchmentRule]) -> Vec<LintFinding> {
                     kind: LintKind::Gap,
                     severity: Severity::Warning,
                     rule_ids: all_ids.clone(),
+                    gap: Some(GapInfo { township: town.clone(), road: road.clone(), parity: side, from: None, to: None }),
+                    message: format!("{town}{road} {}一侧没有任何规则覆盖（另一侧已划片）", side.label()),
+                });
+                continue;
+            }
+            let mut push_gap = |g1: u32, g2: u32, before: Option<&String>, after: Option<&String>| {
+                let mut ids: Vec<String> = before.into_iter().chain(after).cloned().collect();
+                ids.sort();
+                ids.dedup();
+                let between = match (before, after) {
+                    (Some(b), Some(a)) => format!("位于规则 {b} 与 {a} 之间"),
+                    (Some(b), None) => format!("位于规则 {b} 之后，本路其他路段已划片"),
+                    (None, Some(a)) => format!("位于规则 {a} 之前，本路其他路段已划片"),
+                    (None, None) => String::new(),
+                };
+                out.push(LintFinding {
+                    kind: LintKind::Gap,
+                    severity: Severity::Warning,
+                    rule_ids: ids,
                     gap: Some(GapInfo {
                         township: town.clone(),
                         road: road.clone(),
                         parity: side,
-                        from: None,
-                        to: None,
+                        from: Some(g1),
+                        to: (g2 != INF).then_some(g2),
                     }),
-                    message: format!(
-                        "{town}{road} {}一侧没有任何规则覆盖（另一侧已划片）",
-                        side.label()
-                    ),
+                    message: format!("{town}{road} {}{} 未被任何规则覆盖（{between}）", fmt_stretch(g1, g2), side.label()),
                 });
-                continue;
-            }
-            let mut push_gap =
-                |g1: u32, g2: u32, before: Option<&String>, after: Option<&String>| {
-                    let mut ids: Vec<String> = before.into_iter().chain(after).cloned().collect();
-                    ids.sort();
-                    ids.dedup();
-                    let between = match (before, after) {
-                        (Some(b), Some(a)) => format!("位于规则 {b} 与 {a} 之间"),
-                        (Some(b), None) => format!("位于规则 {b} 之后，本路其他路段已划片"),
-                        (None, Some(a)) => format!("位于规则 {a} 之前，本路其他路段已划片"),
-                        (None, None) => String::new(),
-                    };
-                    out.push(LintFinding {
-                        kind: LintKind::Gap,
-                        severity: Severity::Warning,
-                        rule_ids: ids,
-                        gap: Some(GapInfo {
-                            township: town.clone(),
-                            road: road.clone(),
-                            parity: side,
-                            from: Some(g1),
-                            to: (g2 != INF).then_some(g2),
-                        }),
-                        message: format!(
-                            "{town}{road} {}{} 未被任何规则覆盖（{between}）",
-                            fmt_stretch(g1, g2),
-                            side.label()
-                        ),
-                    });
-                };
+            };
             // `need`: the next number of this side not yet covered
             let mut need = first_with(side, lo, hi);
             let mut prev: Option<&String> = None;
@@ -464,11 +351,7 @@ fn find_gaps(rules: &[CatchmentRule]) -> Vec<LintFinding> {
                         push_gap(n, a - 2, prev, Some(id));
                     }
                     if *b >= n {
-                        need = if *b >= INF - 1 {
-                            None
-                        } else {
-                            first_with(side, b + 1, hi)
-                        };
+                        need = if *b >= INF - 1 { None } else { first_with(side, b + 1, hi) };
                         prev = Some(id);
                     }
                 }
@@ -539,21 +422,13 @@ pub fn diff_rules(old: &[CatchmentRule], new: &[CatchmentRule], dir: &dyn Direct
     let mut changed = Vec::new();
     for (id, r) in &new_by {
         if !old_by.contains_key(id) {
-            messages.push(format!(
-                "新增规则 {id}：{} → {}",
-                r.describe_area(),
-                dir.target_name(&r.target)
-            ));
+            messages.push(format!("新增规则 {id}：{} → {}", r.describe_area(), dir.target_name(&r.target)));
             added.push((*r).clone());
         }
     }
     for (id, r) in &old_by {
         if !new_by.contains_key(id) {
-            messages.push(format!(
-                "删除规则 {id}：{} → {}",
-                r.describe_area(),
-                dir.target_name(&r.target)
-            ));
+            messages.push(format!("删除规则 {id}：{} → {}", r.describe_area(), dir.target_name(&r.target)));
             removed.push((*r).clone());
         }
     }
@@ -564,63 +439,28 @@ pub fn diff_rules(old: &[CatchmentRule], new: &[CatchmentRule], dir: &dyn Direct
         }
         let mut changes = Vec::new();
         if o.kind != n.kind {
-            changes.push(format!(
-                "范围：{} → {}",
-                o.describe_area(),
-                n.describe_area()
-            ));
+            changes.push(format!("范围：{} → {}", o.describe_area(), n.describe_area()));
         }
         if o.target != n.target {
-            changes.push(format!(
-                "划入：{} → {}",
-                dir.target_name(&o.target),
-                dir.target_name(&n.target)
-            ));
+            changes.push(format!("划入：{} → {}", dir.target_name(&o.target), dir.target_name(&n.target)));
         }
         if o.precedence != n.precedence {
             changes.push(format!("优先级：{} → {}", o.precedence, n.precedence));
         }
         if o.note != n.note {
-            changes.push(format!(
-                "备注：「{}」→「{}」",
-                o.note.clone().unwrap_or_default(),
-                n.note.clone().unwrap_or_default()
-            ));
+            changes.push(format!("备注：「{}」→「{}」", o.note.clone().unwrap_or_default(), n.note.clone().unwrap_or_default()));
         }
         messages.push(format!("修改规则 {id}：{}", changes.join("；")));
-        changed.push(ChangedRule {
-            id: id.to_string(),
-            old: (*o).clone(),
-            new: (*n).clone(),
-            changes,
-        });
+        changed.push(ChangedRule { id: id.to_string(), old: (*o).clone(), new: (*n).clone(), changes });
     }
 
     // road changes
-    let mut roads: BTreeMap<
-        (String, String),
-        (String, String, BTreeSet<u32>, BTreeSet<Option<String>>),
-    > = BTreeMap::new();
+    let mut roads: BTreeMap<(String, String), (String, String, BTreeSet<u32>, BTreeSet<Option<String>>)> = BTreeMap::new();
     for r in old.iter().chain(new.iter()) {
-        if let RuleKind::Street {
-            township,
-            community,
-            road,
-            from,
-            to,
-            ..
-        } = &r.kind
-        {
+        if let RuleKind::Street { township, community, road, from, to, .. } = &r.kind {
             let e = roads
                 .entry((township_key(township), name_key(road)))
-                .or_insert_with(|| {
-                    (
-                        township.clone(),
-                        road.clone(),
-                        BTreeSet::from([1]),
-                        BTreeSet::from([None]),
-                    )
-                });
+                .or_insert_with(|| (township.clone(), road.clone(), BTreeSet::from([1]), BTreeSet::from([None])));
             if let Some(f) = from {
                 e.2.insert(*f);
             }
@@ -682,11 +522,7 @@ pub fn diff_rules(old: &[CatchmentRule], new: &[CatchmentRule], dir: &dyn Direct
         }
     }
     // drop community-specific changes that merely repeat the community-less ones
-    let plain: Vec<RoadChange> = road_changes
-        .iter()
-        .filter(|c| c.community.is_none())
-        .cloned()
-        .collect();
+    let plain: Vec<RoadChange> = road_changes.iter().filter(|c| c.community.is_none()).cloned().collect();
     road_changes.retain(|c| {
         c.community.is_none()
             || !plain.iter().any(|p| {
@@ -699,11 +535,7 @@ pub fn diff_rules(old: &[CatchmentRule], new: &[CatchmentRule], dir: &dyn Direct
                     && p.new_target == c.new_target
             })
     });
-    let tn = |t: &Option<Target>| {
-        t.as_ref()
-            .map(|t| dir.target_name(t))
-            .unwrap_or_else(|| "（未划片）".into())
-    };
+    let tn = |t: &Option<Target>| t.as_ref().map(|t| dir.target_name(t)).unwrap_or_else(|| "（未划片）".into());
     for c in &mut road_changes {
         let first = first_with(c.parity, c.from, c.to.unwrap_or(INF)).unwrap_or(c.from);
         let last = c.to.and_then(|t| last_with(c.parity, c.from, t));
@@ -722,11 +554,5 @@ pub fn diff_rules(old: &[CatchmentRule], new: &[CatchmentRule], dir: &dyn Direct
         );
         messages.push(c.message.clone());
     }
-    RuleDiff {
-        added,
-        removed,
-        changed,
-        road_changes,
-        messages,
-    }
+    RuleDiff { added, removed, changed, road_changes, messages }
 }

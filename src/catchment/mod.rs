@@ -16,21 +16,15 @@ pub mod io;
 pub mod lint;
 pub mod rule;
 
-pub use address::{
-    name_key, normalize_text, parse_address, parse_address_with, Address, Gazetteer, ParsedAddress,
-};
+pub use address::{name_key, normalize_text, parse_address, parse_address_with, Address, Gazetteer, ParsedAddress};
 pub use geo::{distance_m, gcj02_to_wgs84, wgs84_to_gcj02, GeoPoint, MultiPolygon, PointLocation};
 pub use io::{
-    export_rules_csv, export_rules_xlsx, import_rules_csv, import_rules_table, import_rules_xlsx,
-    ImportIssue, ImportReport, RULE_COLUMNS,
+    export_rules_csv, export_rules_xlsx, import_rules_csv, import_rules_table, import_rules_xlsx, ImportIssue, ImportReport, RULE_COLUMNS,
 };
-pub use lint::{
-    diff_rules, lint_rules, ChangedRule, GapInfo, LintFinding, LintKind, RoadChange, RuleDiff,
-    Severity,
-};
+pub use lint::{diff_rules, lint_rules, ChangedRule, GapInfo, LintFinding, LintKind, RoadChange, RuleDiff, Severity};
 pub use rule::{
-    compare_rules, resolve, CatchmentRule, Directory, Parity, Resolution, RuleKind, RuleMatch,
-    Specificity, StaticDirectory, Target, ZoneInfo,
+    compare_rules, resolve, CatchmentRule, Directory, Parity, Resolution, RuleKind, RuleMatch, Specificity, StaticDirectory, Target,
+    ZoneInfo,
 };
 
 /// The demo catchment rules (CSV, layout of [`io`]).
@@ -83,16 +77,10 @@ pub fn demo_communities() -> Vec<(String, String)> {
 
 /// The demo rules of the 一年级 campaign (targets are schools).
 pub fn demo_primary_rules() -> Vec<CatchmentRule> {
-    demo_rules()
-        .into_iter()
-        .filter(|r| matches!(r.target, Target::School(_)))
-        .collect()
+    demo_rules().into_iter().filter(|r| matches!(r.target, Target::School(_))).collect()
 }
 
 /// The demo rules of the 七年级 campaign (targets are the zones 建安片区 / 德苑片区).
 pub fn demo_junior_rules() -> Vec<CatchmentRule> {
-    demo_rules()
-        .into_iter()
-        .filter(|r| matches!(r.target, Target::Zone(_)))
-        .collect()
+    demo_rules().into_iter().filter(|r| matches!(r.target, Target::Zone(_))).collect()
 }

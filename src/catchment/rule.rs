@@ -31,9 +31,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Which side of a road a rule covers.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Parity {
     Odd,
@@ -216,13 +214,7 @@ impl StaticDirectory {
         self
     }
     pub fn zone(mut self, id: &str, name: &str, schools: &[&str]) -> Self {
-        self.zones.insert(
-            id.into(),
-            ZoneInfo {
-                name: name.into(),
-                schools: schools.iter().map(|s| s.to_string()).collect(),
-            },
-        );
+        self.zones.insert(id.into(), ZoneInfo { name: name.into(), schools: schools.iter().map(|s| s.to_string()).collect() });
         self
     }
 }
@@ -235,10 +227,7 @@ impl Directory for StaticDirectory {
         self.zones.get(id).map(|z| z.name.clone())
     }
     fn zone_schools(&self, id: &str) -> Vec<String> {
-        self.zones
-            .get(id)
-            .map(|z| z.schools.clone())
-            .unwrap_or_default()
+        self.zones.get(id).map(|z| z.schools.clone()).unwrap_or_default()
     }
 }
 
@@ -265,13 +254,7 @@ fn in_range(n: u32, from: Option<u32>, to: Option<u32>) -> bool {
 impl CatchmentRule {
     pub fn specificity(&self) -> Specificity {
         match &self.kind {
-            RuleKind::Street {
-                community,
-                from,
-                to,
-                parity,
-                ..
-            } => {
+            RuleKind::Street { community, from, to, parity, .. } => {
                 let ranged = from.is_some() || to.is_some() || *parity != Parity::All;
                 match (ranged, non_empty(community).is_some()) {
                     (true, true) => Specificity::StreetRangeInCommunity,
@@ -316,14 +299,7 @@ impl CatchmentRule {
             return false;
         }
         match &self.kind {
-            RuleKind::Street {
-                community,
-                road,
-                from,
-                to,
-                parity,
-                ..
-            } => {
+            RuleKind::Street { community, road, from, to, parity, .. } => {
                 if let Some(c) = non_empty(community) {
                     match non_empty(&addr.community) {
                         Some(ac) if community_key(ac) == community_key(c) => {}
@@ -366,42 +342,24 @@ impl CatchmentRule {
     pub fn explain(&self, addr: &Address, dir: &dyn Directory) -> String {
         let mut parts: Vec<String> = Vec::new();
         match &self.kind {
-            RuleKind::Street {
-                township,
-                community,
-                road,
-                from,
-                to,
-                parity,
-            } => {
+            RuleKind::Street { township, community, road, from, to, parity } => {
                 parts.push(township.clone());
                 if let Some(c) = non_empty(community).or(non_empty(&addr.community)) {
                     parts.push(c.to_string());
                 }
                 parts.push(format!("{road} {}", range_label(*from, *to, *parity)));
             }
-            RuleKind::Compound {
-                township,
-                name,
-                from,
-                to,
-            } => {
+            RuleKind::Compound { township, name, from, to } => {
                 parts.push(township.clone());
                 if let Some(c) = non_empty(&addr.community) {
                     parts.push(c.to_string());
                 }
                 match (from, to) {
                     (None, None) => parts.push(format!("{name}（全部楼栋）")),
-                    _ => parts.push(format!(
-                        "{name}（{}）",
-                        range_label(*from, *to, Parity::All)
-                    )),
+                    _ => parts.push(format!("{name}（{}）", range_label(*from, *to, Parity::All))),
                 }
             }
-            RuleKind::Community {
-                township,
-                community,
-            } => {
+            RuleKind::Community { township, community } => {
                 parts.push(township.clone());
                 parts.push(format!("{community}（全社区/村）"));
             }
@@ -415,33 +373,15 @@ impl CatchmentRule {
     /// A short Chinese description of the rule's area, without the target.
     pub fn describe_area(&self) -> String {
         match &self.kind {
-            RuleKind::Street {
-                township,
-                community,
-                road,
-                from,
-                to,
-                parity,
-            } => {
+            RuleKind::Street { township, community, road, from, to, parity } => {
                 let c = non_empty(community).unwrap_or_default();
                 format!("{township}{c}{road} {}", range_label(*from, *to, *parity))
             }
-            RuleKind::Compound {
-                township,
-                name,
-                from,
-                to,
-            } => match (from, to) {
+            RuleKind::Compound { township, name, from, to } => match (from, to) {
                 (None, None) => format!("{township}{name}"),
-                _ => format!(
-                    "{township}{name}（{}）",
-                    range_label(*from, *to, Parity::All)
-                ),
+                _ => format!("{township}{name}（{}）", range_label(*from, *to, Parity::All)),
             },
-            RuleKind::Community {
-                township,
-                community,
-            } => format!("{township}{community}"),
+            RuleKind::Community { township, community } => format!("{township}{community}"),
             RuleKind::Township { township } => format!("{township}（全镇）"),
             RuleKind::Polygon { .. } => format!("地图范围（规则 {}）", self.id),
         }
@@ -487,19 +427,11 @@ fn order_key(r: &CatchmentRule) -> (i32, Specificity, f64, &str) {
 pub fn compare_rules(a: &CatchmentRule, b: &CatchmentRule) -> std::cmp::Ordering {
     let (pa, sa, aa, ia) = order_key(a);
     let (pb, sb, ab, ib) = order_key(b);
-    pb.cmp(&pa)
-        .then(sb.cmp(&sa))
-        .then(aa.partial_cmp(&ab).unwrap_or(std::cmp::Ordering::Equal))
-        .then(ia.cmp(ib))
+    pb.cmp(&pa).then(sb.cmp(&sa)).then(aa.partial_cmp(&ab).unwrap_or(std::cmp::Ordering::Equal)).then(ia.cmp(ib))
 }
 
 /// Resolve an address (and optionally a WGS-84 point) against a rule set.
-pub fn resolve(
-    rules: &[CatchmentRule],
-    addr: &Address,
-    point: Option<GeoPoint>,
-    dir: &dyn Directory,
-) -> Resolution {
+pub fn resolve(rules: &[CatchmentRule], addr: &Address, point: Option<GeoPoint>, dir: &dyn Directory) -> Resolution {
     let mut hits: Vec<&CatchmentRule> = rules.iter().filter(|r| r.matches(addr, point)).collect();
     hits.sort_by(|a, b| compare_rules(a, b));
     let matches: Vec<RuleMatch> = hits
@@ -533,12 +465,7 @@ pub fn resolve(
             }
         }
     };
-    Resolution {
-        matches,
-        winner,
-        ambiguous,
-        explanation,
-    }
+    Resolution { matches, winner, ambiguous, explanation }
 }
 
 /// Known names from a rule set, to help [`crate::catchment::parse_address_with`].
@@ -555,9 +482,7 @@ impl super::address::Gazetteer {
                 add(&mut g.townships, t);
             }
             match &r.kind {
-                RuleKind::Street {
-                    community, road, ..
-                } => {
+                RuleKind::Street { community, road, .. } => {
                     if let Some(c) = non_empty(community) {
                         add(&mut g.communities, c);
                     }

@@ -224,8 +224,7 @@ pub fn run(settings: Settings, cmd: CatchmentCommand) -> CliResult {
                     let schools = dir.target_schools(&w.target);
                     outln!("对口：{}（规则 {}）", w.target_name, w.rule_id);
                     if matches!(w.target, ca::Target::Zone(_)) && !schools.is_empty() {
-                        let names: Vec<String> =
-                            schools.iter().map(|s| dir.school_name(s).unwrap_or_else(|| s.clone())).collect();
+                        let names: Vec<String> = schools.iter().map(|s| dir.school_name(s).unwrap_or_else(|| s.clone())).collect();
                         outln!("片区学校：{}", names.join("、"));
                     }
                 }

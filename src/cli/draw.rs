@@ -101,9 +101,7 @@ fn read_text(path: &Path) -> Result<String, String> {
     let r = if path.as_os_str() == "-" {
         std::io::stdin().read_to_string(&mut s).map(|_| ())
     } else {
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_to_string(&mut s))
-            .map(|_| ())
+        std::fs::File::open(path).and_then(|mut f| f.read_to_string(&mut s)).map(|_| ())
     };
     r.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(s)
@@ -114,9 +112,7 @@ fn write_out(bytes: &[u8], path: Option<&Path>) -> Result<(), String> {
         Some(p) if p.as_os_str() != "-" => std::fs::write(p, bytes),
         _ => {
             let mut out = std::io::stdout().lock();
-            out.write_all(bytes)
-                .and_then(|_| out.write_all(b"\n"))
-                .and_then(|_| out.flush())
+            out.write_all(bytes).and_then(|_| out.write_all(b"\n")).and_then(|_| out.flush())
         }
     };
     r.map_err(|e| format!("cannot write output: {e}"))
@@ -126,11 +122,7 @@ fn write_out(bytes: &[u8], path: Option<&Path>) -> Result<(), String> {
 fn source_checks(c: &crate::draw::Checks) -> Vec<String> {
     let mut out = vec!["input rules and roster root and size".to_string()];
     if !c.commitments.is_empty() {
-        out.push(format!(
-            "commitments ({}: {})",
-            c.commitments.len(),
-            c.commitments.join(", ")
-        ));
+        out.push(format!("commitments ({}: {})", c.commitments.len(), c.commitments.join(", ")));
     }
     out.extend(c.beacons.iter().map(|b| b.describe()));
     out
@@ -138,12 +130,7 @@ fn source_checks(c: &crate::draw::Checks) -> Vec<String> {
 
 /// Sources whose values nothing checks, for the `not checked:` line.
 fn unchecked_sources(c: &crate::draw::Checks) -> Vec<String> {
-    c.unchecked_sources
-        .iter()
-        .map(|n| {
-            format!("source {n:?} (no commitment and no drand round: check its value by hand)")
-        })
-        .collect()
+    c.unchecked_sources.iter().map(|n| format!("source {n:?} (no commitment and no drand round: check its value by hand)")).collect()
 }
 
 /// The announcement in `text`: a compact JWS (its signature checked when
@@ -152,9 +139,7 @@ fn announcement_file(text: &str, key: Option<&Path>) -> Result<CVal, String> {
     let t = text.trim_start_matches('\u{feff}').trim_start();
     if t.starts_with('{') {
         if key.is_some() {
-            return Err(
-                "--key checks a signed announcement (a JWS), but this is a JSON file".into(),
-            );
+            return Err("--key checks a signed announcement (a JWS), but this is a JSON file".into());
         }
         eprintln!("not checked: announcement signature (a JSON announcement carries none)");
         return announce::announcement_of(text).map_err(|e| e.to_string());
@@ -164,8 +149,7 @@ fn announcement_file(text: &str, key: Option<&Path>) -> Result<CVal, String> {
         return Ok(unverified.announcement);
     };
     let jwk = read_text(k)?;
-    let vk = announce::verifying_key(&jwk, unverified.kid.as_deref())
-        .map_err(|e| format!("key {}: {e}", k.display()))?;
+    let vk = announce::verifying_key(&jwk, unverified.kid.as_deref()).map_err(|e| format!("key {}: {e}", k.display()))?;
     let signed = announce::verify(text, &vk).map_err(|e| e.to_string())?;
     eprintln!("checked: announcement signature (key id {})", vk.kid);
     Ok(signed.announcement)
@@ -209,11 +193,7 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
                 eprintln!("not checked: {}", unchecked_sources(&c.checks).join("; "));
             }
         }
-        DrawCommand::Verify {
-            record,
-            announcement,
-            key,
-        } => {
+        DrawCommand::Verify { record, announcement, key } => {
             let text = read_text(&record).map_err(io)?;
             let v = match crate::draw::verify(&text) {
                 Ok(v) => v,
@@ -237,8 +217,7 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
                                 .map_err(|e| (1, format!("signed announcement {}: {e}", path.display())))?;
                             let vk = announce::verifying_key(&jwk, unverified.kid.as_deref())
                                 .map_err(|e| (1, format!("key {}: {e}", k.display())))?;
-                            let s = announce::verify(&jws, &vk)
-                                .map_err(|e| (1, format!("signed announcement {}: {e}", path.display())))?;
+                            let s = announce::verify(&jws, &vk).map_err(|e| (1, format!("signed announcement {}: {e}", path.display())))?;
                             checked.push(format!("announcement signature (key id {})", vk.kid));
                             s
                         }
@@ -258,10 +237,7 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
                             ),
                         ));
                     }
-                    checked.push(format!(
-                        "record's announcement is the signed one (digest {})",
-                        signed.digest
-                    ));
+                    checked.push(format!("record's announcement is the signed one (digest {})", signed.digest));
                 }
             }
             not_checked.extend(unchecked_sources(&v.checks));
@@ -283,21 +259,12 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
                 eprintln!("not checked: {}", not_checked.join("; "));
             }
         }
-        DrawCommand::Proof {
-            record,
-            applicant_id,
-        } => {
+        DrawCommand::Proof { record, applicant_id } => {
             let text = read_text(&record).map_err(io)?;
             let p = crate::draw::inclusion_proof(&text, &applicant_id).map_err(|e| (1, e.to_string()))?;
             write_out(&p.to_json(), None).map_err(io)?;
         }
-        DrawCommand::CheckProof {
-            proof,
-            root,
-            size,
-            announcement,
-            key,
-        } => {
+        DrawCommand::CheckProof { proof, root, size, announcement, key } => {
             let (root, size, from) = match (root, size, announcement) {
                 (Some(r), Some(n), None) => {
                     let mut h = [0u8; 32];
@@ -323,14 +290,8 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
             };
             let text = read_text(&proof).map_err(io)?;
             let p = Proof::from_json(&text).map_err(|e| (1, e.to_string()))?;
-            p.check_against(&root, size)
-                .map_err(|e| (1, format!("proof does NOT verify: {e}")))?;
-            let id = p
-                .entry
-                .as_obj()
-                .and_then(|o| o.get("id"))
-                .and_then(|v| v.as_str())
-                .unwrap_or("?");
+            p.check_against(&root, size).map_err(|e| (1, format!("proof does NOT verify: {e}")))?;
+            let id = p.entry.as_obj().and_then(|o| o.get("id")).and_then(|v| v.as_str()).unwrap_or("?");
             write_out(
                 format!(
                     "ok: entry {id} is leaf {} of {size} under root {} (roster_root and roster_size from {from})",
@@ -345,37 +306,16 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
                 eprintln!("not checked: announcement signature (no --key given)");
             }
         }
-        DrawCommand::Generate {
-            applicants,
-            schools,
-            prefs,
-            twins_per_mille,
-            tiers,
-            seats_percent,
-            seed_text,
-            output,
-        } => {
+        DrawCommand::Generate { applicants, schools, prefs, twins_per_mille, tiers, seats_percent, seed_text, output } => {
             if applicants == 0 || schools == 0 || prefs == 0 {
-                return Err((
-                    1,
-                    "--applicants, --schools and --prefs must be at least 1".into(),
-                ));
+                return Err((1, "--applicants, --schools and --prefs must be at least 1".into()));
             }
-            let draft = gen::generate(&GenParams {
-                applicants,
-                schools,
-                prefs,
-                twins_per_mille,
-                tiers,
-                seats_percent,
-                seed_text,
-            });
+            let draft = gen::generate(&GenParams { applicants, schools, prefs, twins_per_mille, tiers, seats_percent, seed_text });
             write_out(&draft.to_input_json(), output.as_deref()).map_err(io)?;
         }
         DrawCommand::ParseOnly { file } => {
             let text = read_text(&file).map_err(io)?;
-            let v: serde_json::Value =
-                serde_json::from_str(&text).map_err(|e| (1, format!("malformed JSON: {e}")))?;
+            let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| (1, format!("malformed JSON: {e}")))?;
             drop(text);
             std::hint::black_box(&v);
         }

@@ -5,9 +5,9 @@ use super::util::{conn, open, read_text, refuse, say, CLI_ACTOR};
 use super::CliResult;
 use crate::config::Settings;
 use crate::db::catchment as dbc;
-use crate::service::policy as dbp;
 use crate::error::AppError;
 use crate::policy::{self as po, Policy, PolicyError};
+use crate::service::policy as dbp;
 use clap::Subcommand;
 use std::path::PathBuf;
 
@@ -77,8 +77,7 @@ fn stored_policy(conn: &mut crate::db::DbConn, campaign: &str) -> Result<Result<
     if c.policy_toml.trim().is_empty() {
         return Ok(Err(format!("招生批次「{campaign}」尚未设置招生方案")));
     }
-    Ok(Policy::load_toml(&c.policy_toml)
-        .map_err(|e| explain_policy_error(&format!("招生批次「{campaign}」保存的招生方案"), &e)))
+    Ok(Policy::load_toml(&c.policy_toml).map_err(|e| explain_policy_error(&format!("招生批次「{campaign}」保存的招生方案"), &e)))
 }
 
 pub fn run(settings: Settings, cmd: PolicyCommand) -> CliResult {
@@ -152,9 +151,7 @@ pub fn run(settings: Settings, cmd: PolicyCommand) -> CliResult {
                     };
                     match Policy::load_toml(&text) {
                         Ok(p) => (p, format!("文件「{}」", path.display())),
-                        Err(e) => {
-                            return refuse(explain_policy_error(&format!("招生方案文件「{}」", path.display()), &e))
-                        }
+                        Err(e) => return refuse(explain_policy_error(&format!("招生方案文件「{}」", path.display()), &e)),
                     }
                 }
                 (None, None) => return refuse("请用 --to 指定招生批次或用 --file 指定招生方案文件"),
@@ -203,10 +200,7 @@ fn print_report(run: &dbp::DryRun) {
         if !s.categories.is_empty() {
             outln!("  顺位代码\t顺位名称\t人数\t确定录取\t参加派位\t不能录取");
             for c in &s.categories {
-                outln!(
-                    "  {}\t{}\t{}\t{}\t{}\t{}",
-                    c.code, c.label, c.applicants, c.admitted, c.in_lottery, c.not_admitted
-                );
+                outln!("  {}\t{}\t{}\t{}\t{}\t{}", c.code, c.label, c.applicants, c.admitted, c.in_lottery, c.not_admitted);
             }
         }
         match &s.cutoff {
@@ -218,17 +212,11 @@ fn print_report(run: &dbp::DryRun) {
                     cut.admitted_of_category,
                     cut.category_total
                 ),
-                (None, _) => outln!(
-                    "  录取分界：学位恰好录取至 {} 类",
-                    cut.last_admitted_category.as_deref().unwrap_or("（无）")
-                ),
+                (None, _) => outln!("  录取分界：学位恰好录取至 {} 类", cut.last_admitted_category.as_deref().unwrap_or("（无）")),
             },
         }
         if let Some(l) = &s.lottery {
-            outln!(
-                "  电脑派位：{} 类 {} 人争夺 {} 个学位，中签率 {}（{}）",
-                l.category_code, l.tied, l.seats_left, l.odds, l.percent
-            );
+            outln!("  电脑派位：{} 类 {} 人争夺 {} 个学位，中签率 {}（{}）", l.category_code, l.tied, l.seats_left, l.odds, l.percent);
         }
         outln!("  {}", s.message);
     }

@@ -43,10 +43,7 @@ fn read_password() -> Result<String, CliError> {
         eprint!("密码（输入后回车）: ");
     }
     let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| CliError::Io(format!("cannot read the password from stdin: {e}")))?;
+    std::io::stdin().lock().read_line(&mut line).map_err(|e| CliError::Io(format!("cannot read the password from stdin: {e}")))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
@@ -100,7 +97,13 @@ pub fn run(settings: Settings, cmd: StaffCommand) -> CliResult {
                     s.username,
                     s.role,
                     s.township_scope.join(","),
-                    if !s.active { "inactive" } else if s.locked { "locked" } else { "active" },
+                    if !s.active {
+                        "inactive"
+                    } else if s.locked {
+                        "locked"
+                    } else {
+                        "active"
+                    },
                     s.display_name
                 );
             }

@@ -73,11 +73,8 @@ pub fn append(
     after: Option<&Value>,
 ) -> Result<AuditEntry, diesel::result::Error> {
     let seq = super::next_counter(conn, "audit_seq")?;
-    let prev_hash: String = if seq == 1 {
-        GENESIS.to_string()
-    } else {
-        a::audit_log.filter(a::seq.eq(seq - 1)).select(a::hash).first(conn)?
-    };
+    let prev_hash: String =
+        if seq == 1 { GENESIS.to_string() } else { a::audit_log.filter(a::seq.eq(seq - 1)).select(a::hash).first(conn)? };
     let mut e = AuditEntry {
         seq,
         at: super::now(),
@@ -114,12 +111,8 @@ pub fn verify(conn: &mut DbConn) -> Result<ChainReport, diesel::result::Error> {
     let mut last_seq = 0i64;
     const PAGE: i64 = 5000;
     loop {
-        let rows: Vec<AuditEntry> = a::audit_log
-            .filter(a::seq.gt(last_seq))
-            .order(a::seq.asc())
-            .limit(PAGE)
-            .select(AuditEntry::as_select())
-            .load(conn)?;
+        let rows: Vec<AuditEntry> =
+            a::audit_log.filter(a::seq.gt(last_seq)).order(a::seq.asc()).limit(PAGE).select(AuditEntry::as_select()).load(conn)?;
         if rows.is_empty() {
             break;
         }
@@ -154,7 +147,6 @@ pub fn verify(conn: &mut DbConn) -> Result<ChainReport, diesel::result::Error> {
 
 /// The latest head (sequence number and hash) for auditors to write down.
 pub fn head(conn: &mut DbConn) -> Result<(i64, String), diesel::result::Error> {
-    let row: Option<(i64, String)> =
-        a::audit_log.order(a::seq.desc()).select((a::seq, a::hash)).first(conn).optional()?;
+    let row: Option<(i64, String)> = a::audit_log.order(a::seq.desc()).select((a::seq, a::hash)).first(conn).optional()?;
     Ok(row.unwrap_or((0, GENESIS.to_string())))
 }

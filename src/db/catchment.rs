@@ -15,16 +15,13 @@ pub fn load_rules(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<CatchmentR
         .order(schema::catchment_rules::position.asc())
         .select(schema::catchment_rules::rule_json)
         .load(conn)?;
-    rows.iter()
-        .map(|j| serde_json::from_str(j).map_err(|e| AppError::internal(format!("stored catchment rule: {e}"))))
-        .collect()
+    rows.iter().map(|j| serde_json::from_str(j).map_err(|e| AppError::internal(format!("stored catchment rule: {e}")))).collect()
 }
 
 /// Schools (by code) and the campaign's zones (by code, schools in announced order).
 pub fn load_directory(conn: &mut DbConn, campaign_id: &str) -> Result<StaticDirectory, AppError> {
     let mut dir = StaticDirectory::default();
-    let schools: Vec<(String, String)> =
-        schema::schools::table.select((schema::schools::code, schema::schools::name)).load(conn)?;
+    let schools: Vec<(String, String)> = schema::schools::table.select((schema::schools::code, schema::schools::name)).load(conn)?;
     for (code, name) in &schools {
         dir = dir.school(code, name);
     }
@@ -93,18 +90,11 @@ pub fn insert_rule(
 }
 
 /// Seats per school code (planned classes × class-size cap) for a campaign.
-pub fn load_seats(
-    conn: &mut DbConn,
-    campaign_id: &str,
-) -> Result<std::collections::BTreeMap<String, u32>, AppError> {
+pub fn load_seats(conn: &mut DbConn, campaign_id: &str) -> Result<std::collections::BTreeMap<String, u32>, AppError> {
     let rows: Vec<(String, i32, i32)> = schema::school_plans::table
         .inner_join(schema::schools::table)
         .filter(schema::school_plans::campaign_id.eq(campaign_id))
-        .select((
-            schema::schools::code,
-            schema::school_plans::planned_classes,
-            schema::school_plans::class_size_cap,
-        ))
+        .select((schema::schools::code, schema::school_plans::planned_classes, schema::school_plans::class_size_cap))
         .load(conn)?;
     Ok(rows
         .into_iter()

@@ -87,10 +87,7 @@ impl DbUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DbUrl::Postgres(url.to_string()));
         }
-        if let Some(rest) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if rest.is_empty() {
                 return Err("sqlite URL has no path".into());
             }
@@ -134,10 +131,7 @@ pub struct Manager {
 
 impl Manager {
     pub fn new(url: DbUrl, busy_timeout_ms: u32) -> Self {
-        Self {
-            url,
-            busy_timeout_ms,
-        }
+        Self { url, busy_timeout_ms }
     }
 
     pub fn connect_now(&self) -> Result<DbConn, diesel::ConnectionError> {
@@ -146,12 +140,8 @@ impl Manager {
             DbUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent() {
                     if !parent.as_os_str().is_empty() {
-                        std::fs::create_dir_all(parent).map_err(|e| {
-                            diesel::ConnectionError::BadConnection(format!(
-                                "cannot create {}: {e}",
-                                parent.display()
-                            ))
-                        })?;
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| diesel::ConnectionError::BadConnection(format!("cannot create {}: {e}", parent.display())))?;
                     }
                 }
                 let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
@@ -178,8 +168,7 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
     }
 
     /// Called when a connection goes back to the pool. A connection still
@@ -220,29 +209,16 @@ impl Db {
     /// Opens the pool, checking one connection at once so that an unreachable
     /// database is reported at start-up rather than at the first request.
     pub fn connect(url: &str, pool_size: u32, busy_timeout_ms: u32) -> Result<Self, DbInitError> {
-        let parsed = DbUrl::parse(url).map_err(|m| DbInitError::Connect {
-            url: url.to_string(),
-            message: m,
-        })?;
+        let parsed = DbUrl::parse(url).map_err(|m| DbInitError::Connect { url: url.to_string(), message: m })?;
         let manager = Manager::new(parsed.clone(), busy_timeout_ms);
         // Fail fast with the real error rather than r2d2's time-out.
-        manager.connect_now().map_err(|e| DbInitError::Connect {
-            url: parsed.redacted(),
-            message: e.to_string(),
-        })?;
+        manager.connect_now().map_err(|e| DbInitError::Connect { url: parsed.redacted(), message: e.to_string() })?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
-            .map_err(|e| DbInitError::Connect {
-                url: parsed.redacted(),
-                message: e.to_string(),
-            })?;
-        Ok(Self {
-            pool,
-            backend: parsed.backend(),
-            write_lock: Default::default(),
-        })
+            .map_err(|e| DbInitError::Connect { url: parsed.redacted(), message: e.to_string() })?;
+        Ok(Self { pool, backend: parsed.backend(), write_lock: Default::default() })
     }
 
     pub fn get(&self) -> Result<PooledConn, crate::error::AppError> {
@@ -254,10 +230,7 @@ impl Db {
 
     /// Applies pending migrations; returns how many ran.
     pub fn migrate(&self) -> Result<usize, DbInitError> {
-        let mut conn = self
-            .pool
-            .get()
-            .map_err(|e| DbInitError::Migrate(e.to_string()))?;
+        let mut conn = self.pool.get().map_err(|e| DbInitError::Migrate(e.to_string()))?;
         run_migrations(&mut conn)
     }
 
@@ -271,11 +244,7 @@ impl Db {
         let lock = self.write_lock.clone();
         let sqlite = self.backend == Backend::Sqlite;
         self.run(move |conn| {
-            let _guard = if sqlite {
-                Some(lock.lock().unwrap_or_else(|p| p.into_inner()))
-            } else {
-                None
-            };
+            let _guard = if sqlite { Some(lock.lock().unwrap_or_else(|p| p.into_inner())) } else { None };
             conn.transaction(f)
         })
         .await
@@ -286,11 +255,7 @@ impl Db {
     where
         F: FnOnce(&mut DbConn) -> Result<T, crate::error::AppError>,
     {
-        let _guard = if self.backend == Backend::Sqlite {
-            Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner()))
-        } else {
-            None
-        };
+        let _guard = if self.backend == Backend::Sqlite { Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())) } else { None };
         let mut conn = self.get()?;
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
@@ -315,17 +280,10 @@ impl Db {
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
     let err = |e: Box<dyn std::error::Error + Send + Sync>| DbInitError::Migrate(e.to_string());
     match conn {
-        DbConn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.len())
-            .map_err(err),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(err),
         DbConn::Postgres(c) => {
-            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
-                .map_err(|e| DbInitError::Migrate(e.to_string()))?;
-            let out = c
-                .run_pending_migrations(POSTGRES_MIGRATIONS)
-                .map(|v| v.len())
-                .map_err(err);
+            c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).map_err(|e| DbInitError::Migrate(e.to_string()))?;
+            let out = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()).map_err(err);
             let unlock = c
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbInitError::Migrate(e.to_string()));
@@ -382,19 +340,12 @@ pub fn new_id() -> String {
 pub fn next_counter(conn: &mut DbConn, name: &str) -> Result<i64, diesel::result::Error> {
     use diesel::prelude::*;
     use schema::counters::dsl as c;
-    let n = diesel::update(c::counters.filter(c::name.eq(name)))
-        .set(c::value.eq(c::value + 1i64))
-        .execute(conn)?;
+    let n = diesel::update(c::counters.filter(c::name.eq(name))).set(c::value.eq(c::value + 1i64)).execute(conn)?;
     if n == 0 {
-        diesel::insert_into(c::counters)
-            .values((c::name.eq(name), c::value.eq(1i64)))
-            .execute(conn)?;
+        diesel::insert_into(c::counters).values((c::name.eq(name), c::value.eq(1i64))).execute(conn)?;
         return Ok(1);
     }
-    c::counters
-        .filter(c::name.eq(name))
-        .select(c::value)
-        .first(conn)
+    c::counters.filter(c::name.eq(name)).select(c::value).first(conn)
 }
 
 #[cfg(test)]
@@ -403,29 +354,12 @@ mod tests {
 
     #[test]
     fn url_parsing() {
-        assert_eq!(
-            DbUrl::parse("sqlite://data/x.db").unwrap(),
-            DbUrl::Sqlite("data/x.db".into())
-        );
-        assert_eq!(
-            DbUrl::parse("data/x.db").unwrap(),
-            DbUrl::Sqlite("data/x.db".into())
-        );
-        assert_eq!(
-            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
-            DbUrl::Sqlite("/tmp/x.db".into())
-        );
-        assert!(matches!(
-            DbUrl::parse("postgres://u:p@h/db").unwrap(),
-            DbUrl::Postgres(_)
-        ));
+        assert_eq!(DbUrl::parse("sqlite://data/x.db").unwrap(), DbUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DbUrl::parse("data/x.db").unwrap(), DbUrl::Sqlite("data/x.db".into()));
+        assert_eq!(DbUrl::parse("sqlite:///tmp/x.db").unwrap(), DbUrl::Sqlite("/tmp/x.db".into()));
+        assert!(matches!(DbUrl::parse("postgres://u:p@h/db").unwrap(), DbUrl::Postgres(_)));
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("").is_err());
-        assert_eq!(
-            DbUrl::parse("postgres://u:secret@h:5432/db")
-                .unwrap()
-                .redacted(),
-            "postgres://***@h:5432/db"
-        );
+        assert_eq!(DbUrl::parse("postgres://u:secret@h:5432/db").unwrap().redacted(), "postgres://***@h:5432/db");
     }
 }

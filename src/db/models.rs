@@ -1,8 +1,8 @@
 //! Row types. One struct per table, used both to read and to insert.
 
 use super::schema::*;
-use chrono::{NaiveDate, NaiveDateTime};
 use crate::domain::{ApplicationStatus, CampaignStatus, Role};
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 

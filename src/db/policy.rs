@@ -3,9 +3,9 @@
 
 use super::schema;
 use super::DbConn;
+use crate::domain::ApplicationStatus;
 use crate::error::AppError;
 use diesel::prelude::*;
-use crate::domain::ApplicationStatus;
 
 /// Writes a campaign's policy document and version.
 pub fn store_policy(conn: &mut DbConn, campaign_id: &str, toml_text: &str, version: &str) -> Result<(), AppError> {
@@ -33,4 +33,3 @@ pub fn load_dry_run_facts(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<(S
         .select((schema::applications::registration_no, schema::applications::facts_json))
         .load(conn)?)
 }
-

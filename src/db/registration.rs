@@ -7,8 +7,8 @@ use super::schema;
 use super::{audit, now, DbConn};
 use crate::domain::{ApplicationStatus, CampaignStatus};
 use crate::error::AppError;
-pub use crate::registration::campaign::registration_open;
 use crate::identity::crypto::{mask_id, mask_name, IdCipher};
+pub use crate::registration::campaign::registration_open;
 use crate::registration::draft::{DraftData, DraftDocument};
 use crate::registration::forms::{StoredFacts, ValidChild};
 use chrono::NaiveDateTime;
@@ -36,24 +36,17 @@ impl DraftRow {
 }
 
 pub fn guardian(conn: &mut DbConn, id: &str) -> Result<Option<Guardian>, AppError> {
-    Ok(schema::guardians::table
-        .filter(schema::guardians::id.eq(id))
-        .select(Guardian::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(schema::guardians::table.filter(schema::guardians::id.eq(id)).select(Guardian::as_select()).first(conn).optional()?)
 }
 
 /// The guardian with this openid, created on first login (unionid kept up to date).
 pub fn upsert_guardian(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -> Result<Guardian, AppError> {
     use schema::guardians::dsl as g;
-    let existing: Option<Guardian> =
-        g::guardians.filter(g::openid.eq(openid)).select(Guardian::as_select()).first(conn).optional()?;
+    let existing: Option<Guardian> = g::guardians.filter(g::openid.eq(openid)).select(Guardian::as_select()).first(conn).optional()?;
     let t = now();
     if let Some(mut row) = existing {
         if unionid.is_some() && row.unionid.as_deref() != unionid {
-            diesel::update(g::guardians.filter(g::id.eq(&row.id)))
-                .set((g::unionid.eq(unionid), g::updated_at.eq(t)))
-                .execute(conn)?;
+            diesel::update(g::guardians.filter(g::id.eq(&row.id))).set((g::unionid.eq(unionid), g::updated_at.eq(t))).execute(conn)?;
             row.unionid = unionid.map(str::to_string);
         }
         return Ok(row);
@@ -69,7 +62,14 @@ pub fn upsert_guardian(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -
         updated_at: t,
     };
     diesel::insert_into(g::guardians).values(&row).execute(conn)?;
-    audit::append(conn, &format!("guardian:{}", row.id), "guardian.create", &format!("guardian:{}", row.id), None, Some(&json!({"via": "wechat"})))?;
+    audit::append(
+        conn,
+        &format!("guardian:{}", row.id),
+        "guardian.create",
+        &format!("guardian:{}", row.id),
+        None,
+        Some(&json!({"via": "wechat"})),
+    )?;
     Ok(row)
 }
 
@@ -106,10 +106,7 @@ pub fn open_campaigns(conn: &mut DbConn, at: NaiveDateTime) -> Result<Vec<Campai
 }
 
 pub fn township_names(conn: &mut DbConn) -> Result<Vec<(String, String)>, AppError> {
-    Ok(schema::townships::table
-        .order(schema::townships::code.asc())
-        .select((schema::townships::id, schema::townships::name))
-        .load(conn)?)
+    Ok(schema::townships::table.order(schema::townships::code.asc()).select((schema::townships::id, schema::townships::name)).load(conn)?)
 }
 
 /// Schools of the campaign's kind (grade 1 → primary, 7 → junior), (id, name).
@@ -206,14 +203,9 @@ pub fn existing_child(
         .select((schema::applications::id, schema::applications::registration_no, schema::children::name, schema::children::guardian_id))
         .first(conn)
         .optional()?;
-    Ok(row
-        .filter(|(app, ..)| Some(app.as_str()) != except_application)
-        .map(|(application_id, registration_no, name, guardian_id)| ExistingChild {
-            application_id,
-            registration_no,
-            child_name_masked: mask_name(&name),
-            guardian_id,
-        }))
+    Ok(row.filter(|(app, ..)| Some(app.as_str()) != except_application).map(|(application_id, registration_no, name, guardian_id)| {
+        ExistingChild { application_id, registration_no, child_name_masked: mask_name(&name), guardian_id }
+    }))
 }
 
 /// Catchment outcome stored with the application at submit (provisional until review).
@@ -244,7 +236,9 @@ pub fn remembered(conn: &mut DbConn, key: &str) -> Result<Option<Submitted>, App
         .optional()?;
     match row {
         None => Ok(None),
-        Some((scope, _)) if scope != SUBMIT_SCOPE => Err(AppError::conflict("idempotency_key", "该请求标识已用于其他操作，请刷新页面后重试")),
+        Some((scope, _)) if scope != SUBMIT_SCOPE => {
+            Err(AppError::conflict("idempotency_key", "该请求标识已用于其他操作，请刷新页面后重试"))
+        }
         Some((_, json)) if json == "{}" => Ok(None),
         Some((_, json)) => Ok(Some(serde_json::from_str(&json).map_err(AppError::internal)?)),
     }
@@ -256,10 +250,7 @@ fn next_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<String, 
     let counter = format!("registration_no:{campaign_id}");
     let n = super::next_counter(conn, &counter)?;
     let candidate = format!("{campaign_id}-{n:05}");
-    let taken: i64 = schema::applications::table
-        .filter(schema::applications::registration_no.eq(&candidate))
-        .count()
-        .get_result(conn)?;
+    let taken: i64 = schema::applications::table.filter(schema::applications::registration_no.eq(&candidate)).count().get_result(conn)?;
     if taken == 0 {
         return Ok(candidate);
     }
@@ -268,11 +259,7 @@ fn next_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<String, 
         .select(schema::applications::registration_no)
         .load(conn)?;
     let prefix = format!("{campaign_id}-");
-    let max = used
-        .iter()
-        .filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok()))
-        .max()
-        .unwrap_or(0);
+    let max = used.iter().filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok())).max().unwrap_or(0);
     let next = max.max(n) + 1;
     diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
         .set(schema::counters::value.eq(next))
@@ -316,14 +303,10 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
     let mut facts: StoredFacts = child.facts.clone();
     let result = match &draft.application_id {
         Some(app_id) => {
-            let app: Application = schema::applications::table
-                .filter(schema::applications::id.eq(app_id))
-                .select(Application::as_select())
-                .first(conn)?;
-            let owner: String = schema::children::table
-                .filter(schema::children::id.eq(&app.child_id))
-                .select(schema::children::guardian_id)
-                .first(conn)?;
+            let app: Application =
+                schema::applications::table.filter(schema::applications::id.eq(app_id)).select(Application::as_select()).first(conn)?;
+            let owner: String =
+                schema::children::table.filter(schema::children::id.eq(&app.child_id)).select(schema::children::guardian_id).first(conn)?;
             if owner != input.guardian_id {
                 return Err(AppError::NotFound);
             }
@@ -343,7 +326,9 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             facts.facts.application_no = app.registration_no.clone();
             facts.facts.family_id = app.family_id.clone();
             let n = diesel::update(
-                schema::applications::table.filter(schema::applications::id.eq(&app.id)).filter(schema::applications::version.eq(app.version)),
+                schema::applications::table
+                    .filter(schema::applications::id.eq(&app.id))
+                    .filter(schema::applications::version.eq(app.version)),
             )
             .set((
                 schema::applications::facts_json.eq(serde_json::to_string(&facts).map_err(AppError::internal)?),
@@ -392,7 +377,12 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 .filter(schema::applications::campaign_id.eq(&draft.campaign_id))
                 .filter(schema::children::guardian_id.eq(input.guardian_id))
                 .filter(schema::children::birth_date.eq(child.id.birth_date))
-                .select((schema::applications::id, schema::applications::registration_no, schema::applications::family_id, schema::applications::facts_json))
+                .select((
+                    schema::applications::id,
+                    schema::applications::registration_no,
+                    schema::applications::family_id,
+                    schema::applications::facts_json,
+                ))
                 .first(conn)
                 .optional()?;
             if let Some((sib_id, sib_no, sib_family, sib_facts)) = sibling {
@@ -463,16 +453,16 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
     Ok(result)
 }
 
-fn insert_event(conn: &mut DbConn, app_id: &str, status: ApplicationStatus, actor: &str, note: &str, at: NaiveDateTime) -> Result<(), AppError> {
+fn insert_event(
+    conn: &mut DbConn,
+    app_id: &str,
+    status: ApplicationStatus,
+    actor: &str,
+    note: &str,
+    at: NaiveDateTime,
+) -> Result<(), AppError> {
     diesel::insert_into(schema::application_events::table)
-        .values(ApplicationEvent {
-            id: super::new_id(),
-            application_id: app_id.into(),
-            at,
-            status,
-            actor: actor.into(),
-            note: note.into(),
-        })
+        .values(ApplicationEvent { id: super::new_id(), application_id: app_id.into(), at, status, actor: actor.into(), note: note.into() })
         .execute(conn)?;
     Ok(())
 }

@@ -352,7 +352,10 @@ pub fn placements_of(
     conn: &mut DbConn,
     campaign_id: &str,
 ) -> Result<Vec<(Option<String>, Option<String>, ApplicationStatus, Option<String>)>, AppError> {
-    Ok(ap::table.filter(ap::campaign_id.eq(campaign_id)).select((ap::catchment_school_id, ap::zone_id, ap::status, ap::category)).load(conn)?)
+    Ok(ap::table
+        .filter(ap::campaign_id.eq(campaign_id))
+        .select((ap::catchment_school_id, ap::zone_id, ap::status, ap::category))
+        .load(conn)?)
 }
 
 /// School ids of the campaign's open or accepted offers, one per offer.

@@ -13,11 +13,7 @@ pub fn by_id(conn: &mut DbConn, id: &str) -> Result<Option<Staff>, AppError> {
 }
 
 pub fn by_username(conn: &mut DbConn, username: &str) -> Result<Option<Staff>, AppError> {
-    Ok(staff::table
-        .filter(staff::username.eq(username.trim().to_ascii_lowercase()))
-        .select(Staff::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(staff::table.filter(staff::username.eq(username.trim().to_ascii_lowercase())).select(Staff::as_select()).first(conn).optional()?)
 }
 
 pub fn list(conn: &mut DbConn) -> Result<Vec<Staff>, AppError> {
@@ -53,9 +49,7 @@ pub fn count_failed_login(conn: &mut DbConn, staff_id: &str) -> Result<i32, AppE
 
 /// Locks an account until `until` and restarts its failure count.
 pub fn lock(conn: &mut DbConn, staff_id: &str, until: NaiveDateTime) -> Result<(), AppError> {
-    diesel::update(staff::table.find(staff_id))
-        .set((staff::failed_logins.eq(0), staff::locked_until.eq(Some(until))))
-        .execute(conn)?;
+    diesel::update(staff::table.find(staff_id)).set((staff::failed_logins.eq(0), staff::locked_until.eq(Some(until)))).execute(conn)?;
     Ok(())
 }
 

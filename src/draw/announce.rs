@@ -39,8 +39,8 @@ pub struct SigningKey {
 
 impl SigningKey {
     pub fn from_seed(seed: [u8; 32]) -> Result<SigningKey, AnnounceError> {
-        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed)
-            .map_err(|e| fail(format!("not an Ed25519 private key: {e}")))?;
+        let pair =
+            ring::signature::Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|e| fail(format!("not an Ed25519 private key: {e}")))?;
         let mut public = [0u8; 32];
         public.copy_from_slice(pair.public_key().as_ref());
         Ok(SigningKey { seed, public })
@@ -58,10 +58,7 @@ impl SigningKey {
 
     /// PKCS #8 v1 DER of the key (RFC 8410), as `jsonwebtoken` wants it.
     fn pkcs8(&self) -> Vec<u8> {
-        const PREFIX: [u8; 16] = [
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
-            0x04, 0x20,
-        ];
+        const PREFIX: [u8; 16] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
         let mut der = PREFIX.to_vec();
         der.extend_from_slice(&self.seed);
         der
@@ -85,11 +82,7 @@ pub fn key_id(public: &[u8; 32]) -> String {
 /// The public JWK of `public`, as CJSON:
 /// `{"crv":"Ed25519","kid":"<thumbprint>","kty":"OKP","x":"<base64url>"}`.
 pub fn public_jwk(public: &[u8; 32]) -> String {
-    format!(
-        r#"{{"crv":"Ed25519","kid":"{}","kty":"OKP","x":"{}"}}"#,
-        key_id(public),
-        URL_SAFE_NO_PAD.encode(public)
-    )
+    format!(r#"{{"crv":"Ed25519","kid":"{}","kty":"OKP","x":"{}"}}"#, key_id(public), URL_SAFE_NO_PAD.encode(public))
 }
 
 /// The compact JWS of `CJSON(announcement)` signed with `key`; the header
@@ -102,12 +95,8 @@ pub fn sign(announcement: &CVal, key: &SigningKey) -> Result<String, AnnounceErr
     let mut jws = URL_SAFE_NO_PAD.encode(header.as_bytes());
     jws.push('.');
     jws.push_str(&URL_SAFE_NO_PAD.encode(announcement.to_bytes()));
-    let sig = jsonwebtoken::crypto::sign(
-        jws.as_bytes(),
-        &EncodingKey::from_ed_der(&key.pkcs8()),
-        Algorithm::EdDSA,
-    )
-    .map_err(|e| fail(format!("cannot sign: {e}")))?;
+    let sig = jsonwebtoken::crypto::sign(jws.as_bytes(), &EncodingKey::from_ed_der(&key.pkcs8()), Algorithm::EdDSA)
+        .map_err(|e| fail(format!("cannot sign: {e}")))?;
     jws.push('.');
     jws.push_str(&sig);
     Ok(jws)
@@ -154,28 +143,13 @@ pub fn verifying_key(text: &str, kid: Option<&str>) -> Result<VerifyingKey, Anno
         return Err(fail("the key is not an Ed25519 key (kty must be \"OKP\")"));
     };
     if p.curve != EllipticCurve::Ed25519 {
-        return Err(fail(
-            "the key is not an Ed25519 key (crv must be \"Ed25519\")",
-        ));
+        return Err(fail("the key is not an Ed25519 key (crv must be \"Ed25519\")"));
     }
-    let x = URL_SAFE_NO_PAD
-        .decode(p.x.as_bytes())
-        .map_err(|_| fail("the key's x is not base64url"))?;
-    let public: [u8; 32] = x
-        .as_slice()
-        .try_into()
-        .map_err(|_| fail(format!("the key's x is {} bytes, not 32", x.len())))?;
+    let x = URL_SAFE_NO_PAD.decode(p.x.as_bytes()).map_err(|_| fail("the key's x is not base64url"))?;
+    let public: [u8; 32] = x.as_slice().try_into().map_err(|_| fail(format!("the key's x is {} bytes, not 32", x.len())))?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|e| fail(format!("unusable key: {e}")))?;
     let thumbprint = key_id(&public);
-    Ok(VerifyingKey {
-        key,
-        kid: jwk
-            .common
-            .key_id
-            .clone()
-            .unwrap_or_else(|| thumbprint.clone()),
-        thumbprint,
-    })
+    Ok(VerifyingKey { key, kid: jwk.common.key_id.clone().unwrap_or_else(|| thumbprint.clone()), thumbprint })
 }
 
 /// The parts of a compact JWS: (header, payload bytes, signing input,
@@ -184,15 +158,10 @@ fn split(jws: &str) -> Result<(CVal, Vec<u8>, &str, &str), AnnounceError> {
     let jws = jws.trim();
     let parts: Vec<&str> = jws.split('.').collect();
     if parts.len() != 3 {
-        return Err(fail(format!(
-            "not a compact JWS: {} parts separated by '.', expected 3 (header.payload.signature)",
-            parts.len()
-        )));
+        return Err(fail(format!("not a compact JWS: {} parts separated by '.', expected 3 (header.payload.signature)", parts.len())));
     }
     let b64 = |name: &str, s: &str| {
-        URL_SAFE_NO_PAD
-            .decode(s.as_bytes())
-            .map_err(|_| fail(format!("the JWS {name} is not base64url without padding")))
+        URL_SAFE_NO_PAD.decode(s.as_bytes()).map_err(|_| fail(format!("the JWS {name} is not base64url without padding")))
     };
     let header = b64("header", parts[0])?;
     let header = std::str::from_utf8(&header)
@@ -210,38 +179,25 @@ fn split(jws: &str) -> Result<(CVal, Vec<u8>, &str, &str), AnnounceError> {
 /// root and size from it when no key is at hand; say so when using it).
 pub fn decode_unverified(jws: &str) -> Result<Signed, AnnounceError> {
     let (header, payload, _, _) = split(jws)?;
-    let h = header
-        .as_obj()
-        .expect("split checks the header is an object");
+    let h = header.as_obj().expect("split checks the header is an object");
     if h.get("alg").and_then(CVal::as_str) != Some("EdDSA") {
         return Err(fail(format!(
             "the JWS header's alg is {}, expected \"EdDSA\"",
-            h.get("alg")
-                .map(cval_text)
-                .unwrap_or_else(|| "missing".into())
+            h.get("alg").map(cval_text).unwrap_or_else(|| "missing".into())
         )));
     }
     if h.contains_key("crit") || h.get("b64").is_some() {
-        return Err(fail(
-            "the JWS header has crit or b64, which this verifier does not support",
-        ));
+        return Err(fail("the JWS header has crit or b64, which this verifier does not support"));
     }
     let text = std::str::from_utf8(&payload).map_err(|_| fail("the JWS payload is not UTF-8"))?;
-    let announcement =
-        cjson::parse(text).map_err(|e| fail(format!("the JWS payload is not valid: {e}")))?;
+    let announcement = cjson::parse(text).map_err(|e| fail(format!("the JWS payload is not valid: {e}")))?;
     if announcement.as_obj().is_none() {
         return Err(fail("the JWS payload is not a JSON object"));
     }
     if announcement.to_bytes() != payload {
-        return Err(fail(
-            "the JWS payload is not in canonical form: it must be exactly CJSON(announcement)",
-        ));
+        return Err(fail("the JWS payload is not in canonical form: it must be exactly CJSON(announcement)"));
     }
-    Ok(Signed {
-        announcement,
-        digest: hex::encode(Sha256::digest(&payload)),
-        kid: h.get("kid").and_then(CVal::as_str).map(str::to_owned),
-    })
+    Ok(Signed { announcement, digest: hex::encode(Sha256::digest(&payload)), kid: h.get("kid").and_then(CVal::as_str).map(str::to_owned) })
 }
 
 /// Verify a signed announcement with `key`: the signature over
@@ -251,21 +207,14 @@ pub fn verify(jws: &str, key: &VerifyingKey) -> Result<Signed, AnnounceError> {
     let signed = decode_unverified(jws)?;
     if let Some(kid) = &signed.kid {
         if kid != &key.kid && kid != &key.thumbprint {
-            return Err(fail(format!(
-                "the announcement is signed with key id {kid:?}, but the key given is {:?}",
-                key.kid
-            )));
+            return Err(fail(format!("the announcement is signed with key id {kid:?}, but the key given is {:?}", key.kid)));
         }
     }
     let (_, _, signing_input, sig) = split(jws)?;
-    let ok =
-        jsonwebtoken::crypto::verify(sig, signing_input.as_bytes(), &key.key, Algorithm::EdDSA)
-            .map_err(|e| fail(format!("the signature cannot be checked: {e}")))?;
+    let ok = jsonwebtoken::crypto::verify(sig, signing_input.as_bytes(), &key.key, Algorithm::EdDSA)
+        .map_err(|e| fail(format!("the signature cannot be checked: {e}")))?;
     if !ok {
-        return Err(fail(format!(
-            "the announcement signature does NOT verify with key {}",
-            key.kid
-        )));
+        return Err(fail(format!("the announcement signature does NOT verify with key {}", key.kid)));
     }
     Ok(signed)
 }
@@ -291,9 +240,7 @@ pub fn announcement_of(text: &str) -> Result<CVal, AnnounceError> {
                 } else {
                     let v = map.next_value_seed(cjson::CValSeed { depth: 2 })?;
                     if out.insert(k.clone(), v).is_some() {
-                        return Err(serde::de::Error::custom(format_args!(
-                            "duplicate member {k:?}"
-                        )));
+                        return Err(serde::de::Error::custom(format_args!("duplicate member {k:?}")));
                     }
                 }
             }
@@ -314,20 +261,12 @@ pub fn announcement_of(text: &str) -> Result<CVal, AnnounceError> {
     let mut top = TopSeed
         .deserialize(&mut de)
         .and_then(|v| de.end().map(|_| v))
-        .map_err(|e| {
-            fail(format!(
-                "malformed: {}",
-                cjson::explain_number(&e.to_string(), text)
-            ))
-        })?;
-    let ann =
-        match top.remove("announcement") {
-            Some(a) => a,
-            None if top.contains_key("roster_root") => CVal::Obj(top),
-            None => return Err(fail(
-                "no announcement: the file is neither a record, a draw input nor an announcement",
-            )),
-        };
+        .map_err(|e| fail(format!("malformed: {}", cjson::explain_number(&e.to_string(), text))))?;
+    let ann = match top.remove("announcement") {
+        Some(a) => a,
+        None if top.contains_key("roster_root") => CVal::Obj(top),
+        None => return Err(fail("no announcement: the file is neither a record, a draw input nor an announcement")),
+    };
     if ann.as_obj().is_none() {
         return Err(fail("the announcement is not an object"));
     }
@@ -336,9 +275,7 @@ pub fn announcement_of(text: &str) -> Result<CVal, AnnounceError> {
 
 /// `roster_root` and `roster_size` of an announcement.
 pub fn roster_root_and_size(ann: &CVal) -> Result<([u8; 32], u64), AnnounceError> {
-    let o = ann
-        .as_obj()
-        .ok_or_else(|| fail("the announcement is not an object"))?;
+    let o = ann.as_obj().ok_or_else(|| fail("the announcement is not an object"))?;
     let root = o
         .get("roster_root")
         .and_then(CVal::as_str)
@@ -346,11 +283,7 @@ pub fn roster_root_and_size(ann: &CVal) -> Result<([u8; 32], u64), AnnounceError
         .ok_or_else(|| fail("the announcement has no roster_root of 64 lower-case hex digits"))?;
     let size = match o.get("roster_size") {
         Some(CVal::Int(n)) if *n >= 0 => *n as u64,
-        _ => {
-            return Err(fail(
-                "the announcement has no roster_size (an integer >= 0)",
-            ))
-        }
+        _ => return Err(fail("the announcement has no roster_size (an integer >= 0)")),
     };
     let mut h = [0u8; 32];
     hex::decode_to_slice(root, &mut h).map_err(|_| fail("roster_root is not hex"))?;
@@ -381,20 +314,10 @@ mod tests {
     #[test]
     fn rfc8032_test_1_public_key_and_thumbprint() {
         // RFC 8032 §7.1, TEST 1, and the RFC 8037 §A.3 thumbprint of that key.
-        let seed: [u8; 32] =
-            hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                .unwrap()
-                .try_into()
-                .unwrap();
+        let seed: [u8; 32] = hex::decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").unwrap().try_into().unwrap();
         let k = SigningKey::from_seed(seed).unwrap();
-        assert_eq!(
-            hex::encode(k.public_key()),
-            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
-        );
-        assert_eq!(
-            key_id(&k.public_key()),
-            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
-        );
+        assert_eq!(hex::encode(k.public_key()), "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        assert_eq!(key_id(&k.public_key()), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
         let jwk: serde_json::Value = serde_json::from_str(&k.public_jwk()).unwrap();
         assert_eq!(jwk["kty"], "OKP");
         assert_eq!(jwk["crv"], "Ed25519");
@@ -428,12 +351,7 @@ mod tests {
         if let CVal::Obj(m) = &mut other {
             m.insert("roster_size".into(), CVal::Int(4));
         }
-        let forged = format!(
-            "{}.{}.{}",
-            parts[0],
-            URL_SAFE_NO_PAD.encode(other.to_bytes()),
-            parts[2]
-        );
+        let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(other.to_bytes()), parts[2]);
         let e = verify(&forged, &vk).unwrap_err().to_string();
         assert!(e.contains("does NOT verify"), "{e}");
         // A flipped signature bit, a non-canonical payload, a wrong alg.
@@ -442,14 +360,10 @@ mod tests {
         let forged = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(sig));
         assert!(verify(&forged, &vk).is_err());
         let pretty = URL_SAFE_NO_PAD.encode(b"{\"a\": 1}");
-        let e = verify(&format!("{}.{pretty}.{}", parts[0], parts[2]), &vk)
-            .unwrap_err()
-            .to_string();
+        let e = verify(&format!("{}.{pretty}.{}", parts[0], parts[2]), &vk).unwrap_err().to_string();
         assert!(e.contains("canonical"), "{e}");
         let hs = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
-        let e = verify(&format!("{hs}.{}.{}", parts[1], parts[2]), &vk)
-            .unwrap_err()
-            .to_string();
+        let e = verify(&format!("{hs}.{}.{}", parts[1], parts[2]), &vk).unwrap_err().to_string();
         assert!(e.contains("alg"), "{e}");
         for junk in ["", "a.b", "a.b.c.d", "!!.??.**"] {
             assert!(verify(junk, &vk).is_err(), "{junk:?}");
@@ -465,11 +379,7 @@ mod tests {
         assert!(e.contains("signed with key id"), "{e}");
         // Same kid claimed, other key material: the signature fails.
         let other: serde_json::Value = serde_json::from_str(&key(9).public_jwk()).unwrap();
-        let lying = format!(
-            r#"{{"kty":"OKP","crv":"Ed25519","x":{},"kid":"{}"}}"#,
-            other["x"],
-            key_id(&key(7).public_key())
-        );
+        let lying = format!(r#"{{"kty":"OKP","crv":"Ed25519","x":{},"kid":"{}"}}"#, other["x"], key_id(&key(7).public_key()));
         let vk = verifying_key(&lying, None).unwrap();
         let e = verify(&jws, &vk).unwrap_err().to_string();
         assert!(e.contains("does NOT verify"), "{e}");

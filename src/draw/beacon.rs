@@ -17,8 +17,7 @@ use sha2::{Digest, Sha256};
 use super::cjson::CVal;
 
 /// Chain hash of drand quicknet.
-pub const QUICKNET_CHAIN_HASH: &str =
-    "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
+pub const QUICKNET_CHAIN_HASH: &str = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
 
 /// Public key of drand quicknet (G2, compressed, 96 bytes).
 pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a";
@@ -54,10 +53,7 @@ impl BeaconCheck {
     /// One line for a verifier's list of checks, e.g.
     /// `beacon drand quicknet round 657413 (source "beacon")`.
     pub fn describe(&self) -> String {
-        format!(
-            "beacon drand {} round {} (source {:?})",
-            self.network, self.round, self.source
-        )
+        format!("beacon drand {} round {} (source {:?})", self.network, self.round, self.source)
     }
 }
 
@@ -80,36 +76,19 @@ pub fn drand_of(source: &CVal) -> Result<Option<DrandRound>, String> {
     let Some(d) = source.as_obj().and_then(|o| o.get("drand")) else {
         return Ok(None);
     };
-    let o = d.as_obj().ok_or_else(|| {
-        format!(
-            "drand must be an object {{\"chain_hash\", \"round\"}}, found {}",
-            d.type_name()
-        )
-    })?;
+    let o = d.as_obj().ok_or_else(|| format!("drand must be an object {{\"chain_hash\", \"round\"}}, found {}", d.type_name()))?;
     if let Some(k) = o.keys().find(|k| *k != "chain_hash" && *k != "round") {
-        return Err(format!(
-            "drand has an unexpected member {k:?} (only chain_hash and round)"
-        ));
+        return Err(format!("drand has an unexpected member {k:?} (only chain_hash and round)"));
     }
     let chain_hash = match o.get("chain_hash") {
         Some(CVal::Str(s)) => s.clone(),
-        Some(v) => {
-            return Err(format!(
-                "drand.chain_hash must be a string, found {}",
-                v.type_name()
-            ))
-        }
+        Some(v) => return Err(format!("drand.chain_hash must be a string, found {}", v.type_name())),
         None => return Err("drand: missing member \"chain_hash\"".into()),
     };
     let round = match o.get("round") {
         Some(CVal::Int(n)) if *n >= 1 => *n as u64,
         Some(CVal::Int(n)) => return Err(format!("drand.round must be >= 1, found {n}")),
-        Some(v) => {
-            return Err(format!(
-                "drand.round must be an integer, found {}",
-                v.type_name()
-            ))
-        }
+        Some(v) => return Err(format!("drand.round must be an integer, found {}", v.type_name())),
         None => return Err("drand: missing member \"round\"".into()),
     };
     Ok(Some(DrandRound { chain_hash, round }))
@@ -126,17 +105,9 @@ pub fn verify_drand(chain_hash: &str, round: u64, value: &str) -> Result<BeaconC
     if round == 0 {
         return Err("drand round 0 does not exist (rounds start at 1)".into());
     }
-    if value.len() != 96
-        || !value
-            .bytes()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
-    {
+    if value.len() != 96 || !value.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
         let shown: String = value.chars().take(24).collect();
-        let more = if value.chars().count() > 24 {
-            "…"
-        } else {
-            ""
-        };
+        let more = if value.chars().count() > 24 { "…" } else { "" };
         return Err(format!(
             "the value must be the round's signature as 96 lower-case hex digits (48 bytes), found {} characters {shown:?}{more}",
             value.chars().count()
@@ -155,28 +126,18 @@ pub fn verify_drand(chain_hash: &str, round: u64, value: &str) -> Result<BeaconC
             randomness: hex::encode(Sha256::digest(sig)),
             published_at: quicknet_round_time(round),
         }),
-        Ok(false) => Err(format!(
-            "the value is not quicknet's signature of round {round} (BLS verification failed)"
-        )),
-        Err(e) => Err(format!(
-            "the value is not a BLS signature (not a point on G1: {e})"
-        )),
+        Ok(false) => Err(format!("the value is not quicknet's signature of round {round} (BLS verification failed)")),
+        Err(e) => Err(format!("the value is not a BLS signature (not a point on G1: {e})")),
     }
 }
 
 /// Check every announced source that carries a `drand` member against its
 /// revealed value (`sources`: (name, value), in announcement order). Sources
 /// without `drand` are not beacon-checked. The first failure is returned.
-pub fn check_sources(
-    announced: &[CVal],
-    sources: &[(String, String)],
-) -> Result<Vec<BeaconCheck>, BeaconError> {
+pub fn check_sources(announced: &[CVal], sources: &[(String, String)]) -> Result<Vec<BeaconCheck>, BeaconError> {
     let mut out = Vec::new();
     for (a, (name, value)) in announced.iter().zip(sources) {
-        let fail = |message: String| BeaconError {
-            name: name.clone(),
-            message,
-        };
+        let fail = |message: String| BeaconError { name: name.clone(), message };
         let Some(d) = drand_of(a).map_err(fail)? else {
             continue;
         };
@@ -188,15 +149,8 @@ pub fn check_sources(
 }
 
 /// Check the beacons of an announcement (a [`CVal`] object with `sources`).
-pub fn check_announcement(
-    announcement: &CVal,
-    sources: &[(String, String)],
-) -> Result<Vec<BeaconCheck>, BeaconError> {
-    let announced = announcement
-        .as_obj()
-        .and_then(|o| o.get("sources"))
-        .and_then(CVal::as_arr)
-        .unwrap_or(&[]);
+pub fn check_announcement(announcement: &CVal, sources: &[(String, String)]) -> Result<Vec<BeaconCheck>, BeaconError> {
+    let announced = announcement.as_obj().and_then(|o| o.get("sources")).and_then(CVal::as_arr).unwrap_or(&[]);
     check_sources(announced, sources)
 }
 
@@ -219,10 +173,7 @@ mod tests {
     #[test]
     fn same_signature_as_next_round_fails() {
         let e = verify_drand(QUICKNET_CHAIN_HASH, 657414, SIG).unwrap_err();
-        assert!(
-            e.contains("not quicknet's signature of round 657414"),
-            "{e}"
-        );
+        assert!(e.contains("not quicknet's signature of round 657414"), "{e}");
     }
 
     #[test]
@@ -231,24 +182,13 @@ mod tests {
             let mut b = hex::decode(SIG).unwrap();
             b[pos] ^= 0x01;
             let e = verify_drand(QUICKNET_CHAIN_HASH, 657413, &hex::encode(&b)).unwrap_err();
-            assert!(
-                e.contains("not quicknet's signature") || e.contains("not a BLS signature"),
-                "{pos}: {e}"
-            );
+            assert!(e.contains("not quicknet's signature") || e.contains("not a BLS signature"), "{pos}: {e}");
         }
     }
 
     #[test]
     fn garbage_fails_with_a_clear_message() {
-        for bad in [
-            "",
-            "zz",
-            "9f1c0d2e",
-            &SIG.to_uppercase(),
-            &format!("{SIG}00"),
-            &"g".repeat(96),
-            "北京时间北京时间",
-        ] {
+        for bad in ["", "zz", "9f1c0d2e", &SIG.to_uppercase(), &format!("{SIG}00"), &"g".repeat(96), "北京时间北京时间"] {
             let e = verify_drand(QUICKNET_CHAIN_HASH, 657413, bad).unwrap_err();
             assert!(e.contains("96 lower-case hex digits"), "{bad:?}: {e}");
         }
@@ -272,17 +212,11 @@ mod tests {
             r#"{{"sources":[{{"name":"witness-1"}},{{"name":"beacon","drand":{{"chain_hash":"{QUICKNET_CHAIN_HASH}","round":657413}}}}]}}"#
         ))
         .unwrap();
-        let good = vec![
-            ("witness-1".to_string(), "1".to_string()),
-            ("beacon".to_string(), SIG.to_string()),
-        ];
+        let good = vec![("witness-1".to_string(), "1".to_string()), ("beacon".to_string(), SIG.to_string())];
         let checks = check_announcement(&ann, &good).unwrap();
         assert_eq!(checks.len(), 1);
         assert_eq!(checks[0].source, "beacon");
-        assert_eq!(
-            checks[0].describe(),
-            "beacon drand quicknet round 657413 (source \"beacon\")"
-        );
+        assert_eq!(checks[0].describe(), "beacon drand quicknet round 657413 (source \"beacon\")");
         let mut bad = good.clone();
         bad[1].1 = "9f1c0d2e".into();
         let e = check_announcement(&ann, &bad).unwrap_err();
@@ -296,14 +230,8 @@ mod tests {
             r#"{"chain_hash":"x","round":0}"#,
             r#"{"chain_hash":"x","round":1,"rnd":2}"#,
         ] {
-            let a = crate::draw::cjson::parse(&format!(
-                r#"{{"sources":[{{"name":"b","drand":{d}}}]}}"#
-            ))
-            .unwrap();
-            assert!(
-                check_announcement(&a, &[("b".into(), SIG.into())]).is_err(),
-                "{d}"
-            );
+            let a = crate::draw::cjson::parse(&format!(r#"{{"sources":[{{"name":"b","drand":{d}}}]}}"#)).unwrap();
+            assert!(check_announcement(&a, &[("b".into(), SIG.into())]).is_err(), "{d}");
         }
     }
 }

@@ -48,9 +48,7 @@ pub fn check_key(k: &str) -> Result<(), String> {
     if is_printable_ascii(k) {
         Ok(())
     } else {
-        Err(format!(
-            "key {k:?} is not printable ASCII (every object key must be U+0020-U+007E)"
-        ))
+        Err(format!("key {k:?} is not printable ASCII (every object key must be U+0020-U+007E)"))
     }
 }
 
@@ -98,8 +96,7 @@ fn first_bad_number(text: &str) -> Option<String> {
             }
             b'-' | b'0'..=b'9' => {
                 let start = i;
-                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
-                {
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
                     i += 1;
                 }
                 let tok = &text[start..i];
@@ -117,14 +114,10 @@ fn first_bad_number(text: &str) -> Option<String> {
 /// serde_json reads as one (those are range-checked where they are read).
 fn describe_number(tok: &str) -> Option<String> {
     if tok.contains(['.', 'e', 'E']) {
-        return Some(format!(
-            "number {tok} is not an integer (floats are not allowed: no fraction, no exponent)"
-        ));
+        return Some(format!("number {tok} is not an integer (floats are not allowed: no fraction, no exponent)"));
     }
     if tok == "-0" {
-        return Some(
-            "-0 is not allowed (an integer has one plain form, and zero is written 0)".into(),
-        );
+        return Some("-0 is not allowed (an integer has one plain form, and zero is written 0)".into());
     }
     if tok.parse::<i64>().is_ok() || tok.parse::<u64>().is_ok() {
         return None;
@@ -314,14 +307,11 @@ pub fn parse(text: &str) -> Result<CVal, ParseError> {
         return Err(ParseError(BOM.into()));
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    CVal::deserialize(&mut de)
-        .and_then(|v| de.end().map(|_| v))
-        .map_err(|e| ParseError(explain_number(&e.to_string(), text)))
+    CVal::deserialize(&mut de).and_then(|v| de.end().map(|_| v)).map_err(|e| ParseError(explain_number(&e.to_string(), text)))
 }
 
 /// The message for a text that starts with U+FEFF.
-pub const BOM: &str =
-    "starts with a byte-order mark (U+FEFF): a draw document is UTF-8 without a byte-order mark";
+pub const BOM: &str = "starts with a byte-order mark (U+FEFF): a draw document is UTF-8 without a byte-order mark";
 
 impl<'de> Deserialize<'de> for CVal {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -387,14 +377,9 @@ impl<'de> Visitor<'de> for CValVisitor {
         if self.depth > MAX_DEPTH {
             return Err(de::Error::custom(too_deep()));
         }
-        let inner = CValSeed {
-            depth: self.depth + 1,
-        };
+        let inner = CValSeed { depth: self.depth + 1 };
         let mut items = Vec::new();
-        while let Some(v) = seq
-            .next_element_seed(inner)
-            .map_err(|e| nest(format!("[{}]", items.len()), e))?
-        {
+        while let Some(v) = seq.next_element_seed(inner).map_err(|e| nest(format!("[{}]", items.len()), e))? {
             items.push(v);
         }
         Ok(CVal::Arr(items))
@@ -403,18 +388,14 @@ impl<'de> Visitor<'de> for CValVisitor {
         if self.depth > MAX_DEPTH {
             return Err(de::Error::custom(too_deep()));
         }
-        let inner = CValSeed {
-            depth: self.depth + 1,
-        };
+        let inner = CValSeed { depth: self.depth + 1 };
         let mut out = BTreeMap::new();
         while let Some(k) = map.next_key::<String>()? {
             check_key(&k).map_err(de::Error::custom)?;
             if out.contains_key(&k) {
                 return Err(de::Error::custom(format_args!("duplicate member {k:?}")));
             }
-            let v = map
-                .next_value_seed(inner)
-                .map_err(|e| nest(format!(".{k}"), e))?;
+            let v = map.next_value_seed(inner).map_err(|e| nest(format!(".{k}"), e))?;
             out.insert(k, v);
         }
         Ok(CVal::Obj(out))
@@ -464,12 +445,7 @@ impl<'de> Visitor<'de> for Skip {
         if self.depth > MAX_DEPTH {
             return Err(de::Error::custom(too_deep()));
         }
-        while seq
-            .next_element_seed(Skip {
-                depth: self.depth + 1,
-            })?
-            .is_some()
-        {}
+        while seq.next_element_seed(Skip { depth: self.depth + 1 })?.is_some() {}
         Ok(())
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
@@ -482,9 +458,7 @@ impl<'de> Visitor<'de> for Skip {
             if !seen.insert(k.clone()) {
                 return Err(de::Error::custom(format_args!("duplicate member {k:?}")));
             }
-            map.next_value_seed(Skip {
-                depth: self.depth + 1,
-            })?;
+            map.next_value_seed(Skip { depth: self.depth + 1 })?;
         }
         Ok(())
     }
@@ -500,11 +474,7 @@ fn nest<E: de::Error>(segment: String, e: E) -> E {
         Some(p) => &s[..p],
         None => &s,
     };
-    let sep = if s.starts_with('.') || s.starts_with('[') {
-        ""
-    } else {
-        ": "
-    };
+    let sep = if s.starts_with('.') || s.starts_with('[') { "" } else { ": " };
     E::custom(format_args!("{segment}{sep}{s}"))
 }
 
@@ -516,19 +486,13 @@ mod tests {
     fn escapes_like_rfc8785() {
         let mut out = Vec::new();
         write_str(&mut out, "a\"b\\c\u{8}\u{c}\n\r\t\u{1}\u{1f}/é€😀\u{7f}");
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f/é€😀\u{7f}\""
-        );
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\b\\f\\n\\r\\t\\u0001\\u001f/é€😀\u{7f}\"");
     }
 
     #[test]
     fn sorts_and_refuses() {
         let v = parse(r#"{"b":[1,-2,{"z":null,"a":true}],"a":"x"}"#).unwrap();
-        assert_eq!(
-            v.to_bytes(),
-            br#"{"a":"x","b":[1,-2,{"a":true,"z":null}]}"#.to_vec()
-        );
+        assert_eq!(v.to_bytes(), br#"{"a":"x","b":[1,-2,{"a":true,"z":null}]}"#.to_vec());
         assert!(parse("1.0").is_err());
         assert!(parse("1e3").is_err());
         assert!(parse("9007199254740992").is_err());
@@ -547,10 +511,7 @@ mod tests {
         }
         // Numbers: the message names the real fault.
         let e = parse("[1,18446744073709551616]").unwrap_err().to_string();
-        assert!(
-            e.contains("integer 18446744073709551616 is out of range"),
-            "{e}"
-        );
+        assert!(e.contains("integer 18446744073709551616 is out of range"), "{e}");
         let e = parse("[\"1.5\",-0]").unwrap_err().to_string();
         assert!(e.contains("-0 is not allowed"), "{e}");
         let e = parse("{\"a\":[2.5]}").unwrap_err().to_string();
@@ -563,10 +524,7 @@ mod tests {
         assert!(e.contains("nested deeper than 32"), "{e}");
         assert!(parse(&deep(5000)).is_err());
         // A byte-order mark is refused by name.
-        assert!(parse("\u{feff}{}")
-            .unwrap_err()
-            .to_string()
-            .contains("byte-order mark"));
+        assert!(parse("\u{feff}{}").unwrap_err().to_string().contains("byte-order mark"));
     }
 
     #[test]

@@ -111,9 +111,7 @@ pub fn compute(draw: &Draw) -> Outcome {
     for (p, &u) in order.iter().enumerate() {
         number_of_unit[u as usize] = p as u32 + 1;
     }
-    let lottery_number: Vec<u32> = (0..n)
-        .map(|i| number_of_unit[unit_of(i) as usize])
-        .collect();
+    let lottery_number: Vec<u32> = (0..n).map(|i| number_of_unit[unit_of(i) as usize]).collect();
 
     // Members of each unit in id order (counting sort), then lottery order.
     let mut unit_off = vec![0u32; m as usize + 1];
@@ -133,9 +131,7 @@ pub fn compute(draw: &Draw) -> Outcome {
     drop(fill);
     let mut lottery_order = Vec::with_capacity(n);
     for &u in &order {
-        lottery_order.extend_from_slice(
-            &members[unit_off[u as usize] as usize..unit_off[u as usize + 1] as usize],
-        );
+        lottery_order.extend_from_slice(&members[unit_off[u as usize] as usize..unit_off[u as usize + 1] as usize]);
     }
     drop(members);
     drop(unit_off);
@@ -159,11 +155,7 @@ pub fn compute(draw: &Draw) -> Outcome {
     for (a, &lp) in lottery_pos.iter().enumerate() {
         for slot in draw.slots(a) {
             let class = draw.class_rank[draw.slot_class[slot] as usize] as u64;
-            slot_info.push(Slot {
-                key: class << 32 | lp as u64,
-                school: draw.slot_school[slot],
-                applicant: a as u32,
-            });
+            slot_info.push(Slot { key: class << 32 | lp as u64, school: draw.slot_school[slot], applicant: a as u32 });
         }
     }
     drop(lottery_pos);
@@ -253,24 +245,9 @@ pub fn compute(draw: &Draw) -> Outcome {
         wait_list.extend(list.iter().map(|&(_, a)| a));
     }
     drop(waiting);
-    let unassigned = lottery_order
-        .iter()
-        .copied()
-        .filter(|&a| assigned[a as usize] == NONE)
-        .collect();
+    let unassigned = lottery_order.iter().copied().filter(|&a| assigned[a as usize] == NONE).collect();
 
-    Outcome {
-        announcement_digest,
-        seed,
-        lottery_number,
-        lottery_order,
-        assigned,
-        assign_off,
-        assign_list,
-        wait_off,
-        wait_list,
-        unassigned,
-    }
+    Outcome { announcement_digest, seed, lottery_number, lottery_order, assigned, assign_off, assign_list, wait_off, wait_list, unassigned }
 }
 
 /// Append the canonical JSON of `result` (§8) to `out`.

@@ -145,10 +145,7 @@ impl Draft {
             ),
         );
         a.insert("roster_root".to_string(), CVal::Str(hex::encode(root)));
-        a.insert(
-            "roster_size".to_string(),
-            CVal::Int(self.roster.len() as i64),
-        );
+        a.insert("roster_size".to_string(), CVal::Int(self.roster.len() as i64));
         a.insert(
             "sources".to_string(),
             CVal::Arr(
@@ -158,10 +155,7 @@ impl Draft {
                         let mut m = BTreeMap::new();
                         m.insert("name".to_string(), CVal::Str(s.name.clone()));
                         if s.committed {
-                            m.insert(
-                                "commitment".to_string(),
-                                CVal::Str(commitment_of(&s.name, &s.value)),
-                            );
+                            m.insert("commitment".to_string(), CVal::Str(commitment_of(&s.name, &s.value)));
                         } else {
                             m.insert("description".to_string(), CVal::Str("public beacon".into()));
                         }
@@ -217,10 +211,7 @@ pub fn generate(p: &GenParams) -> Draft {
 
     let total = p.applicants as u64 * p.seats_percent as u64 / 100;
     let base = total / ns as u64;
-    let schools = school_ids
-        .iter()
-        .map(|id| (id.clone(), base * (50 + rng.uniform(101)) / 100))
-        .collect();
+    let schools = school_ids.iter().map(|id| (id.clone(), base * (50 + rng.uniform(101)) / 100)).collect();
 
     let priority_for = |rng: &mut DrawRng| -> Vec<i64> {
         let t = 1 + rng.uniform(tiers);
@@ -255,27 +246,12 @@ pub fn generate(p: &GenParams) -> Draft {
             }
         }
         let prefs: Vec<String> = chosen.iter().map(|&s| school_ids[s].clone()).collect();
-        let priority: Vec<(String, Vec<i64>)> = prefs
-            .iter()
-            .map(|s| (s.clone(), priority_for(&mut rng)))
-            .collect();
-        let twin = i + 1 < p.applicants
-            && p.twins_per_mille > 0
-            && rng.uniform(1000) < p.twins_per_mille as u64;
+        let priority: Vec<(String, Vec<i64>)> = prefs.iter().map(|s| (s.clone(), priority_for(&mut rng))).collect();
+        let twin = i + 1 < p.applicants && p.twins_per_mille > 0 && rng.uniform(1000) < p.twins_per_mille as u64;
         let family = if twin { Some(id.clone()) } else { None };
-        roster.push(DraftEntry {
-            id: id.clone(),
-            prefs: prefs.clone(),
-            priority: priority.clone(),
-            family: family.clone(),
-        });
+        roster.push(DraftEntry { id: id.clone(), prefs: prefs.clone(), priority: priority.clone(), family: family.clone() });
         if twin {
-            roster.push(DraftEntry {
-                id: format!("A{:0aw$}", i + 2),
-                prefs,
-                priority,
-                family,
-            });
+            roster.push(DraftEntry { id: format!("A{:0aw$}", i + 2), prefs, priority, family });
             i += 1;
         }
         i += 1;
@@ -283,26 +259,9 @@ pub fn generate(p: &GenParams) -> Draft {
 
     let mut value = |name: &str| format!("{name}-{:016x}", rng.next_r());
     let sources = vec![
-        DraftSource {
-            name: "witness-1".into(),
-            value: value("w1"),
-            committed: true,
-        },
-        DraftSource {
-            name: "witness-2".into(),
-            value: value("w2"),
-            committed: true,
-        },
-        DraftSource {
-            name: "beacon".into(),
-            value: value("beacon"),
-            committed: false,
-        },
+        DraftSource { name: "witness-1".into(), value: value("w1"), committed: true },
+        DraftSource { name: "witness-2".into(), value: value("w2"), committed: true },
+        DraftSource { name: "beacon".into(), value: value("beacon"), committed: false },
     ];
-    Draft {
-        draw_id: format!("GEN-{}-{}-{}", p.applicants, ns, np),
-        schools,
-        roster,
-        sources,
-    }
+    Draft { draw_id: format!("GEN-{}-{}-{}", p.applicants, ns, np), schools, roster, sources }
 }

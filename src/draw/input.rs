@@ -76,16 +76,12 @@ pub fn is_valid_id(s: &str) -> bool {
     !b.is_empty()
         && b.len() <= 64
         && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'-')
+        && b[1..].iter().all(|&c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_' || c == b'-')
 }
 
 /// True when `s` is 64 lower-case hex digits.
 pub fn is_hex64(s: &str) -> bool {
-    s.len() == 64
-        && s.bytes()
-            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// A string of the input: `start..start+len` of the input text, or of the
@@ -100,10 +96,7 @@ pub struct SRef {
 const SIDE: u32 = 1 << 31;
 
 impl SRef {
-    const NONE: SRef = SRef {
-        start: u32::MAX,
-        len: u32::MAX,
-    };
+    const NONE: SRef = SRef { start: u32::MAX, len: u32::MAX };
     fn is_none(self) -> bool {
         self == SRef::NONE
     }
@@ -184,10 +177,7 @@ impl<'a> Parser<'a> {
         if let Cow::Borrowed(b) = &s {
             let p = b.as_ptr() as usize;
             if p >= self.base && p + b.len() <= self.base + self.input.len() {
-                return Ok(SRef {
-                    start: (p - self.base) as u32,
-                    len: b.len() as u32,
-                });
+                return Ok(SRef { start: (p - self.base) as u32, len: b.len() as u32 });
             }
         }
         let start = self.side.len();
@@ -195,10 +185,7 @@ impl<'a> Parser<'a> {
             return Err("too much escaped text (limit 2 GiB)".into());
         }
         self.side.push_str(&s);
-        Ok(SRef {
-            start: start as u32,
-            len: s.len() as u32 | SIDE,
-        })
+        Ok(SRef { start: start as u32, len: s.len() as u32 | SIDE })
     }
 
     fn get(&self, r: SRef) -> &str {
@@ -335,11 +322,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for TopSeed<'p, 'a> {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
         let p = self.p;
-        let mut out = Parsed {
-            announcement: None,
-            sources: None,
-            result: None,
-        };
+        let mut out = Parsed { announcement: None, sources: None, result: None };
         while let Some(key) = map.next_key_seed(CowStr)? {
             let dup = || de::Error::custom(format_args!("duplicate member {:?}", key.as_ref()));
             match key.as_ref() {
@@ -376,11 +359,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for TopSeed<'p, 'a> {
                 }
                 other => {
                     cjson::check_key(other).map_err(de::Error::custom)?;
-                    let hint = if other == "result" {
-                        " (this is a record; use verify, or remove the result to compute)"
-                    } else {
-                        ""
-                    };
+                    let hint = if other == "result" { " (this is a record; use verify, or remove the result to compute)" } else { "" };
                     return Err(de::Error::custom(format_args!(
                         "unexpected member {other:?}: a draw input has exactly announcement, roster, sources{hint}"
                     )));
@@ -402,10 +381,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for TopSeed<'p, 'a> {
             missing.push("result");
         }
         if !missing.is_empty() {
-            return Err(de::Error::custom(format_args!(
-                "missing member(s): {}",
-                missing.join(", ")
-            )));
+            return Err(de::Error::custom(format_args!("missing member(s): {}", missing.join(", "))));
         }
         Ok(out)
     }
@@ -503,8 +479,8 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for EntrySeed<'p, 'a> {
                 other => {
                     cjson::check_key(other).map_err(de::Error::custom)?;
                     return Err(de::Error::custom(format_args!(
-                    "unexpected member {other:?} (an entry has only id, prefs, priority, family)"
-                )));
+                        "unexpected member {other:?} (an entry has only id, prefs, priority, family)"
+                    )));
                 }
             }
         }
@@ -519,10 +495,7 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for EntrySeed<'p, 'a> {
             missing.push("priority");
         }
         if !missing.is_empty() {
-            return Err(de::Error::custom(format_args!(
-                "missing member(s): {}",
-                missing.join(", ")
-            )));
+            return Err(de::Error::custom(format_args!("missing member(s): {}", missing.join(", "))));
         }
         let r = &mut p.roster;
         if r.prefs.len() > u32::MAX as usize - 1 || r.prio.len() > u32::MAX as usize - 1 {
@@ -686,49 +659,19 @@ impl<'de: 'a, 'p, 'a> Visitor<'de> for ResultSeed<'p, 'a> {
                 }};
             }
             match key.as_ref() {
-                "version" => once!(
-                    version,
-                    "version",
-                    map.next_value_seed(StrSeed(&mut *p, "a string"))?
-                ),
-                "draw_id" => once!(
-                    draw_id,
-                    "draw_id",
-                    map.next_value_seed(StrSeed(&mut *p, "a string"))?
-                ),
-                "announcement_digest" => once!(
-                    announcement_digest,
-                    "announcement_digest",
-                    map.next_value_seed(StrSeed(&mut *p, "a string"))?
-                ),
-                "seed" => once!(
-                    seed,
-                    "seed",
-                    map.next_value_seed(StrSeed(&mut *p, "a string"))?
-                ),
-                "lottery" => once!(lottery, "lottery", map.next_value_seed(StrList(&mut *p))?),
-                "unassigned" => once!(
-                    unassigned,
-                    "unassigned",
-                    map.next_value_seed(StrList(&mut *p))?
-                ),
-                "lottery_numbers" => {
-                    once!(
-                        lottery_numbers,
-                        "lottery_numbers",
-                        map.next_value_seed(NumMap(&mut *p))?
-                    )
+                "version" => once!(version, "version", map.next_value_seed(StrSeed(&mut *p, "a string"))?),
+                "draw_id" => once!(draw_id, "draw_id", map.next_value_seed(StrSeed(&mut *p, "a string"))?),
+                "announcement_digest" => {
+                    once!(announcement_digest, "announcement_digest", map.next_value_seed(StrSeed(&mut *p, "a string"))?)
                 }
-                "assignments" => once!(
-                    assignments,
-                    "assignments",
-                    map.next_value_seed(ListMap(&mut *p))?
-                ),
-                "waitlists" => once!(
-                    waitlists,
-                    "waitlists",
-                    map.next_value_seed(ListMap(&mut *p))?
-                ),
+                "seed" => once!(seed, "seed", map.next_value_seed(StrSeed(&mut *p, "a string"))?),
+                "lottery" => once!(lottery, "lottery", map.next_value_seed(StrList(&mut *p))?),
+                "unassigned" => once!(unassigned, "unassigned", map.next_value_seed(StrList(&mut *p))?),
+                "lottery_numbers" => {
+                    once!(lottery_numbers, "lottery_numbers", map.next_value_seed(NumMap(&mut *p))?)
+                }
+                "assignments" => once!(assignments, "assignments", map.next_value_seed(ListMap(&mut *p))?),
+                "waitlists" => once!(waitlists, "waitlists", map.next_value_seed(ListMap(&mut *p))?),
                 other => {
                     cjson::check_key(other).map_err(de::Error::custom)?;
                     r.extra.push(other.to_string());
@@ -941,15 +884,7 @@ impl<'a> Draw<'a> {
     /// Append the CJSON leaf of entry `i` (spec §3) to `out`.
     /// `order` is scratch space, reused between calls.
     pub fn write_leaf(&self, i: usize, out: &mut Vec<u8>, order: &mut Vec<(u32, u32)>) {
-        self.leaf_parts.write(
-            out,
-            order,
-            self.family(i),
-            self.id(i),
-            self.slots(i),
-            &self.slot_school,
-            &self.slot_class,
-        );
+        self.leaf_parts.write(out, order, self.family(i), self.id(i), self.slots(i), &self.slot_school, &self.slot_class);
     }
 }
 
@@ -985,11 +920,7 @@ impl LeafParts {
                 b
             })
             .collect();
-        LeafParts {
-            school_json,
-            school_rank: school_rank.to_vec(),
-            class_json,
-        }
+        LeafParts { school_json, school_rank: school_rank.to_vec(), class_json }
     }
 
     /// Append `CJSON(entry)`: members family?, id, prefs, priority (keys sorted).
@@ -1064,9 +995,7 @@ pub fn parse(text: &str, mode: Mode) -> Result<Draw<'_>, DrawError> {
     };
     let parsed = {
         let mut de = serde_json::Deserializer::from_str(text);
-        let r = TopSeed { p: &mut p, mode }
-            .deserialize(&mut de)
-            .and_then(|v| de.end().map(|_| v));
+        let r = TopSeed { p: &mut p, mode }.deserialize(&mut de).and_then(|v| de.end().map(|_| v));
         match r {
             Ok(v) => v,
             Err(e) => {
@@ -1075,10 +1004,7 @@ pub fn parse(text: &str, mode: Mode) -> Result<Draw<'_>, DrawError> {
                 if msg.starts_with('.') || msg.starts_with('[') {
                     return Err(err(
                         format!("{loc}{}", msg.split(": ").next().unwrap_or("")),
-                        msg.split_once(": ")
-                            .map(|x| x.1)
-                            .unwrap_or("malformed")
-                            .to_string(),
+                        msg.split_once(": ").map(|x| x.1).unwrap_or("malformed").to_string(),
                     ));
                 }
                 return Err(err(loc, format!("malformed: {msg}")));
@@ -1092,71 +1018,36 @@ pub fn parse(text: &str, mode: Mode) -> Result<Draw<'_>, DrawError> {
 fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, DrawError> {
     // The announcement is always present here (TopSeed checks).
     let ann = parsed.announcement.unwrap_or(CVal::Null);
-    let a = ann.as_obj().ok_or_else(|| {
-        err(
-            "announcement",
-            format!("must be an object, found {}", ann.type_name()),
-        )
-    })?;
-    for req in [
-        "version",
-        "draw_id",
-        "schools",
-        "roster_root",
-        "roster_size",
-        "sources",
-    ] {
+    let a = ann.as_obj().ok_or_else(|| err("announcement", format!("must be an object, found {}", ann.type_name())))?;
+    for req in ["version", "draw_id", "schools", "roster_root", "roster_size", "sources"] {
         if !a.contains_key(req) {
             return Err(err("announcement", format!("missing member {req:?}")));
         }
     }
     let want_str = |k: &str| -> Result<&str, DrawError> {
         let v = &a[k];
-        v.as_str().ok_or_else(|| {
-            err(
-                format!("announcement.{k}"),
-                format!("must be a string, found {}", v.type_name()),
-            )
-        })
+        v.as_str().ok_or_else(|| err(format!("announcement.{k}"), format!("must be a string, found {}", v.type_name())))
     };
     let version = want_str("version")?;
     if version != VERSION {
-        return Err(err(
-            "announcement.version",
-            format!("must be {VERSION:?}, found {version:?}"),
-        ));
+        return Err(err("announcement.version", format!("must be {VERSION:?}, found {version:?}")));
     }
     let draw_id = want_str("draw_id")?.to_string();
     if !is_valid_id(&draw_id) {
-        return Err(err(
-            "announcement.draw_id",
-            format!("{draw_id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"),
-        ));
+        return Err(err("announcement.draw_id", format!("{draw_id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)")));
     }
     let root_hex = want_str("roster_root")?;
     if !is_hex64(root_hex) {
-        return Err(err(
-            "announcement.roster_root",
-            "must be 64 lower-case hex digits",
-        ));
+        return Err(err("announcement.roster_root", "must be 64 lower-case hex digits"));
     }
     let roster_size = match &a["roster_size"] {
         CVal::Int(n) if *n >= 0 => *n as u64,
-        v => {
-            return Err(err(
-                "announcement.roster_size",
-                format!("must be an integer >= 0, found {}", show(v)),
-            ))
-        }
+        v => return Err(err("announcement.roster_size", format!("must be an integer >= 0, found {}", show(v)))),
     };
 
     // Schools.
-    let sch = a["schools"].as_arr().ok_or_else(|| {
-        err(
-            "announcement.schools",
-            format!("must be a list, found {}", a["schools"].type_name()),
-        )
-    })?;
+    let sch =
+        a["schools"].as_arr().ok_or_else(|| err("announcement.schools", format!("must be a list, found {}", a["schools"].type_name())))?;
     if sch.is_empty() {
         return Err(err("announcement.schools", "must not be empty"));
     }
@@ -1164,53 +1055,29 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
     let mut school_index: FxMap<&str, u32> = FxMap::default();
     for (k, s) in sch.iter().enumerate() {
         let path = format!("announcement.schools[{k}]");
-        let o = s
-            .as_obj()
-            .ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
+        let o = s.as_obj().ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
         for key in o.keys() {
             if key != "id" && key != "seats" {
-                return Err(err(
-                    &path,
-                    format!("unexpected member {key:?} (a school has only id and seats)"),
-                ));
+                return Err(err(&path, format!("unexpected member {key:?} (a school has only id and seats)")));
             }
         }
         let id = match o.get("id") {
             Some(CVal::Str(s)) => s,
-            Some(v) => {
-                return Err(err(
-                    format!("{path}.id"),
-                    format!("must be a string, found {}", v.type_name()),
-                ))
-            }
+            Some(v) => return Err(err(format!("{path}.id"), format!("must be a string, found {}", v.type_name()))),
             None => return Err(err(&path, "missing member \"id\"")),
         };
         if !is_valid_id(id) {
-            return Err(err(
-                format!("{path}.id"),
-                format!("{id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"),
-            ));
+            return Err(err(format!("{path}.id"), format!("{id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)")));
         }
         let seats = match o.get("seats") {
             Some(CVal::Int(n)) if *n >= 0 => *n as u64,
-            Some(v) => {
-                return Err(err(
-                    format!("{path} (id {id}).seats"),
-                    format!("must be an integer >= 0, found {}", show(v)),
-                ))
-            }
+            Some(v) => return Err(err(format!("{path} (id {id}).seats"), format!("must be an integer >= 0, found {}", show(v)))),
             None => return Err(err(format!("{path} (id {id})"), "missing member \"seats\"")),
         };
         if school_index.insert(id.as_str(), k as u32).is_some() {
-            return Err(err(
-                format!("{path}.id"),
-                format!("duplicate school id {id:?}"),
-            ));
+            return Err(err(format!("{path}.id"), format!("duplicate school id {id:?}")));
         }
-        schools.push(School {
-            id: id.clone(),
-            seats,
-        });
+        schools.push(School { id: id.clone(), seats });
     }
     if schools.len() > u32::MAX as usize / 2 {
         return Err(err("announcement.schools", "too many schools"));
@@ -1223,12 +1090,8 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
     }
 
     // Announced sources.
-    let asrc = a["sources"].as_arr().ok_or_else(|| {
-        err(
-            "announcement.sources",
-            format!("must be a list, found {}", a["sources"].type_name()),
-        )
-    })?;
+    let asrc =
+        a["sources"].as_arr().ok_or_else(|| err("announcement.sources", format!("must be a list, found {}", a["sources"].type_name())))?;
     if asrc.is_empty() {
         return Err(err(
             "announcement.sources",
@@ -1238,32 +1101,17 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
     let mut announced: Vec<(&str, Option<&str>)> = Vec::with_capacity(asrc.len());
     for (k, s) in asrc.iter().enumerate() {
         let path = format!("announcement.sources[{k}]");
-        let o = s
-            .as_obj()
-            .ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
+        let o = s.as_obj().ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
         let name = match o.get("name") {
             Some(CVal::Str(s)) => s.as_str(),
-            Some(v) => {
-                return Err(err(
-                    format!("{path}.name"),
-                    format!("must be a string, found {}", v.type_name()),
-                ))
-            }
+            Some(v) => return Err(err(format!("{path}.name"), format!("must be a string, found {}", v.type_name()))),
             None => return Err(err(&path, "missing member \"name\"")),
         };
         if !is_valid_id(name) {
-            return Err(err(
-                format!("{path}.name"),
-                format!(
-                    "{name:?} is not a valid source name (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"
-                ),
-            ));
+            return Err(err(format!("{path}.name"), format!("{name:?} is not a valid source name (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)")));
         }
         if let Some(j) = announced.iter().position(|(n, _)| *n == name) {
-            return Err(err(
-                format!("{path}.name"),
-                format!("duplicate source name {name:?} (also announcement.sources[{j}])"),
-            ));
+            return Err(err(format!("{path}.name"), format!("duplicate source name {name:?} (also announcement.sources[{j}])")));
         }
         let commitment = match o.get("commitment") {
             None => None,
@@ -1279,14 +1127,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
     }
 
     // Roster entries.
-    let Parser {
-        input,
-        side,
-        name_list,
-        class_list,
-        roster: raw,
-        ..
-    } = p;
+    let Parser { input, side, name_list, class_list, roster: raw, .. } = p;
     let get = |r: SRef| -> &str {
         if r.is_none() {
             return "";
@@ -1303,10 +1144,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
     if n == 0 {
         return Err(err("roster", "must not be empty"));
     }
-    let name_school: Vec<u32> = name_list
-        .iter()
-        .map(|nm| school_index.get(nm.as_str()).copied().unwrap_or(u32::MAX))
-        .collect();
+    let name_school: Vec<u32> = name_list.iter().map(|nm| school_index.get(nm.as_str()).copied().unwrap_or(u32::MAX)).collect();
     let mut slot_school = raw.prefs; // rewritten in place: name index -> school index
     let mut slot_class = vec![0u32; slot_school.len()];
     // Per-school scratch: (stamp of the entry that last listed it, slot).
@@ -1329,28 +1167,14 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         id_off.push(id_text.len() as u32);
         let here = || format!("roster[{i}] (id {id})");
         if !is_valid_id(id) {
-            return Err(err(
-                format!("roster[{i}].id"),
-                format!("{id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)"),
-            ));
+            return Err(err(format!("roster[{i}].id"), format!("{id:?} is not a valid id (^[A-Za-z0-9][A-Za-z0-9._-]{{0,63}}$)")));
         }
         if i > 0 {
             match prev.as_bytes().cmp(id.as_bytes()) {
                 std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => {
-                    return Err(err(
-                        here(),
-                        format!("duplicate id {id:?} (also roster[{}])", i - 1),
-                    ))
-                }
+                std::cmp::Ordering::Equal => return Err(err(here(), format!("duplicate id {id:?} (also roster[{}])", i - 1))),
                 std::cmp::Ordering::Greater => {
-                    return Err(err(
-                        here(),
-                        format!(
-                            "roster is not sorted by id: {id:?} comes after {prev:?} (roster[{}])",
-                            i - 1
-                        ),
-                    ))
+                    return Err(err(here(), format!("roster is not sorted by id: {id:?} comes after {prev:?} (roster[{}])", i - 1)))
                 }
             }
         }
@@ -1364,16 +1188,10 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
             let name = slot_school[slot];
             let s = name_school[name as usize];
             if s == u32::MAX {
-                return Err(err(
-                    format!("{}: prefs[{}]", here(), slot - a0),
-                    format!("unknown school {:?}", name_list[name as usize]),
-                ));
+                return Err(err(format!("{}: prefs[{}]", here(), slot - a0), format!("unknown school {:?}", name_list[name as usize])));
             }
             if stamp[s as usize].0 == stamp_i {
-                return Err(err(
-                    format!("{}: prefs[{}]", here(), slot - a0),
-                    format!("school {:?} listed twice", schools[s as usize].id),
-                ));
+                return Err(err(format!("{}: prefs[{}]", here(), slot - a0), format!("school {:?} listed twice", schools[s as usize].id)));
             }
             stamp[s as usize] = (stamp_i, slot as u32);
             slot_school[slot] = s;
@@ -1383,16 +1201,10 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
             let nm = &name_list[name as usize];
             let s = name_school[name as usize];
             if s == u32::MAX || stamp[s as usize].0 != stamp_i {
-                return Err(err(
-                    format!("{}: priority", here()),
-                    format!("member {nm:?} is not a school in this entry's prefs"),
-                ));
+                return Err(err(format!("{}: priority", here()), format!("member {nm:?} is not a school in this entry's prefs")));
             }
             if seen_prio[s as usize] == stamp_i {
-                return Err(err(
-                    format!("{}: priority", here()),
-                    format!("duplicate member {nm:?}"),
-                ));
+                return Err(err(format!("{}: priority", here()), format!("duplicate member {nm:?}")));
             }
             seen_prio[s as usize] = stamp_i;
             slot_class[stamp[s as usize].1 as usize] = class;
@@ -1411,15 +1223,7 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         }
         let fam = raw.family[i];
         buf.clear();
-        leaf_parts.write(
-            &mut buf,
-            &mut order,
-            if fam.is_none() { None } else { Some(get(fam)) },
-            id,
-            a0..a1,
-            &slot_school,
-            &slot_class,
-        );
+        leaf_parts.write(&mut buf, &mut order, if fam.is_none() { None } else { Some(get(fam)) }, id, a0..a1, &slot_school, &slot_class);
         leaf_hashes.push(merkle::leaf_hash(&buf));
     }
 
@@ -1435,90 +1239,46 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         let f = get(fam);
         let here = || format!("roster[{i}] (id {}).family", get(raw.ids[i]));
         let Some(j) = index_of(f) else {
-            return Err(err(
-                here(),
-                format!("{f:?} names no roster entry (a family must name one of its members)"),
-            ));
+            return Err(err(here(), format!("{f:?} names no roster entry (a family must name one of its members)")));
         };
         let fj = raw.family[j];
         if fj.is_none() || get(fj) != f {
-            let theirs = if fj.is_none() {
-                "no family".to_string()
-            } else {
-                format!("family {:?}", get(fj))
-            };
-            return Err(err(
-                here(),
-                format!("{f:?} names roster[{j}], which has {theirs}; the named member must carry the same family"),
-            ));
+            let theirs = if fj.is_none() { "no family".to_string() } else { format!("family {:?}", get(fj)) };
+            return Err(err(here(), format!("{f:?} names roster[{j}], which has {theirs}; the named member must carry the same family")));
         }
         unit_rep.push(j as u32);
     }
 
     if roster_size != n as u64 {
-        return Err(err(
-            "announcement.roster_size",
-            format!("is {roster_size} but the roster has {n} entries"),
-        ));
+        return Err(err("announcement.roster_size", format!("is {roster_size} but the roster has {n} entries")));
     }
     let roster_root = merkle::root_from_leaf_hashes(&leaf_hashes);
     if hex::encode(roster_root) != root_hex {
-        return Err(err(
-            "announcement.roster_root",
-            format!(
-                "is {root_hex} but the roster hashes to {}",
-                hex::encode(roster_root)
-            ),
-        ));
+        return Err(err("announcement.roster_root", format!("is {root_hex} but the roster hashes to {}", hex::encode(roster_root))));
     }
 
     // Revealed sources.
     let mut sources = Vec::new();
     let mut checks = Checks::default();
     if let Some(src) = parsed.sources.filter(|_| mode != Mode::RosterOnly) {
-        let list = src.as_arr().ok_or_else(|| {
-            err(
-                "sources",
-                format!("must be a list, found {}", src.type_name()),
-            )
-        })?;
+        let list = src.as_arr().ok_or_else(|| err("sources", format!("must be a list, found {}", src.type_name())))?;
         for (k, s) in list.iter().enumerate() {
             let path = format!("sources[{k}]");
-            let o = s
-                .as_obj()
-                .ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
+            let o = s.as_obj().ok_or_else(|| err(&path, format!("must be an object, found {}", s.type_name())))?;
             for key in o.keys() {
                 if key != "name" && key != "value" {
-                    return Err(err(
-                        &path,
-                        format!("unexpected member {key:?} (a source has only name and value)"),
-                    ));
+                    return Err(err(&path, format!("unexpected member {key:?} (a source has only name and value)")));
                 }
             }
             let name = match o.get("name") {
                 Some(CVal::Str(s)) => s.clone(),
-                Some(v) => {
-                    return Err(err(
-                        format!("{path}.name"),
-                        format!("must be a string, found {}", v.type_name()),
-                    ))
-                }
+                Some(v) => return Err(err(format!("{path}.name"), format!("must be a string, found {}", v.type_name()))),
                 None => return Err(err(&path, "missing member \"name\"")),
             };
             let value = match o.get("value") {
                 Some(CVal::Str(s)) => s.clone(),
-                Some(v) => {
-                    return Err(err(
-                        format!("{path} (name {name:?}).value"),
-                        format!("must be a string, found {}", v.type_name()),
-                    ))
-                }
-                None => {
-                    return Err(err(
-                        format!("{path} (name {name:?})"),
-                        "missing member \"value\"",
-                    ))
-                }
+                Some(v) => return Err(err(format!("{path} (name {name:?}).value"), format!("must be a string, found {}", v.type_name()))),
+                None => return Err(err(format!("{path} (name {name:?})"), "missing member \"value\"")),
             };
             sources.push((name, value));
         }
@@ -1530,12 +1290,8 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
                         format!("is {sn:?} but announcement.sources[{k}] is {an:?} (same names, same order)"),
                     ))
                 }
-                (Some((an, _)), None) => {
-                    return Err(err("sources", format!("missing source {an:?} (announcement.sources[{k}])")))
-                }
-                (None, Some((sn, _))) => {
-                    return Err(err(format!("sources[{k}]"), format!("source {sn:?} was not announced")))
-                }
+                (Some((an, _)), None) => return Err(err("sources", format!("missing source {an:?} (announcement.sources[{k}])"))),
+                (None, Some((sn, _))) => return Err(err(format!("sources[{k}]"), format!("source {sn:?} was not announced"))),
                 _ => {}
             }
         }
@@ -1554,21 +1310,11 @@ fn validate<'a>(p: Parser<'a>, parsed: Parsed, mode: Mode) -> Result<Draw<'a>, D
         // Beacons (beacon-drand.md): a value that is not the named round's
         // signature fails like a failed commitment.
         for (k, (a, (name, value))) in asrc.iter().zip(&sources).enumerate() {
-            let drand = beacon::drand_of(a).map_err(|m| {
-                err(
-                    format!("announcement.sources[{k}] (name {name:?}).drand"),
-                    m,
-                )
-            })?;
+            let drand = beacon::drand_of(a).map_err(|m| err(format!("announcement.sources[{k}] (name {name:?}).drand"), m))?;
             match drand {
                 Some(d) => {
-                    let mut c =
-                        beacon::verify_drand(&d.chain_hash, d.round, value).map_err(|m| {
-                            err(
-                                format!("sources[{k}] (name {name:?}).value"),
-                                format!("beacon check failed: {m}"),
-                            )
-                        })?;
+                    let mut c = beacon::verify_drand(&d.chain_hash, d.round, value)
+                        .map_err(|m| err(format!("sources[{k}] (name {name:?}).value"), format!("beacon check failed: {m}")))?;
                     c.source = name.clone();
                     checks.beacons.push(c);
                 }

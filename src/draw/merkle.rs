@@ -45,10 +45,7 @@ pub fn root_from_leaf_hashes(leaves: &[Hash]) -> Hash {
         1 => leaves[0],
         n => {
             let k = split(n);
-            node_hash(
-                &root_from_leaf_hashes(&leaves[..k]),
-                &root_from_leaf_hashes(&leaves[k..]),
-            )
+            node_hash(&root_from_leaf_hashes(&leaves[..k]), &root_from_leaf_hashes(&leaves[k..]))
         }
     }
 }
@@ -129,27 +126,15 @@ mod tests {
 
     /// The RFC 6962 test tree of Certificate Transparency (spec §3).
     fn ct_leaves() -> Vec<Vec<u8>> {
-        [
-            "",
-            "00",
-            "10",
-            "2021",
-            "3031",
-            "40414243",
-            "5051525354555657",
-            "606162636465666768696a6b6c6d6e6f",
-        ]
-        .iter()
-        .map(|h| hex::decode(h).unwrap())
-        .collect()
+        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
+            .iter()
+            .map(|h| hex::decode(h).unwrap())
+            .collect()
     }
 
     #[test]
     fn ct_test_tree_root() {
-        assert_eq!(
-            hex::encode(root(&ct_leaves())),
-            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
-        );
+        assert_eq!(hex::encode(root(&ct_leaves())), "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
     }
 
     #[test]
@@ -190,21 +175,9 @@ mod tests {
             for m in 0..size {
                 let p = audit_path(&leaves[..size], m).unwrap();
                 assert!(verify_inclusion(&leaves[m], m as u64, size as u64, &p, &r));
-                assert!(!verify_inclusion(
-                    &leaves[(m + 1) % 8],
-                    m as u64,
-                    size as u64,
-                    &p,
-                    &r
-                ));
+                assert!(!verify_inclusion(&leaves[(m + 1) % 8], m as u64, size as u64, &p, &r));
                 if size > 1 {
-                    assert!(!verify_inclusion(
-                        &leaves[m],
-                        ((m + 1) % size) as u64,
-                        size as u64,
-                        &p,
-                        &r
-                    ));
+                    assert!(!verify_inclusion(&leaves[m], ((m + 1) % size) as u64, size as u64, &p, &r));
                 }
             }
         }

@@ -44,10 +44,7 @@ pub struct DrawError {
 
 impl DrawError {
     pub fn invalid(path: impl Into<String>, message: impl Into<String>) -> Self {
-        DrawError {
-            path: path.into(),
-            message: message.into(),
-        }
+        DrawError { path: path.into(), message: message.into() }
     }
 }
 
@@ -122,8 +119,7 @@ pub fn compute_streaming(input: &str, sink: &mut dyn FnMut(&[u8])) -> Result<Com
 /// (canonical bytes, as [`compute`] returns them): `CJSON(record)`,
 /// written from the parsed input. Panics if `input` is not a valid input.
 pub fn record_json(input: &str, result: &[u8]) -> Vec<u8> {
-    let draw = input::parse(input, input::Mode::Input)
-        .unwrap_or_else(|e| panic!("record_json needs a valid draw input: {e}"));
+    let draw = input::parse(input, input::Mode::Input).unwrap_or_else(|e| panic!("record_json needs a valid draw input: {e}"));
     let mut out = Vec::with_capacity(input.len() + result.len() + 16);
     record::write_record(&draw, result, &mut |b: &[u8]| out.extend_from_slice(b));
     out

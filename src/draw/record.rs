@@ -108,10 +108,7 @@ pub(crate) fn write_record(draw: &Draw, result: &[u8], sink: &mut dyn FnMut(&[u8
 pub fn verify(record: &str) -> Result<Verified, VerifyError> {
     let draw = input::parse(record, Mode::Record)?;
     let outcome = engine::compute(&draw);
-    let published = draw
-        .published
-        .as_ref()
-        .ok_or_else(|| DrawError::invalid("record", "missing member \"result\""))?;
+    let published = draw.published.as_ref().ok_or_else(|| DrawError::invalid("record", "missing member \"result\""))?;
     let mut computed = Vec::new();
     engine::write_result(&draw, &outcome, &mut computed);
     // Fast path: the canonical bytes of the published result equal ours.
@@ -121,10 +118,7 @@ pub fn verify(record: &str) -> Result<Verified, VerifyError> {
     if !(canonical_published(&draw, published, &mut theirs) && theirs == computed) {
         compare(&draw, &outcome, published).map_err(VerifyError::Mismatch)?;
         if theirs != computed {
-            return Err(VerifyError::Mismatch(d(
-                "result",
-                "differs from the recomputed result",
-            )));
+            return Err(VerifyError::Mismatch(d("result", "differs from the recomputed result")));
         }
     }
     // The record's digest, and whether its text is already canonical.
@@ -243,28 +237,14 @@ fn canonical_published(draw: &Draw, p: &PubResult, out: &mut Vec<u8>) -> bool {
 }
 
 fn d(path: impl Into<String>, message: impl Into<String>) -> Discrepancy {
-    Discrepancy {
-        path: path.into(),
-        message: message.into(),
-    }
+    Discrepancy { path: path.into(), message: message.into() }
 }
 
-fn cmp_str(
-    draw: &Draw,
-    path: &str,
-    found: Option<SRef>,
-    expected: &str,
-) -> Result<(), Discrepancy> {
+fn cmp_str(draw: &Draw, path: &str, found: Option<SRef>, expected: &str) -> Result<(), Discrepancy> {
     match found {
-        None => Err(d(
-            "result",
-            format!("missing member {:?}", path.trim_start_matches("result.")),
-        )),
+        None => Err(d("result", format!("missing member {:?}", path.trim_start_matches("result.")))),
         Some(r) if draw.str_of(r) == expected => Ok(()),
-        Some(r) => Err(d(
-            path,
-            format!("expected {expected:?}, found {:?}", draw.str_of(r)),
-        )),
+        Some(r) => Err(d(path, format!("expected {expected:?}, found {:?}", draw.str_of(r)))),
     }
 }
 
@@ -272,68 +252,34 @@ fn cmp_ids(draw: &Draw, path: &str, found: &[SRef], expected: &[u32]) -> Result<
     for (k, (&f, &e)) in found.iter().zip(expected).enumerate() {
         if draw.str_of(f).as_bytes() != draw.id_bytes(e as usize) {
             let (fs, es) = (draw.str_of(f), draw.id(e as usize));
-            return Err(d(
-                format!("{path}[{k}]"),
-                format!("expected {es:?}, found {fs:?}"),
-            ));
+            return Err(d(format!("{path}[{k}]"), format!("expected {es:?}, found {fs:?}")));
         }
     }
     if found.len() != expected.len() {
-        return Err(d(
-            path,
-            format!("expected {} ids, found {}", expected.len(), found.len()),
-        ));
+        return Err(d(path, format!("expected {} ids, found {}", expected.len(), found.len())));
     }
     Ok(())
 }
 
-fn cmp_per_school(
-    draw: &Draw,
-    name: &str,
-    found: Option<&Vec<(SRef, Vec<SRef>)>>,
-    off: &[u32],
-    all: &[u32],
-) -> Result<(), Discrepancy> {
+fn cmp_per_school(draw: &Draw, name: &str, found: Option<&Vec<(SRef, Vec<SRef>)>>, off: &[u32], all: &[u32]) -> Result<(), Discrepancy> {
     let Some(found) = found else {
         return Err(d("result", format!("missing member {name:?}")));
     };
-    let index: BTreeMap<&str, usize> = draw
-        .schools
-        .iter()
-        .enumerate()
-        .map(|(k, s)| (s.id.as_str(), k))
-        .collect();
+    let index: BTreeMap<&str, usize> = draw.schools.iter().enumerate().map(|(k, s)| (s.id.as_str(), k)).collect();
     let mut seen = vec![false; draw.schools.len()];
     for (key, list) in found {
         let ks = draw.str_of(*key);
         let Some(&s) = index.get(ks) else {
-            return Err(d(
-                format!("result.{name}"),
-                format!("unexpected member {ks:?} (not an announced school)"),
-            ));
+            return Err(d(format!("result.{name}"), format!("unexpected member {ks:?} (not an announced school)")));
         };
         if std::mem::replace(&mut seen[s], true) {
-            return Err(d(
-                format!("result.{name}"),
-                format!("duplicate member {ks:?}"),
-            ));
+            return Err(d(format!("result.{name}"), format!("duplicate member {ks:?}")));
         }
-        cmp_ids(
-            draw,
-            &format!("result.{name}.{ks}"),
-            list,
-            &all[off[s] as usize..off[s + 1] as usize],
-        )?;
+        cmp_ids(draw, &format!("result.{name}.{ks}"), list, &all[off[s] as usize..off[s + 1] as usize])?;
     }
     for &s in &draw.school_order {
         if !seen[s as usize] {
-            return Err(d(
-                format!("result.{name}"),
-                format!(
-                    "missing member {:?} (every school needs one)",
-                    draw.schools[s as usize].id
-                ),
-            ));
+            return Err(d(format!("result.{name}"), format!("missing member {:?} (every school needs one)", draw.schools[s as usize].id)));
         }
     }
     Ok(())
@@ -350,23 +296,12 @@ pub(crate) fn compare(draw: &Draw, o: &Outcome, p: &PubResult) -> Result<(), Dis
     }
     cmp_str(draw, "result.version", p.version, VERSION)?;
     cmp_str(draw, "result.draw_id", p.draw_id, &draw.draw_id)?;
-    cmp_str(
-        draw,
-        "result.announcement_digest",
-        p.announcement_digest,
-        &hex::encode(o.announcement_digest),
-    )?;
+    cmp_str(draw, "result.announcement_digest", p.announcement_digest, &hex::encode(o.announcement_digest))?;
     cmp_str(draw, "result.seed", p.seed, &hex::encode(o.seed))?;
-    let lottery = p
-        .lottery
-        .as_ref()
-        .ok_or_else(|| d("result", "missing member \"lottery\""))?;
+    let lottery = p.lottery.as_ref().ok_or_else(|| d("result", "missing member \"lottery\""))?;
     cmp_ids(draw, "result.lottery", lottery, &o.lottery_order)?;
 
-    let numbers = p
-        .lottery_numbers
-        .as_ref()
-        .ok_or_else(|| d("result", "missing member \"lottery_numbers\""))?;
+    let numbers = p.lottery_numbers.as_ref().ok_or_else(|| d("result", "missing member \"lottery_numbers\""))?;
     let n = draw.len();
     let mut seen = vec![false; n];
     for (k, &(key, val)) in numbers.iter().enumerate() {
@@ -375,53 +310,24 @@ pub(crate) fn compare(draw: &Draw, o: &Outcome, p: &PubResult) -> Result<(), Dis
         let i = if k < n && draw.id(k) == ks {
             k
         } else {
-            draw.index_of(ks).ok_or_else(|| {
-                d(
-                    "result.lottery_numbers",
-                    format!("unexpected member {ks:?} (not a roster id)"),
-                )
-            })?
+            draw.index_of(ks).ok_or_else(|| d("result.lottery_numbers", format!("unexpected member {ks:?} (not a roster id)")))?
         };
         if std::mem::replace(&mut seen[i], true) {
-            return Err(d(
-                "result.lottery_numbers",
-                format!("duplicate member {ks:?}"),
-            ));
+            return Err(d("result.lottery_numbers", format!("duplicate member {ks:?}")));
         }
         let want = o.lottery_number[i] as i64;
         if val != want {
-            return Err(d(
-                format!("result.lottery_numbers.{ks}"),
-                format!("expected {want}, found {val}"),
-            ));
+            return Err(d(format!("result.lottery_numbers.{ks}"), format!("expected {want}, found {val}")));
         }
     }
     if let Some(i) = seen.iter().position(|&x| !x) {
-        return Err(d(
-            "result.lottery_numbers",
-            format!("missing member {:?}", draw.id(i)),
-        ));
+        return Err(d("result.lottery_numbers", format!("missing member {:?}", draw.id(i))));
     }
 
-    cmp_per_school(
-        draw,
-        "assignments",
-        p.assignments.as_ref(),
-        &o.assign_off,
-        &o.assign_list,
-    )?;
-    let unassigned = p
-        .unassigned
-        .as_ref()
-        .ok_or_else(|| d("result", "missing member \"unassigned\""))?;
+    cmp_per_school(draw, "assignments", p.assignments.as_ref(), &o.assign_off, &o.assign_list)?;
+    let unassigned = p.unassigned.as_ref().ok_or_else(|| d("result", "missing member \"unassigned\""))?;
     cmp_ids(draw, "result.unassigned", unassigned, &o.unassigned)?;
-    cmp_per_school(
-        draw,
-        "waitlists",
-        p.waitlists.as_ref(),
-        &o.wait_off,
-        &o.wait_list,
-    )?;
+    cmp_per_school(draw, "waitlists", p.waitlists.as_ref(), &o.wait_off, &o.wait_list)?;
     Ok(())
 }
 
@@ -451,12 +357,8 @@ pub struct Proof {
 /// (only the announcement and roster are needed and checked).
 pub fn inclusion_proof(text: &str, applicant_id: &str) -> Result<Proof, DrawError> {
     let draw = input::parse(text, Mode::RosterOnly)?;
-    let i = draw.index_of(applicant_id).ok_or_else(|| {
-        DrawError::invalid(
-            "applicant_id",
-            format!("{applicant_id:?} is not in the roster"),
-        )
-    })?;
+    let i =
+        draw.index_of(applicant_id).ok_or_else(|| DrawError::invalid("applicant_id", format!("{applicant_id:?} is not in the roster")))?;
     let mut leaf = Vec::new();
     draw.write_leaf(i, &mut leaf, &mut Vec::new());
     let entry = std::str::from_utf8(&leaf)
@@ -464,13 +366,7 @@ pub fn inclusion_proof(text: &str, applicant_id: &str) -> Result<Proof, DrawErro
         .and_then(|s| cjson::parse(s).ok())
         .ok_or_else(|| DrawError::invalid("roster", "internal error: leaf is not JSON"))?;
     let audit_path = merkle::audit_path(&draw.leaf_hashes, i).unwrap_or_default();
-    Ok(Proof {
-        leaf_index: i as u64,
-        tree_size: draw.len() as u64,
-        entry,
-        audit_path,
-        root: draw.roster_root,
-    })
+    Ok(Proof { leaf_index: i as u64, tree_size: draw.len() as u64, entry, audit_path, root: draw.roster_root })
 }
 
 impl Proof {
@@ -480,52 +376,29 @@ impl Proof {
         m.insert("leaf_index".into(), CVal::Int(self.leaf_index as i64));
         m.insert("tree_size".into(), CVal::Int(self.tree_size as i64));
         m.insert("entry".into(), self.entry.clone());
-        m.insert(
-            "audit_path".into(),
-            CVal::Arr(
-                self.audit_path
-                    .iter()
-                    .map(|h| CVal::Str(hex::encode(h)))
-                    .collect(),
-            ),
-        );
+        m.insert("audit_path".into(), CVal::Arr(self.audit_path.iter().map(|h| CVal::Str(hex::encode(h))).collect()));
         m.insert("root".into(), CVal::Str(hex::encode(self.root)));
         CVal::Obj(m).to_bytes()
     }
 
     /// Parse a proof document.
     pub fn from_json(text: &str) -> Result<Proof, DrawError> {
-        let v = cjson::parse(text)
-            .map_err(|e| DrawError::invalid("proof", format!("malformed: {e}")))?;
-        let o = v
-            .as_obj()
-            .ok_or_else(|| DrawError::invalid("proof", "must be an object"))?;
+        let v = cjson::parse(text).map_err(|e| DrawError::invalid("proof", format!("malformed: {e}")))?;
+        let o = v.as_obj().ok_or_else(|| DrawError::invalid("proof", "must be an object"))?;
         let allowed = ["audit_path", "entry", "leaf_index", "root", "tree_size"];
         for k in o.keys() {
             if !allowed.contains(&k.as_str()) {
-                return Err(DrawError::invalid(
-                    "proof",
-                    format!("unexpected member {k:?}"),
-                ));
+                return Err(DrawError::invalid("proof", format!("unexpected member {k:?}")));
             }
         }
-        let get = |k: &str| {
-            o.get(k)
-                .ok_or_else(|| DrawError::invalid("proof", format!("missing member {k:?}")))
-        };
+        let get = |k: &str| o.get(k).ok_or_else(|| DrawError::invalid("proof", format!("missing member {k:?}")));
         let string = |k: &str| -> Result<String, DrawError> {
-            get(k)?
-                .as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| DrawError::invalid(format!("proof.{k}"), "must be a string"))
+            get(k)?.as_str().map(str::to_owned).ok_or_else(|| DrawError::invalid(format!("proof.{k}"), "must be a string"))
         };
         let uint = |k: &str| -> Result<u64, DrawError> {
             match get(k)? {
                 CVal::Int(n) if *n >= 0 => Ok(*n as u64),
-                _ => Err(DrawError::invalid(
-                    format!("proof.{k}"),
-                    "must be an integer >= 0",
-                )),
+                _ => Err(DrawError::invalid(format!("proof.{k}"), "must be an integer >= 0")),
             }
         };
         let hash = |path: &str, s: &str| -> Result<Hash, DrawError> {
@@ -546,9 +419,7 @@ impl Proof {
             .enumerate()
             .map(|(k, h)| {
                 let p = format!("proof.audit_path[{k}]");
-                h.as_str()
-                    .ok_or_else(|| DrawError::invalid(&p, "must be a string"))
-                    .and_then(|s| hash(&p, s))
+                h.as_str().ok_or_else(|| DrawError::invalid(&p, "must be a string")).and_then(|s| hash(&p, s))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Proof {
@@ -581,13 +452,7 @@ impl Proof {
             ));
         }
         let leaf = merkle::leaf_hash(&self.entry.to_bytes());
-        if !merkle::verify_inclusion(
-            &leaf,
-            self.leaf_index,
-            roster_size,
-            &self.audit_path,
-            roster_root,
-        ) {
+        if !merkle::verify_inclusion(&leaf, self.leaf_index, roster_size, &self.audit_path, roster_root) {
             return Err(format!(
                 "the audit path does not lead from the entry to leaf {} of {roster_size} under root {}",
                 self.leaf_index,
@@ -602,12 +467,6 @@ impl Proof {
     /// consistency only; see [`Proof::check_against`]).
     pub fn check(&self) -> bool {
         let leaf = merkle::leaf_hash(&self.entry.to_bytes());
-        merkle::verify_inclusion(
-            &leaf,
-            self.leaf_index,
-            self.tree_size,
-            &self.audit_path,
-            &self.root,
-        )
+        merkle::verify_inclusion(&leaf, self.leaf_index, self.tree_size, &self.audit_path, &self.root)
     }
 }

@@ -21,9 +21,7 @@ pub struct DrawRng {
 impl DrawRng {
     /// Start the stream at `R_0` for the 32-byte `seed`.
     pub fn new(seed: [u8; 32]) -> Self {
-        DrawRng {
-            inner: ChaCha20Rng::from_seed(seed),
-        }
+        DrawRng { inner: ChaCha20Rng::from_seed(seed) }
     }
 
     /// The next `R_k`. Only `next_u64` is ever called on the ChaCha20 stream

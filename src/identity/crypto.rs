@@ -95,10 +95,7 @@ impl IdCipher {
         let mut enc = derive(master, LABEL_ENC);
         let aead = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&enc));
         enc.zeroize();
-        IdCipher {
-            aead,
-            mac_key: SecretBox::new(Box::new(MacKey(derive(master, LABEL_MAC)))),
-        }
+        IdCipher { aead, mac_key: SecretBox::new(Box::new(MacKey(derive(master, LABEL_MAC)))) }
     }
 
     /// Build from a configuration string: 64 hex characters, or Base64
@@ -135,13 +132,7 @@ impl IdCipher {
         rand::rngs::OsRng.fill_bytes(&mut nonce);
         let ct = self
             .aead
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: AAD_V1,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain.as_bytes(), aad: AAD_V1 })
             .expect("AES-GCM encryption of a short message cannot fail");
         let mut blob = Vec::with_capacity(NONCE_LEN + ct.len());
         blob.extend_from_slice(&nonce);
@@ -151,33 +142,21 @@ impl IdCipher {
 
     /// Decrypt a value produced by [`IdCipher::encrypt`].
     pub fn decrypt(&self, stored: &str) -> Result<String, CryptoError> {
-        let b64 = stored
-            .trim()
-            .strip_prefix(VERSION_PREFIX)
-            .ok_or(CryptoError::UnknownFormat)?;
+        let b64 = stored.trim().strip_prefix(VERSION_PREFIX).ok_or(CryptoError::UnknownFormat)?;
         let blob = STANDARD.decode(b64).map_err(|_| CryptoError::Malformed)?;
         if blob.len() < NONCE_LEN + TAG_LEN {
             return Err(CryptoError::Malformed);
         }
         let (nonce, ct) = blob.split_at(NONCE_LEN);
-        let plain = self
-            .aead
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ct,
-                    aad: AAD_V1,
-                },
-            )
-            .map_err(|_| CryptoError::DecryptFailed)?;
+        let plain =
+            self.aead.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: AAD_V1 }).map_err(|_| CryptoError::DecryptFailed)?;
         String::from_utf8(plain).map_err(|_| CryptoError::DecryptFailed)
     }
 
     /// Hex HMAC-SHA256 of the normalised ID number under the lookup subkey.
     /// Pass the output of `idcard::parse(..).number`, never raw input.
     pub fn lookup_hash(&self, normalised_id: &str) -> String {
-        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.mac_key.expose_secret().0)
-            .expect("HMAC accepts any key length");
+        let mut m = <HmacSha256 as Mac>::new_from_slice(&self.mac_key.expose_secret().0).expect("HMAC accepts any key length");
         m.update(normalised_id.as_bytes());
         hex::encode(m.finalize().into_bytes())
     }
@@ -258,16 +237,11 @@ pub fn mask_phone(phone: &str) -> String {
 }
 
 /// Place words after which the house-level part of an address starts.
-const ADDRESS_MARKERS: [&str; 14] = [
-    "省", "市", "县", "区", "镇", "乡", "街道", "大道", "路", "街", "巷", "弄", "村", "社区",
-];
+const ADDRESS_MARKERS: [&str; 14] = ["省", "市", "县", "区", "镇", "乡", "街道", "大道", "路", "街", "巷", "弄", "村", "社区"];
 
 /// Digits and Latin letters (ASCII or full-width): masked everywhere.
 fn is_digitlike(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || ('０'..='９').contains(&c)
-        || ('Ａ'..='Ｚ').contains(&c)
-        || ('ａ'..='ｚ').contains(&c)
+    c.is_ascii_alphanumeric() || ('０'..='９').contains(&c) || ('Ａ'..='Ｚ').contains(&c) || ('ａ'..='ｚ').contains(&c)
 }
 
 /// In the house-level part, Chinese numerals and separators too.
@@ -284,11 +258,7 @@ fn is_house_token(c: char) -> bool {
 /// `安溪县凤城镇河滨路123号4栋502室` → `安溪县凤城镇河滨路**号**栋**室`.
 pub fn mask_address(address: &str) -> String {
     let address = address.trim();
-    let prefix_end = ADDRESS_MARKERS
-        .iter()
-        .filter_map(|m| address.rfind(m).map(|i| i + m.len()))
-        .max()
-        .unwrap_or(0);
+    let prefix_end = ADDRESS_MARKERS.iter().filter_map(|m| address.rfind(m).map(|i| i + m.len())).max().unwrap_or(0);
     let (prefix, rest) = address.split_at(prefix_end);
     let mut out = String::with_capacity(address.len());
     let mut in_run = false;

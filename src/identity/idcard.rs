@@ -32,8 +32,7 @@ const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3
 const PROVINCE_CODES: [&str; 34] = [
     "11", "12", "13", "14", "15", // 北京 天津 河北 山西 内蒙古
     "21", "22", "23", // 辽宁 吉林 黑龙江
-    "31", "32", "33", "34", "35", "36",
-    "37", // 上海 江苏 浙江 安徽 福建 江西 山东
+    "31", "32", "33", "34", "35", "36", "37", // 上海 江苏 浙江 安徽 福建 江西 山东
     "41", "42", "43", "44", "45", "46", // 河南 湖北 湖南 广东 广西 海南
     "50", "51", "52", "53", "54", // 重庆 四川 贵州 云南 西藏
     "61", "62", "63", "64", "65", // 陕西 甘肃 青海 宁夏 新疆
@@ -174,11 +173,7 @@ pub fn check_digit(first17: &str) -> Option<char> {
     if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let sum: u32 = b
-        .iter()
-        .zip(WEIGHTS.iter())
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
+    let sum: u32 = b.iter().zip(WEIGHTS.iter()).map(|(d, w)| u32::from(d - b'0') * w).sum();
     Some(CHECK_CHARS[(sum % 11) as usize])
 }
 
@@ -228,9 +223,7 @@ pub fn parse(input: &str, today: NaiveDate) -> Result<IdCard, IdCardError> {
         _ => return Err(IdCardError::InvalidLength),
     };
     let bytes = number.as_bytes();
-    if !bytes[..17].iter().all(u8::is_ascii_digit)
-        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-    {
+    if !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
         return Err(IdCardError::InvalidCharacter);
     }
     let region_code = &number[..6];
@@ -249,13 +242,7 @@ pub fn parse(input: &str, today: NaiveDate) -> Result<IdCard, IdCardError> {
         return Err(IdCardError::InvalidChecksum);
     }
     let sex = Sex::from_digit(u32::from(bytes[16] - b'0'));
-    Ok(IdCard {
-        region_code: region_code.to_owned(),
-        number,
-        birth_date,
-        sex,
-        note,
-    })
+    Ok(IdCard { region_code: region_code.to_owned(), number, birth_date, sex, note })
 }
 
 // ---------------------------------------------------------------------------
@@ -277,12 +264,7 @@ pub struct AgeRule {
 impl Default for AgeRule {
     /// Primary grade one: six full years by 31 August, no upper bound.
     fn default() -> Self {
-        AgeRule {
-            min_age: 6,
-            cutoff_month: 8,
-            cutoff_day: 31,
-            max_age: None,
-        }
+        AgeRule { min_age: 6, cutoff_month: 8, cutoff_day: 31, max_age: None }
     }
 }
 
@@ -308,11 +290,7 @@ pub enum AgeError {
     #[error("未达到入学年龄：须在{}年{}月{}日（含当日）前年满{min_age}周岁", .cutoff.year(), .cutoff.month(), .cutoff.day())]
     TooYoung { cutoff: NaiveDate, min_age: u32 },
     #[error("超过入学年龄：截至{}年{}月{}日已满{age}周岁，超过{max_age}周岁的上限", .cutoff.year(), .cutoff.month(), .cutoff.day())]
-    TooOld {
-        cutoff: NaiveDate,
-        age: u32,
-        max_age: u32,
-    },
+    TooOld { cutoff: NaiveDate, age: u32, max_age: u32 },
 }
 
 /// Full years of age on `on` (0 if born after `on`). Someone born on
@@ -334,18 +312,11 @@ pub fn age_eligible(birth: NaiveDate, campaign_year: i32, rule: &AgeRule) -> Res
     let cutoff = rule.cutoff_date(campaign_year);
     let age = age_on(birth, cutoff);
     if birth > cutoff || age < rule.min_age {
-        return Err(AgeError::TooYoung {
-            cutoff,
-            min_age: rule.min_age,
-        });
+        return Err(AgeError::TooYoung { cutoff, min_age: rule.min_age });
     }
     if let Some(max_age) = rule.max_age {
         if age > max_age {
-            return Err(AgeError::TooOld {
-                cutoff,
-                age,
-                max_age,
-            });
+            return Err(AgeError::TooOld { cutoff, age, max_age });
         }
     }
     Ok(age)
@@ -363,20 +334,9 @@ pub fn age_eligible(birth: NaiveDate, campaign_year: i32, rule: &AgeRule) -> Res
 ///
 /// # Panics
 /// If `region` is not six ASCII digits or `birth` is outside 1000–9999.
-pub fn fictional_id<R: Rng + ?Sized>(
-    rng: &mut R,
-    region: &str,
-    birth: NaiveDate,
-    sex: Sex,
-) -> String {
-    assert!(
-        region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit()),
-        "region code must be six ASCII digits"
-    );
-    assert!(
-        (1000..=9999).contains(&birth.year()),
-        "birth year must have four digits"
-    );
+pub fn fictional_id<R: Rng + ?Sized>(rng: &mut R, region: &str, birth: NaiveDate, sex: Sex) -> String {
+    assert!(region.len() == 6 && region.bytes().all(|b| b.is_ascii_digit()), "region code must be six ASCII digits");
+    assert!((1000..=9999).contains(&birth.year()), "birth year must have four digits");
     // Sequence 1..=999 with parity of the last digit matching `sex`.
     let seq = loop {
         let s: u32 = rng.gen_range(1..=999);

@@ -119,14 +119,11 @@ pub enum Condition {
 
 impl Condition {
     pub fn describe(&self) -> String {
-        let owners =
-            |v: &Vec<OwnerRelation>| v.iter().map(|o| o.label()).collect::<Vec<_>>().join("、");
+        let owners = |v: &Vec<OwnerRelation>| v.iter().map(|o| o.label()).collect::<Vec<_>>().join("、");
         match self {
-            Condition::HukouAndProperty { owner_relations, same_address } => format!(
-                "房户一致（产权人：{}{}）",
-                owners(owner_relations),
-                if *same_address { "，户籍须登记在该房产" } else { "" }
-            ),
+            Condition::HukouAndProperty { owner_relations, same_address } => {
+                format!("房户一致（产权人：{}{}）", owners(owner_relations), if *same_address { "，户籍须登记在该房产" } else { "" })
+            }
             Condition::Hukou => "户籍在招生范围内".into(),
             Condition::Property { owner_relations } => format!("房产在招生范围内（产权人：{}）", owners(owner_relations)),
             Condition::Migrant { min_residence_months, min_social_insurance_months, order_by_residence } => format!(
@@ -225,9 +222,7 @@ pub struct Policy {
 }
 
 fn ordinal_cn(n: usize) -> String {
-    const D: [&str; 11] = [
-        "零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十",
-    ];
+    const D: [&str; 11] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
     match n {
         0..=10 => D[n].to_string(),
         11..=19 => format!("十{}", D[n - 10]),
@@ -282,10 +277,7 @@ impl Policy {
             if p > self.cutoffs.residence {
                 issue(
                     "cutoffs.property_acquired_by".into(),
-                    format!(
-                        "房产取得截止日期 {p} 不应晚于居住时长截止日期 {}",
-                        self.cutoffs.residence
-                    ),
+                    format!("房产取得截止日期 {p} 不应晚于居住时长截止日期 {}", self.cutoffs.residence),
                 );
             }
         }
@@ -293,10 +285,7 @@ impl Policy {
             if p > self.cutoffs.residence {
                 issue(
                     "cutoffs.permit_issued_by".into(),
-                    format!(
-                        "居住证签发截止日期 {p} 不应晚于居住时长截止日期 {}",
-                        self.cutoffs.residence
-                    ),
+                    format!("居住证签发截止日期 {p} 不应晚于居住时长截止日期 {}", self.cutoffs.residence),
                 );
             }
         }
@@ -306,16 +295,8 @@ impl Policy {
         let mut seen = std::collections::HashSet::new();
         for (i, c) in self.categories.iter().enumerate() {
             let f = |s: &str| format!("categories[{i}].{s}");
-            if c.code.is_empty()
-                || !c
-                    .code
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-            {
-                issue(
-                    f("code"),
-                    format!("顺位代码「{}」只能由大写字母和数字组成，且不能为空", c.code),
-                );
+            if c.code.is_empty() || !c.code.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+                issue(f("code"), format!("顺位代码「{}」只能由大写字母和数字组成，且不能为空", c.code));
             }
             if c.code == "CARE" || c.code == "LOT" {
                 issue(f("code"), format!("顺位代码「{}」为系统保留代码", c.code));
@@ -327,53 +308,28 @@ impl Policy {
                 issue(f("label"), format!("顺位 {} 的名称不能为空", c.code));
             }
             match &c.condition {
-                Condition::HukouAndProperty {
-                    owner_relations, ..
-                }
-                | Condition::Property { owner_relations }
+                Condition::HukouAndProperty { owner_relations, .. } | Condition::Property { owner_relations }
                     if owner_relations.is_empty() =>
                 {
-                    issue(
-                        f("condition.owner_relations"),
-                        format!("顺位 {} 至少需要一种认可的产权人关系", c.code),
-                    );
+                    issue(f("condition.owner_relations"), format!("顺位 {} 至少需要一种认可的产权人关系", c.code));
                 }
-                Condition::Migrant {
-                    min_residence_months,
-                    ..
-                } if *min_residence_months > 240 => {
+                Condition::Migrant { min_residence_months, .. } if *min_residence_months > 240 => {
                     issue(
                         f("condition.min_residence_months"),
-                        format!(
-                            "顺位 {} 的最短居住月数 {min_residence_months} 不合理（超过 240 个月）",
-                            c.code
-                        ),
+                        format!("顺位 {} 的最短居住月数 {min_residence_months} 不合理（超过 240 个月）", c.code),
                     );
                 }
-                Condition::Sibling if self.sibling != SiblingMode::Category => issue(
-                    f("condition"),
-                    format!("顺位 {} 为长幼随学，但 sibling 设置不是 category", c.code),
-                ),
-                Condition::Others if i + 1 != self.categories.len() => issue(
-                    f("condition"),
-                    format!(
-                        "顺位 {}（其他）之后的顺位永远不会生效，「其他」应为最后一个顺位",
-                        c.code
-                    ),
-                ),
+                Condition::Sibling if self.sibling != SiblingMode::Category => {
+                    issue(f("condition"), format!("顺位 {} 为长幼随学，但 sibling 设置不是 category", c.code))
+                }
+                Condition::Others if i + 1 != self.categories.len() => {
+                    issue(f("condition"), format!("顺位 {}（其他）之后的顺位永远不会生效，「其他」应为最后一个顺位", c.code))
+                }
                 _ => {}
             }
         }
-        if self.sibling == SiblingMode::Category
-            && !self
-                .categories
-                .iter()
-                .any(|c| c.condition == Condition::Sibling)
-        {
-            issue(
-                "sibling".into(),
-                "sibling 设为 category，但没有条件为 sibling 的顺位".into(),
-            );
+        if self.sibling == SiblingMode::Category && !self.categories.iter().any(|c| c.condition == Condition::Sibling) {
+            issue("sibling".into(), "sibling 设为 category，但没有条件为 sibling 的顺位".into());
         }
         let mut kinds = std::collections::HashSet::new();
         for (i, k) in self.care.kinds.iter().enumerate() {
@@ -385,29 +341,19 @@ impl Policy {
         }
         if let CarePlacement::MergeWith { category } = &self.care.placement {
             match self.categories.iter().find(|c| &c.code == category) {
-                None => issue(
-                    "care.placement.category".into(),
-                    format!("政策性照顾并入的顺位「{category}」不存在"),
-                ),
-                Some(c) if matches!(c.condition, Condition::Migrant { .. }) => issue(
-                    "care.placement.category".into(),
-                    format!("政策性照顾不能并入按居住时长排序的随迁子女顺位「{category}」"),
-                ),
+                None => issue("care.placement.category".into(), format!("政策性照顾并入的顺位「{category}」不存在")),
+                Some(c) if matches!(c.condition, Condition::Migrant { .. }) => {
+                    issue("care.placement.category".into(), format!("政策性照顾不能并入按居住时长排序的随迁子女顺位「{category}」"))
+                }
                 _ => {}
             }
         }
         let mut targets = std::collections::HashSet::new();
         for (i, l) in self.lottery.iter().enumerate() {
             if l.target.trim().is_empty() {
-                issue(
-                    format!("lottery[{i}].target"),
-                    "电脑派位的学校或片区代码不能为空".into(),
-                );
+                issue(format!("lottery[{i}].target"), "电脑派位的学校或片区代码不能为空".into());
             } else if !targets.insert(&l.target) {
-                issue(
-                    format!("lottery[{i}].target"),
-                    format!("学校或片区「{}」重复设置", l.target),
-                );
+                issue(format!("lottery[{i}].target"), format!("学校或片区「{}」重复设置", l.target));
             }
         }
         if v.is_empty() {
@@ -426,42 +372,15 @@ pub fn diff(a: &Policy, b: &Policy) -> Vec<String> {
             out.push(format!("{label}：{x} → {y}"));
         }
     };
-    let od = |d: Option<NaiveDate>| {
-        d.map(|d| d.to_string())
-            .unwrap_or_else(|| "（未设置）".into())
-    };
+    let od = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_else(|| "（未设置）".into());
     field("方案名称", a.name.clone(), b.name.clone());
     field("版本", a.version.clone(), b.version.clone());
-    field(
-        "说明",
-        a.description.clone().unwrap_or_default(),
-        b.description.clone().unwrap_or_default(),
-    );
-    field(
-        "居住时长截止日期",
-        a.cutoffs.residence.to_string(),
-        b.cutoffs.residence.to_string(),
-    );
-    field(
-        "房产取得截止日期",
-        od(a.cutoffs.property_acquired_by),
-        od(b.cutoffs.property_acquired_by),
-    );
-    field(
-        "居住证签发截止日期",
-        od(a.cutoffs.permit_issued_by),
-        od(b.cutoffs.permit_issued_by),
-    );
-    field(
-        "社保截止日期",
-        od(a.cutoffs.social_insurance),
-        od(b.cutoffs.social_insurance),
-    );
-    field(
-        "居住时长计算单位",
-        a.residence_granularity.label().into(),
-        b.residence_granularity.label().into(),
-    );
+    field("说明", a.description.clone().unwrap_or_default(), b.description.clone().unwrap_or_default());
+    field("居住时长截止日期", a.cutoffs.residence.to_string(), b.cutoffs.residence.to_string());
+    field("房产取得截止日期", od(a.cutoffs.property_acquired_by), od(b.cutoffs.property_acquired_by));
+    field("居住证签发截止日期", od(a.cutoffs.permit_issued_by), od(b.cutoffs.permit_issued_by));
+    field("社保截止日期", od(a.cutoffs.social_insurance), od(b.cutoffs.social_insurance));
+    field("居住时长计算单位", a.residence_granularity.label().into(), b.residence_granularity.label().into());
     let sib = |m: SiblingMode| match m {
         SiblingMode::None => "不设长幼随学",
         SiblingMode::SubKey => "长幼随学作为同顺位内的优先条件",
@@ -469,51 +388,25 @@ pub fn diff(a: &Policy, b: &Policy) -> Vec<String> {
     };
     field("长幼随学", sib(a.sibling).into(), sib(b.sibling).into());
     let yn = |x: bool| if x { "是" } else { "否" }.to_string();
-    field(
-        "双（多）胞胎按一户派位",
-        yn(a.twins_as_family),
-        yn(b.twins_as_family),
-    );
+    field("双（多）胞胎按一户派位", yn(a.twins_as_family), yn(b.twins_as_family));
     let care = |c: &PolicyCare| match &c.placement {
         CarePlacement::OwnTier => "单列为最优先顺位".to_string(),
         CarePlacement::MergeWith { category } => format!("并入顺位 {category}"),
     };
     field("政策性照顾位置", care(&a.care), care(&b.care));
-    field(
-        "政策性照顾类别",
-        a.care.kinds.join("、"),
-        b.care.kinds.join("、"),
-    );
-    field(
-        "残疾儿童随班就读计入照顾",
-        yn(a.care.include_disability_support),
-        yn(b.care.include_disability_support),
-    );
-    field(
-        "留守儿童计入照顾",
-        yn(a.care.include_left_behind),
-        yn(b.care.include_left_behind),
-    );
+    field("政策性照顾类别", a.care.kinds.join("、"), b.care.kinds.join("、"));
+    field("残疾儿童随班就读计入照顾", yn(a.care.include_disability_support), yn(b.care.include_disability_support));
+    field("留守儿童计入照顾", yn(a.care.include_left_behind), yn(b.care.include_left_behind));
 
     for c in &b.categories {
         match a.categories.iter().find(|x| x.code == c.code) {
-            None => out.push(format!(
-                "新增顺位 {}（{}）：{}",
-                c.code,
-                c.label,
-                c.condition.describe()
-            )),
+            None => out.push(format!("新增顺位 {}（{}）：{}", c.code, c.label, c.condition.describe())),
             Some(o) => {
                 if o.label != c.label {
                     out.push(format!("顺位 {} 名称：{} → {}", c.code, o.label, c.label));
                 }
                 if o.condition != c.condition {
-                    out.push(format!(
-                        "顺位 {} 条件：{} → {}",
-                        c.code,
-                        o.condition.describe(),
-                        c.condition.describe()
-                    ));
+                    out.push(format!("顺位 {} 条件：{} → {}", c.code, o.condition.describe(), c.condition.describe()));
                 }
             }
         }
@@ -523,25 +416,9 @@ pub fn diff(a: &Policy, b: &Policy) -> Vec<String> {
             out.push(format!("删除顺位 {}（{}）", c.code, c.label));
         }
     }
-    let order = |p: &Policy| {
-        p.categories
-            .iter()
-            .map(|c| c.code.clone())
-            .collect::<Vec<_>>()
-            .join(" > ")
-    };
-    let common_a: Vec<&str> = a
-        .categories
-        .iter()
-        .filter(|c| b.category_index(&c.code).is_some())
-        .map(|c| c.code.as_str())
-        .collect();
-    let common_b: Vec<&str> = b
-        .categories
-        .iter()
-        .filter(|c| a.category_index(&c.code).is_some())
-        .map(|c| c.code.as_str())
-        .collect();
+    let order = |p: &Policy| p.categories.iter().map(|c| c.code.clone()).collect::<Vec<_>>().join(" > ");
+    let common_a: Vec<&str> = a.categories.iter().filter(|c| b.category_index(&c.code).is_some()).map(|c| c.code.as_str()).collect();
+    let common_b: Vec<&str> = b.categories.iter().filter(|c| a.category_index(&c.code).is_some()).map(|c| c.code.as_str()).collect();
     if common_a != common_b {
         out.push(format!("顺位先后次序：{} → {}", order(a), order(b)));
     }

@@ -102,21 +102,12 @@ pub fn percent(a: u32, b: u32) -> String {
 /// (missing names fall back to the id; a [`crate::catchment::Directory`] can
 /// supply them through [`names_from_directory`]).
 #[allow(clippy::type_complexity)]
-pub fn dry_run(
-    applicants: &[ApplicantKeys],
-    seats: &BTreeMap<String, u32>,
-    names: &BTreeMap<String, String>,
-) -> DryRunReport {
+pub fn dry_run(applicants: &[ApplicantKeys], seats: &BTreeMap<String, u32>, names: &BTreeMap<String, String>) -> DryRunReport {
     // school → [(key, category code, label, application_no)]
     let mut by_school: BTreeMap<&str, Vec<(&Vec<i64>, &str, &str, &str)>> = BTreeMap::new();
     for a in applicants {
         for s in &a.schools {
-            by_school.entry(s.school_id.as_str()).or_default().push((
-                &s.key,
-                &s.category_code,
-                &s.category_label,
-                &a.application_no,
-            ));
+            by_school.entry(s.school_id.as_str()).or_default().push((&s.key, &s.category_code, &s.category_label, &a.application_no));
         }
     }
     for id in seats.keys() {
@@ -221,10 +212,7 @@ pub fn dry_run(
             });
             continue;
         }
-        if eligible
-            .iter()
-            .all(|s| seats.get(s).copied().unwrap_or(0) == 0)
-        {
+        if eligible.iter().all(|s| seats.get(s).copied().unwrap_or(0) == 0) {
             needs_placement.push(PlacementNeed {
                 application_no: a.application_no.clone(),
                 eligible_schools: eligible,
@@ -232,10 +220,7 @@ pub fn dry_run(
             });
             continue;
         }
-        if a.schools
-            .iter()
-            .all(|s| outcome.get(&(s.school_id.as_str(), a.application_no.as_str())) == Some(&2))
-        {
+        if a.schools.iter().all(|s| outcome.get(&(s.school_id.as_str(), a.application_no.as_str())) == Some(&2)) {
             likely_unplaced.push(PlacementNeed {
                 application_no: a.application_no.clone(),
                 eligible_schools: eligible,
@@ -243,21 +228,12 @@ pub fn dry_run(
             });
         }
     }
-    DryRunReport {
-        schools,
-        needs_placement,
-        likely_unplaced,
-    }
+    DryRunReport { schools, needs_placement, likely_unplaced }
 }
 
 /// School names from a directory, for [`dry_run`].
-pub fn names_from_directory(
-    ids: impl IntoIterator<Item = String>,
-    dir: &dyn crate::catchment::Directory,
-) -> BTreeMap<String, String> {
-    ids.into_iter()
-        .filter_map(|id| dir.school_name(&id).map(|n| (id, n)))
-        .collect()
+pub fn names_from_directory(ids: impl IntoIterator<Item = String>, dir: &dyn crate::catchment::Directory) -> BTreeMap<String, String> {
+    ids.into_iter().filter_map(|id| dir.school_name(&id).map(|n| (id, n))).collect()
 }
 
 fn school_message(
@@ -290,10 +266,7 @@ fn school_message(
         ));
     } else if let Some(c) = cutoff {
         if let Some(p) = &c.partial_category {
-            s.push_str(&format!(
-                "{p} 类录取 {} / {} 人（按居住时长等排序）。",
-                c.admitted_of_category, c.category_total
-            ));
+            s.push_str(&format!("{p} 类录取 {} / {} 人（按居住时长等排序）。", c.admitted_of_category, c.category_total));
         } else if let Some(last) = &c.last_admitted_category {
             s.push_str(&format!("学位恰好录取至 {last} 类。"));
         }
@@ -326,28 +299,12 @@ pub fn dry_run_csv(report: &DryRunReport) -> String {
     .expect("write to Vec");
     for s in &report.schools {
         if s.categories.is_empty() {
-            w.write_record([
-                s.school_id.as_str(),
-                &s.school_name,
-                &s.seats.to_string(),
-                "0",
-                "",
-                "",
-                "0",
-                "0",
-                "0",
-                "0",
-                "",
-                "",
-                "0",
-            ])
-            .expect("write to Vec");
+            w.write_record([s.school_id.as_str(), &s.school_name, &s.seats.to_string(), "0", "", "", "0", "0", "0", "0", "", "", "0"])
+                .expect("write to Vec");
         }
         for c in &s.categories {
             let (odds, pct) = match &s.lottery {
-                Some(l) if l.category_code == c.code && c.in_lottery > 0 => {
-                    (l.odds.clone(), l.percent.clone())
-                }
+                Some(l) if l.category_code == c.code && c.in_lottery > 0 => (l.odds.clone(), l.percent.clone()),
                 _ => (String::new(), String::new()),
             };
             w.write_record([
@@ -376,20 +333,10 @@ pub fn dry_run_csv(report: &DryRunReport) -> String {
 /// (统筹), followed by those likely to need it.
 pub fn placement_csv(report: &DryRunReport) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["报名号", "类别", "可就读学校", "原因"])
-        .expect("write to Vec");
-    for (kind, list) in [
-        ("需统筹安排", &report.needs_placement),
-        ("可能需统筹", &report.likely_unplaced),
-    ] {
+    w.write_record(["报名号", "类别", "可就读学校", "原因"]).expect("write to Vec");
+    for (kind, list) in [("需统筹安排", &report.needs_placement), ("可能需统筹", &report.likely_unplaced)] {
         for p in list {
-            w.write_record([
-                p.application_no.as_str(),
-                kind,
-                &p.eligible_schools.join("、"),
-                &p.reason,
-            ])
-            .expect("write to Vec");
+            w.write_record([p.application_no.as_str(), kind, &p.eligible_schools.join("、"), &p.reason]).expect("write to Vec");
         }
     }
     let bytes = w.into_inner().expect("flush Vec");

@@ -28,9 +28,7 @@
 //! 2024-02-29: 0; → 2024-03-01: 1; 2024-02-29 → 2025-02-28: 11; → 2025-03-01:
 //! 12; start on the cut-off day: 0. A start after the cut-off is an error.
 
-use super::doc::{
-    tier_name, CarePlacement, Condition, Granularity, Policy, PolicyError, SiblingMode,
-};
+use super::doc::{tier_name, CarePlacement, Condition, Granularity, Policy, PolicyError, SiblingMode};
 use super::facts::{ApplicantFacts, OwnerRelation, Property};
 use crate::catchment::{resolve, Address, CatchmentRule, Directory, Target};
 use chrono::{Datelike, NaiveDate};
@@ -115,11 +113,7 @@ struct Reach {
 }
 
 /// Compute category, key and explanation for every school the child may attend.
-pub fn compute_keys(
-    facts: &ApplicantFacts,
-    policy: &Policy,
-    ctx: &CatchmentContext<'_>,
-) -> Result<ApplicantKeys, PolicyError> {
+pub fn compute_keys(facts: &ApplicantFacts, policy: &Policy, ctx: &CatchmentContext<'_>) -> Result<ApplicantKeys, PolicyError> {
     let dir = ctx.directory;
     let cutoff = policy.cutoffs.residence;
     let mut notes = Vec::new();
@@ -137,9 +131,7 @@ pub fn compute_keys(
             }
             Some(k.clone())
         }
-        _ if policy.care.include_disability_support && facts.disability_support => {
-            Some("残疾儿童随班就读".into())
-        }
+        _ if policy.care.include_disability_support && facts.disability_support => Some("残疾儿童随班就读".into()),
         _ if policy.care.include_left_behind && facts.left_behind => Some("留守儿童".into()),
         _ => None,
     };
@@ -149,11 +141,7 @@ pub fn compute_keys(
     let mut add = |addr: &Address, basis: Basis, notes: &mut Vec<String>| {
         let res = resolve(ctx.rules, addr, None, dir);
         let Some(w) = res.winner else {
-            notes.push(format!(
-                "{}地址「{}」未匹配到招生范围",
-                basis.label(),
-                addr.display()
-            ));
+            notes.push(format!("{}地址「{}」未匹配到招生范围", basis.label(), addr.display()));
             return;
         };
         let zone = match &w.target {
@@ -162,11 +150,7 @@ pub fn compute_keys(
         };
         let schools = dir.target_schools(&w.target);
         if schools.is_empty() {
-            notes.push(format!(
-                "{}地址匹配到「{}」，但该片区没有登记学校",
-                basis.label(),
-                w.target_name
-            ));
+            notes.push(format!("{}地址匹配到「{}」，但该片区没有登记学校", basis.label(), w.target_name));
         }
         for s in schools {
             let chain = format!("{}：{}", basis.label(), res.explanation);
@@ -177,12 +161,7 @@ pub fn compute_keys(
                         r.chains.push(chain);
                     }
                 }
-                None => reach.push(Reach {
-                    school: s,
-                    zone: zone.clone(),
-                    via: vec![basis],
-                    chains: vec![chain],
-                }),
+                None => reach.push(Reach { school: s, zone: zone.clone(), via: vec![basis], chains: vec![chain] }),
             }
         }
     };
@@ -203,8 +182,7 @@ pub fn compute_keys(
     }
 
     // property qualification (owner relation checked per category)
-    let property_in_time = |p: &Property| match (p.acquired_on, policy.cutoffs.property_acquired_by)
-    {
+    let property_in_time = |p: &Property| match (p.acquired_on, policy.cutoffs.property_acquired_by) {
         (Some(d), Some(limit)) => d <= limit,
         _ => true,
     };
@@ -217,12 +195,10 @@ pub fn compute_keys(
             ));
         }
     }
-    let permit_ok = facts.migrant.as_ref().is_some_and(|m| {
-        match (m.permit_issued_on, policy.cutoffs.permit_issued_by) {
-            (Some(d), Some(limit)) => d <= limit,
-            (None, Some(_)) => false,
-            _ => true,
-        }
+    let permit_ok = facts.migrant.as_ref().is_some_and(|m| match (m.permit_issued_on, policy.cutoffs.permit_issued_by) {
+        (Some(d), Some(limit)) => d <= limit,
+        (None, Some(_)) => false,
+        _ => true,
     });
     if facts.migrant.is_some() && !permit_ok {
         notes.push("居住证签发日期缺失或晚于方案规定的截止日期，不符合随迁子女条件".into());
@@ -230,40 +206,19 @@ pub fn compute_keys(
 
     let mut schools = Vec::new();
     for r in &reach {
-        let school_name = dir
-            .school_name(&r.school)
-            .unwrap_or_else(|| r.school.clone());
+        let school_name = dir.school_name(&r.school).unwrap_or_else(|| r.school.clone());
         let hukou_in = r.via.contains(&Basis::Hukou);
         let property_in = r.via.contains(&Basis::Property);
         let residence_in = r.via.contains(&Basis::Residence);
         let sibling_here = facts.sibling_school_id.as_deref() == Some(r.school.as_str());
-        let sib_el: Vec<i64> = if policy.sibling == SiblingMode::SubKey {
-            vec![if sibling_here { 0 } else { 1 }]
-        } else {
-            vec![]
-        };
-        let sib_text = if policy.sibling == SiblingMode::SubKey && sibling_here {
-            "；长幼随学，同顺位内优先"
-        } else {
-            ""
-        };
-        let owner_ok = |rels: &Vec<OwnerRelation>| {
-            facts
-                .property
-                .as_ref()
-                .is_some_and(|p| rels.contains(&p.owner_relation) && property_in_time(p))
-        };
-        let owner_label = facts
-            .property
-            .as_ref()
-            .map(|p| p.owner_relation.label())
-            .unwrap_or("");
+        let sib_el: Vec<i64> = if policy.sibling == SiblingMode::SubKey { vec![if sibling_here { 0 } else { 1 }] } else { vec![] };
+        let sib_text = if policy.sibling == SiblingMode::SubKey && sibling_here { "；长幼随学，同顺位内优先" } else { "" };
+        let owner_ok =
+            |rels: &Vec<OwnerRelation>| facts.property.as_ref().is_some_and(|p| rels.contains(&p.owner_relation) && property_in_time(p));
+        let owner_label = facts.property.as_ref().map(|p| p.owner_relation.label()).unwrap_or("");
 
         // lottery-only placement?
-        let lottery = policy
-            .lottery
-            .iter()
-            .find(|l| l.target == r.school || r.zone.as_deref() == Some(l.target.as_str()));
+        let lottery = policy.lottery.iter().find(|l| l.target == r.school || r.zone.as_deref() == Some(l.target.as_str()));
         let (code, label, key, explanation) = if let Some(l) = lottery {
             let care_first = l.keep_policy_care && care_kind.is_some();
             let what = match (&r.zone, r.zone.as_deref() == Some(l.target.as_str())) {
@@ -278,18 +233,10 @@ pub fn compute_keys(
                     "CARE".to_string(),
                     "政策性照顾对象".to_string(),
                     vec![0],
-                    format!(
-                        "优先安排：政策性照顾对象（{}）；{what}",
-                        care_kind.clone().unwrap()
-                    ),
+                    format!("优先安排：政策性照顾对象（{}）；{what}", care_kind.clone().unwrap()),
                 )
             } else {
-                (
-                    "LOT".to_string(),
-                    "电脑派位".to_string(),
-                    vec![1],
-                    format!("电脑派位：{what}"),
-                )
+                ("LOT".to_string(), "电脑派位".to_string(), vec![1], format!("电脑派位：{what}"))
             }
         } else {
             // first matching category
@@ -298,12 +245,9 @@ pub fn compute_keys(
                 let tier = (i + 1) as i64;
                 let head = format!("{}：{}", tier_name(i + 1), c.label);
                 let hit: Option<(Vec<i64>, String)> = match &c.condition {
-                    Condition::HukouAndProperty {
-                        owner_relations,
-                        same_address,
-                    } => {
-                        let same = !*same_address
-                            || matches!((&facts.hukou, &facts.property), (Some(h), Some(p)) if h.same_dwelling(&p.address));
+                    Condition::HukouAndProperty { owner_relations, same_address } => {
+                        let same =
+                            !*same_address || matches!((&facts.hukou, &facts.property), (Some(h), Some(p)) if h.same_dwelling(&p.address));
                         (hukou_in && property_in && owner_ok(owner_relations) && same).then(|| {
                             (
                                 [vec![tier], sib_el.clone()].concat(),
@@ -311,41 +255,23 @@ pub fn compute_keys(
                             )
                         })
                     }
-                    Condition::Hukou => hukou_in.then(|| {
-                        (
-                            [vec![tier], sib_el.clone()].concat(),
-                            format!("{head}，户籍在{school_name}招生范围内"),
-                        )
+                    Condition::Hukou => {
+                        hukou_in.then(|| ([vec![tier], sib_el.clone()].concat(), format!("{head}，户籍在{school_name}招生范围内")))
+                    }
+                    Condition::Property { owner_relations } => (property_in && owner_ok(owner_relations)).then(|| {
+                        ([vec![tier], sib_el.clone()].concat(), format!("{head}，房产在{school_name}招生范围内，登记在{owner_label}名下"))
                     }),
-                    Condition::Property { owner_relations } => (property_in
-                        && owner_ok(owner_relations))
-                    .then(|| {
-                        (
-                            [vec![tier], sib_el.clone()].concat(),
-                            format!(
-                                "{head}，房产在{school_name}招生范围内，登记在{owner_label}名下"
-                            ),
-                        )
-                    }),
-                    Condition::Migrant {
-                        min_residence_months,
-                        min_social_insurance_months,
-                        order_by_residence,
-                    } => {
+                    Condition::Migrant { min_residence_months, min_social_insurance_months, order_by_residence } => {
                         let m = facts.migrant.as_ref();
                         let months = residence_months.unwrap_or(0);
                         let ok = residence_in
                             && permit_ok
                             && months >= *min_residence_months
-                            && m.is_some_and(|m| {
-                                m.social_insurance_months >= *min_social_insurance_months
-                            });
+                            && m.is_some_and(|m| m.social_insurance_months >= *min_social_insurance_months);
                         ok.then(|| {
                             let (units, unit_text) = match policy.residence_granularity {
                                 Granularity::Month => (months as i64, format!("{months} 个月")),
-                                Granularity::Year => {
-                                    ((months / 12) as i64, format!("{} 年", months / 12))
-                                }
+                                Granularity::Year => ((months / 12) as i64, format!("{} 年", months / 12)),
                             };
                             let mut key = [vec![tier], sib_el.clone()].concat();
                             if *order_by_residence {
@@ -354,31 +280,14 @@ pub fn compute_keys(
                             (key, format!("{head}，居住满 {unit_text}（截至 {cutoff}）"))
                         })
                     }
-                    Condition::Sibling => sibling_here.then(|| {
-                        (
-                            vec![tier],
-                            format!("{head}，兄姐在{school_name}就读（长幼随学）"),
-                        )
-                    }),
+                    Condition::Sibling => sibling_here.then(|| (vec![tier], format!("{head}，兄姐在{school_name}就读（长幼随学）"))),
                     Condition::Others => Some((
                         [vec![tier], sib_el.clone()].concat(),
-                        format!(
-                            "{head}，{}在{school_name}招生范围内",
-                            r.via
-                                .iter()
-                                .map(|b| b.label())
-                                .collect::<Vec<_>>()
-                                .join("、")
-                        ),
+                        format!("{head}，{}在{school_name}招生范围内", r.via.iter().map(|b| b.label()).collect::<Vec<_>>().join("、")),
                     )),
                 };
                 if let Some((key, text)) = hit {
-                    found = Some((
-                        c.code.clone(),
-                        c.label.clone(),
-                        key,
-                        format!("{text}{sib_text}"),
-                    ));
+                    found = Some((c.code.clone(), c.label.clone(), key, format!("{text}{sib_text}")));
                     break;
                 }
             }
@@ -403,11 +312,7 @@ pub fn compute_keys(
                                     c.code.clone(),
                                     c.label.clone(),
                                     care_key,
-                                    format!(
-                                        "{}：政策性照顾对象（{kind}），按方案与「{}」同列{sib_text}",
-                                        tier_name(i + 1),
-                                        c.label
-                                    ),
+                                    format!("{}：政策性照顾对象（{kind}），按方案与「{}」同列{sib_text}", tier_name(i + 1), c.label),
                                 ));
                             }
                         }
@@ -437,11 +342,7 @@ pub fn compute_keys(
     schools.sort_by(|a, b| a.key.cmp(&b.key).then(a.school_id.cmp(&b.school_id)));
     Ok(ApplicantKeys {
         application_no: facts.application_no.clone(),
-        family: if policy.twins_as_family {
-            facts.family_id.clone()
-        } else {
-            None
-        },
+        family: if policy.twins_as_family { facts.family_id.clone() } else { None },
         residence_months,
         schools,
         notes,

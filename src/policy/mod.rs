@@ -15,12 +15,12 @@ pub mod facts;
 pub mod keys;
 
 pub use doc::{
-    diff, tier_name, CarePlacement, Category, Condition, Cutoffs, Granularity, LotteryPlacement,
-    Policy, PolicyCare, PolicyError, PolicyIssue, SiblingMode,
+    diff, tier_name, CarePlacement, Category, Condition, Cutoffs, Granularity, LotteryPlacement, Policy, PolicyCare, PolicyError,
+    PolicyIssue, SiblingMode,
 };
 pub use dryrun::{
-    dry_run, dry_run_csv, names_from_directory, percent, placement_csv, CategoryCount, CutoffInfo,
-    DryRunReport, LotteryOdds, PlacementNeed, SchoolDryRun,
+    dry_run, dry_run_csv, names_from_directory, percent, placement_csv, CategoryCount, CutoffInfo, DryRunReport, LotteryOdds,
+    PlacementNeed, SchoolDryRun,
 };
 pub use facts::{ApplicantFacts, Migrant, OwnerRelation, Property};
 pub use keys::{compute_keys, full_months, ApplicantKeys, Basis, CatchmentContext, SchoolKey};

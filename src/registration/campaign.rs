@@ -4,9 +4,9 @@
 
 use crate::catchment::{Directory, StaticDirectory};
 use crate::db::models::Campaign;
+use crate::db::registration::Placement;
 use crate::domain::CampaignStatus;
 use crate::error::AppError;
-use crate::db::registration::Placement;
 use crate::policy::{compute_keys, CatchmentContext, Policy};
 use crate::registration::forms::{self, ChildRules};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -56,9 +56,7 @@ impl CampaignCtx {
     /// The provisional catchment outcome for these facts.
     pub fn provisional(&self, facts: &crate::policy::ApplicantFacts) -> (Provisional, Placement) {
         let ctx = CatchmentContext { rules: &self.rules, directory: &self.directory };
-        let township_of = |name: Option<&str>| {
-            name.and_then(|n| self.townships.iter().find(|(_, t)| t == n)).map(|(id, _)| id.clone())
-        };
+        let township_of = |name: Option<&str>| name.and_then(|n| self.townships.iter().find(|(_, t)| t == n)).map(|(id, _)| id.clone());
         let township = facts
             .hukou
             .as_ref()
@@ -119,7 +117,6 @@ pub struct Provisional {
     pub notes: Vec<String>,
 }
 
-
 /// Whether a campaign takes registrations (and edits) now; else the Chinese reason.
 pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError> {
     if c.status != CampaignStatus::Registration || at < c.registration_opens {
@@ -130,4 +127,3 @@ pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError
     }
     Ok(())
 }
-

@@ -45,8 +45,5 @@ pub fn required_documents(child: &ChildForm) -> Vec<(&'static str, &'static str)
 /// Required kinds not yet uploaded, with their Chinese description.
 pub fn missing_documents(data: &DraftData) -> Vec<(&'static str, &'static str)> {
     let Some(child) = &data.child else { return Vec::new() };
-    required_documents(child)
-        .into_iter()
-        .filter(|(kind, _)| !data.documents.iter().any(|d| d.kind == *kind))
-        .collect()
+    required_documents(child).into_iter().filter(|(kind, _)| !data.documents.iter().any(|d| d.kind == *kind)).collect()
 }

@@ -65,7 +65,13 @@ fn flex<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     }
     Ok(match Flex::deserialize(d)? {
         Flex::S(s) => s,
-        Flex::B(b) => if b { "1".into() } else { String::new() },
+        Flex::B(b) => {
+            if b {
+                "1".into()
+            } else {
+                String::new()
+            }
+        }
         Flex::I(i) => i.to_string(),
         Flex::F(f) => f.to_string(),
         Flex::N(()) => String::new(),
@@ -107,7 +113,8 @@ pub fn validate_guardian(f: &GuardianForm) -> Result<ValidGuardian, FieldErrors>
     let mobile: String = f.mobile.trim().chars().filter(|c| !matches!(c, ' ' | '-')).collect();
     if mobile.is_empty() {
         e.add("mobile", "请填写手机号码");
-    } else if !(mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit()) && mobile.as_bytes()[1] >= b'3') {
+    } else if !(mobile.len() == 11 && mobile.starts_with('1') && mobile.bytes().all(|b| b.is_ascii_digit()) && mobile.as_bytes()[1] >= b'3')
+    {
         e.add("mobile", "手机号码应为以1开头的11位数字");
     }
     if e.is_empty() {
@@ -354,16 +361,7 @@ fn address(e: &mut FieldErrors, f: &ChildForm, prefix: &str, what: &str, townshi
     if e.0.len() != before {
         return None;
     }
-    Some(Address {
-        township: Some(township.to_string()),
-        community,
-        road,
-        number,
-        number_suffix: suffix,
-        compound,
-        building,
-        detail: None,
-    })
+    Some(Address { township: Some(township.to_string()), community, road, number, number_suffix: suffix, compound, building, detail: None })
 }
 
 fn f_trim(s: &str) -> &str {
@@ -411,9 +409,8 @@ pub fn validate_child(f: &ChildForm, rules: &ChildRules<'_>) -> Result<ValidChil
     let mut declared = Declared { hukou_local: local, property_owner_name: None };
     // The hukou address: required for a local child; a migrant child's hukou
     // is elsewhere and optional.
-    let hukou_given = ["township", "community", "road", "number", "compound", "building"]
-        .iter()
-        .any(|p| !part(f, "hukou", p).trim().is_empty());
+    let hukou_given =
+        ["township", "community", "road", "number", "compound", "building"].iter().any(|p| !part(f, "hukou", p).trim().is_empty());
     if local || hukou_given {
         facts.hukou = address(&mut e, f, "hukou", "户籍地址", rules.townships);
     }
@@ -478,13 +475,8 @@ pub fn validate_child(f: &ChildForm, rules: &ChildRules<'_>) -> Result<ValidChil
         };
         let res = address(&mut e, f, "res", "居住证地址", rules.townships);
         if let (Some(permit_no), Some(residence_start), Some(social_insurance_months)) = (permit, start, months) {
-            facts.migrant = Some(Migrant {
-                permit_no,
-                residence_start,
-                permit_issued_on: None,
-                social_insurance_months,
-                residence_address: res,
-            });
+            facts.migrant =
+                Some(Migrant { permit_no, residence_start, permit_issued_on: None, social_insurance_months, residence_address: res });
         }
     }
     facts.disability_support = checked(&f.disability_support);
@@ -547,7 +539,8 @@ impl ChildForm {
             f.has_property = "1".into();
             f.prop_cert_no = p.certificate_no.clone();
             f.prop_owner_name = s.declared.property_owner_name.clone().unwrap_or_default();
-            f.prop_owner_relation = serde_json::to_value(p.owner_relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            f.prop_owner_relation =
+                serde_json::to_value(p.owner_relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             fill_address(&mut f, "prop", &p.address);
         }
         if let Some(m) = &s.facts.migrant {
@@ -662,7 +655,8 @@ mod tests {
 
     #[test]
     fn guardian_rules() {
-        let ok = validate_guardian(&GuardianForm { name: "欧阳·娜娜".into(), relation: "母亲".into(), mobile: "138 0595 1234".into() }).unwrap();
+        let ok =
+            validate_guardian(&GuardianForm { name: "欧阳·娜娜".into(), relation: "母亲".into(), mobile: "138 0595 1234".into() }).unwrap();
         assert_eq!(ok.mobile, "13805951234");
         let e = validate_guardian(&GuardianForm { name: "".into(), relation: "x".into(), mobile: "123".into() }).unwrap_err();
         assert_eq!(e.0.len(), 3);

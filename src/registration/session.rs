@@ -85,8 +85,7 @@ pub fn issue(key: &[u8], guardian_id: &str, csrf: &str, now: i64, minutes: i64) 
 
 /// Checks signature, issuer, audience and expiry.
 pub fn verify(key: &[u8], token: &str) -> Result<GuardianClaims, SessionError> {
-    let data = jsonwebtoken::decode::<GuardianClaims>(token, &DecodingKey::from_secret(key), &validation(AUDIENCE))
-        .map_err(map_err)?;
+    let data = jsonwebtoken::decode::<GuardianClaims>(token, &DecodingKey::from_secret(key), &validation(AUDIENCE)).map_err(map_err)?;
     if data.claims.sub.is_empty() || data.claims.csrf.len() < 16 {
         return Err(SessionError::Invalid);
     }
@@ -114,7 +113,6 @@ pub fn check_state(key: &[u8], cookie: &str, state: &str) -> bool {
         Err(_) => false,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -54,9 +54,12 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -
     let prov = facts.as_ref().map(|f| ctx.provisional(&f.facts).0).unwrap_or_default();
     let category = if approved && a.category.is_some() {
         a.category.as_ref().map(|c| {
-            let label = ctx.policy.categories.iter().position(|x| &x.code == c).map(|i| {
-                format!("{}（{}）", crate::policy::tier_name(i + 1), ctx.policy.categories[i].label)
-            });
+            let label = ctx
+                .policy
+                .categories
+                .iter()
+                .position(|x| &x.code == c)
+                .map(|i| format!("{}（{}）", crate::policy::tier_name(i + 1), ctx.policy.categories[i].label));
             label.unwrap_or_else(|| c.clone())
         })
     } else {
@@ -71,7 +74,11 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -
             let mut note = e.note.clone();
             if e.status == ApplicationStatus::Approved {
                 let place = school_name.clone().or(zone_name.clone()).unwrap_or_else(|| "由教育局统筹安排".into());
-                note = format!("对口学校（片区）：{place}；类别：{}{}", category.clone().unwrap_or_else(|| "—".into()), if note.is_empty() { String::new() } else { format!("；{note}") });
+                note = format!(
+                    "对口学校（片区）：{place}；类别：{}{}",
+                    category.clone().unwrap_or_else(|| "—".into()),
+                    if note.is_empty() { String::new() } else { format!("；{note}") }
+                );
             }
             TimelineStep { label: e.status.label().to_string(), at: Some(fmt_time(e.at)), note, done: true }
         })
@@ -135,4 +142,3 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -
         documents: v.documents.iter().map(|x| doc_view(&x.kind, &x.mime, x.size_bytes)).collect(),
     }
 }
-

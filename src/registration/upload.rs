@@ -125,11 +125,7 @@ pub fn strip_metadata(kind: FileKind, bytes: &[u8]) -> Result<Vec<u8>, UploadErr
 
 /// Hex SHA-256 of the (stripped) bytes plus the canonical extension.
 pub fn storage_name(kind: FileKind, stripped: &[u8]) -> String {
-    format!(
-        "{}{}",
-        hex::encode(Sha256::digest(stripped)),
-        kind.extension()
-    )
+    format!("{}{}", hex::encode(Sha256::digest(stripped)), kind.extension())
 }
 
 /// Result of [`prepare`]: what the caller stores.
@@ -148,11 +144,7 @@ pub fn prepare(bytes: &[u8], max_bytes: u64) -> Result<PreparedUpload, UploadErr
     let kind = sniff(bytes)?;
     let stripped = strip_metadata(kind, bytes)?;
     let storage_name = storage_name(kind, &stripped);
-    Ok(PreparedUpload {
-        kind,
-        bytes: stripped,
-        storage_name,
-    })
+    Ok(PreparedUpload { kind, bytes: stripped, storage_name })
 }
 
 // ---------------------------------------------------------------------------
@@ -276,11 +268,7 @@ fn strip_png(b: &[u8]) -> Result<Vec<u8>, UploadError> {
         }
         let len = len as usize;
         let ty = &b[i + 4..i + 8];
-        let end = i
-            .checked_add(12)
-            .and_then(|x| x.checked_add(len))
-            .filter(|&e| e <= b.len())
-            .ok_or(UploadError::Corrupt)?;
+        let end = i.checked_add(12).and_then(|x| x.checked_add(len)).filter(|&e| e <= b.len()).ok_or(UploadError::Corrupt)?;
         let data = &b[i + 8..i + 8 + len];
         let stored_crc = u32::from_be_bytes([b[end - 4], b[end - 3], b[end - 2], b[end - 1]]);
         if crc32(&[ty, data]) != stored_crc {
@@ -399,4 +387,3 @@ pub fn doc_view(kind: &str, mime: &str, size: i64) -> DocView {
         size: human_size(size.max(0) as usize),
     }
 }
-

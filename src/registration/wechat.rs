@@ -138,7 +138,10 @@ mod tests {
 
     #[test]
     fn answers() {
-        let ok = parse_token_response(br#"{"access_token":"A","expires_in":7200,"refresh_token":"R","openid":"oABC_12-x","scope":"snsapi_base"}"#).unwrap();
+        let ok = parse_token_response(
+            br#"{"access_token":"A","expires_in":7200,"refresh_token":"R","openid":"oABC_12-x","scope":"snsapi_base"}"#,
+        )
+        .unwrap();
         assert_eq!(ok, WechatIdentity { openid: "oABC_12-x".into(), unionid: None });
         let u = parse_token_response(br#"{"openid":"o1","unionid":"u1","is_snapshotuser":0}"#).unwrap();
         assert_eq!(u.unionid.as_deref(), Some("u1"));

@@ -45,14 +45,24 @@ pub fn seats_chart(units: &[Unit], categories: &[String], labels: &[(String, Str
             line += 1.0;
         }
         let y = 4.0 + line * 16.0;
-        legend.push_str(&format!(r#"<rect x="{x}" y="{y}" width="10" height="10" fill="{fill}"/><text x="{}" y="{}">{}</text>"#, x + 13.0, y + 9.0, esc(text)));
+        legend.push_str(&format!(
+            r#"<rect x="{x}" y="{y}" width="10" height="10" fill="{fill}"/><text x="{}" y="{}">{}</text>"#,
+            x + 13.0,
+            y + 9.0,
+            esc(text)
+        ));
         x += w;
     }
     if x + 60.0 > total_w {
         x = 0.0;
         line += 1.0;
     }
-    legend.push_str(&format!(r##"<rect x="{x}" y="{}" width="2" height="14" fill="#d6336c"/><text x="{}" y="{}">学位数</text>"##, 2.0 + line * 16.0, x + 6.0, 13.0 + line * 16.0));
+    legend.push_str(&format!(
+        r##"<rect x="{x}" y="{}" width="2" height="14" fill="#d6336c"/><text x="{}" y="{}">学位数</text>"##,
+        2.0 + line * 16.0,
+        x + 6.0,
+        13.0 + line * 16.0
+    ));
     let legend_h = 22.0 + line * 16.0;
     let height = legend_h + row_h * units.len() as f64 + 24.0;
     let max = units.iter().map(|u| u.applications.max(u.seats)).max().unwrap_or(1).max(1) as f64;
@@ -67,12 +77,7 @@ pub fn seats_chart(units: &[Unit], categories: &[String], labels: &[(String, Str
     for (i, u) in units.iter().enumerate() {
         let y = legend_h + row_h * i as f64;
         let name = if u.kind == "zone" { format!("{}（片区）", u.name) } else { u.name.clone() };
-        s.push_str(&format!(
-            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
-            label_w - 6.0,
-            y + 15.0,
-            esc(&name)
-        ));
+        s.push_str(&format!(r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#, label_w - 6.0, y + 15.0, esc(&name)));
         let mut bx = label_w;
         for (code, n) in &u.by_category {
             let w = *n as f64 * scale;
@@ -197,7 +202,11 @@ pub fn dry_run_chart(report: &crate::policy::DryRunReport) -> String {
     );
     let mut x = 0.0;
     for (fill, text) in parts {
-        s.push_str(&format!(r#"<rect x="{x}" y="4" width="10" height="10" fill="{fill}"/><text x="{}" y="13">{}</text>"#, x + 13.0, esc(text)));
+        s.push_str(&format!(
+            r#"<rect x="{x}" y="4" width="10" height="10" fill="{fill}"/><text x="{}" y="13">{}</text>"#,
+            x + 13.0,
+            esc(text)
+        ));
         x += 13.0 + text_width(text) + 14.0;
     }
     s.push_str(&format!(r##"<rect x="{x}" y="2" width="2" height="14" fill="#d6336c"/><text x="{}" y="13">学位数</text>"##, x + 6.0));

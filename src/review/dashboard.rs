@@ -169,7 +169,13 @@ mod tests {
     fn counts_and_flags() {
         let plans = vec![
             PlanRow { school_id: "P01".into(), school_name: "一小".into(), planned_classes: 1, class_size_cap: 2, zone_id: None },
-            PlanRow { school_id: "J01".into(), school_name: "八中".into(), planned_classes: 1, class_size_cap: 60, zone_id: Some("Z".into()) },
+            PlanRow {
+                school_id: "J01".into(),
+                school_name: "八中".into(),
+                planned_classes: 1,
+                class_size_cap: 60,
+                zone_id: Some("Z".into()),
+            },
         ];
         let app = |s: Option<&str>, z: Option<&str>, st: &str, c: Option<&str>| AppRow {
             school_id: s.map(Into::into),

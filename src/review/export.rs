@@ -82,7 +82,9 @@ pub fn draw_lines(record_json: &str) -> Vec<DrawLine> {
         Value::String(s) => s.clone(),
         v => v.to_string(),
     };
-    let ids = |v: &Value| -> Vec<String> { v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default() };
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    };
     let mut out = Vec::new();
     if let Some(m) = result["assignments"].as_object() {
         for (school, list) in m {

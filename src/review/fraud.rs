@@ -107,8 +107,7 @@ pub fn signals(records: &[Record], cfg: &Config) -> HashMap<String, Vec<Signal>>
         let families: BTreeSet<&str> = rs.iter().map(|r| r.family()).collect();
         if families.len() > cfg.families_per_certificate {
             for r in rs {
-                let others: Vec<&str> =
-                    rs.iter().filter(|o| o.family() != r.family()).map(|o| o.registration_no.as_str()).collect();
+                let others: Vec<&str> = rs.iter().filter(|o| o.family() != r.family()).map(|o| o.registration_no.as_str()).collect();
                 push(
                     &r.application_id,
                     "shared_certificate",
@@ -132,8 +131,7 @@ pub fn signals(records: &[Record], cfg: &Config) -> HashMap<String, Vec<Signal>>
         let families: BTreeSet<&str> = rs.iter().map(|r| r.family()).collect();
         if families.len() > 1 {
             for r in rs {
-                let others: Vec<&str> =
-                    rs.iter().filter(|o| o.family() != r.family()).map(|o| o.registration_no.as_str()).collect();
+                let others: Vec<&str> = rs.iter().filter(|o| o.family() != r.family()).map(|o| o.registration_no.as_str()).collect();
                 push(
                     &r.application_id,
                     "guardian_many_children",
@@ -242,7 +240,13 @@ mod tests {
 
     fn with_cert(mut r: Record, cert: &str, detail: Option<&str>) -> Record {
         r.facts.property = Some(Property {
-            address: Address { township: Some("凤城镇".into()), road: Some("二环路".into()), number: Some(1), detail: detail.map(Into::into), ..Default::default() },
+            address: Address {
+                township: Some("凤城镇".into()),
+                road: Some("二环路".into()),
+                number: Some(1),
+                detail: detail.map(Into::into),
+                ..Default::default()
+            },
             certificate_no: cert.into(),
             owner_relation: OwnerRelation::Father,
             acquired_on: None,
@@ -261,7 +265,7 @@ mod tests {
             with_cert(rec("b", "C1", "g1", Some("F1"), "h2"), "闽（2026）第1号", None), // twin, same family
             with_cert(rec("c", "C1", "g2", None, "h3"), "闽(2026)第2号", None),
             with_cert(rec("d", "C1", "g3", None, "h4"), "闽(2026) 第2号", None), // another family, same certificate
-            with_cert(rec("e", "C2", "g4", None, "h5"), "闽(2026)第2号", None), // other campaign: not compared
+            with_cert(rec("e", "C2", "g4", None, "h5"), "闽(2026)第2号", None),  // other campaign: not compared
         ];
         let m = signals(&rs, &Config::default());
         assert!(codes(&m, "a").is_empty() && codes(&m, "b").is_empty(), "twins share a certificate");

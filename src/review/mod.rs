@@ -250,7 +250,10 @@ mod tests {
         let o = check_decision(&plain, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap();
         assert_eq!((o.new_status, o.needs_second), (Some(ApplicationStatus::Approved), false));
         let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: String::new() };
-        assert_eq!(check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field, "reason");
+        assert_eq!(
+            check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field,
+            "reason"
+        );
         let over = DecisionRequest::Approve { school_id: Some("P02".into()), category: None, reason: "实际居住地核实".into() };
         let o = check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap();
         assert!(o.needs_second);
@@ -259,8 +262,14 @@ mod tests {
         let o = check_decision(&over, ApplicationStatus::UnderReview, &computed(), &schools, &cats, false, now).unwrap();
         assert_eq!((o.new_status, o.needs_second), (Some(ApplicationStatus::Approved), false));
         let bad = DecisionRequest::Approve { school_id: Some("X".into()), category: None, reason: "x".into() };
-        assert_eq!(check_decision(&bad, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field, "school_id");
-        assert_eq!(check_decision(&plain, ApplicationStatus::Approved, &computed(), &schools, &cats, true, now).unwrap_err().field, "status");
+        assert_eq!(
+            check_decision(&bad, ApplicationStatus::UnderReview, &computed(), &schools, &cats, true, now).unwrap_err().field,
+            "school_id"
+        );
+        assert_eq!(
+            check_decision(&plain, ApplicationStatus::Approved, &computed(), &schools, &cats, true, now).unwrap_err().field,
+            "status"
+        );
     }
 
     #[test]
@@ -271,11 +280,17 @@ mod tests {
         let r = DecisionRequest::Reject { reason_code: "other".into(), note: String::new() };
         assert_eq!(check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "note");
         let r = DecisionRequest::Reject { reason_code: "age_ineligible".into(), note: String::new() };
-        assert_eq!(check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status, Some(ApplicationStatus::Rejected));
+        assert_eq!(
+            check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status,
+            Some(ApplicationStatus::Rejected)
+        );
         let s = DecisionRequest::Supplement { deadline: now - chrono::Duration::hours(1), note: "补交房产证".into() };
         assert_eq!(check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "deadline");
         let s = DecisionRequest::Supplement { deadline: now + chrono::Duration::days(3), note: "补交房产证".into() };
-        assert_eq!(check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status, Some(ApplicationStatus::Supplement));
+        assert_eq!(
+            check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status,
+            Some(ApplicationStatus::Supplement)
+        );
         let n = DecisionRequest::Note { note: "电话核实".into() };
         assert_eq!(check_decision(&n, ApplicationStatus::Approved, &computed(), &[], &[], true, now).unwrap().new_status, None);
     }

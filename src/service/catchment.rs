@@ -90,7 +90,6 @@ pub fn replace_rules(
     })
 }
 
-
 /// A campaign's rules and school directory (the campaign must exist).
 pub fn campaign_map(
     conn: &mut crate::db::DbConn,

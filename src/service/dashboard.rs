@@ -39,8 +39,10 @@ fn dashboard_in(conn: &mut DbConn, campaign_id: &str, settings: &crate::config::
             class_size_cap: p.class_size_cap,
         })
         .collect();
-    let apps: Vec<AppRow> =
-        dbr::placements_of(conn, &c.id)?.into_iter().map(|(s, z, st, cat)| AppRow { school_id: s, zone_id: z, status: st, category: cat }).collect();
+    let apps: Vec<AppRow> = dbr::placements_of(conn, &c.id)?
+        .into_iter()
+        .map(|(s, z, st, cat)| AppRow { school_id: s, zone_id: z, status: st, category: cat })
+        .collect();
     let mut offer_counts: BTreeMap<String, i64> = BTreeMap::new();
     for s in dbr::offered_schools(conn, &c.id)? {
         *offer_counts.entry(s).or_default() += 1;

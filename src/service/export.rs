@@ -30,7 +30,8 @@ pub struct Download {
     pub filename: String,
 }
 
-pub const EXPORT_KINDS: [(&str, &str); 4] = [("applications", "报名申请"), ("reviews", "审核结果"), ("draws", "派位结果"), ("offers", "录取与安置")];
+pub const EXPORT_KINDS: [(&str, &str); 4] =
+    [("applications", "报名申请"), ("reviews", "审核结果"), ("draws", "派位结果"), ("offers", "录取与安置")];
 
 /// Builds an export for `who` and records it in the audit log.
 fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher: &IdCipher) -> Result<Table, AppError> {
@@ -50,12 +51,24 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
     let fmt_t = |t: &NaiveDateTime| crate::db::beijing(*t).format("%Y-%m-%d %H:%M:%S").to_string();
     let table = match kind {
         "applications" => {
-            let mut t = Table::new("报名申请", &["报名号", "招生计划", "儿童姓名", "身份证号", "性别", "出生日期", "乡镇", "对口学校或片区", "类别", "状态", "提交时间"]);
+            let mut t = Table::new(
+                "报名申请",
+                &["报名号", "招生计划", "儿童姓名", "身份证号", "性别", "出生日期", "乡镇", "对口学校或片区", "类别", "状态", "提交时间"],
+            );
             for r in dbr::export_applications(conn)? {
                 let (a, child) = r;
-                let (no, camp, township, s, z, cat, status, at) =
-                    (a.registration_no, a.campaign_id, a.township_id, a.catchment_school_id, a.zone_id, a.category, a.status, a.submitted_at);
-                let (name, enc, masked, sex, birth) = (child.name, child.id_number_enc, child.id_number_masked, child.sex, child.birth_date);
+                let (no, camp, township, s, z, cat, status, at) = (
+                    a.registration_no,
+                    a.campaign_id,
+                    a.township_id,
+                    a.catchment_school_id,
+                    a.zone_id,
+                    a.category,
+                    a.status,
+                    a.submitted_at,
+                );
+                let (name, enc, masked, sex, birth) =
+                    (child.name, child.id_number_enc, child.id_number_masked, child.sex, child.birth_date);
                 if !scoped(&township) {
                     continue;
                 }
@@ -77,10 +90,39 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
             t
         }
         "reviews" => {
-            let mut t = Table::new("审核结果", &["报名号", "决定", "驳回原因", "说明", "改判学校", "改判类别", "需复核", "复核结果", "审核人", "复核人", "时间", "补充截止"]);
+            let mut t = Table::new(
+                "审核结果",
+                &[
+                    "报名号",
+                    "决定",
+                    "驳回原因",
+                    "说明",
+                    "改判学校",
+                    "改判类别",
+                    "需复核",
+                    "复核结果",
+                    "审核人",
+                    "复核人",
+                    "时间",
+                    "补充截止",
+                ],
+            );
             let people: HashMap<String, String> = dbr::staff_names(conn)?;
             for r in dbr::export_reviews(conn)? {
-                let dbr::ReviewExportRow { registration_no: no, township_id: township, decision: d, reason_code: rc, note, override_school_id: os, override_category: oc, needs_second: needs, second_reviewer_id: second, reviewer_id: reviewer, created_at: at, supplement_deadline: deadline } = r;
+                let dbr::ReviewExportRow {
+                    registration_no: no,
+                    township_id: township,
+                    decision: d,
+                    reason_code: rc,
+                    note,
+                    override_school_id: os,
+                    override_category: oc,
+                    needs_second: needs,
+                    second_reviewer_id: second,
+                    reviewer_id: reviewer,
+                    created_at: at,
+                    supplement_deadline: deadline,
+                } = r;
                 if !scoped(&township) {
                     continue;
                 }
@@ -109,10 +151,33 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
         "draws" => {
             let mut t = Table::new(
                 "派位结果",
-                &["派位编号", "招生计划", "类型", "状态", "公告摘要", "结果摘要", "公告时间", "计算时间", "报名号", "派位号", "派位结果", "学校"],
+                &[
+                    "派位编号",
+                    "招生计划",
+                    "类型",
+                    "状态",
+                    "公告摘要",
+                    "结果摘要",
+                    "公告时间",
+                    "计算时间",
+                    "报名号",
+                    "派位号",
+                    "派位结果",
+                    "学校",
+                ],
             );
             for r in dbr::export_draws(conn)? {
-                let dbr::DrawExportRow { draw_id: id, campaign_id: camp, kind: k, status, announcement_digest: ad, result_digest: rdg, created_at: created, computed_at: computed, record_json: record } = r;
+                let dbr::DrawExportRow {
+                    draw_id: id,
+                    campaign_id: camp,
+                    kind: k,
+                    status,
+                    announcement_digest: ad,
+                    result_digest: rdg,
+                    created_at: created,
+                    computed_at: computed,
+                    record_json: record,
+                } = r;
                 let lines = record.as_deref().map(crate::review::export::draw_lines).unwrap_or_default();
                 let head = vec![
                     id,
@@ -146,7 +211,17 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
         "offers" => {
             let mut t = Table::new("录取与安置", &["报名号", "儿童姓名", "学校", "来源", "状态", "确认截止", "录取时间", "回复时间"]);
             for r in dbr::export_offers(conn)? {
-                let dbr::OfferExportRow { registration_no: no, township_id: township, child_name: name, school_id: school, draw_id: draw, status, deadline, offered_at: offered, responded_at: responded } = r;
+                let dbr::OfferExportRow {
+                    registration_no: no,
+                    township_id: township,
+                    child_name: name,
+                    school_id: school,
+                    draw_id: draw,
+                    status,
+                    deadline,
+                    offered_at: offered,
+                    responded_at: responded,
+                } = r;
                 if !scoped(&township) {
                     continue;
                 }
@@ -165,10 +240,16 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
         }
         _ => return Err(AppError::NotFound),
     };
-    audit::append(conn, &who.actor(), "export", &format!("export:{kind}"), None, Some(&json!({"format": format, "rows": table.rows.len(), "role": who.role.as_str()})))?;
+    audit::append(
+        conn,
+        &who.actor(),
+        "export",
+        &format!("export:{kind}"),
+        None,
+        Some(&json!({"format": format, "rows": table.rows.len(), "role": who.role.as_str()})),
+    )?;
     Ok(table)
 }
-
 
 /// Builds export `kind` as `format` (`csv` or `xlsx`, default csv) for `who`.
 pub async fn export(cx: &Ctx, who: &Identity, kind: String, format: Option<String>) -> Result<Download, AppError> {
@@ -188,7 +269,10 @@ pub async fn export(cx: &Ctx, who: &Identity, kind: String, format: Option<Strin
         (crate::review::export::to_csv(&table).map_err(AppError::internal)?, "text/csv; charset=utf-8")
     } else {
         (
-            actix_web::web::block(move || crate::review::export::to_xlsx(&table)).await.map_err(AppError::internal)?.map_err(AppError::internal)?,
+            actix_web::web::block(move || crate::review::export::to_xlsx(&table))
+                .await
+                .map_err(AppError::internal)?
+                .map_err(AppError::internal)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     };

@@ -147,7 +147,6 @@ fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> R
     })
 }
 
-
 /// The lookup API: one answer or a field-named refusal.
 pub async fn lookup(db: &db::Db, q: LookupQuery) -> Result<LookupResult, AppError> {
     let address = validate_address(&q)?;

@@ -10,13 +10,7 @@ fn sha256_hex(s: &str) -> String {
 
 /// Stores a new policy (already validated by the caller) unless the campaign's
 /// policy is frozen. Audited as `policy.set`. Returns the previous version.
-pub fn set_policy(
-    db: &Db,
-    campaign_id: &str,
-    toml_text: &str,
-    version: &str,
-    actor: &str,
-) -> Result<String, AppError> {
+pub fn set_policy(db: &Db, campaign_id: &str, toml_text: &str, version: &str, actor: &str) -> Result<String, AppError> {
     db.write_blocking(|conn| {
         let c = dbc::load_campaign(conn, campaign_id)?;
         if let Some(at) = c.policy_frozen_at {
@@ -40,22 +34,14 @@ pub fn set_policy(
 
 /// Freezes the campaign's policy. Idempotent: returns `(frozen_at, newly)`;
 /// only a new freeze is audited.
-pub fn freeze_policy(
-    db: &Db,
-    campaign_id: &str,
-    actor: &str,
-) -> Result<(chrono::NaiveDateTime, bool), AppError> {
+pub fn freeze_policy(db: &Db, campaign_id: &str, actor: &str) -> Result<(chrono::NaiveDateTime, bool), AppError> {
     db.write_blocking(|conn| freeze_policy_in(conn, campaign_id, actor))
 }
 
 /// Freezes the campaign's policy inside the caller's transaction (opening
 /// registration does this too). Returns the freeze time and whether this
 /// call froze it; a frozen policy stays as it was.
-pub fn freeze_policy_in(
-    conn: &mut DbConn,
-    campaign_id: &str,
-    actor: &str,
-) -> Result<(chrono::NaiveDateTime, bool), AppError> {
+pub fn freeze_policy_in(conn: &mut DbConn, campaign_id: &str, actor: &str) -> Result<(chrono::NaiveDateTime, bool), AppError> {
     let c = dbc::load_campaign(conn, campaign_id)?;
     if let Some(at) = c.policy_frozen_at {
         return Ok((at, false));
@@ -97,13 +83,12 @@ pub struct DryRun {
 /// is a conflict with a Chinese message.
 pub fn dry_run(conn: &mut DbConn, campaign_id: &str) -> Result<DryRun, AppError> {
     use crate::policy as po;
-        let campaign = dbc::load_campaign(conn, campaign_id)?;
+    let campaign = dbc::load_campaign(conn, campaign_id)?;
     if campaign.policy_toml.trim().is_empty() {
         return Err(AppError::conflict("policy_missing", format!("招生批次「{campaign_id}」尚未设置招生方案")));
     }
-    let policy = po::Policy::load_toml(&campaign.policy_toml).map_err(|e| {
-        AppError::conflict("policy_invalid", format!("招生批次「{campaign_id}」保存的招生方案无效：{e}"))
-    })?;
+    let policy = po::Policy::load_toml(&campaign.policy_toml)
+        .map_err(|e| AppError::conflict("policy_invalid", format!("招生批次「{campaign_id}」保存的招生方案无效：{e}")))?;
     let rules = dbc::load_rules(conn, campaign_id)?;
     let dir = dbc::load_directory(conn, campaign_id)?;
     let seats = dbc::load_seats(conn, campaign_id)?;

@@ -3,9 +3,9 @@
 //! Every function takes the guardian's id from the validated session.
 
 use super::Ctx;
+use crate::db;
 use crate::db::models::Campaign;
 use crate::db::registration::{self as dbr, DraftRow, Submitted};
-use crate::db;
 use crate::error::AppError;
 use crate::policy::Policy;
 use crate::registration::draft::{self, DraftData, DraftDocument};
@@ -27,8 +27,7 @@ pub fn today() -> NaiveDate {
 /// Loads a campaign with its policy, rules and form choices.
 pub fn load_campaign_ctx(conn: &mut db::DbConn, campaign_id: &str) -> Result<CampaignCtx, AppError> {
     let campaign = db::catchment::load_campaign(conn, campaign_id).map_err(|_| AppError::NotFound)?;
-    let policy =
-        Policy::load_toml(&campaign.policy_toml).map_err(|e| AppError::internal(format!("campaign {campaign_id} policy: {e}")))?;
+    let policy = Policy::load_toml(&campaign.policy_toml).map_err(|e| AppError::internal(format!("campaign {campaign_id} policy: {e}")))?;
     let rules = db::catchment::load_rules(conn, campaign_id)?;
     let directory = db::catchment::load_directory(conn, campaign_id)?;
     let townships = dbr::township_names(conn)?;
@@ -69,8 +68,7 @@ pub struct DraftCtx {
 
 pub async fn load_draft(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<DraftCtx, AppError> {
     let (gid, id) = (guardian_id.to_string(), draft_id.to_string());
-    cx
-        .db
+    cx.db
         .run(move |c| {
             let draft = dbr::draft(c, &gid, &id)?;
             let data = draft.data()?;
@@ -166,7 +164,6 @@ pub fn too_large(max: usize) -> AppError {
     }
 }
 
-
 /// Checks, strips and stores one upload, and lists it in the draft.
 pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: UploadForm) -> Result<DraftDocument, AppError> {
     let kind = DocumentKind::from_code(&form.kind).ok_or_else(|| AppError::invalid("kind", "请选择材料类别"))?;
@@ -177,10 +174,8 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
         return Err(AppError::invalid("file", format!("每份报名最多上传 {} 个文件", draft::MAX_DOCUMENTS)));
     }
     let max = cx.settings.uploads.max_bytes;
-    let prepared = actix_web::web::block(move || upload::prepare(&bytes, max as u64))
-        .await
-        .map_err(AppError::internal)?
-        .map_err(|e| match e {
+    let prepared =
+        actix_web::web::block(move || upload::prepare(&bytes, max as u64)).await.map_err(AppError::internal)?.map_err(|e| match e {
             upload::UploadError::TooLarge { .. } => too_large(max),
             other => AppError::invalid("file", format!("文件（file）：{other}")),
         })?;
@@ -198,8 +193,7 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
         .map_err(|e| AppError::internal(format!("storing upload: {e}")))?;
     let (id, doc2) = (d.draft.id.clone(), doc.clone());
     let gid = guardian_id.to_string();
-    cx
-        .db
+    cx.db
         .write(move |c| {
             // Re-read inside the transaction so two uploads at once both stay.
             let row = dbr::draft(c, &gid, &id)?;
@@ -325,7 +319,11 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
         if let Some(app) = &d.draft.application_id {
             let (app, gid) = (app.clone(), guardian_id.to_string());
             let view = cx.db.run(move |c| dbr::application_view(c, &gid, &app)).await?;
-            return Ok(Submitted { application_id: view.application.id, registration_no: view.application.registration_no, created: false });
+            return Ok(Submitted {
+                application_id: view.application.id,
+                registration_no: view.application.registration_no,
+                created: false,
+            });
         }
     }
     check_editable(&d)?;
@@ -390,8 +388,7 @@ pub async fn status(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<StatusV
 pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<String, AppError> {
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
     let cipher = cx.cipher();
-    cx
-        .db
+    cx.db
         .write(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
             if v.application.status != crate::domain::ApplicationStatus::Submitted {
@@ -412,7 +409,12 @@ pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<Str
                 documents: v
                     .documents
                     .iter()
-                    .map(|d| DraftDocument { kind: d.kind.clone(), content_hash: d.content_hash.clone(), mime: d.mime.clone(), size_bytes: d.size_bytes })
+                    .map(|d| DraftDocument {
+                        kind: d.kind.clone(),
+                        content_hash: d.content_hash.clone(),
+                        mime: d.mime.clone(),
+                        size_bytes: d.size_bytes,
+                    })
                     .collect(),
             };
             Ok(dbr::create_draft(c, &gid, &v.campaign.id, Some(&id), &data)?.id)
@@ -423,8 +425,7 @@ pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<Str
 /// Starts a new registration in an open campaign.
 pub async fn start_draft(cx: &Ctx, guardian_id: &str, campaign_id: &str) -> Result<String, AppError> {
     let (gid, cid) = (guardian_id.to_string(), campaign_id.to_string());
-    cx
-        .db
+    cx.db
         .write(move |c| {
             let campaign = db::catchment::load_campaign(c, &cid).map_err(|_| AppError::NotFound)?;
             dbr::registration_open(&campaign, db::now())?;
@@ -474,12 +475,7 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
         review_deadline: fmt_time(c.review_deadline),
         draw_day: fmt_time(c.draw_day),
         offer_deadline: fmt_time(c.offer_deadline),
-        age_rule: format!(
-            "{}（含当日）前年满 {} 周岁、未满 {} 周岁",
-            fmt_date(cutoff),
-            c.min_age,
-            c.max_age + 1
-        ),
+        age_rule: format!("{}（含当日）前年满 {} 周岁、未满 {} 周岁", fmt_date(cutoff), c.min_age, c.max_age + 1),
         policy_name: ctx.policy.name.clone(),
         policy_version: ctx.policy.version.clone(),
         description: ctx.policy.description.clone(),

@@ -111,7 +111,8 @@ fn fraud_record((a, c): dbr::AppWithChild) -> Option<fraud::Record> {
 fn signals_of(conn: &mut DbConn, ids: &[String], cfg: &fraud::Config) -> Result<HashMap<String, Vec<Signal>>, AppError> {
     let own: Vec<fraud::Record> =
         dbr::fraud_rows_related(conn, ids, &[])?.into_iter().filter(|(a, _)| ids.contains(&a.id)).filter_map(fraud_record).collect();
-    let certificates: Vec<String> = own.iter().filter_map(|r| r.facts.property.as_ref().map(|p| p.certificate_no.trim().to_string())).collect();
+    let certificates: Vec<String> =
+        own.iter().filter_map(|r| r.facts.property.as_ref().map(|p| p.certificate_no.trim().to_string())).collect();
     let records: Vec<fraud::Record> = dbr::fraud_rows_related(conn, ids, &certificates)?.into_iter().filter_map(fraud_record).collect();
     let mut all = fraud::signals(&records, cfg);
     all.retain(|id, _| ids.contains(id));
@@ -414,12 +415,19 @@ pub struct Detail {
     pub categories: Vec<(String, String)>,
 }
 
-fn detail_in(conn: &mut DbConn, who: &Identity, id: &str, cipher: &crate::identity::IdCipher, cfg: &fraud::Config) -> Result<Detail, AppError> {
+fn detail_in(
+    conn: &mut DbConn,
+    who: &Identity,
+    id: &str,
+    cipher: &crate::identity::IdCipher,
+    cfg: &fraud::Config,
+) -> Result<Detail, AppError> {
     let app = load_app(conn, who, id)?;
     let c = dbr::campaign(conn, &app.campaign_id)?;
     let child = dbr::child_of(conn, &app.child_id)?;
     let (gname, grel, gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
-    let id_number = if who.sees_id_numbers() { cipher.decrypt(&child.id_number_enc).unwrap_or(child.id_number_masked) } else { child.id_number_masked };
+    let id_number =
+        if who.sees_id_numbers() { cipher.decrypt(&child.id_number_enc).unwrap_or(child.id_number_masked) } else { child.id_number_masked };
     let (computed, notes) = computed(conn, &c, &app)?;
     let names = dbr::names(conn)?;
     let target_name = |s: &Option<String>, z: &Option<String>| match (z, s) {
@@ -501,12 +509,20 @@ pub async fn document(cx: &Ctx, who: &Identity, doc_id: String) -> Result<(Docum
         .write(move |c| {
             let d = dbr::document(c, &doc_id)?.ok_or(AppError::NotFound)?;
             load_app(c, &who, &d.application_id)?;
-            audit::append(c, &who.actor(), "document.view", &format!("document:{}", d.id), None, Some(&json!({"application": d.application_id})))?;
+            audit::append(
+                c,
+                &who.actor(),
+                "document.view",
+                &format!("document:{}", d.id),
+                None,
+                Some(&json!({"application": d.application_id})),
+            )?;
             Ok(d)
         })
         .await?;
     let name = doc.content_hash.clone();
-    let valid = name.len() >= 64 && name[..64].chars().all(|c| c.is_ascii_hexdigit()) && matches!(&name[64..], "" | ".jpg" | ".png" | ".pdf");
+    let valid =
+        name.len() >= 64 && name[..64].chars().all(|c| c.is_ascii_hexdigit()) && matches!(&name[64..], "" | ".jpg" | ".png" | ".pdf");
     if !valid {
         return Err(AppError::NotFound);
     }
@@ -654,7 +670,13 @@ fn approved_update(computed: &Computed, school: Option<&String>, category: Optio
     }
 }
 
-fn decide_in(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionRequest, expected_version: Option<i32>) -> Result<DecisionResult, AppError> {
+fn decide_in(
+    conn: &mut DbConn,
+    who: &Identity,
+    app_id: &str,
+    req: &DecisionRequest,
+    expected_version: Option<i32>,
+) -> Result<DecisionResult, AppError> {
     let app = load_app(conn, who, app_id)?;
     if let Some(v) = expected_version {
         if v != app.version {
@@ -700,7 +722,8 @@ fn decide_in(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionRequ
             DecisionKind::Supplement => {
                 let deadline = outcome.supplement_deadline.unwrap_or(t);
                 update_app(conn, &app, keep(&app, new_status))?;
-                let text = format!("请于 {}（北京时间）前补充材料：{}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"), outcome.note);
+                let text =
+                    format!("请于 {}（北京时间）前补充材料：{}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"), outcome.note);
                 add_event(conn, &app.id, new_status, &text)?;
                 let openid = dbr::guardian_openid_of_child(conn, &app.child_id)?;
                 dbr::insert_notification(
@@ -753,7 +776,14 @@ fn decide_in(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionRequ
         "needs_second": outcome.needs_second,
         "supplement_deadline": outcome.supplement_deadline.map(|d| d.to_string()),
     });
-    audit::append(conn, &who.actor(), &format!("review.{}", outcome.decision), &format!("application:{}", app.id), Some(&before), Some(&after))?;
+    audit::append(
+        conn,
+        &who.actor(),
+        &format!("review.{}", outcome.decision),
+        &format!("application:{}", app.id),
+        Some(&before),
+        Some(&after),
+    )?;
     Ok(DecisionResult { decision_id, decision: outcome.decision, status, needs_second: outcome.needs_second })
 }
 
@@ -774,7 +804,11 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
         return Err(AppError::conflict("not_pending", "这项决定不需要或已经完成复核"));
     }
     if d.reviewer_id == who.id {
-        return Err(AppError::Conflict { code: "four_eyes", message: "改判须由另一名工作人员复核，不能复核自己的决定".into(), field: None });
+        return Err(AppError::Conflict {
+            code: "four_eyes",
+            message: "改判须由另一名工作人员复核，不能复核自己的决定".into(),
+            field: None,
+        });
     }
     if !app.status.is_reviewable() {
         return Err(AppError::conflict("wrong_status", "该申请的状态已改变，不能再复核"));

@@ -196,7 +196,9 @@ pub async fn login(cx: &Ctx, username: String, password: String) -> Result<Sessi
         // Spend the same time as a real check so usernames cannot be probed.
         verify(password, auth::dummy_hash().to_string()).await?;
         cx.db
-            .write(|c| Ok(audit::append(c, "anonymous", "staff.login_failed", "staff:unknown", None, Some(&json!({"reason": "unknown_user"})))?))
+            .write(|c| {
+                Ok(audit::append(c, "anonymous", "staff.login_failed", "staff:unknown", None, Some(&json!({"reason": "unknown_user"})))?)
+            })
             .await?;
         return Err(AppError::Unauthorized);
     };
@@ -204,7 +206,9 @@ pub async fn login(cx: &Ctx, username: String, password: String) -> Result<Sessi
     let t = now();
     if s.locked_until.map(|u| u > t).unwrap_or(false) {
         let tg = target.clone();
-        cx.db.write(move |c| Ok(audit::append(c, "anonymous", "staff.login_refused", &tg, None, Some(&json!({"reason": "locked"})))?)).await?;
+        cx.db
+            .write(move |c| Ok(audit::append(c, "anonymous", "staff.login_refused", &tg, None, Some(&json!({"reason": "locked"})))?))
+            .await?;
         return Err(locked());
     }
     let ok = s.active && verify(password, s.password_hash.clone()).await?;

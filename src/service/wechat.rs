@@ -39,4 +39,3 @@ pub async fn exchange_code(cx: &Ctx, code: &str) -> Result<wechat::WechatIdentit
     };
     wechat::parse_token_response(&body)
 }
-

@@ -43,10 +43,7 @@ pub fn check_password_strength(pw: &str) -> Result<(), String> {
 
 pub fn hash_password(pw: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(pw.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    Argon2::default().hash_password(pw.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
 /// True when `pw` matches the stored argon2 hash.
@@ -137,7 +134,6 @@ pub fn random_token() -> String {
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
-
 
 #[cfg(test)]
 mod tests {

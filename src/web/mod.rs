@@ -72,10 +72,12 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
             .wrap(errors::handlers())
             .wrap_fn(telemetry::echo_request_id)
             .wrap(telemetry::logger())
-            .wrap(actix_web::middleware::DefaultHeaders::new()
-                .add(("X-Content-Type-Options", "nosniff"))
-                .add(("Referrer-Policy", "same-origin"))
-                .add(("X-Frame-Options", "DENY")))
+            .wrap(
+                actix_web::middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "same-origin"))
+                    .add(("X-Frame-Options", "DENY")),
+            )
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(|e, _| AppError::from(e).into()))
             .app_data(web::FormConfig::default().limit(body_limit).error_handler(|e, _| {

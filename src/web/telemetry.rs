@@ -39,10 +39,7 @@ impl RootSpanBuilder for PrivacyRootSpan {
 
 /// Returns the request id to the caller (`X-Request-Id`), so a parent or a
 /// staff member can quote it and support can find the log lines.
-pub fn echo_request_id<S, B>(
-    req: ServiceRequest,
-    srv: &S,
-) -> impl std::future::Future<Output = Result<ServiceResponse<B>, Error>>
+pub fn echo_request_id<S, B>(req: ServiceRequest, srv: &S) -> impl std::future::Future<Output = Result<ServiceResponse<B>, Error>>
 where
     S: actix_web::dev::Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
@@ -65,8 +62,8 @@ pub fn logger() -> TracingLogger<PrivacyRootSpan> {
 /// Safe to call more than once (later calls are ignored).
 pub fn init(settings: &crate::config::Settings) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("RUXUE_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{},actix_server=warn", settings.log.level)));
+    let filter =
+        EnvFilter::try_from_env("RUXUE_LOG").unwrap_or_else(|_| EnvFilter::new(format!("{},actix_server=warn", settings.log.level)));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match settings.log.format {
         crate::config::LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),

@@ -53,7 +53,16 @@ mod tests {
     #[test]
     fn templates_compile() {
         let env = super::environment();
-        for name in ["staff_base.html", "staff_login.html", "staff_password.html", "staff_queue.html", "staff_application.html", "staff_dashboard.html", "staff_audit.html", "staff_accounts.html"] {
+        for name in [
+            "staff_base.html",
+            "staff_login.html",
+            "staff_password.html",
+            "staff_queue.html",
+            "staff_application.html",
+            "staff_dashboard.html",
+            "staff_audit.html",
+            "staff_accounts.html",
+        ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }

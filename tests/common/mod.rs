@@ -82,11 +82,8 @@ pub fn should_run(backend: Backend, test: &str) -> bool {
     if backends().contains(&backend) {
         return true;
     }
-    let line = format!(
-        "SKIPPED {test}: {} is not in {BACKENDS_VAR}={:?}\n",
-        backend.name(),
-        std::env::var(BACKENDS_VAR).unwrap_or_default()
-    );
+    let line =
+        format!("SKIPPED {test}: {} is not in {BACKENDS_VAR}={:?}\n", backend.name(), std::env::var(BACKENDS_VAR).unwrap_or_default());
     let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     false
 }
@@ -171,8 +168,7 @@ fn pg_url(name: &str) -> String {
 /// A connection to the base database, for creating and dropping others.
 fn pg_admin() -> diesel::PgConnection {
     let base = pg_base_url();
-    diesel::PgConnection::establish(&base)
-        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for the tests: {e}"))
+    diesel::PgConnection::establish(&base).unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for the tests: {e}"))
 }
 
 /// The migration tree of this checkout that `ruxue::db` embeds for
@@ -444,17 +440,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, demo: bool, extra: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new(backend);
     let settings = settings_for(&db, extra);
-    let (running, state) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, demo))
-        .await
-        .expect("join")
-        .expect("server builds");
+    let (running, state) =
+        tokio::task::spawn_blocking(move || ruxue::startup::build(settings, demo)).await.expect("join").expect("server builds");
     let port = running.port;
     tokio::spawn(running.server);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("client");
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().expect("client");
     TestApp { address: format!("http://127.0.0.1:{port}"), port, client, state, backend, db }
 }
 

@@ -5,10 +5,10 @@
 //! of the HTML forms. Described by `GET /api/openapi.json`.
 
 use super::auth::GuardianSession;
-use crate::service::registration::{self as service, StepError};
 use crate::error::AppError;
 use crate::registration::forms::{self, ChildForm, FieldErrors, GuardianForm};
 use crate::registration::session;
+use crate::service::registration::{self as service, StepError};
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
@@ -72,7 +72,8 @@ pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: H
         Err(e) => Ok(fields_response(&e)),
         Ok(v) => {
             service::update_profile(&state.ctx, s.id(), &v).await?;
-            Ok(HttpResponse::Ok().json(json!({"id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile, "profile_complete": true})))
+            Ok(HttpResponse::Ok()
+                .json(json!({"id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile, "profile_complete": true})))
         }
     }
 }
@@ -106,7 +107,13 @@ pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web
     })))
 }
 
-pub async fn child_put(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>, body: web::Json<ChildForm>) -> Api {
+pub async fn child_put(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<ChildForm>,
+) -> Api {
     csrf(&req, &s)?;
     match service::save_child(&state.ctx, s.id(), &path, body.into_inner()).await {
         Ok(v) => Ok(HttpResponse::Ok().json(json!({
@@ -211,11 +218,38 @@ pub const API_PATHS: [(&str, &str, &str); 14] = [
 
 fn child_schema() -> Value {
     let fields = [
-        "child_name", "id_number", "hukou_type", "hukou_township", "hukou_community", "hukou_road", "hukou_number", "hukou_compound",
-        "hukou_building", "has_property", "prop_cert_no", "prop_owner_name", "prop_owner_relation", "prop_township", "prop_community",
-        "prop_road", "prop_number", "prop_compound", "prop_building", "permit_no", "residence_start", "social_insurance_months",
-        "res_township", "res_community", "res_road", "res_number", "res_compound", "res_building", "disability_support", "left_behind",
-        "care_category", "sibling_school",
+        "child_name",
+        "id_number",
+        "hukou_type",
+        "hukou_township",
+        "hukou_community",
+        "hukou_road",
+        "hukou_number",
+        "hukou_compound",
+        "hukou_building",
+        "has_property",
+        "prop_cert_no",
+        "prop_owner_name",
+        "prop_owner_relation",
+        "prop_township",
+        "prop_community",
+        "prop_road",
+        "prop_number",
+        "prop_compound",
+        "prop_building",
+        "permit_no",
+        "residence_start",
+        "social_insurance_months",
+        "res_township",
+        "res_community",
+        "res_road",
+        "res_number",
+        "res_compound",
+        "res_building",
+        "disability_support",
+        "left_behind",
+        "care_category",
+        "sibling_school",
     ];
     let mut props = serde_json::Map::new();
     for f in fields {
@@ -255,10 +289,12 @@ pub async fn openapi() -> HttpResponse {
         }
         match (path, method) {
             ("/api/v1/registration/guardian", "put") => {
-                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Guardian"}}}})
+                op["requestBody"] =
+                    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Guardian"}}}})
             }
             ("/api/v1/registration/drafts/{draft_id}/child", "put") => {
-                op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Child"}}}})
+                op["requestBody"] =
+                    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Child"}}}})
             }
             ("/api/v1/registration/drafts/{draft_id}/documents", "post") => {
                 op["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {

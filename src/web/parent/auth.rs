@@ -7,8 +7,8 @@ use crate::db::models::Guardian;
 use crate::error::AppError;
 use crate::registration::session::{self, GuardianClaims};
 use crate::registration::wechat::{self, WechatError};
-use crate::web::AppState;
 use crate::web::auth::CookieSpec;
+use crate::web::AppState;
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -90,10 +90,8 @@ impl FromRequest for GuardianSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req
-                .app_data::<web::Data<AppState>>()
-                .cloned()
-                .ok_or_else(|| actix_web::Error::from(AppError::internal("no state")))?;
+            let state =
+                req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| actix_web::Error::from(AppError::internal("no state")))?;
             let bearer = crate::web::auth::bearer(&req);
             let (token, is_bearer) = match bearer {
                 Some(t) => (t, true),
@@ -104,8 +102,7 @@ impl FromRequest for GuardianSession {
             };
             let key = jwt_key(&state);
             let claims = session::verify(&key, &token).map_err(|_| unauthenticated(&req))?;
-            let guardian =
-                crate::service::registration::guardian(&state.ctx, &claims.sub).await?.ok_or_else(|| unauthenticated(&req))?;
+            let guardian = crate::service::registration::guardian(&state.ctx, &claims.sub).await?.ok_or_else(|| unauthenticated(&req))?;
             let minutes = state.settings.security.session_minutes;
             let now = unix_now();
             if !is_bearer && session::needs_renewal(&claims, now, minutes) {
@@ -151,11 +148,7 @@ pub async fn wechat_login(state: web::Data<AppState>) -> HttpResponse {
     let redirect_uri = format!("{}/parent/wechat/callback", state.settings.server.base_url.trim_end_matches('/'));
     let url = wechat::authorize_url(&state.settings.wechat.authorize_base, &state.settings.wechat.app_id, &redirect_uri, &st);
     let cookie = guardian_cookie(&state, STATE_COOKIE, "/parent", cookie_value, session::STATE_SECONDS);
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, url))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .cookie(cookie)
-        .finish()
+    HttpResponse::Found().insert_header((header::LOCATION, url)).insert_header((header::CACHE_CONTROL, "no-store")).cookie(cookie).finish()
 }
 
 #[derive(Debug, Deserialize)]
@@ -179,11 +172,7 @@ fn login_failed(state: &AppState, err: &WechatError) -> Result<HttpResponse, App
 }
 
 /// `GET /parent/wechat/callback?code&state`.
-pub async fn wechat_callback(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<CallbackQuery>,
-) -> Result<HttpResponse, AppError> {
+pub async fn wechat_callback(state: web::Data<AppState>, req: HttpRequest, q: web::Query<CallbackQuery>) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
     let st = q.state.unwrap_or_default();
     let cookie = req.cookie(STATE_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
@@ -197,7 +186,14 @@ pub async fn wechat_callback(
     let who = match crate::service::wechat::exchange_code(&state.ctx, &code).await {
         Ok(w) => w,
         Err(e) => {
-            tracing::warn!(reason = e.kind(), errcode = match &e { WechatError::Api { errcode, .. } => *errcode, _ => 0 }, "wechat login refused");
+            tracing::warn!(
+                reason = e.kind(),
+                errcode = match &e {
+                    WechatError::Api { errcode, .. } => *errcode,
+                    _ => 0,
+                },
+                "wechat login refused"
+            );
             return login_failed(&state, &e);
         }
     };
@@ -251,8 +247,5 @@ pub struct CsrfForm {
 /// `POST /parent/logout`.
 pub async fn logout(state: web::Data<AppState>, s: GuardianSession, form: web::Form<CsrfForm>) -> Result<HttpResponse, AppError> {
     s.check_csrf(&form.csrf)?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, "/parent"))
-        .cookie(expired_cookie(&state, SESSION_COOKIE, "/"))
-        .finish())
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/parent")).cookie(expired_cookie(&state, SESSION_COOKIE, "/")).finish())
 }

@@ -60,10 +60,7 @@ pub fn render_page(state: &AppState, name: &str, ctx: minijinja::Value) -> Resul
     let common = minijinja::context! { bureau => state.settings.bureau.name.clone(), phone => state.settings.bureau.phone.clone(), dev_login => state.settings.security.dev_login };
     let merged = minijinja::context! { ..ctx, ..common };
     let mut resp = crate::web::templates::render(&state.templates, name, merged)?;
-    resp.headers_mut().insert(
-        actix_web::http::header::CACHE_CONTROL,
-        actix_web::http::header::HeaderValue::from_static("no-store"),
-    );
+    resp.headers_mut().insert(actix_web::http::header::CACHE_CONTROL, actix_web::http::header::HeaderValue::from_static("no-store"));
     Ok(resp)
 }
 

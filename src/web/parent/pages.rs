@@ -5,13 +5,13 @@
 //! message beside each field.
 
 use super::auth::{CsrfForm, GuardianSession};
-use crate::service::registration::{self as service, StepError};
 use super::{error_page, message_page, render_page, with_status};
 use crate::error::AppError;
 use crate::identity::crypto::mask_phone;
 use crate::registration::forms::{self, ChildForm, FieldErrors, GuardianForm};
 use crate::registration::session::random_token;
 use crate::registration::upload::DocumentKind;
+use crate::service::registration::{self as service, StepError};
 use crate::web::AppState;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};

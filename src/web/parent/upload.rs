@@ -9,7 +9,9 @@ use crate::service::registration::{too_large, UploadForm};
 pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::Multipart, max: usize) -> Result<UploadForm, AppError> {
     use futures_util::TryStreamExt;
     const TEXT_MAX: usize = 256;
-    if let Some(len) = req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) =
+        req.headers().get(actix_web::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok())
+    {
         if len > max + 64 * 1024 {
             return Err(too_large(max));
         }
@@ -44,4 +46,3 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
     }
     Ok(out)
 }
-

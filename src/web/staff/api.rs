@@ -212,7 +212,13 @@ impl NewAccount {
                 .collect::<Result<_, _>>()?,
             _ => return Err(AppError::invalid("township_scope", "乡镇编号格式不正确")),
         };
-        Ok(staff::NewAccount { username: self.username, display_name: self.display_name, role: self.role, township_scope, password: self.password })
+        Ok(staff::NewAccount {
+            username: self.username,
+            display_name: self.display_name,
+            role: self.role,
+            township_scope,
+            password: self.password,
+        })
     }
 }
 

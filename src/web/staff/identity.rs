@@ -98,7 +98,8 @@ pub fn check_csrf(req: &HttpRequest, field: &str) -> Result<(), AppError> {
 }
 
 fn staff_cookie(state: &AppState, name: &'static str, value: String, http_only: bool, max_age_secs: i64) -> Cookie<'static> {
-    let spec = CookieSpec { path: "/staff", http_only, same_site: SameSite::Strict, secure: state.settings.security.cookie_secure, max_age_secs };
+    let spec =
+        CookieSpec { path: "/staff", http_only, same_site: SameSite::Strict, secure: state.settings.security.cookie_secure, max_age_secs };
     cookie(name, value, &spec)
 }
 

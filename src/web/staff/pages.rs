@@ -3,7 +3,10 @@
 
 use super::api::{CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
 use super::identity::{check_csrf, cleared_cookies, csrf_cookie, encode_component, redirect, safe_next, session_cookies};
-use super::{attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, REFRESH_COOKIE, REVIEWERS};
+use super::{
+    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, REFRESH_COOKIE,
+    REVIEWERS,
+};
 use crate::domain::{ApplicationStatus, Role};
 use crate::error::AppError;
 use crate::service::review::{DecisionInput, QueueFilter};
@@ -160,7 +163,11 @@ pub async fn password_form(state: web::Data<AppState>, req: HttpRequest, id: Sta
     match staff::change_password(&state.ctx, &id.who, f.current_password, f.new_password).await {
         Ok(()) => with_cookies(redirect("/staff/login"), cleared_cookies(&state)),
         Err(e @ AppError::Invalid { .. }) => {
-            let r = render(&state, "staff_password.html", merge(base_ctx(&state, Some(&id), "password"), json!({"error": e.public_message()})))?;
+            let r = render(
+                &state,
+                "staff_password.html",
+                merge(base_ctx(&state, Some(&id), "password"), json!({"error": e.public_message()})),
+            )?;
             Ok(with_status(r, StatusCode::UNPROCESSABLE_ENTITY))
         }
         Err(e) => Err(e),
@@ -199,7 +206,9 @@ pub async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
 /// The filter as a query string without the page, for pagination links.
 fn filter_query(f: &QueueFilter) -> String {
     let mut parts = Vec::new();
-    for (k, v) in [("campaign", &f.campaign), ("school", &f.school), ("category", &f.category), ("status", &f.status), ("signal", &f.signal)] {
+    for (k, v) in
+        [("campaign", &f.campaign), ("school", &f.school), ("category", &f.category), ("status", &f.status), ("signal", &f.signal)]
+    {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             parts.push(format!("{k}={}", encode_component(v)));
         }
@@ -245,7 +254,13 @@ pub async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: we
     render(&state, "staff_application.html", detail_ctx(&state, &id, &d, None, notice))
 }
 
-pub async fn decide_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<DecisionInput>) -> Page {
+pub async fn decide_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<DecisionInput>,
+) -> Page {
     check_csrf(&req, form.csrf.as_deref().unwrap_or(""))?;
     id.require(REVIEWERS)?;
     let app_id = path.into_inner();
@@ -274,7 +289,13 @@ pub struct SecondForm {
     application: String,
 }
 
-pub async fn second_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<SecondForm>) -> Page {
+pub async fn second_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<SecondForm>,
+) -> Page {
     check_csrf(&req, &form.csrf)?;
     id.require(REVIEWERS)?;
     let agree = review::parse_agree(&Some(serde_json::Value::String(form.agree.clone())))?;
@@ -362,7 +383,13 @@ pub async fn accounts_create_form(state: web::Data<AppState>, req: HttpRequest, 
     }
 }
 
-pub async fn accounts_reset_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, path: web::Path<String>, form: web::Form<ResetPassword>) -> Page {
+pub async fn accounts_reset_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<ResetPassword>,
+) -> Page {
     check_csrf(&req, &form.csrf)?;
     id.require(ADMIN)?;
     match staff::reset_password(&state.ctx, &id.who, path.into_inner(), form.into_inner().password).await {
