@@ -399,30 +399,7 @@ fn schema_rs_matches_the_migrated_database_on_both_backends() {
 /// The text parse above sees exactly the tables and columns diesel compiled.
 #[test]
 fn schema_rs_parse_agrees_with_diesel() {
-    let compiled = compiled_columns!(
-        townships,
-        schools,
-        campaigns,
-        school_plans,
-        zones,
-        zone_schools,
-        catchment_rules,
-        guardians,
-        children,
-        applications,
-        application_events,
-        documents,
-        staff,
-        staff_refresh_tokens,
-        review_decisions,
-        draws,
-        offers,
-        notifications,
-        idempotency_keys,
-        counters,
-        audit_log,
-        registration_drafts,
-    );
+    let compiled = ruxue::for_each_table!(compiled_columns);
     let parsed: BTreeMap<String, Vec<String>> =
         declared_schema().into_iter().map(|(t, cols)| (t, cols.into_iter().map(|c| c.name).collect())).collect();
     for t in parsed.keys() {

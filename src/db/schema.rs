@@ -306,29 +306,39 @@ diesel::joinable!(offers -> applications (application_id));
 diesel::joinable!(offers -> schools (school_id));
 diesel::joinable!(offers -> draws (draw_id));
 
-diesel::allow_tables_to_appear_in_same_query!(
-    townships,
-    schools,
-    campaigns,
-    school_plans,
-    zones,
-    zone_schools,
-    catchment_rules,
-    guardians,
-    children,
-    applications,
-    application_events,
-    documents,
-    staff,
-    staff_refresh_tokens,
-    review_decisions,
-    draws,
-    offers,
-    notifications,
-    idempotency_keys,
-    counters,
-    audit_log,
-);
+/// Calls the macro `$m` with every table of the schema, so that lists of
+/// tables (diesel's join permission below, the schema test) are written once.
+#[macro_export]
+macro_rules! for_each_table {
+    ($($m:ident)::+) => {
+        $($m)::+! {
+            townships,
+            schools,
+            campaigns,
+            school_plans,
+            zones,
+            zone_schools,
+            catchment_rules,
+            guardians,
+            children,
+            applications,
+            application_events,
+            documents,
+            staff,
+            staff_refresh_tokens,
+            review_decisions,
+            draws,
+            offers,
+            notifications,
+            idempotency_keys,
+            counters,
+            audit_log,
+            registration_drafts,
+        }
+    };
+}
+
+crate::for_each_table!(diesel::allow_tables_to_appear_in_same_query);
 
 // Registration drafts (migrations/*/2026-11-29-000400_registration_drafts): a
 // guardian's registration in progress; see src/db/registration.rs.
