@@ -177,9 +177,8 @@ def check_document(doc, where=""):
                     push((v, depth + 1, (node, ".%s" % k)))
 
 
-def read_json_file(path, keep_bytes=False):
-    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem.
-    With keep_bytes, returns (document, the file's bytes)."""
+def _read_bytes(path):
+    """The bytes of a file ('-' = stdin). Raises InvalidInput when it cannot be read."""
     try:
         if path == "-":
             data = sys.stdin.buffer.read()
@@ -188,6 +187,13 @@ def read_json_file(path, keep_bytes=False):
                 data = f.read()
     except OSError as e:
         raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    return data
+
+
+def read_json_file(path, keep_bytes=False):
+    """Read a JSON file ('-' = stdin). Raises InvalidInput on any problem.
+    With keep_bytes, returns (document, the file's bytes)."""
+    data = _read_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         raise InvalidInput("%s starts with a byte-order mark (U+FEFF): a draw document is "
                            "UTF-8 without a byte-order mark" % path)
@@ -556,6 +562,26 @@ def _need_str(x, where):
         raise InvalidInput("%s must be a string, not %s" % (where, _describe(x)))
 
 
+def _need_entry(x, where, required, key, free=False):
+    """An object with the required members (and, with free, any others) whose
+    member `key` is an id."""
+    _need_object(x, where)
+    _need_members(x, where, required, free=free)
+    _need_id(x[key], where + "." + key)
+
+
+def _need_entries(obj, where, member, required, key, free=False):
+    """Checks that obj[member] is a non-empty list, then yields (index,
+    element, its place) for each element in turn, once _need_entry has
+    checked it."""
+    items = obj[member]
+    _need_list(items, "%s.%s" % (where, member), nonempty=True)
+    for i, x in enumerate(items):
+        w = "%s.%s[%d]" % (where, member, i)
+        _need_entry(x, w, required, key, free=free)
+        yield i, x, w
+
+
 def _need_id(x, where):
     _need_str(x, where)
     if ID_RE.fullmatch(x) is None:
@@ -647,14 +673,8 @@ def validate(doc, record=False):
         raise InvalidInput("announcement.version is %s, this verifier implements %s"
                            % (json.dumps(ann["version"], ensure_ascii=False), VERSION))
     _need_id(ann["draw_id"], "announcement.draw_id")
-    schools = ann["schools"]
-    _need_list(schools, "announcement.schools", nonempty=True)
     school_index = {}
-    for si, sch in enumerate(schools):
-        w = "announcement.schools[%d]" % si
-        _need_object(sch, w)
-        _need_members(sch, w, ["id", "seats"])
-        _need_id(sch["id"], w + ".id")
+    for si, sch, w in _need_entries(ann, "announcement", "schools", ["id", "seats"], "id"):
         if sch["id"] in school_index:
             raise InvalidInput("%s: duplicate school id %s" % (w, sch["id"]))
         _need_int(sch["seats"], w + ".seats (school %s)" % sch["id"], minimum=0)
@@ -664,13 +684,8 @@ def validate(doc, record=False):
     _need_str(ann["roster_root"], "announcement.roster_root")
     _need_int(ann["roster_size"], "announcement.roster_size")
     ann_sources = ann["sources"]
-    _need_list(ann_sources, "announcement.sources", nonempty=True)
     source_names = {}
-    for k, src in enumerate(ann_sources):
-        w = "announcement.sources[%d]" % k
-        _need_object(src, w)
-        _need_members(src, w, ["name"], free=True)
-        _need_id(src["name"], w + ".name")
+    for k, src, w in _need_entries(ann, "announcement", "sources", ["name"], "name", free=True):
         drand_round_of(src, w)
         if src["name"] in source_names:
             raise InvalidInput("%s.name: duplicate source name %s (also announcement.sources[%d])"
@@ -1021,24 +1036,18 @@ def first_discrepancy(pub, comp, school_ids):
     for key in ("version", "draw_id", "announcement_digest", "seed"):
         if not same(pub[key], comp[key]):
             return "result.%s: published %s, recomputed %s" % (key, _show(pub[key]), _show(comp[key]))
-    diff = _first_list_difference("result.lottery", pub["lottery"], comp["lottery"])
-    if diff:
-        return diff
-    diff = _first_map_difference("result.lottery_numbers", pub["lottery_numbers"],
-                                 comp["lottery_numbers"], comp["lottery"], "applicant")
-    if diff:
-        return diff
-    diff = _first_map_difference("result.assignments", pub["assignments"],
-                                 comp["assignments"], school_ids, "school")
-    if diff:
-        return diff
-    diff = _first_list_difference("result.unassigned", pub["unassigned"], comp["unassigned"])
-    if diff:
-        return diff
-    diff = _first_map_difference("result.waitlists", pub["waitlists"],
-                                 comp["waitlists"], school_ids, "school")
-    if diff:
-        return diff
+    # (member, None for a list, or the keys of a map in order and what they name)
+    for key, keys, what in (("lottery", None, None),
+                            ("lottery_numbers", comp["lottery"], "applicant"),
+                            ("assignments", school_ids, "school"),
+                            ("unassigned", None, None),
+                            ("waitlists", school_ids, "school")):
+        if keys is None:
+            diff = _first_list_difference("result." + key, pub[key], comp[key])
+        else:
+            diff = _first_map_difference("result." + key, pub[key], comp[key], keys, what)
+        if diff:
+            return diff
     for key in pub:
         if key not in comp:
             return "result: unexpected member %s" % _show(key)
@@ -1208,14 +1217,7 @@ def read_jws_announcement(path):
     """The announcement carried by a signed announcement (compact JWS).  Its
     Ed25519 signature is NOT checked (that needs curve arithmetic; `ruxue
     draw verify --announcement FILE --key JWK` checks it)."""
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
-    except OSError as e:
-        raise InvalidInput("cannot read %s: %s" % (path, e.strerror or e))
+    data = _read_bytes(path)
     return decode_jws(data, path)
 
 

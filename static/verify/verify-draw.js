@@ -92,43 +92,39 @@
     return Math.imul(h ^ c, 0x01000193);
   }
 
-  /** Interned strings (school names seen in the roster), by hash of their characters. */
-  class NameTable {
+  /**
+   * The open-addressing hash index both intern tables use: table[slot] is an
+   * entry index (-1: empty), hashes[idx] that entry's hash; linear probing,
+   * and the table doubles once it is more than half full.
+   */
+  class HashIndex {
     constructor() {
-      this.names = [];
       this.hashes = [];
-      this.stamp = []; // per name: the last roster entry whose priority used it
       this.table = new Int32Array(64).fill(-1);
     }
-    /** Index of text[a, b). */
-    lookupRange(text, a, b) {
-      let h = 0x811c9dc5;
-      for (let k = a; k < b; k++) h = fnv(h, text.charCodeAt(k));
-      const len = b - a;
+    /**
+     * The entry with hash h for which this.same(idx, key, a, b) holds, or,
+     * when there is none, ~p for the empty slot p where it belongs.
+     */
+    find(h, key, a, b) {
       const mask = this.table.length - 1;
       let p = h & mask;
       for (;;) {
         const idx = this.table[p];
-        if (idx < 0) break;
-        const s = this.names[idx];
-        if (this.hashes[idx] === h && s.length === len && text.startsWith(s, a)) return idx;
+        if (idx < 0) return ~p;
+        if (this.hashes[idx] === h && this.same(idx, key, a, b)) return idx;
         p = (p + 1) & mask;
       }
-      return this.add(text.slice(a, b), h, p);
     }
-    lookup(s) {
-      return this.lookupRange(s, 0, s.length);
-    }
-    add(s, h, p) {
-      const idx = this.names.length;
-      this.names.push(s);
+    /** Files the next entry (index hashes.length) with hash h at the empty slot p from find; its index. */
+    insert(h, p) {
+      const idx = this.hashes.length;
       this.hashes.push(h);
-      this.stamp.push(-1);
       this.table[p] = idx;
-      if (this.names.length * 2 > this.table.length) {
+      if (this.hashes.length * 2 > this.table.length) {
         const t = new Int32Array(this.table.length * 2).fill(-1);
         const mask = t.length - 1;
-        for (let k = 0; k < this.names.length; k++) {
+        for (let k = 0; k < this.hashes.length; k++) {
           let q = this.hashes[k] & mask;
           while (t[q] >= 0) q = (q + 1) & mask;
           t[q] = k;
@@ -139,12 +135,47 @@
     }
   }
 
-  /** Interned priority lists (most rosters have a few dozen distinct ones). */
-  class ClassTable {
+  /** Interned strings (school names seen in the roster), by hash of their characters. */
+  class NameTable extends HashIndex {
     constructor() {
+      super();
+      this.names = [];
+      this.stamp = []; // per name: the last roster entry whose priority used it
+    }
+    /** Whether name idx is text[a, b). */
+    same(idx, text, a, b) {
+      const s = this.names[idx];
+      return s.length === b - a && text.startsWith(s, a);
+    }
+    /** Index of text[a, b). */
+    lookupRange(text, a, b) {
+      let h = 0x811c9dc5;
+      for (let k = a; k < b; k++) h = fnv(h, text.charCodeAt(k));
+      const r = this.find(h, text, a, b);
+      return r >= 0 ? r : this.add(text.slice(a, b), h, ~r);
+    }
+    lookup(s) {
+      return this.lookupRange(s, 0, s.length);
+    }
+    add(s, h, p) {
+      this.names.push(s);
+      this.stamp.push(-1);
+      return this.insert(h, p);
+    }
+  }
+
+  /** Interned priority lists (most rosters have a few dozen distinct ones). */
+  class ClassTable extends HashIndex {
+    constructor() {
+      super();
       this.lists = [];
-      this.hashes = [];
-      this.table = new Int32Array(64).fill(-1);
+    }
+    /** Whether list idx is list[0, len). */
+    same(idx, list, len) {
+      const x = this.lists[idx];
+      let same = x.length === len;
+      for (let k = 0; same && k < len; k++) same = x[k] === list[k];
+      return same;
     }
     /** Index of the list list[0, len) (copied when new). */
     lookup(list, len) {
@@ -153,34 +184,10 @@
         const v = list[k];
         h = fnv(fnv(h, v | 0), (v / 4294967296) | 0);
       }
-      const mask = this.table.length - 1;
-      let p = h & mask;
-      for (;;) {
-        const idx = this.table[p];
-        if (idx < 0) break;
-        if (this.hashes[idx] === h) {
-          const x = this.lists[idx];
-          let same = x.length === len;
-          for (let k = 0; same && k < len; k++) same = x[k] === list[k];
-          if (same) return idx;
-        }
-        p = (p + 1) & mask;
-      }
-      const idx = this.lists.length;
+      const r = this.find(h, list, len);
+      if (r >= 0) return r;
       this.lists.push(Array.prototype.slice.call(list, 0, len));
-      this.hashes.push(h);
-      this.table[p] = idx;
-      if (this.lists.length * 2 > this.table.length) {
-        const t = new Int32Array(this.table.length * 2).fill(-1);
-        const m2 = t.length - 1;
-        for (let k = 0; k < this.lists.length; k++) {
-          let q = this.hashes[k] & m2;
-          while (t[q] >= 0) q = (q + 1) & m2;
-          t[q] = k;
-        }
-        this.table = t;
-      }
-      return idx;
+      return this.insert(h, ~r);
     }
   }
 
@@ -326,19 +333,27 @@
       return k;
     }
 
-    // After a member: true if another follows, false at the closing "}".
-    function afterMember() {
+    // After a member or element, past white space: 1 past a ",", 0 past the
+    // closing `close` ("]" 93 or "}" 125), -1 (at what is there instead) otherwise.
+    function separator(close) {
       ws();
       const c = text.charCodeAt(pos);
       if (c === 44) {
         pos++;
-        return true;
+        return 1;
       }
-      if (c === 125) {
+      if (c === close) {
         pos++;
-        return false;
+        return 0;
       }
-      return bad('expected "," or "}" in object, found ' + describeChar(c));
+      return -1;
+    }
+
+    // After a member: true if another follows, false at the closing "}".
+    function afterMember() {
+      const sep = separator(125);
+      if (sep < 0) bad('expected "," or "}" in object, found ' + describeChar(text.charCodeAt(pos)));
+      return sep > 0;
     }
 
     function object(depth) {
@@ -371,17 +386,9 @@
       }
       for (;;) {
         a.push(value(depth));
-        ws();
-        const c = text.charCodeAt(pos);
-        if (c === 44) {
-          pos++;
-          continue;
-        }
-        if (c === 93) {
-          pos++;
-          return a;
-        }
-        bad('expected "," or "]" in array, found ' + describeChar(c));
+        const sep = separator(93);
+        if (sep === 0) return a;
+        if (sep < 0) bad('expected "," or "]" in array, found ' + describeChar(text.charCodeAt(pos)));
       }
     }
 
@@ -593,13 +600,9 @@
             if (e < 0) return bail();
             R.prefName.push(names.lookupRange(text, pos + 1, e));
             pos = e + 1;
-            ws();
-            const c = text.charCodeAt(pos);
-            if (c === 44) pos++;
-            else if (c === 93) {
-              pos++;
-              break;
-            } else return bail();
+            const sep = separator(93);
+            if (sep < 0) return bail();
+            if (sep === 0) break;
           }
         } else {
           if (text.charCodeAt(pos) !== 123) return bail();
@@ -634,34 +637,22 @@
                   const c = text.charCodeAt(pos);
                   if (c !== 45 && !(c >= 48 && c <= 57)) return bail();
                   scratch[len++] = number();
-                  ws();
-                  const d = text.charCodeAt(pos);
-                  if (d === 44) pos++;
-                  else if (d === 93) {
-                    pos++;
-                    break;
-                  } else return bail();
+                  const sep = separator(93);
+                  if (sep < 0) return bail();
+                  if (sep === 0) break;
                 }
               }
               R.prioName.push(nm);
               R.prioClass.push(R.classes.lookup(scratch, len));
-              ws();
-              const c = text.charCodeAt(pos);
-              if (c === 44) pos++;
-              else if (c === 125) {
-                pos++;
-                break;
-              } else return bail();
+              const sep = separator(125);
+              if (sep < 0) return bail();
+              if (sep === 0) break;
             }
           }
         }
-        ws();
-        const c = text.charCodeAt(pos);
-        if (c === 44) pos++;
-        else if (c === 125) {
-          pos++;
-          break;
-        } else return bail();
+        const sep = separator(125);
+        if (sep < 0) return bail();
+        if (sep === 0) break;
       }
       if ((seen & 0b1110) !== 0b1110) return bail(); // id, prefs and priority are required
       R.finishEntry(id, family, noncanon === nc0 ? start : -1, pos);
@@ -684,13 +675,9 @@
             const v = value(2);
             R.addGeneric(v, i, noncanon === nc ? s0 : -1, pos);
           }
-          ws();
-          const c = text.charCodeAt(pos);
-          if (c === 44) pos++;
-          else if (c === 93) {
-            pos++;
-            break;
-          } else bad('expected "," or "]" in array, found ' + describeChar(c));
+          const sep = separator(93);
+          if (sep < 0) bad('expected "," or "]" in array, found ' + describeChar(text.charCodeAt(pos)));
+          if (sep === 0) break;
         }
       }
       R.end = pos;
