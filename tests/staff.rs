@@ -1316,3 +1316,63 @@ fn role_matrix_covers_every_registered_staff_route() {
     }
     assert!(missing.is_empty(), "routes without a row in the role matrix: {missing:?}");
 }
+
+backend_test! {
+    /// The queue computes fraud signals for the page shown only; each row
+    /// must carry exactly the signals a county-wide computation gives it,
+    /// including one that links two applications on different pages and in
+    /// different townships (a shared property certificate).
+    #[tokio::test]
+    async fn queue_page_signals_equal_the_county_wide_ones(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let fc = apps_in(&app, "FC", &["under_review", "submitted"], "2027-G1").await;
+        let cx = apps_in(&app, "CX", &["under_review", "submitted"], "2027-G1").await;
+        let (a, b) = (fc[0].0.clone(), cx[cx.len() - 1].0.clone());
+        app.state
+            .db
+            .write(move |c| {
+                for id in [&a, &b] {
+                    let facts: String = schema::applications::table.find(id).select(schema::applications::facts_json).first(c)?;
+                    let mut f: ruxue::policy::ApplicantFacts = serde_json::from_str(&facts).unwrap();
+                    f.property = Some(ruxue::policy::Property {
+                        address: ruxue::catchment::Address { township: Some("凤城镇".into()), road: Some("大同路".into()), number: Some(130), ..Default::default() },
+                        certificate_no: "闽(2026)安溪县不动产权第7777777号".into(),
+                        owner_relation: ruxue::policy::OwnerRelation::Father,
+                        acquired_on: None,
+                    });
+                    diesel::update(schema::applications::table.find(id)).set(schema::applications::facts_json.eq(serde_json::to_string(&f).unwrap())).execute(c)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let admin = api_login(&app, ADMIN).await;
+        let get = |q: String| {
+            let (url, token) = (app.url(&format!("/api/v1/staff/review/queue?{q}")), admin.access.clone());
+            async move { client().get(url).bearer_auth(token).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        // County-wide: the signal filter computes every application's signals.
+        let mut county: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+        let first = get("signal=any&page=1".into()).await;
+        for p in 1..=first["pages"].as_i64().unwrap() {
+            for r in get(format!("signal=any&page={p}")).await["rows"].as_array().unwrap() {
+                county.insert(r["id"].as_str().unwrap().to_string(), r["signals"].clone());
+            }
+        }
+        assert!(county.values().flat_map(|s| s.as_array().unwrap()).any(|s| s["code"] == "shared_certificate"), "the shared certificate is flagged");
+        // Page by page, without a filter: the same signals, row by row.
+        let first = get("page=1".into()).await;
+        let pages = first["pages"].as_i64().unwrap();
+        assert!(pages > 1, "the demo queue spans several pages");
+        let mut seen = 0;
+        for p in 1..=pages {
+            for r in get(format!("page={p}")).await["rows"].as_array().unwrap() {
+                let id = r["id"].as_str().unwrap();
+                let expected = county.get(id).cloned().unwrap_or_else(|| serde_json::json!([]));
+                assert_eq!(r["signals"], expected, "{backend:?} application {id} on page {p}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen as i64, first["total"].as_i64().unwrap());
+    }
+}

@@ -84,6 +84,11 @@ pub struct ChildBrief {
 /// An application with its child.
 pub type AppWithChild = (Application, ChildBrief);
 
+/// The applications `ids` with their children.
+pub fn apps_with_child(conn: &mut DbConn, ids: &[String]) -> Result<Vec<AppWithChild>, AppError> {
+    Ok(ap::table.inner_join(ch::table).filter(ap::id.eq_any(ids)).select((Application::as_select(), ChildBrief::as_select())).load(conn)?)
+}
+
 /// Every application, for signals computed over the whole county.
 pub fn fraud_rows_all(conn: &mut DbConn) -> Result<Vec<AppWithChild>, AppError> {
     Ok(ap::table.inner_join(ch::table).select((Application::as_select(), ChildBrief::as_select())).load(conn)?)
@@ -97,7 +102,7 @@ pub fn fraud_rows_related(conn: &mut DbConn, ids: &[String], certificates: &[Str
         return Ok(Vec::new());
     }
     let both = (Application::as_select(), ChildBrief::as_select());
-    let page: Vec<AppWithChild> = ap::table.inner_join(ch::table).filter(ap::id.eq_any(ids)).select(both).load(conn)?;
+    let page = apps_with_child(conn, ids)?;
     let guardians: Vec<String> = page.iter().map(|(_, c)| c.guardian_id.clone()).collect();
     let hashes: Vec<String> = page.iter().map(|(_, c)| c.id_number_hash.clone()).collect();
     let mut out: Vec<AppWithChild> = ap::table

@@ -109,8 +109,7 @@ fn fraud_record((a, c): dbr::AppWithChild) -> Option<fraud::Record> {
 /// The signals of the applications `ids` only, from them and the
 /// applications they could be related to.
 fn signals_of(conn: &mut DbConn, ids: &[String], cfg: &fraud::Config) -> Result<HashMap<String, Vec<Signal>>, AppError> {
-    let own: Vec<fraud::Record> =
-        dbr::fraud_rows_related(conn, ids, &[])?.into_iter().filter(|(a, _)| ids.contains(&a.id)).filter_map(fraud_record).collect();
+    let own: Vec<fraud::Record> = dbr::apps_with_child(conn, ids)?.into_iter().filter_map(fraud_record).collect();
     let certificates: Vec<String> =
         own.iter().filter_map(|r| r.facts.property.as_ref().map(|p| p.certificate_no.trim().to_string())).collect();
     let records: Vec<fraud::Record> = dbr::fraud_rows_related(conn, ids, &certificates)?.into_iter().filter_map(fraud_record).collect();

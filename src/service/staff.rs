@@ -211,7 +211,8 @@ pub async fn login(cx: &Ctx, username: String, password: String) -> Result<Sessi
             .await?;
         return Err(locked());
     }
-    let ok = s.active && verify(password, s.password_hash.clone()).await?;
+    // Always spend the hash's time, so that a disabled account does not answer faster.
+    let ok = verify(password, s.password_hash.clone()).await? && s.active;
     if !ok {
         let (id, active) = (s.id.clone(), s.active);
         let (max_failed, minutes) = (sec.max_failed_logins.max(1), sec.lockout_minutes.max(0));
