@@ -323,6 +323,7 @@ impl Settings {
             return Err(ConfigError::new("security.jwt_key", "must be at least 32 characters"));
         }
         id_key_bytes(self.security.id_key.expose_secret()).map_err(|m| ConfigError::new("security.id_key", m))?;
+        self.draw_signing_key().map_err(|m| ConfigError::new("security.draw_signing_key", m))?;
         if self.uploads.max_bytes == 0 {
             return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
         }
@@ -368,6 +369,14 @@ impl Settings {
     }
 
     /// The 32-byte key that encrypts ID numbers at rest.
+    /// The Ed25519 key that signs draw announcements: 64 hex digits (the
+    /// private key's 32-byte seed, RFC 8032), behind `dev-` in development.
+    /// `ruxue draw keygen` makes one.
+    pub fn draw_signing_key(&self) -> Result<crate::draw::announce::SigningKey, String> {
+        let seed = id_key_bytes(self.security.draw_signing_key.expose_secret())?;
+        crate::draw::announce::SigningKey::from_seed(seed).map_err(|e| e.0)
+    }
+
     pub fn id_key(&self) -> [u8; 32] {
         // validate() has already checked it.
         id_key_bytes(self.security.id_key.expose_secret()).unwrap_or([0u8; 32])

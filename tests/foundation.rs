@@ -115,15 +115,24 @@ fn bad_configuration_exits_non_zero_naming_the_key() {
     assert!(one_line_stderr(&out).contains("security.jwt_key"));
     // Dev login in production, with every secret set properly.
     let key = "a".repeat(64);
+    // The draw signing key is an Ed25519 seed: 64 hex digits.
+    let draw_key = "b".repeat(64);
     let prod = [
         ("RUXUE_ENV", "production"),
         ("RUXUE__DATABASE__URL", db.as_str()),
         ("RUXUE__SECURITY__JWT_KEY", "prod-jwt-key-0123456789abcdef0123456789"),
-        ("RUXUE__SECURITY__DRAW_SIGNING_KEY", "prod-draw-key"),
+        ("RUXUE__SECURITY__DRAW_SIGNING_KEY", draw_key.as_str()),
         ("RUXUE__SECURITY__ID_KEY", key.as_str()),
         ("RUXUE__WECHAT__APP_SECRET", "prod-secret"),
         ("RUXUE__MAIL__SMTP_PASSWORD", "prod-pass"),
     ];
+    // A draw signing key that is not a key is refused by name.
+    let mut env = prod.to_vec();
+    env.retain(|(k, _)| *k != "RUXUE__SECURITY__DRAW_SIGNING_KEY");
+    env.push(("RUXUE__SECURITY__DRAW_SIGNING_KEY", "prod-draw-key"));
+    let out = run_ruxue(&["migrate"], &env);
+    assert!(!out.status.success());
+    assert!(one_line_stderr(&out).contains("security.draw_signing_key"));
     let mut env = prod.to_vec();
     env.push(("RUXUE__SECURITY__DEV_LOGIN", "true"));
     let out = run_ruxue(&["migrate"], &env);

@@ -90,6 +90,10 @@ pub enum DrawCommand {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Make a new Ed25519 key for signing draw announcements: prints the
+    /// private key (64 hex digits, for `security.draw_signing_key` or its
+    /// `_file`) on stdout and its public JWK on stderr. Keep the first secret.
+    Keygen,
     /// Parse a JSON file into a `serde_json::Value` and do nothing else
     /// (baseline for the verify benchmark).
     #[command(hide = true)]
@@ -312,6 +316,13 @@ fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
             }
             let draft = gen::generate(&GenParams { applicants, schools, prefs, twins_per_mille, tiers, seats_percent, seed_text });
             write_out(&draft.to_input_json(), output.as_deref()).map_err(io)?;
+        }
+        DrawCommand::Keygen => {
+            let mut seed = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            let key = crate::draw::announce::SigningKey::from_seed(seed).map_err(|e| (2, e.0))?;
+            eprintln!("public key (JWK): {}", key.public_jwk());
+            write_out(format!("{}\n", hex::encode(seed)).as_bytes(), None).map_err(io)?;
         }
         DrawCommand::ParseOnly { file } => {
             let text = read_text(&file).map_err(io)?;

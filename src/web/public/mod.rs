@@ -1,9 +1,11 @@
 //! Pages and APIs for everyone, without login.
 
+pub mod keys;
 pub mod lookup;
 pub mod verify;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    keys::routes(cfg);
     lookup::routes(cfg);
     verify::routes(cfg);
 }
