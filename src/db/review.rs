@@ -384,41 +384,13 @@ pub fn export_applications(conn: &mut DbConn) -> Result<Vec<AppWithChild>, AppEr
         .load(conn)?)
 }
 
-/// A decision as the reviews export lists it, with its application's number and township.
-#[derive(Debug, Clone, Queryable)]
-pub struct ReviewExportRow {
-    pub registration_no: String,
-    pub township_id: Option<String>,
-    pub decision: DecisionKind,
-    pub reason_code: Option<String>,
-    pub note: String,
-    pub override_school_id: Option<String>,
-    pub override_category: Option<String>,
-    pub needs_second: bool,
-    pub second_reviewer_id: Option<String>,
-    pub reviewer_id: String,
-    pub created_at: NaiveDateTime,
-    pub supplement_deadline: Option<NaiveDateTime>,
-}
-
-pub fn export_reviews(conn: &mut DbConn) -> Result<Vec<ReviewExportRow>, AppError> {
+/// Every decision with its application's registration number and township,
+/// by number and time.
+pub fn export_reviews(conn: &mut DbConn) -> Result<Vec<(DecisionRow, String, Option<String>)>, AppError> {
     Ok(rd::table
         .inner_join(ap::table)
         .order((ap::registration_no.asc(), rd::created_at.asc()))
-        .select((
-            ap::registration_no,
-            ap::township_id,
-            rd::decision,
-            rd::reason_code,
-            rd::note,
-            rd::override_school_id,
-            rd::override_category,
-            rd::needs_second,
-            rd::second_reviewer_id,
-            rd::reviewer_id,
-            rd::created_at,
-            rd::supplement_deadline,
-        ))
+        .select((DecisionRow::as_select(), ap::registration_no, ap::township_id))
         .load(conn)?)
 }
 

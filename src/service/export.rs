@@ -108,10 +108,8 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
                 ],
             );
             let people: HashMap<String, String> = dbr::staff_names(conn)?;
-            for r in dbr::export_reviews(conn)? {
-                let dbr::ReviewExportRow {
-                    registration_no: no,
-                    township_id: township,
+            for (d, no, township) in dbr::export_reviews(conn)? {
+                let dbr::DecisionRow {
                     decision: d,
                     reason_code: rc,
                     note,
@@ -122,7 +120,8 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
                     reviewer_id: reviewer,
                     created_at: at,
                     supplement_deadline: deadline,
-                } = r;
+                    ..
+                } = d;
                 if !scoped(&township) {
                     continue;
                 }
