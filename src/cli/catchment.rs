@@ -1,6 +1,6 @@
 //! `ruxue catchment …`: import, export, lint, diff and look up catchment rules.
 
-use super::util::{conn, io_reason, open, read_bytes, read_text, refuse, say, sha256_hex, CLI_ACTOR};
+use super::util::{conn, io_reason, open, read_bytes, read_text, refuse, say, CLI_ACTOR};
 use super::CliResult;
 use crate::catchment::{self as ca, Directory};
 use crate::config::Settings;
@@ -93,7 +93,15 @@ pub fn run(settings: Settings, cmd: CatchmentCommand) -> CliResult {
                 return refuse("文件中没有任何规则，未做任何修改（如确需清空，请联系系统管理员）");
             }
             let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            match crate::service::catchment::replace_rules(&db, &campaign, &rules, &sha256_hex(&data), &name, force_after_open, CLI_ACTOR) {
+            match crate::service::catchment::replace_rules(
+                &db,
+                &campaign,
+                &rules,
+                &crate::draw::digest_hex(&data),
+                &name,
+                force_after_open,
+                CLI_ACTOR,
+            ) {
                 Ok(o) => {
                     if o.status != crate::domain::CampaignStatus::Draft {
                         eprintln!("ruxue: 注意：招生批次「{campaign}」已开始报名（状态 {}），本次强制导入已记入审计日志", o.status);

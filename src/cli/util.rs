@@ -20,7 +20,6 @@ use super::error::{CliError, CliResult};
 use crate::config::Settings;
 use crate::db::{Db, PooledConn};
 use crate::error::AppError;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The actor recorded in audit entries written from the command line.
@@ -70,8 +69,4 @@ pub fn io_reason(e: &std::io::Error) -> String {
         std::io::ErrorKind::PermissionDenied => "没有权限".into(),
         _ => e.to_string(),
     }
-}
-
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex::encode(Sha256::digest(data))
 }

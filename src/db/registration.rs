@@ -8,7 +8,6 @@ use super::{audit, now, DbConn};
 use crate::domain::{ApplicationStatus, CampaignStatus};
 use crate::error::AppError;
 use crate::identity::crypto::{mask_id, mask_name, IdCipher};
-pub use crate::registration::campaign::registration_open;
 use crate::registration::draft::{DraftData, DraftDocument};
 use crate::registration::forms::{StoredFacts, ValidChild};
 use chrono::NaiveDateTime;

@@ -2,8 +2,8 @@
 //! provisional or approved placement, and the timeline of what happened and
 //! what comes next. Pure: `now` is passed in.
 
-use super::campaign::{fmt_date, fmt_time, CampaignCtx};
-use crate::db::registration::{registration_open, ApplicationView};
+use super::campaign::{fmt_date, fmt_time, registration_open, CampaignCtx};
+use crate::db::registration::ApplicationView;
 use crate::domain::ApplicationStatus;
 use crate::registration::forms;
 use crate::registration::upload::{doc_view, DocView};

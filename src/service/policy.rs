@@ -1,12 +1,8 @@
 //! A campaign's admission policy (招生方案): set, freeze, dry run.
 
 use crate::db::{audit, catchment as dbc, policy as dbp, Db, DbConn};
+use crate::draw::digest_hex;
 use crate::error::AppError;
-use sha2::{Digest, Sha256};
-
-fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
 
 /// Stores a new policy (already validated by the caller) unless the campaign's
 /// policy is frozen. Audited as `policy.set`. Returns the previous version.
@@ -25,8 +21,8 @@ pub fn set_policy(db: &Db, campaign_id: &str, toml_text: &str, version: &str, ac
             actor,
             "policy.set",
             &format!("campaign:{campaign_id}"),
-            Some(&serde_json::json!({ "version": c.policy_version, "sha256": sha256_hex(&c.policy_toml) })),
-            Some(&serde_json::json!({ "version": version, "sha256": sha256_hex(toml_text) })),
+            Some(&serde_json::json!({ "version": c.policy_version, "sha256": digest_hex(c.policy_toml.as_bytes()) })),
+            Some(&serde_json::json!({ "version": version, "sha256": digest_hex(toml_text.as_bytes()) })),
         )?;
         Ok(c.policy_version)
     })
@@ -57,7 +53,7 @@ pub fn freeze_policy_in(conn: &mut DbConn, campaign_id: &str, actor: &str) -> Re
         Some(&serde_json::json!({
             "frozen_at": now.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
             "version": c.policy_version,
-            "sha256": sha256_hex(&c.policy_toml),
+            "sha256": digest_hex(c.policy_toml.as_bytes()),
         })),
     )?;
     Ok((now, true))

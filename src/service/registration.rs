@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::Path;
 
+use crate::registration::campaign::registration_open;
 pub use crate::registration::campaign::{fmt_date, fmt_time, CampaignCtx, Provisional};
 pub use crate::registration::status::{StatusView, TimelineStep};
 pub use crate::registration::upload::{doc_view, human_size, DocView};
@@ -83,7 +84,7 @@ pub fn check_editable(d: &DraftCtx) -> Result<(), AppError> {
     if d.draft.status != "open" {
         return Err(AppError::conflict("draft_submitted", "这份报名已经提交，请在“我的报名”中查看"));
     }
-    dbr::registration_open(&d.ctx.campaign, db::now())
+    registration_open(&d.ctx.campaign, db::now())
 }
 
 /// The child form with the stored ID number decrypted (the guardian's own page).
@@ -247,7 +248,7 @@ pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<Revie
             ))
         }
     };
-    if let Err(e) = dbr::registration_open(&d.ctx.campaign, db::now()) {
+    if let Err(e) = registration_open(&d.ctx.campaign, db::now()) {
         problems.push(e.public_message());
     }
     let f = &valid.facts.facts;
@@ -394,7 +395,7 @@ pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<Str
             if v.application.status != crate::domain::ApplicationStatus::Submitted {
                 return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
             }
-            dbr::registration_open(&v.campaign, db::now())?;
+            registration_open(&v.campaign, db::now())?;
             // Reuse an open edit of the same application.
             if let Some(open) = dbr::open_drafts(c, &gid)?.into_iter().find(|d| d.application_id.as_deref() == Some(id.as_str())) {
                 return Ok(open.id);
@@ -428,7 +429,7 @@ pub async fn start_draft(cx: &Ctx, guardian_id: &str, campaign_id: &str) -> Resu
     cx.db
         .write(move |c| {
             let campaign = db::catchment::load_campaign(c, &cid).map_err(|_| AppError::NotFound)?;
-            dbr::registration_open(&campaign, db::now())?;
+            registration_open(&campaign, db::now())?;
             // One open new-registration draft per campaign is enough; reuse it.
             if let Some(open) = dbr::open_drafts(c, &gid)?.into_iter().find(|d| d.campaign_id == cid && d.application_id.is_none()) {
                 return Ok(open.id);
@@ -469,7 +470,7 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
         name: c.name.clone(),
         grade: c.grade,
         status: c.status.to_string(),
-        open: dbr::registration_open(c, db::now()).is_ok(),
+        open: registration_open(c, db::now()).is_ok(),
         opens: fmt_time(c.registration_opens),
         closes: fmt_time(c.registration_closes),
         review_deadline: fmt_time(c.review_deadline),
