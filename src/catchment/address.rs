@@ -363,7 +363,10 @@ fn take_known_stem(s: &str, known: &[String], suffixes: &[&str]) -> Option<(Stri
     let mut best: Option<(&String, usize)> = None;
     for k in known {
         let stem = strip_suffix_any(&normalize_text(k), suffixes);
-        if stem.chars().count() >= 2 && s.starts_with(&stem) && best.map_or(true, |(_, l)| stem.len() > l) {
+        // `大同路130号` is a road named after the 大同 community, never the
+        // community 大同社区 followed by a road called `路`.
+        let names_a_road = s.strip_prefix(stem.as_str()).is_some_and(|after| ROAD_SUFFIXES.iter().any(|r| after.starts_with(r)));
+        if stem.chars().count() >= 2 && s.starts_with(&stem) && !names_a_road && best.map_or(true, |(_, l)| stem.len() > l) {
             best = Some((k, stem.len()));
         }
     }
