@@ -494,6 +494,7 @@ backend_test! {
             ("prop_cert_no", "闽(2026)安溪县不动产权第0000123号"),
             ("prop_owner_name", "林大山"),
             ("prop_owner_relation", "father"),
+            ("prop_acquired_on", "2020-06-18"),
             ("prop_township", "凤城镇"),
             ("prop_community", "东岳社区"),
             ("prop_road", "二环路"),
@@ -798,6 +799,7 @@ backend_test! {
         body["prop_cert_no"] = json!(img);
         body["prop_owner_name"] = json!("龚䶮");
         body["prop_owner_relation"] = json!("mother");
+        body["prop_acquired_on"] = json!("2019-05-20");
         body["prop_township"] = json!("凤城镇");
         body["prop_road"] = json!(sql);
         body["prop_number"] = json!("7");
@@ -916,6 +918,52 @@ backend_test! {
         let (s, b) = q.put(&app, "/api/v1/registration/guardian", json!({"name": "王五", "relation": "舅舅", "mobile": "1380595"})).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(b["fields"].as_array().unwrap().len(), 2);
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 2: a 随迁子女 registered online gets the migrant
+    /// category, which needs the permit's issue date the form now asks for.
+    #[tokio::test]
+    async fn a_migrant_child_registered_online_gets_the_migrant_category(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "migrant").await;
+        let draft = p.new_draft(&app).await;
+        let path = format!("/api/v1/registration/drafts/{draft}/child");
+        let mut body = json!({
+            "child_name": "陈小雨",
+            "id_number": id_number("110101", "20210315", "123"),
+            "hukou_type": "migrant",
+            "permit_no": "350524000000123",
+            "residence_start": "2024-03-01",
+            "social_insurance_months": "24",
+            "res_township": "凤城镇",
+            "res_community": "东岳社区",
+            "res_road": "二环路",
+            "res_number": "123",
+        });
+        // Without the issue date the form says which field is missing.
+        let (s, b) = p.put(&app, &path, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert_eq!(b["error"]["field"], "permit_issued_on", "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("居住证签发日期"), "{b}");
+        body["permit_issued_on"] = json!("2024-02-01");
+        let (s, b) = p.put(&app, &path, body.clone()).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("不能早于居住起始日期"), "{b}");
+
+        body["permit_issued_on"] = json!("2024-09-10");
+        let (s, b) = p.put(&app, &path, body).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, review) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}/review")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(review["provisional"]["school_code"], "P01", "{review}");
+        assert_eq!(review["provisional"]["category_code"], "D", "{review}");
+        assert!(review["provisional"]["explanation"].as_str().unwrap().contains("随迁子女"), "{review}");
+        assert!(review["migrant"].as_str().unwrap().contains("签发日期 2024年09月10日"), "{review}");
+        // The stored draft gives the dates back for editing.
+        let (_, d) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}")).await;
+        assert_eq!(d["child"]["permit_issued_on"], "2024-09-10", "{d}");
     }
 }
 

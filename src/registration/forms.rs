@@ -158,6 +158,10 @@ pub struct ChildForm {
     pub prop_owner_name: String,
     #[serde(deserialize_with = "flex")]
     pub prop_owner_relation: String,
+    /// `YYYY-MM-DD`: the day the property was acquired (不动产登记日期), which
+    /// the policy's `property_acquired_by` cut-off reads.
+    #[serde(deserialize_with = "flex")]
+    pub prop_acquired_on: String,
     #[serde(deserialize_with = "flex")]
     pub prop_township: String,
     #[serde(deserialize_with = "flex")]
@@ -175,6 +179,10 @@ pub struct ChildForm {
     /// `YYYY-MM-DD`.
     #[serde(deserialize_with = "flex")]
     pub residence_start: String,
+    /// `YYYY-MM-DD`: the permit's issue date (签发日期), which the policy's
+    /// `permit_issued_by` cut-off reads.
+    #[serde(deserialize_with = "flex")]
+    pub permit_issued_on: String,
     #[serde(deserialize_with = "flex")]
     pub social_insurance_months: String,
     #[serde(deserialize_with = "flex")]
@@ -374,6 +382,37 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok()
 }
 
+/// No property title in the county predates this.
+const EARLIEST_PROPERTY: NaiveDate = match NaiveDate::from_ymd_opt(1950, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
+/// A required date field: a date, not after `today`, not before `not_before`
+/// (with the Chinese name of that bound).
+fn check_date(
+    e: &mut FieldErrors,
+    field: &str,
+    label: &str,
+    value: &str,
+    today: NaiveDate,
+    not_before: Option<(NaiveDate, &str)>,
+) -> Option<NaiveDate> {
+    if value.trim().is_empty() {
+        e.add(field, format!("请填写{label}"));
+        return None;
+    }
+    match parse_date(value) {
+        None => e.add(field, format!("{label}格式应为 年-月-日，例如 2024-03-01")),
+        Some(d) if d > today => e.add(field, format!("{label}不能晚于今天")),
+        Some(d) => match not_before {
+            Some((bound, what)) if d < bound => e.add(field, format!("{label}不能早于{what}")),
+            _ => return Some(d),
+        },
+    }
+    None
+}
+
 /// Every rule of the child form; on success the facts to store (with an
 /// empty application number, set on submit).
 pub fn validate_child(f: &ChildForm, rules: &ChildRules<'_>) -> Result<ValidChild, FieldErrors> {
@@ -432,34 +471,20 @@ pub fn validate_child(f: &ChildForm, rules: &ChildRules<'_>) -> Result<ValidChil
                 None
             }
         };
+        let acquired =
+            check_date(&mut e, "prop_acquired_on", "房产取得日期", &f.prop_acquired_on, rules.today, Some((EARLIEST_PROPERTY, "1950年")));
         let addr = address(&mut e, f, "prop", "房产地址", rules.townships);
-        if let (Some(certificate_no), Some(owner_relation), Some(address)) = (cert, relation, addr) {
-            facts.property = Some(Property { address, certificate_no, owner_relation, acquired_on: None });
+        if let (Some(certificate_no), Some(owner_relation), Some(acquired), Some(address)) = (cert, relation, acquired, addr) {
+            facts.property = Some(Property { address, certificate_no, owner_relation, acquired_on: Some(acquired) });
             declared.property_owner_name = Some(owner);
         }
     }
     if !local {
         let permit = check_text(&mut e, "permit_no", "居住证号码", &f.permit_no, true);
-        let start = if f.residence_start.trim().is_empty() {
-            e.add("residence_start", "请填写居住证登记的居住起始日期");
-            None
-        } else {
-            match parse_date(&f.residence_start) {
-                None => {
-                    e.add("residence_start", "居住起始日期格式应为 年-月-日，例如 2024-03-01");
-                    None
-                }
-                Some(d) if d > rules.today => {
-                    e.add("residence_start", "居住起始日期不能晚于今天");
-                    None
-                }
-                Some(d) if id.as_ref().map(|i| d < i.birth_date).unwrap_or(false) => {
-                    e.add("residence_start", "居住起始日期不能早于儿童出生日期");
-                    None
-                }
-                Some(d) => Some(d),
-            }
-        };
+        let birth = id.as_ref().map(|i| (i.birth_date, "儿童出生日期"));
+        let start = check_date(&mut e, "residence_start", "居住起始日期", &f.residence_start, rules.today, birth);
+        let issued =
+            check_date(&mut e, "permit_issued_on", "居住证签发日期", &f.permit_issued_on, rules.today, start.map(|d| (d, "居住起始日期")));
         let months = match f.social_insurance_months.trim() {
             "" => {
                 e.add("social_insurance_months", "请填写社保缴纳月数（没有请填 0）");
@@ -474,9 +499,14 @@ pub fn validate_child(f: &ChildForm, rules: &ChildRules<'_>) -> Result<ValidChil
             },
         };
         let res = address(&mut e, f, "res", "居住证地址", rules.townships);
-        if let (Some(permit_no), Some(residence_start), Some(social_insurance_months)) = (permit, start, months) {
-            facts.migrant =
-                Some(Migrant { permit_no, residence_start, permit_issued_on: None, social_insurance_months, residence_address: res });
+        if let (Some(permit_no), Some(residence_start), Some(issued), Some(social_insurance_months)) = (permit, start, issued, months) {
+            facts.migrant = Some(Migrant {
+                permit_no,
+                residence_start,
+                permit_issued_on: Some(issued),
+                social_insurance_months,
+                residence_address: res,
+            });
         }
     }
     facts.disability_support = checked(&f.disability_support);
@@ -541,11 +571,13 @@ impl ChildForm {
             f.prop_owner_name = s.declared.property_owner_name.clone().unwrap_or_default();
             f.prop_owner_relation =
                 serde_json::to_value(p.owner_relation).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            f.prop_acquired_on = p.acquired_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
             fill_address(&mut f, "prop", &p.address);
         }
         if let Some(m) = &s.facts.migrant {
             f.permit_no = m.permit_no.clone();
             f.residence_start = m.residence_start.format("%Y-%m-%d").to_string();
+            f.permit_issued_on = m.permit_issued_on.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default();
             f.social_insurance_months = m.social_insurance_months.to_string();
             if let Some(a) = &m.residence_address {
                 fill_address(&mut f, "res", a);
@@ -637,6 +669,18 @@ mod tests {
         case(ChildForm { hukou_township: String::new(), ..base() }, "hukou_township");
         case(ChildForm { hukou_type: "migrant".into(), residence_start: "2030-01-01".into(), ..base() }, "residence_start");
         case(ChildForm { has_property: "1".into(), ..base() }, "prop_cert_no");
+        case(ChildForm { has_property: "1".into(), ..base() }, "prop_acquired_on");
+        case(ChildForm { has_property: "1".into(), prop_acquired_on: "1949-09-30".into(), ..base() }, "prop_acquired_on");
+        let migrant = ChildForm {
+            hukou_type: "migrant".into(),
+            permit_no: "350524000123".into(),
+            residence_start: "2024-03-01".into(),
+            social_insurance_months: "12".into(),
+            ..base()
+        };
+        case(migrant.clone(), "permit_issued_on");
+        case(ChildForm { permit_issued_on: "2024-02-01".into(), ..migrant.clone() }, "permit_issued_on");
+        case(ChildForm { permit_issued_on: "2099-02-01".into(), ..migrant }, "permit_issued_on");
     }
 
     #[test]

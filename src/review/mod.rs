@@ -42,7 +42,7 @@ pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
         push("不动产权证号", p.certificate_no.clone());
         push("产权人", p.owner_relation.label().into());
         if let Some(d) = p.acquired_on {
-            push("取得日期", d.to_string());
+            push("房产取得日期", d.to_string());
         }
     } else {
         push("房产", "未申报".into());

@@ -281,13 +281,22 @@ pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<Revie
         age: valid.age,
         id_note: valid.id.note.map(str::to_string),
         hukou: f.hukou.as_ref().map(|a| a.display()),
-        property: f.property.as_ref().map(|p| format!("{}（不动产权证号：{}）", p.address.display(), p.certificate_no)),
+        property: f.property.as_ref().map(|p| {
+            let acquired = p.acquired_on.map(|d| format!("，取得日期：{}", fmt_date(d))).unwrap_or_default();
+            format!("{}（不动产权证号：{}{acquired}）", p.address.display(), p.certificate_no)
+        }),
         property_owner: f
             .property
             .as_ref()
             .map(|p| format!("{}（{}）", valid.facts.declared.property_owner_name.clone().unwrap_or_default(), p.owner_relation.label())),
         migrant: f.migrant.as_ref().map(|m| {
-            format!("居住证号 {}，居住起始 {}，社保缴纳 {} 个月", m.permit_no, fmt_date(m.residence_start), m.social_insurance_months)
+            let issued = m.permit_issued_on.map(fmt_date).unwrap_or_else(|| "未填".into());
+            format!(
+                "居住证号 {}，居住起始 {}，签发日期 {issued}，社保缴纳 {} 个月",
+                m.permit_no,
+                fmt_date(m.residence_start),
+                m.social_insurance_months
+            )
         }),
         residence_address: f.migrant.as_ref().and_then(|m| m.residence_address.as_ref()).map(|a| a.display()),
         special,

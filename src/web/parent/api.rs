@@ -231,6 +231,7 @@ fn child_schema() -> Value {
         "prop_cert_no",
         "prop_owner_name",
         "prop_owner_relation",
+        "prop_acquired_on",
         "prop_township",
         "prop_community",
         "prop_road",
@@ -239,6 +240,7 @@ fn child_schema() -> Value {
         "prop_building",
         "permit_no",
         "residence_start",
+        "permit_issued_on",
         "social_insurance_months",
         "res_township",
         "res_community",
@@ -257,7 +259,9 @@ fn child_schema() -> Value {
     }
     props.insert("hukou_type".into(), json!({"type": "string", "enum": ["local", "migrant"]}));
     props.insert("prop_owner_relation".into(), json!({"type": "string", "enum": ["father", "mother", "grandparent", "self", "other"]}));
-    props.insert("residence_start".into(), json!({"type": "string", "format": "date"}));
+    for date in ["residence_start", "permit_issued_on", "prop_acquired_on"] {
+        props.insert(date.into(), json!({"type": "string", "format": "date"}));
+    }
     json!({"type": "object", "required": ["child_name", "id_number", "hukou_type"], "properties": props})
 }
 
