@@ -95,6 +95,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 policy_frozen_at: Some(at(2027, 7, 1, 8)),
                 four_eyes: true,
                 created_at: now,
+                supplement_expiry: crate::domain::SupplementExpiry::Reject,
             })
             .execute(conn)?;
     }

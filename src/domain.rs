@@ -153,6 +153,15 @@ text_enum! {
 }
 
 text_enum! {
+    /// What becomes of a supplement request nobody answered by its deadline
+    /// (a campaign setting).
+    pub enum SupplementExpiry {
+        Reject = ("reject", "逾期未补充视为材料不全，予以驳回"),
+        Review = ("review", "逾期未补充按已有材料审核"),
+    }
+}
+
+text_enum! {
     /// A staff member's role; each sees only what it needs.
     pub enum Role {
         Admin = ("admin", "教育局管理员"),

@@ -1123,6 +1123,7 @@ async fn openapi_lists_every_api_path() {
         ("/api/v1/registration/applications", &["get"]),
         ("/api/v1/registration/applications/{application_id}", &["get"]),
         ("/api/v1/registration/applications/{application_id}/edit", &["post"]),
+        ("/api/v1/registration/applications/{application_id}/supplement", &["post"]),
         ("/api/v1/catchment/lookup", &["get"]),
     ];
     let paths = doc["paths"].as_object().unwrap();
@@ -1346,4 +1347,206 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     assert!(scroll_width <= 375, "page is {scroll_width}px wide");
     b.stop().await;
     assert_eq!(count(&app, "applications").await, apps0 + 1);
+}
+
+// --- supplements (issue 10, item 1) ------------------------------------------------
+
+/// A staff member's bearer token.
+async fn staff_token(app: &TestApp, user: &str, password: &str) -> String {
+    let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": user, "password": password})).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "staff login {user}");
+    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+}
+
+async fn staff_call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let mut rb = client().request(method, app.url(path)).bearer_auth(token);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let r = rb.send().await.unwrap();
+    let s = r.status();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Registers one child through the API; returns the application id.
+async fn register(app: &TestApp, p: &Parent, name: &str, id: &str, pad: usize) -> String {
+    let draft = p.new_draft(app).await;
+    let (s, b) = p.put(app, &format!("/api/v1/registration/drafts/{draft}/child"), child(name, id)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = p.upload(app, &draft, "hukou", "h.png", "image/png", png(pad)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = p.post(app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b["application_id"].as_str().unwrap().to_string()
+}
+
+/// A deadline a reviewer types, `hours` from now (Beijing time).
+fn deadline_in(hours: i64) -> String {
+    (chrono::Utc::now().naive_utc() + chrono::Duration::hours(8 + hours)).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+async fn set_deadline_passed(app: &TestApp, app_id: &str) {
+    let id = app_id.to_string();
+    app.state
+        .db
+        .write(move |c| {
+            diesel::update(schema::review_decisions::table.filter(schema::review_decisions::application_id.eq(id)))
+                .set(schema::review_decisions::supplement_deadline.eq(Some(ruxue::db::now() - chrono::Duration::minutes(1))))
+                .execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+backend_test! {
+    #[tokio::test]
+    async fn a_supplement_request_is_answered_and_others_expire_as_the_campaign_says(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "supplement").await;
+        let a1 = register(&app, &p, "林一", &id_number("110101", "20210315", "123"), 11).await;
+        let a2 = register(&app, &p, "林二", &id_number("110101", "20201120", "246"), 12).await;
+        let a3 = register(&app, &p, "林三", &id_number("110101", "20200905", "369"), 13).await;
+        let rev = staff_token(&app, "reviewer-fc", "ruxue-demo-reviewer").await;
+        let decisions = |a: &str| format!("/api/v1/staff/review/applications/{a}/decisions");
+
+        // The reviewer names what is missing; an unknown kind is refused by field.
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a1), Some(json!({
+            "decision": "supplement", "deadline": deadline_in(48), "documents": ["passport"], "note": "x"
+        }))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("documents")), "{b}");
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a1), Some(json!({
+            "decision": "supplement", "deadline": deadline_in(48),
+            "documents": ["property_cert"], "sections": ["property"], "note": "请补充房产信息"
+        }))).await;
+        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("supplement")), "{b}");
+
+        // Registration closes; the request can still be answered until its own deadline.
+        app.state
+            .db
+            .write(|c| {
+                diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(CAMPAIGN)))
+                    .set(schema::campaigns::registration_closes.eq(ruxue::db::now() - chrono::Duration::minutes(1)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+
+        // The parent sees what was asked, by when, and can answer.
+        let (s, v) = p.get(&app, &format!("/api/v1/registration/applications/{a1}")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["supplement"]["open"], true, "{v}");
+        assert_eq!(v["supplement"]["documents"], json!(["房产证/不动产权证"]), "{v}");
+        assert_eq!(v["supplement"]["sections"], json!(["房产信息"]), "{v}");
+        let page = p.c.get(app.url(&format!("/parent/applications/{a1}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("需要补充材料") && page.contains("开始补充材料") && page.contains("请补充房产信息"), "{page}");
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{a1}/supplement"), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let draft = b["draft_id"].as_str().unwrap().to_string();
+        // Sending back without the requested document is refused, naming it.
+        let submit = format!("/api/v1/registration/drafts/{draft}/submit");
+        let (s, b) = p.post(&app, &submit, Some(json!({"reply": "已补充"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("property_cert")), "{b}");
+        // Correct the property fields and upload the certificate.
+        let mut c = child("林一", &id_number("110101", "20210315", "123"));
+        for (k, v) in [
+            ("has_property", "1"),
+            ("prop_cert_no", "闽(2024)安溪县不动产权第0000777号"),
+            ("prop_owner_name", "林大山"),
+            ("prop_owner_relation", "father"),
+            ("prop_acquired_on", "2024-05-20"),
+            ("prop_township", "凤城镇"),
+            ("prop_community", "东岳社区"),
+            ("prop_road", "二环路"),
+            ("prop_number", "123"),
+        ] {
+            c[k] = json!(v);
+        }
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), c).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = p.upload(&app, &draft, "property_cert", "p.png", "image/png", png(77)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let (s, review) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}/review")).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(review["problems"].as_array().unwrap().is_empty(), "{review}");
+        assert_eq!(review["answering"]["documents"], json!(["房产证/不动产权证"]), "{review}");
+        let (s, b) = p.post(&app, &submit, Some(json!({"reply": "已补传房产证，并填写了房产信息"}))).await;
+        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("under_review")), "{b}");
+        // Answered once: no second answer.
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{a1}/supplement"), None).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("no_supplement")), "{b}");
+
+        // The reviewer reads the request and the answer side by side.
+        let (s, d) = staff_call(&app, &rev, reqwest::Method::GET, &format!("/api/v1/staff/review/applications/{a1}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["status"], "under_review");
+        let x = &d["supplements"][0];
+        assert_eq!(x["outcome"], "answered", "{d}");
+        assert_eq!(x["documents"], json!(["房产证/不动产权证"]));
+        assert_eq!(x["documents_added"], json!(["房产证/不动产权证"]));
+        assert_eq!(x["reply"], "已补传房产证，并填写了房产信息");
+        let changed: Vec<&str> = x["changes"].as_array().unwrap().iter().map(|c| c["label"].as_str().unwrap()).collect();
+        assert!(changed.contains(&"房产地址") && changed.contains(&"不动产权证号"), "{changed:?}");
+        assert_eq!(d["computed"]["category"], "A", "the corrected facts are what review computes from: {d}");
+        let (s, page) = {
+            let r = client()
+                .get(app.url(&format!("/staff/review/{a1}")))
+                .header("Cookie", format!("ruxue_staff_at={rev}"))
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.text().await.unwrap())
+        };
+        assert_eq!(s, StatusCode::OK);
+        assert!(page.contains("补充材料：要求与答复") && page.contains("已补传房产证"), "{page}");
+
+        // Two requests expire: this campaign rejects, then (changed) returns to review.
+        for a in [&a2, &a3] {
+            let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(a), Some(json!({
+                "decision": "supplement", "deadline": deadline_in(24), "documents": ["residence_permit"]
+            }))).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+        }
+        set_deadline_passed(&app, &a2).await;
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{a2}/supplement"), None).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("supplement_expired")), "{b}");
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a2}")).await;
+        assert_eq!(v["supplement"]["open"], false, "past the deadline, before the sweep: {v}");
+        let swept = ruxue::service::review::expire_supplements_blocking(&app.state.db, ruxue::db::now()).unwrap();
+        assert_eq!((swept.rejected, swept.returned), (1, 0));
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a2}")).await;
+        assert_eq!(v["status"], "rejected", "{v}");
+        assert!(v["timeline"].as_array().unwrap().iter().any(|t| t["note"].as_str().unwrap().contains("逾期未补充材料")), "{v}");
+        assert!(v["supplement"].is_null());
+
+        app.state
+            .db
+            .write(|c| {
+                diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(CAMPAIGN)))
+                    .set(schema::campaigns::supplement_expiry.eq("review"))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        set_deadline_passed(&app, &a3).await;
+        let swept = ruxue::service::review::expire_supplements_blocking(&app.state.db, ruxue::db::now()).unwrap();
+        assert_eq!((swept.rejected, swept.returned), (0, 1));
+        let (_, d) = staff_call(&app, &rev, reqwest::Method::GET, &format!("/api/v1/staff/review/applications/{a3}"), None).await;
+        assert_eq!((d["status"].as_str(), d["supplements"][0]["outcome"].as_str()), (Some("under_review"), Some("expired")), "{d}");
+        // A second sweep finds nothing left.
+        let swept = ruxue::service::review::expire_supplements_blocking(&app.state.db, ruxue::db::now()).unwrap();
+        assert_eq!((swept.rejected, swept.returned), (0, 0));
+
+        // Audited: the answer and both expiries.
+        let actions: Vec<String> = app
+            .state
+            .db
+            .run(|c| Ok(schema::audit_log::table.select(schema::audit_log::action).load::<String>(c)?))
+            .await
+            .unwrap();
+        assert_eq!(actions.iter().filter(|a| *a == "application.supplement_answer").count(), 1);
+        assert_eq!(actions.iter().filter(|a| *a == "review.supplement_expired").count(), 2);
+    }
 }

@@ -18,6 +18,10 @@ pub enum CampaignCommand {
         #[arg(long, default_value_t = 14)]
         days: i64,
     },
+    /// Settle supplement requests whose deadline has passed unanswered, as
+    /// each campaign's `supplement_expiry` says (rejected, or back to review).
+    /// `ruxue serve` does this every minute; this runs it once.
+    ExpireSupplements,
 }
 
 pub fn run(settings: Settings, cmd: CampaignCommand) -> CliResult {
@@ -32,6 +36,16 @@ pub fn run(settings: Settings, cmd: CampaignCommand) -> CliResult {
                         o.closes.format("%Y-%m-%d %H:%M"),
                         o.previous_status
                     );
+                    Ok(0)
+                }
+                Err(e) => refuse(e.public_message()),
+            }
+        }
+        CampaignCommand::ExpireSupplements => {
+            let db = open(&settings)?;
+            match crate::service::review::expire_supplements_blocking(&db, crate::db::now()) {
+                Ok(e) => {
+                    outln!("supplement requests past their deadline: {} rejected, {} returned to review", e.rejected, e.returned);
                     Ok(0)
                 }
                 Err(e) => refuse(e.public_message()),

@@ -3,6 +3,9 @@
 use super::{CliError, CliResult};
 use crate::config::{ConfigError, Settings};
 
+/// How often the server settles supplement requests past their deadline.
+const SUPPLEMENT_SWEEP_SECS: u64 = 60;
+
 pub fn run(settings: Settings, demo: bool) -> CliResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,6 +22,25 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
         state.db.backend.name(),
         env.as_str()
     );
+    // Background work: settle supplement requests whose deadline passed
+    // (each in its own transaction; safe to run on several instances).
+    let db = state.db.clone();
+    rt.spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(SUPPLEMENT_SWEEP_SECS));
+        loop {
+            tick.tick().await;
+            let db = db.clone();
+            let swept =
+                tokio::task::spawn_blocking(move || crate::service::review::expire_supplements_blocking(&db, crate::db::now())).await;
+            match swept {
+                Ok(Ok(e)) if e.rejected + e.returned > 0 => {
+                    tracing::info!(rejected = e.rejected, returned = e.returned, "supplement requests past their deadline settled")
+                }
+                Ok(Err(e)) => tracing::warn!(error = %e, "supplement deadline sweep failed; retrying at the next tick"),
+                _ => {}
+            }
+        }
+    });
     match rt.block_on(running.server) {
         Ok(()) => Ok(0),
         Err(e) => Err(ConfigError::new("server", e.to_string()).into()),

@@ -1,7 +1,7 @@
 //! Row types. One struct per table, used both to read and to insert.
 
 use super::schema::*;
-use crate::domain::{ApplicationStatus, CampaignStatus, Role};
+use crate::domain::{ApplicationStatus, CampaignStatus, Role, SupplementExpiry};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -48,6 +48,8 @@ pub struct Campaign {
     pub policy_frozen_at: Option<NaiveDateTime>,
     pub four_eyes: bool,
     pub created_at: NaiveDateTime,
+    /// What an unanswered supplement request becomes at its deadline.
+    pub supplement_expiry: SupplementExpiry,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

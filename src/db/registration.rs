@@ -222,6 +222,10 @@ pub struct Submitted {
     pub registration_no: String,
     /// False for an edit of an existing application.
     pub created: bool,
+    /// The application's status after the submit (`None` in answers
+    /// remembered before this field existed: submitted).
+    #[serde(default)]
+    pub status: Option<ApplicationStatus>,
 }
 
 const SUBMIT_SCOPE: &str = "registration.submit";
@@ -276,6 +280,10 @@ pub struct SubmitInput<'a> {
     /// Namespaced idempotency key.
     pub key: &'a str,
     pub cipher: &'a IdCipher,
+    /// The edit answers a supplement request: the application goes back to
+    /// review (the caller records the answer and its audit entry); the text
+    /// is the timeline's note.
+    pub answering: Option<String>,
 }
 
 /// Turns a draft into an application (or applies an edit), in the caller's
@@ -309,8 +317,15 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             if owner != input.guardian_id {
                 return Err(AppError::NotFound);
             }
-            if app.status != ApplicationStatus::Submitted {
-                return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
+            let (expected, next) = match &input.answering {
+                Some(_) => (ApplicationStatus::Supplement, ApplicationStatus::UnderReview),
+                None => (ApplicationStatus::Submitted, ApplicationStatus::Submitted),
+            };
+            if app.status != expected {
+                return Err(match &input.answering {
+                    Some(_) => AppError::conflict("supplement_closed", "这项补充材料要求已经处理，不能再提交"),
+                    None => AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"),
+                });
             }
             diesel::update(schema::children::table.filter(schema::children::id.eq(&app.child_id)))
                 .set((
@@ -334,6 +349,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 schema::applications::township_id.eq(&input.placement.township_id),
                 schema::applications::catchment_school_id.eq(&input.placement.school_id),
                 schema::applications::zone_id.eq(&input.placement.zone_id),
+                schema::applications::status.eq(next),
                 schema::applications::updated_at.eq(t),
                 schema::applications::version.eq(app.version + 1),
             ))
@@ -341,16 +357,21 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             if n != 1 {
                 return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
             }
-            insert_event(conn, &app.id, ApplicationStatus::Submitted, "guardian", "家长修改了报名信息", t)?;
-            audit::append(
-                conn,
-                &format!("guardian:{}", input.guardian_id),
-                "application.edit",
-                &format!("application:{}", app.id),
-                Some(&json!({"version": app.version})),
-                Some(&json!({"version": app.version + 1, "registration_no": app.registration_no})),
-            )?;
-            Submitted { application_id: app.id, registration_no: app.registration_no, created: false }
+            match &input.answering {
+                Some(note) => insert_event(conn, &app.id, next, "guardian", note, t)?,
+                None => {
+                    insert_event(conn, &app.id, next, "guardian", "家长修改了报名信息", t)?;
+                    audit::append(
+                        conn,
+                        &format!("guardian:{}", input.guardian_id),
+                        "application.edit",
+                        &format!("application:{}", app.id),
+                        Some(&json!({"version": app.version})),
+                        Some(&json!({"version": app.version + 1, "registration_no": app.registration_no})),
+                    )?;
+                }
+            }
+            Submitted { application_id: app.id, registration_no: app.registration_no, created: false, status: Some(next) }
         }
         None => {
             let child_id = super::new_id();
@@ -426,7 +447,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 None,
                 Some(&json!({"registration_no": registration_no, "campaign": draft.campaign_id, "id_number": mask_id(number)})),
             )?;
-            Submitted { application_id: app_id, registration_no, created: true }
+            Submitted { application_id: app_id, registration_no, created: true, status: Some(ApplicationStatus::Submitted) }
         }
     };
     let have: Vec<(String, String)> = schema::documents::table
@@ -492,6 +513,8 @@ pub struct ApplicationView {
     pub documents: Vec<Document>,
     pub school_name: Option<String>,
     pub zone_name: Option<String>,
+    /// The latest supplement request and its answer.
+    pub supplement: Option<(super::review::DecisionRow, Option<super::review::SupplementResponse>)>,
 }
 
 /// The guardian's applications, newest first: (application, child, campaign name).
@@ -541,7 +564,8 @@ pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> R
         Some(z) => schema::zones::table.filter(schema::zones::id.eq(z)).select(schema::zones::name).first(conn).optional()?,
         None => None,
     };
-    Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name })
+    let supplement = super::review::latest_supplement(conn, app_id)?;
+    Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name, supplement })
 }
 
 /// Sets a campaign's status and calendar.

@@ -5,7 +5,8 @@
 use super::models::{Application, ApplicationEvent, Campaign, Document, Notification};
 use super::schema::{
     application_events as ev, applications as ap, audit_log as al, campaigns, children as ch, documents, draws, guardians as gu,
-    notifications, offers, review_decisions as rd, school_plans, schools, staff, townships, zone_schools, zones,
+    notifications, offers, review_decisions as rd, school_plans, schools, staff, supplement_responses as sr, townships, zone_schools,
+    zones,
 };
 use super::{audit, now, DbConn};
 use crate::domain::{ApplicationStatus, DecisionKind};
@@ -263,6 +264,8 @@ pub struct DecisionRow {
     pub second_at: Option<NaiveDateTime>,
     pub supplement_deadline: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// JSON of `review::supplement::Items` for a supplement request.
+    pub supplement_items: Option<String>,
 }
 
 pub fn decisions_of(conn: &mut DbConn, app_id: &str) -> Result<Vec<DecisionRow>, AppError> {
@@ -299,9 +302,76 @@ pub fn insert_decision(conn: &mut DbConn, d: &DecisionRow) -> Result<(), AppErro
             rd::second_at.eq(d.second_at),
             rd::supplement_deadline.eq(d.supplement_deadline),
             rd::created_at.eq(d.created_at),
+            rd::supplement_items.eq(&d.supplement_items),
         ))
         .execute(conn)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- supplements
+
+/// The answer to a supplement request (`supplement_responses`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sr)]
+pub struct SupplementResponse {
+    pub id: String,
+    pub decision_id: String,
+    pub application_id: String,
+    /// `answered` or `expired`.
+    pub outcome: String,
+    pub reply: String,
+    pub documents_json: String,
+    pub changes_json: String,
+    pub at: NaiveDateTime,
+}
+
+/// The application's latest supplement request and its answer, if any.
+pub fn latest_supplement(conn: &mut DbConn, app_id: &str) -> Result<Option<(DecisionRow, Option<SupplementResponse>)>, AppError> {
+    let d: Option<DecisionRow> = rd::table
+        .filter(rd::application_id.eq(app_id))
+        .filter(rd::decision.eq(DecisionKind::Supplement))
+        .order(rd::created_at.desc())
+        .select(DecisionRow::as_select())
+        .first(conn)
+        .optional()?;
+    match d {
+        None => Ok(None),
+        Some(d) => {
+            let r = sr::table.filter(sr::decision_id.eq(&d.id)).select(SupplementResponse::as_select()).first(conn).optional()?;
+            Ok(Some((d, r)))
+        }
+    }
+}
+
+/// Every answer of an application, by request.
+pub fn supplement_responses_of(conn: &mut DbConn, app_id: &str) -> Result<Vec<SupplementResponse>, AppError> {
+    Ok(sr::table.filter(sr::application_id.eq(app_id)).order(sr::at.asc()).select(SupplementResponse::as_select()).load(conn)?)
+}
+
+/// Records the one answer to a request; false when it already has one.
+pub fn insert_supplement_response(conn: &mut DbConn, r: &SupplementResponse) -> Result<bool, AppError> {
+    match diesel::insert_into(sr::table).values(r).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Supplement requests past their deadline on applications still waiting
+/// for the family, oldest first: `(decision, application)`.
+pub fn overdue_supplements(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Result<Vec<(DecisionRow, Application)>, AppError> {
+    let rows: Vec<(DecisionRow, Application)> = rd::table
+        .inner_join(ap::table.on(ap::id.eq(rd::application_id)))
+        .left_join(sr::table.on(sr::decision_id.eq(rd::id)))
+        .filter(rd::decision.eq(DecisionKind::Supplement))
+        .filter(rd::supplement_deadline.le(now))
+        .filter(ap::status.eq(ApplicationStatus::Supplement))
+        .filter(sr::id.is_null())
+        .order(rd::supplement_deadline.asc())
+        .limit(limit)
+        .select((DecisionRow::as_select(), Application::as_select()))
+        .load(conn)?;
+    Ok(rows)
 }
 
 /// Records the second staff member's word, only while the decision is still

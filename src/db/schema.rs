@@ -41,6 +41,7 @@ diesel::table! {
         policy_frozen_at -> Nullable<Timestamp>,
         four_eyes -> Bool,
         created_at -> Timestamp,
+        supplement_expiry -> Text,
     }
 }
 
@@ -200,6 +201,7 @@ diesel::table! {
         second_at -> Nullable<Timestamp>,
         supplement_deadline -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        supplement_items -> Nullable<Text>,
     }
 }
 
@@ -334,6 +336,7 @@ macro_rules! for_each_table {
             counters,
             audit_log,
             registration_drafts,
+            supplement_responses,
         }
     };
 }
@@ -354,3 +357,21 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+// Answers to supplement requests (migrations/2026-12-03-000300_supplement_answers);
+// see src/review/supplement.rs.
+diesel::table! {
+    supplement_responses (id) {
+        id -> Text,
+        decision_id -> Text,
+        application_id -> Text,
+        outcome -> Text,
+        reply -> Text,
+        documents_json -> Text,
+        changes_json -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(supplement_responses -> review_decisions (decision_id));
+diesel::joinable!(supplement_responses -> applications (application_id));

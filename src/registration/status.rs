@@ -7,6 +7,7 @@ use crate::db::registration::ApplicationView;
 use crate::domain::ApplicationStatus;
 use crate::registration::forms;
 use crate::registration::upload::{doc_view, DocView};
+use crate::review::supplement::{self, Items};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
@@ -16,6 +17,56 @@ pub struct TimelineStep {
     pub at: Option<String>,
     pub note: String,
     pub done: bool,
+}
+
+/// A supplement request the family has not answered yet.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenSupplement {
+    pub decision_id: String,
+    pub deadline: NaiveDateTime,
+    /// The deadline as a parent reads it (Beijing time).
+    pub deadline_text: String,
+    pub note: String,
+    pub items: Items,
+    /// Labels of the requested documents and form sections.
+    pub documents: Vec<String>,
+    pub sections: Vec<String>,
+    /// The whole request in one sentence.
+    pub asked: String,
+}
+
+/// The application's unanswered supplement request, if it is waiting for one.
+pub fn open_supplement(
+    status: ApplicationStatus,
+    latest: &Option<(crate::db::review::DecisionRow, Option<crate::db::review::SupplementResponse>)>,
+) -> Option<OpenSupplement> {
+    let (d, None) = latest.as_ref()? else { return None };
+    if status != ApplicationStatus::Supplement {
+        return None;
+    }
+    let deadline = d.supplement_deadline?;
+    let items: Items = d.supplement_items.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    Some(OpenSupplement {
+        decision_id: d.id.clone(),
+        deadline,
+        deadline_text: fmt_time(deadline),
+        note: d.note.clone(),
+        documents: items.document_labels(),
+        sections: items.section_labels(),
+        asked: items.describe(&d.note),
+        items,
+    })
+}
+
+/// The supplement part of the status page.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupplementStatus {
+    #[serde(flatten)]
+    pub request: OpenSupplement,
+    /// The family may still answer (before the deadline).
+    pub open: bool,
+    /// What the campaign does with a request unanswered at its deadline.
+    pub on_expiry: &'static str,
 }
 
 /// The status page's content.
@@ -43,6 +94,9 @@ pub struct StatusView {
     pub family_id: Option<String>,
     pub timeline: Vec<TimelineStep>,
     pub documents: Vec<DocView>,
+    /// The supplement request waiting for the family, with whether it can
+    /// still be answered.
+    pub supplement: Option<SupplementStatus>,
 }
 
 /// The status page's content for `v` at `now`.
@@ -140,5 +194,10 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -
         family_id: a.family_id.clone(),
         timeline,
         documents: v.documents.iter().map(|x| doc_view(&x.kind, &x.mime, x.size_bytes)).collect(),
+        supplement: open_supplement(a.status, &v.supplement).map(|r| SupplementStatus {
+            open: supplement::is_open(r.deadline, now),
+            on_expiry: v.campaign.supplement_expiry.label(),
+            request: r,
+        }),
     }
 }

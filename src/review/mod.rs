@@ -6,13 +6,14 @@ pub mod charts;
 pub mod dashboard;
 pub mod export;
 pub mod fraud;
+pub mod supplement;
 
 use crate::domain::{ApplicationStatus, DecisionKind};
 
 use serde::Serialize;
 
 /// Coded rejection reasons, with the label staff and guardians read.
-pub const REJECT_REASONS: [(&str, &str); 9] = [
+pub const REJECT_REASONS: [(&str, &str); 10] = [
     ("out_of_catchment", "住址不在本校（片区）招生范围"),
     ("age_ineligible", "年龄不符合入学条件"),
     ("hukou_invalid", "户籍证明不符合要求"),
@@ -21,6 +22,7 @@ pub const REJECT_REASONS: [(&str, &str); 9] = [
     ("documents_false", "材料不真实"),
     ("duplicate", "重复报名"),
     ("withdrawn", "监护人申请撤回"),
+    ("supplement_expired", "逾期未补充材料"),
     ("other", "其他原因（见说明）"),
 ];
 
@@ -79,7 +81,7 @@ pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
 pub enum DecisionRequest {
     Approve { school_id: Option<String>, category: Option<String>, reason: String },
     Reject { reason_code: String, note: String },
-    Supplement { deadline: chrono::NaiveDateTime, note: String },
+    Supplement { deadline: chrono::NaiveDateTime, note: String, items: supplement::Items },
     Note { note: String },
 }
 
@@ -105,6 +107,8 @@ pub struct Outcome {
     pub override_category: Option<String>,
     pub needs_second: bool,
     pub supplement_deadline: Option<chrono::NaiveDateTime>,
+    /// What a supplement request asks for beyond its note.
+    pub supplement_items: Option<supplement::Items>,
 }
 
 /// Field-named problem with a Chinese message.
@@ -156,6 +160,7 @@ pub fn check_decision(
             override_category: None,
             needs_second: false,
             supplement_deadline: None,
+            supplement_items: None,
         });
     }
     if !status.is_reviewable() {
@@ -192,6 +197,7 @@ pub fn check_decision(
                 override_category: category_override,
                 needs_second,
                 supplement_deadline: None,
+                supplement_items: None,
             })
         }
         DecisionRequest::Reject { reason_code, note } => {
@@ -208,16 +214,19 @@ pub fn check_decision(
                 override_category: None,
                 needs_second: false,
                 supplement_deadline: None,
+                supplement_items: None,
             })
         }
-        DecisionRequest::Supplement { deadline, note } => {
+        DecisionRequest::Supplement { deadline, note, items } => {
             if *deadline <= now {
                 return Err(err("deadline", "补充材料截止时间必须晚于现在"));
             }
             if *deadline > now + chrono::Duration::days(60) {
                 return Err(err("deadline", "补充材料截止时间不能超过 60 天"));
             }
-            let note = note_ok(note, "note", true)?;
+            // A request names something to do: documents, sections or a note.
+            let nothing = items.documents.is_empty() && items.sections.is_empty();
+            let note = note_ok(note, "note", nothing)?;
             Ok(Outcome {
                 decision: DecisionKind::Supplement,
                 new_status: Some(ApplicationStatus::Supplement),
@@ -227,6 +236,7 @@ pub fn check_decision(
                 override_category: None,
                 needs_second: false,
                 supplement_deadline: Some(*deadline),
+                supplement_items: Some(items.clone()),
             })
         }
         DecisionRequest::Note { .. } => unreachable!("handled above"),
@@ -284,9 +294,16 @@ mod tests {
             check_decision(&r, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status,
             Some(ApplicationStatus::Rejected)
         );
-        let s = DecisionRequest::Supplement { deadline: now - chrono::Duration::hours(1), note: "补交房产证".into() };
+        let s = DecisionRequest::Supplement {
+            deadline: now - chrono::Duration::hours(1),
+            note: "补交房产证".into(),
+            items: Default::default(),
+        };
         assert_eq!(check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap_err().field, "deadline");
-        let s = DecisionRequest::Supplement { deadline: now + chrono::Duration::days(3), note: "补交房产证".into() };
+        let s =
+            DecisionRequest::Supplement {
+                deadline: now + chrono::Duration::days(3), note: "补交房产证".into(), items: Default::default()
+            };
         assert_eq!(
             check_decision(&s, ApplicationStatus::Submitted, &computed(), &[], &[], true, now).unwrap().new_status,
             Some(ApplicationStatus::Supplement)

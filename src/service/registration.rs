@@ -17,8 +17,10 @@ use std::path::Path;
 
 use crate::registration::campaign::registration_open;
 pub use crate::registration::campaign::{fmt_date, fmt_time, CampaignCtx, Provisional};
+use crate::registration::status::{open_supplement, OpenSupplement};
 pub use crate::registration::status::{StatusView, TimelineStep};
 pub use crate::registration::upload::{doc_view, human_size, DocView};
+use crate::review::supplement;
 
 /// Today in Beijing.
 pub fn today() -> NaiveDate {
@@ -65,6 +67,8 @@ pub struct DraftCtx {
     pub draft: DraftRow,
     pub data: DraftData,
     pub ctx: CampaignCtx,
+    /// The draft answers this supplement request of its application.
+    pub answering: Option<OpenSupplement>,
 }
 
 pub async fn load_draft(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<DraftCtx, AppError> {
@@ -74,17 +78,36 @@ pub async fn load_draft(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<D
             let draft = dbr::draft(c, &gid, &id)?;
             let data = draft.data()?;
             let ctx = load_campaign_ctx(c, &draft.campaign_id)?;
-            Ok(DraftCtx { draft, data, ctx })
+            let answering = match (&draft.application_id, draft.status.as_str()) {
+                (Some(app_id), "open") => match db::review::application(c, app_id)? {
+                    Some(app) => open_supplement(app.status, &db::review::latest_supplement(c, app_id)?),
+                    None => None,
+                },
+                _ => None,
+            };
+            Ok(DraftCtx { draft, data, ctx, answering })
         })
         .await
 }
 
-/// An open draft of an open campaign, ready to change.
+/// An open draft of an open campaign, or one answering a supplement request
+/// before its deadline, ready to change.
 pub fn check_editable(d: &DraftCtx) -> Result<(), AppError> {
     if d.draft.status != "open" {
         return Err(AppError::conflict("draft_submitted", "这份报名已经提交，请在“我的报名”中查看"));
     }
-    registration_open(&d.ctx.campaign, db::now())
+    match &d.answering {
+        Some(s) => supplement_window(s, db::now()),
+        None => registration_open(&d.ctx.campaign, db::now()),
+    }
+}
+
+fn supplement_window(s: &OpenSupplement, at: chrono::NaiveDateTime) -> Result<(), AppError> {
+    if supplement::is_open(s.deadline, at) {
+        Ok(())
+    } else {
+        Err(AppError::conflict("supplement_expired", format!("补充材料已于 {} 截止，不能再提交；如有疑问请联系招生办", s.deadline_text)))
+    }
 }
 
 /// The child form with the stored ID number decrypted (the guardian's own page).
@@ -233,6 +256,8 @@ pub struct ReviewView {
     pub provisional: Provisional,
     /// Problems found again at review time (e.g. the campaign changed).
     pub problems: Vec<String>,
+    /// The supplement request this draft answers.
+    pub answering: Option<OpenSupplement>,
 }
 
 pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<ReviewView, AppError> {
@@ -248,8 +273,20 @@ pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<Revie
             ))
         }
     };
-    if let Err(e) = registration_open(&d.ctx.campaign, db::now()) {
+    let window = match &d.answering {
+        Some(s) => supplement_window(s, db::now()),
+        None => registration_open(&d.ctx.campaign, db::now()),
+    };
+    if let Err(e) = window {
         problems.push(e.public_message());
+    }
+    if let Some(request) = &d.answering {
+        let (app_id, data) = (d.draft.application_id.clone().unwrap_or_default(), d.data.clone());
+        let had = cx.db.run(move |c| db::review::documents_of(c, &app_id)).await?;
+        let had: Vec<(String, String)> = had.into_iter().map(|x| (x.kind, x.content_hash)).collect();
+        if let Err(e) = requested_documents_present(request, &had, &data) {
+            problems.push(e.public_message());
+        }
     }
     let f = &valid.facts.facts;
     let (provisional, _) = d.ctx.provisional(f);
@@ -309,12 +346,30 @@ pub async fn review(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<Revie
         provisional,
         problems,
         child: form,
+        answering: d.answering.clone(),
     })
+}
+
+/// Every document kind a supplement request asks for has a new upload in
+/// the draft (one that the application did not already hold).
+fn requested_documents_present(request: &OpenSupplement, had: &[(String, String)], data: &DraftData) -> Result<(), AppError> {
+    for kind in &request.items.documents {
+        let uploaded = data.documents.iter().any(|d| &d.kind == kind && !had.iter().any(|(k, h)| k == &d.kind && h == &d.content_hash));
+        if !uploaded {
+            let label = DocumentKind::from_code(kind).map(|k| k.label()).unwrap_or(kind.as_str());
+            return Err(AppError::invalid(kind.clone(), format!("请上传审核要求补充的{label}后再提交")));
+        }
+    }
+    Ok(())
 }
 
 /// Submits a draft. Safe to repeat: the same key, or the same draft, answers
 /// with the same application.
-pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&str>) -> Result<Submitted, AppError> {
+///
+/// A draft answering a supplement request sends the application back to
+/// review with `reply` (the family's note to the reviewer), and records the
+/// answer beside the request.
+pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&str>, reply: Option<&str>) -> Result<Submitted, AppError> {
     let key = key.map(str::trim).filter(|k| !k.is_empty()).map(str::to_string).unwrap_or_else(|| format!("draft:{draft_id}"));
     if key.len() > 200 || key.chars().any(|c| c.is_control()) {
         return Err(AppError::invalid("idempotency_key", "请求标识无效"));
@@ -333,10 +388,12 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
                 application_id: view.application.id,
                 registration_no: view.application.registration_no,
                 created: false,
+                status: Some(view.application.status),
             });
         }
     }
     check_editable(&d)?;
+    let reply = supplement::check_reply(reply.unwrap_or("")).map_err(|(f, m)| AppError::invalid(f, m))?;
     let missing = draft::missing_documents(&d.data);
     if let Some((kind, why)) = missing.first() {
         return Err(AppError::invalid(*kind, format!("请上传{why}后再提交")));
@@ -350,16 +407,41 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
     let gid = guardian_id.to_string();
     let cipher = cx.cipher();
     let k = ns_key.clone();
-    let DraftCtx { draft, data, .. } = d;
+    let DraftCtx { draft, data, answering, .. } = d;
     let hash = cipher.lookup_hash(&valid.id.number);
     let campaign = draft.campaign_id.clone();
     let except = draft.application_id.clone();
     let result = cx
         .db
         .write(move |c| {
-            dbr::submit(
+            let Some(request) = &answering else {
+                let input = dbr::SubmitInput {
+                    guardian_id: &gid,
+                    draft: &draft,
+                    data: &data,
+                    child: &valid,
+                    placement,
+                    key: &k,
+                    cipher: &cipher,
+                    answering: None,
+                };
+                return dbr::submit(c, input);
+            };
+            answer_supplement(
                 c,
-                dbr::SubmitInput { guardian_id: &gid, draft: &draft, data: &data, child: &valid, placement, key: &k, cipher: &cipher },
+                &gid,
+                request,
+                &reply,
+                dbr::SubmitInput {
+                    guardian_id: &gid,
+                    draft: &draft,
+                    data: &data,
+                    child: &valid,
+                    placement,
+                    key: &k,
+                    cipher: &cipher,
+                    answering: None,
+                },
             )
         })
         .await;
@@ -378,6 +460,75 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
         }
         other => other,
     }
+}
+
+/// Applies a supplement answer in the caller's transaction: checks that the
+/// request is still the open one and within its deadline, applies the edit
+/// (back to review), and records the answer beside the request (what was
+/// uploaded, what changed) with its audit entry.
+fn answer_supplement(
+    c: &mut db::DbConn,
+    guardian_id: &str,
+    request: &OpenSupplement,
+    reply: &str,
+    mut input: dbr::SubmitInput<'_>,
+) -> Result<Submitted, AppError> {
+    let app_id = input.draft.application_id.clone().ok_or(AppError::NotFound)?;
+    let app = db::review::application(c, &app_id)?.ok_or(AppError::NotFound)?;
+    let still_open = open_supplement(app.status, &db::review::latest_supplement(c, &app_id)?)
+        .filter(|o| o.decision_id == request.decision_id)
+        .ok_or_else(|| AppError::conflict("supplement_closed", "这项补充材料要求已经处理，不能再提交"))?;
+    let t = db::now();
+    supplement_window(&still_open, t)?;
+    let rows = |name: &str, masked: &str, f: &forms::StoredFacts| {
+        let mut r = vec![("儿童姓名".to_string(), name.to_string()), ("身份证号码".to_string(), masked.to_string())];
+        r.extend(crate::review::facts_rows(&f.facts));
+        r
+    };
+    let before_child = db::review::child_of(c, &app.child_id)?;
+    let before_facts: forms::StoredFacts = serde_json::from_str(&app.facts_json).map_err(AppError::internal)?;
+    let before = rows(&before_child.name, &before_child.id_number_masked, &before_facts);
+    let had: Vec<(String, String)> = db::review::documents_of(c, &app_id)?.into_iter().map(|d| (d.kind, d.content_hash)).collect();
+    requested_documents_present(&still_open, &had, input.data)?;
+    let note =
+        if reply.is_empty() { "家长已补充材料，等待审核".to_string() } else { format!("家长已补充材料：{reply}") };
+    let (child, data) = (input.child, input.data);
+    input.answering = Some(note);
+    let submitted = dbr::submit(c, input)?;
+    let after = rows(&child.name, &crate::identity::mask_id(&child.id.number), &child.facts);
+    let changes = supplement::changes(&before, &after);
+    let added: Vec<String> =
+        data.documents.iter().filter(|d| !had.iter().any(|(k, h)| k == &d.kind && h == &d.content_hash)).map(|d| d.kind.clone()).collect();
+    let response = db::review::SupplementResponse {
+        id: db::new_id(),
+        decision_id: request.decision_id.clone(),
+        application_id: app_id.clone(),
+        outcome: "answered".into(),
+        reply: reply.to_string(),
+        documents_json: serde_json::to_string(&added).map_err(AppError::internal)?,
+        changes_json: serde_json::to_string(&changes).map_err(AppError::internal)?,
+        at: t,
+    };
+    if !db::review::insert_supplement_response(c, &response)? {
+        return Err(AppError::conflict("supplement_closed", "这项补充材料要求已经处理，不能再提交"));
+    }
+    // The audit names what changed, not the values (personal data stays in
+    // the application's own rows).
+    db::audit::append(
+        c,
+        &format!("guardian:{guardian_id}"),
+        "application.supplement_answer",
+        &format!("application:{app_id}"),
+        Some(&serde_json::json!({"status": app.status, "version": app.version, "request": request.decision_id})),
+        Some(&serde_json::json!({
+            "status": crate::domain::ApplicationStatus::UnderReview,
+            "version": app.version + 1,
+            "documents_added": added,
+            "fields_changed": changes.iter().map(|c| c.label.clone()).collect::<Vec<_>>(),
+            "reply_chars": reply.chars().count(),
+        })),
+    )?;
+    Ok(submitted)
 }
 
 /// The status page of one of the guardian's applications.
@@ -405,31 +556,53 @@ pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<Str
                 return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
             }
             registration_open(&v.campaign, db::now())?;
-            // Reuse an open edit of the same application.
-            if let Some(open) = dbr::open_drafts(c, &gid)?.into_iter().find(|d| d.application_id.as_deref() == Some(id.as_str())) {
-                return Ok(open.id);
-            }
-            let facts: forms::StoredFacts = serde_json::from_str(&v.application.facts_json).map_err(AppError::internal)?;
-            let number = cipher.decrypt(&v.child.id_number_enc).map_err(AppError::internal)?;
-            let mut form = ChildForm::from_stored(&v.child.name, "", &facts);
-            form.id_number = String::new();
-            let data = DraftData {
-                child: Some(form),
-                id_number_enc: Some(cipher.encrypt(&number)),
-                documents: v
-                    .documents
-                    .iter()
-                    .map(|d| DraftDocument {
-                        kind: d.kind.clone(),
-                        content_hash: d.content_hash.clone(),
-                        mime: d.mime.clone(),
-                        size_bytes: d.size_bytes,
-                    })
-                    .collect(),
-            };
-            Ok(dbr::create_draft(c, &gid, &v.campaign.id, Some(&id), &data)?.id)
+            edit_draft(c, &gid, &v, &cipher)
         })
         .await
+}
+
+/// Starts the answer to the application's supplement request: a draft
+/// holding its current data, in which the family uploads what was asked
+/// for and corrects the fields, until the request's deadline.
+pub async fn start_supplement(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<String, AppError> {
+    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let cipher = cx.cipher();
+    cx.db
+        .write(move |c| {
+            let v = dbr::application_view(c, &gid, &id)?;
+            let open = open_supplement(v.application.status, &v.supplement)
+                .ok_or_else(|| AppError::conflict("no_supplement", "这份报名目前不需要补充材料"))?;
+            supplement_window(&open, db::now())?;
+            edit_draft(c, &gid, &v, &cipher)
+        })
+        .await
+}
+
+/// An open edit draft of the application (reused when one is open).
+fn edit_draft(c: &mut db::DbConn, gid: &str, v: &dbr::ApplicationView, cipher: &crate::identity::IdCipher) -> Result<String, AppError> {
+    let id = &v.application.id;
+    if let Some(open) = dbr::open_drafts(c, gid)?.into_iter().find(|d| d.application_id.as_deref() == Some(id.as_str())) {
+        return Ok(open.id);
+    }
+    let facts: forms::StoredFacts = serde_json::from_str(&v.application.facts_json).map_err(AppError::internal)?;
+    let number = cipher.decrypt(&v.child.id_number_enc).map_err(AppError::internal)?;
+    let mut form = ChildForm::from_stored(&v.child.name, "", &facts);
+    form.id_number = String::new();
+    let data = DraftData {
+        child: Some(form),
+        id_number_enc: Some(cipher.encrypt(&number)),
+        documents: v
+            .documents
+            .iter()
+            .map(|d| DraftDocument {
+                kind: d.kind.clone(),
+                content_hash: d.content_hash.clone(),
+                mime: d.mime.clone(),
+                size_bytes: d.size_bytes,
+            })
+            .collect(),
+    };
+    Ok(dbr::create_draft(c, gid, &v.campaign.id, Some(id), &data)?.id)
 }
 
 /// Starts a new registration in an open campaign.

@@ -8,11 +8,11 @@ use super::Ctx;
 use crate::db::models::{Application, ApplicationEvent, Campaign, Document, Notification};
 use crate::db::review::{self as dbr, AppUpdate, DecisionRow, QueueWhere};
 use crate::db::{audit, new_id, now, DbConn};
-use crate::domain::{ApplicationStatus, DecisionKind, Role};
+use crate::domain::{ApplicationStatus, DecisionKind, Role, SupplementExpiry};
 use crate::error::AppError;
 use crate::identity::mask_name;
 use crate::review::fraud::{self, Signal};
-use crate::review::{self, Computed, DecisionRequest};
+use crate::review::{self, supplement, Computed, DecisionRequest};
 use crate::staff::Identity;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -331,6 +331,7 @@ pub struct DecisionView {
     pub second_at: Option<NaiveDateTime>,
     pub second_outcome: Option<&'static str>,
     pub supplement_deadline: Option<NaiveDateTime>,
+    pub supplement_items: Option<String>,
     pub reviewer_id: String,
     pub reviewer: String,
     pub created_at: NaiveDateTime,
@@ -361,6 +362,7 @@ fn decision_view(d: DecisionRow, people: &HashMap<String, String>) -> DecisionVi
         override_category: d.override_category,
         second_at: d.second_at,
         supplement_deadline: d.supplement_deadline,
+        supplement_items: d.supplement_items,
         reviewer_id: d.reviewer_id,
         created_at: d.created_at,
         decision: d.decision,
@@ -409,9 +411,56 @@ pub struct Detail {
     pub documents: Vec<DocumentView>,
     pub events: Vec<ApplicationEvent>,
     pub decisions: Vec<DecisionView>,
+    /// Every supplement request with the family's answer beside it.
+    pub supplements: Vec<SupplementView>,
     pub pending_second: Option<String>,
     pub schools: Vec<(String, String)>,
     pub categories: Vec<(String, String)>,
+}
+
+/// A supplement request and its answer, side by side for the reviewer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SupplementView {
+    pub decision_id: String,
+    pub requested_at: NaiveDateTime,
+    pub reviewer: String,
+    pub deadline: Option<NaiveDateTime>,
+    pub note: String,
+    pub documents: Vec<String>,
+    pub sections: Vec<String>,
+    /// `waiting`, `answered` or `expired`.
+    pub outcome: &'static str,
+    pub outcome_label: &'static str,
+    pub answered_at: Option<NaiveDateTime>,
+    pub reply: String,
+    /// Labels of the documents uploaded with the answer.
+    pub documents_added: Vec<String>,
+    pub changes: Vec<supplement::Change>,
+}
+
+fn supplement_view(d: &DecisionView, r: Option<&dbr::SupplementResponse>) -> SupplementView {
+    let items: supplement::Items = d.supplement_items.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default();
+    let (outcome, outcome_label) = match r.map(|r| r.outcome.as_str()) {
+        None => ("waiting", "等待家长补充"),
+        Some("answered") => ("answered", "家长已补充"),
+        Some(_) => ("expired", "逾期未补充"),
+    };
+    let added: Vec<String> = r.and_then(|r| serde_json::from_str(&r.documents_json).ok()).unwrap_or_default();
+    SupplementView {
+        decision_id: d.id.clone(),
+        requested_at: d.created_at,
+        reviewer: d.reviewer.clone(),
+        deadline: d.supplement_deadline,
+        note: d.note.clone(),
+        documents: items.document_labels(),
+        sections: items.section_labels(),
+        outcome,
+        outcome_label,
+        answered_at: r.map(|r| r.at),
+        reply: r.map(|r| r.reply.clone()).unwrap_or_default(),
+        documents_added: supplement::Items { documents: added, sections: vec![] }.document_labels(),
+        changes: r.and_then(|r| serde_json::from_str(&r.changes_json).ok()).unwrap_or_default(),
+    }
 }
 
 fn detail_in(
@@ -440,6 +489,12 @@ fn detail_in(
     let people = dbr::staff_names(conn)?;
     let decisions: Vec<DecisionView> = dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people)).collect();
     let pending_second = decisions.iter().find(|d| d.pending_second).map(|d| d.id.clone());
+    let responses = dbr::supplement_responses_of(conn, &app.id)?;
+    let supplements = decisions
+        .iter()
+        .filter(|d| d.decision == DecisionKind::Supplement)
+        .map(|d| supplement_view(d, responses.iter().find(|r| r.decision_id == d.id)))
+        .collect();
     audit::append(conn, &who.actor(), "application.view", &format!("application:{}", app.id), None, None)?;
     Ok(Detail {
         registration_no: app.registration_no.clone(),
@@ -480,6 +535,7 @@ fn detail_in(
             .collect(),
         events,
         decisions,
+        supplements,
         pending_second,
         schools: dbr::plan_schools(conn, &c.id)?,
         categories: categories_of(&c),
@@ -566,10 +622,56 @@ pub struct DecisionInput {
     /// `YYYY-MM-DDTHH:MM`, `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD` (18:00).
     #[serde(default)]
     pub deadline: Option<String>,
+    /// A supplement request's document kinds (`property_cert`, …).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub documents: Vec<String>,
+    /// A supplement request's form sections to correct (`hukou`, …).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub sections: Vec<String>,
     #[serde(default)]
     pub version: Option<i32>,
     #[serde(default)]
     pub csrf: Option<String>,
+}
+
+/// A list as JSON sends it, or one value as a form field does.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    })
+}
+
+impl DecisionInput {
+    /// A decision from an HTML form body, where a repeated field (one
+    /// checkbox per requested document) is a list.
+    pub fn from_form(body: &[u8]) -> Result<DecisionInput, AppError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|_| AppError::invalid("decision", "表单内容无法识别，请刷新页面后重试"))?;
+        let mut map = serde_json::Map::new();
+        for (k, v) in pairs {
+            match (k.as_str(), map.get_mut(&k)) {
+                ("documents" | "sections", Some(Value::Array(list))) => list.push(Value::String(v)),
+                ("documents" | "sections", None) => {
+                    map.insert(k, Value::Array(vec![Value::String(v)]));
+                }
+                ("version", _) => {
+                    map.insert(k, v.trim().parse::<i64>().map(Value::from).unwrap_or(Value::Null));
+                }
+                _ => {
+                    map.insert(k, Value::String(v));
+                }
+            }
+        }
+        serde_json::from_value(Value::Object(map)).map_err(|_| AppError::invalid("decision", "表单内容无法识别，请刷新页面后重试"))
+    }
 }
 
 /// A deadline as a reviewer types it, in Beijing time; returned in UTC.
@@ -597,9 +699,11 @@ impl DecisionInput {
                 DecisionRequest::Approve { school_id: self.school_id.clone(), category: self.category.clone(), reason: s(&self.reason) }
             }
             Some(DecisionKind::Reject) => DecisionRequest::Reject { reason_code: s(&self.reason_code), note: s(&self.note) },
-            Some(DecisionKind::Supplement) => {
-                DecisionRequest::Supplement { deadline: parse_deadline(self.deadline.as_deref())?, note: s(&self.note) }
-            }
+            Some(DecisionKind::Supplement) => DecisionRequest::Supplement {
+                deadline: parse_deadline(self.deadline.as_deref())?,
+                note: s(&self.note),
+                items: supplement::Items::check(&self.documents, &self.sections).map_err(|(f, m)| AppError::invalid(f, m))?,
+            },
             Some(DecisionKind::Note) => DecisionRequest::Note { note: s(&self.note) },
             None => return Err(AppError::invalid("decision", "决定只能是通过、驳回、补充材料或备注")),
         })
@@ -721,8 +825,8 @@ fn decide_in(
             DecisionKind::Supplement => {
                 let deadline = outcome.supplement_deadline.unwrap_or(t);
                 update_app(conn, &app, keep(&app, new_status))?;
-                let text =
-                    format!("请于 {}（北京时间）前补充材料：{}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"), outcome.note);
+                let asked = outcome.supplement_items.clone().unwrap_or_default().describe(&outcome.note);
+                let text = format!("请于 {}（北京时间）前补充材料。{asked}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"));
                 add_event(conn, &app.id, new_status, &text)?;
                 let openid = dbr::guardian_openid_of_child(conn, &app.child_id)?;
                 dbr::insert_notification(
@@ -761,6 +865,10 @@ fn decide_in(
             second_at: None,
             supplement_deadline: outcome.supplement_deadline,
             created_at: t,
+            supplement_items: match &outcome.supplement_items {
+                Some(i) => Some(serde_json::to_string(i).map_err(AppError::internal)?),
+                None => None,
+            },
         },
     )?;
     let after_app = dbr::application(conn, &app.id)?.ok_or(AppError::NotFound)?;
@@ -774,6 +882,7 @@ fn decide_in(
         "override_category": outcome.override_category,
         "needs_second": outcome.needs_second,
         "supplement_deadline": outcome.supplement_deadline.map(|d| d.to_string()),
+        "supplement_items": outcome.supplement_items,
     });
     audit::append(
         conn,
@@ -848,4 +957,104 @@ pub fn parse_agree(v: &Option<Value>) -> Result<bool, AppError> {
         Some(Value::String(s)) if s == "0" || s == "false" => Ok(false),
         _ => Err(AppError::invalid("agree", "请选择同意或不同意")),
     }
+}
+
+// ---------------------------------------------------------------- supplement deadlines
+
+/// What the deadline sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Expired {
+    /// Applications rejected because the campaign says so.
+    pub rejected: usize,
+    /// Applications returned to review as they stand.
+    pub returned: usize,
+}
+
+/// One overdue request, in the caller's transaction: the answer row
+/// (`expired`) first, so a request is settled once however many sweeps run;
+/// then the application as the campaign says, its timeline and the audit.
+fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDateTime) -> Result<Option<SupplementExpiry>, AppError> {
+    let c = dbr::campaign(conn, &app.campaign_id)?;
+    let response = dbr::SupplementResponse {
+        id: new_id(),
+        decision_id: d.id.clone(),
+        application_id: app.id.clone(),
+        outcome: "expired".into(),
+        reply: String::new(),
+        documents_json: "[]".into(),
+        changes_json: "[]".into(),
+        at,
+    };
+    if !dbr::insert_supplement_response(conn, &response)? {
+        return Ok(None);
+    }
+    let deadline = d.supplement_deadline.map(|t| crate::db::beijing(t).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let (status, note, update) = match c.supplement_expiry {
+        SupplementExpiry::Reject => (
+            ApplicationStatus::Rejected,
+            format!("逾期未补充材料：补充材料已于 {deadline}（北京时间）截止"),
+            AppUpdate { category: None, priority_json: None, explanation: None, ..keep(app, ApplicationStatus::Rejected) },
+        ),
+        SupplementExpiry::Review => (
+            ApplicationStatus::UnderReview,
+            format!("补充材料已于 {deadline}（北京时间）截止，将按已提交的材料审核"),
+            keep(app, ApplicationStatus::UnderReview),
+        ),
+    };
+    update_app(conn, app, update)?;
+    dbr::insert_event(
+        conn,
+        &ApplicationEvent { id: new_id(), application_id: app.id.clone(), at, status, actor: "system".into(), note: note.clone() },
+    )?;
+    audit::append(
+        conn,
+        "system",
+        "review.supplement_expired",
+        &format!("application:{}", app.id),
+        Some(&json!({"status": app.status, "version": app.version, "request": d.id})),
+        Some(&json!({
+            "status": status,
+            "version": app.version + 1,
+            "rule": c.supplement_expiry,
+            "reason_code": (c.supplement_expiry == SupplementExpiry::Reject).then_some("supplement_expired"),
+        })),
+    )?;
+    Ok(Some(c.supplement_expiry))
+}
+
+/// Settles every supplement request whose deadline passed unanswered, each
+/// in its own transaction (one failure does not hold back the others), as
+/// the request's campaign says: rejected, or back to review as it stands.
+pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Result<Expired, AppError> {
+    let mut done = Expired::default();
+    loop {
+        let batch = db.write_blocking(|c| dbr::overdue_supplements(c, at, 200))?;
+        if batch.is_empty() {
+            return Ok(done);
+        }
+        let mut progressed = false;
+        for (d, app) in batch {
+            match db.write_blocking(|c| expire_one(c, &d, &app, at)) {
+                Ok(Some(rule)) => {
+                    progressed = true;
+                    match rule {
+                        SupplementExpiry::Reject => done.rejected += 1,
+                        SupplementExpiry::Review => done.returned += 1,
+                    }
+                }
+                // Settled meanwhile (an answer or another sweep came first).
+                Ok(None) | Err(AppError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !progressed {
+            return Ok(done);
+        }
+    }
+}
+
+/// [`expire_supplements_blocking`] on the blocking pool.
+pub async fn expire_supplements(cx: &Ctx, at: NaiveDateTime) -> Result<Expired, AppError> {
+    let db = cx.db.clone();
+    actix_web::web::block(move || expire_supplements_blocking(&db, at)).await.map_err(AppError::internal)?
 }

@@ -12,6 +12,7 @@ use crate::service::registration::{self as service, StepError};
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 type Api = Result<HttpResponse, AppError>;
@@ -154,15 +155,29 @@ pub async fn review(state: web::Data<AppState>, s: GuardianSession, path: web::P
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(v))
 }
 
-pub async fn submit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
+/// The optional body of a submit: the family's reply when the draft
+/// answers a supplement request.
+#[derive(Debug, Default, Deserialize)]
+pub struct SubmitBody {
+    #[serde(default)]
+    reply: Option<String>,
+}
+
+pub async fn submit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Api {
     csrf(&req, &s)?;
     let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let done = service::submit(&state.ctx, s.id(), &path, key.as_deref()).await?;
+    let input: SubmitBody = if body.iter().all(u8::is_ascii_whitespace) {
+        SubmitBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| AppError::invalid("reply", "请求内容应为 JSON，例如 {\"reply\": \"已补交房产证\"}"))?
+    };
+    let done = service::submit(&state.ctx, s.id(), &path, key.as_deref(), input.reply.as_deref()).await?;
+    let status = done.status.unwrap_or(crate::domain::ApplicationStatus::Submitted);
     let body = json!({
         "application_id": done.application_id,
         "registration_no": done.registration_no,
-        "status": "submitted",
-        "status_label": crate::domain::ApplicationStatus::Submitted.label(),
+        "status": status,
+        "status_label": status.label(),
         "note": "报名先后不影响录取结果；对口学校与类别以审核结果为准",
     });
     Ok(if done.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
@@ -198,8 +213,16 @@ pub async fn edit(state: web::Data<AppState>, s: GuardianSession, req: HttpReque
     Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
 }
 
+/// Starts the answer to a supplement request: a draft to upload into and
+/// correct, then submitted with `{"reply": …}`.
+pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
+    csrf(&req, &s)?;
+    let id = service::start_supplement(&state.ctx, s.id(), &path).await?;
+    Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
+}
+
 /// Every `/api/v1` path this module serves: (path, method, summary).
-pub const API_PATHS: [(&str, &str, &str); 14] = [
+pub const API_PATHS: [(&str, &str, &str); 15] = [
     ("/api/v1/registration/session", "get", "当前登录的监护人、CSRF 令牌和 Bearer 令牌"),
     ("/api/v1/registration/guardian", "get", "监护人信息"),
     ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码）"),
@@ -209,10 +232,15 @@ pub const API_PATHS: [(&str, &str, &str); 14] = [
     ("/api/v1/registration/drafts/{draft_id}/child", "put", "填写儿童信息与申报情况"),
     ("/api/v1/registration/drafts/{draft_id}/documents", "post", "上传证明材料（multipart：kind、file）"),
     ("/api/v1/registration/drafts/{draft_id}/review", "get", "提交前核对：出生日期、性别、暂定对口学校与类别"),
-    ("/api/v1/registration/drafts/{draft_id}/submit", "post", "提交报名（以 Idempotency-Key 保证不重复）"),
+    (
+        "/api/v1/registration/drafts/{draft_id}/submit",
+        "post",
+        "提交报名（以 Idempotency-Key 保证不重复）；补充材料时可附 {\"reply\": 答复说明}",
+    ),
     ("/api/v1/registration/applications", "get", "我的报名"),
     ("/api/v1/registration/applications/{application_id}", "get", "报名状态与进度"),
     ("/api/v1/registration/applications/{application_id}/edit", "post", "修改已提交的报名（报名截止前且未进入审核）"),
+    ("/api/v1/registration/applications/{application_id}/supplement", "post", "按审核要求补充材料：返回一份草稿，上传材料、修改信息后提交"),
     ("/api/v1/catchment/lookup", "get", "按地址查询对口学校（无需登录）"),
 ];
 

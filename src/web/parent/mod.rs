@@ -34,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/drafts/{id}/review", web::get().to(pages::review_page))
                 .route("/drafts/{id}/submit", web::post().to(pages::submit))
                 .route("/applications/{id}", web::get().to(pages::status_page))
-                .route("/applications/{id}/edit", web::post().to(pages::edit)),
+                .route("/applications/{id}/edit", web::post().to(pages::edit))
+                .route("/applications/{id}/supplement", web::post().to(pages::supplement)),
         )
         .service(
             web::scope("/api/v1/registration")
@@ -51,7 +52,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/drafts/{id}/submit", web::post().to(api::submit))
                 .route("/applications", web::get().to(api::applications))
                 .route("/applications/{id}", web::get().to(api::application))
-                .route("/applications/{id}/edit", web::post().to(api::edit)),
+                .route("/applications/{id}/edit", web::post().to(api::edit))
+                .route("/applications/{id}/supplement", web::post().to(api::supplement)),
         );
 }
 

@@ -297,6 +297,9 @@ pub struct SubmitForm {
     csrf: String,
     #[serde(default)]
     idempotency_key: String,
+    /// The family's reply to a supplement request.
+    #[serde(default)]
+    reply: Option<String>,
 }
 
 /// `POST /parent/drafts/{id}/submit`: 提交 (idempotent).
@@ -305,7 +308,7 @@ pub async fn submit(state: web::Data<AppState>, s: GuardianSession, path: web::P
         return Ok(error_page(&state, e));
     }
     let id = path.into_inner();
-    match service::submit(&state.ctx, s.id(), &id, Some(&form.idempotency_key)).await {
+    match service::submit(&state.ctx, s.id(), &id, Some(&form.idempotency_key), form.reply.as_deref()).await {
         Ok(done) => Ok(see_other(&format!("/parent/applications/{}?submitted=1", done.application_id))),
         Err(e @ AppError::Invalid { .. }) => {
             let back = if DocumentKind::from_code(e.field().unwrap_or("")).is_some() { "documents" } else { "child" };
@@ -330,6 +333,17 @@ pub async fn status_page(state: web::Data<AppState>, s: GuardianSession, path: w
             "parent/status.html",
             minijinja::context! { v => v, csrf => s.claims.csrf, just_submitted => q.submitted.is_some() },
         ),
+        Err(e) => Ok(error_page(&state, e)),
+    }
+}
+
+/// `POST /parent/applications/{id}/supplement`: 补充材料 (until the request's deadline).
+pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, form: web::Form<CsrfForm>) -> Page {
+    if let Err(e) = s.check_csrf(&form.csrf) {
+        return Ok(error_page(&state, e));
+    }
+    match service::start_supplement(&state.ctx, s.id(), &path).await {
+        Ok(draft) => Ok(see_other(&format!("/parent/drafts/{draft}/documents"))),
         Err(e) => Ok(error_page(&state, e)),
     }
 }

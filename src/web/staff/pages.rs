@@ -225,6 +225,8 @@ fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &review::Detail, error: O
             "facts_rows": serde_json::from_value::<crate::policy::ApplicantFacts>(d.facts.clone()).map(|f| crate::review::facts_rows(&f)).unwrap_or_default(),
             "facts_pretty": serde_json::to_string_pretty(&d.facts).unwrap_or_default(),
             "reasons": crate::review::REJECT_REASONS,
+            "document_kinds": crate::registration::upload::DocumentKind::ALL.iter().map(|k| (k.code(), k.label())).collect::<Vec<_>>(),
+            "sections": crate::review::supplement::SECTIONS,
             "default_deadline": default_deadline.format("%Y-%m-%dT18:00").to_string(),
             "error": error,
             "notice": notice,
@@ -259,8 +261,9 @@ pub async fn decide_form(
     req: HttpRequest,
     id: StaffIdentity,
     path: web::Path<String>,
-    form: web::Form<DecisionInput>,
+    body: web::Bytes,
 ) -> Page {
+    let form = DecisionInput::from_form(&body)?;
     check_csrf(&req, form.csrf.as_deref().unwrap_or(""))?;
     id.require(REVIEWERS)?;
     let app_id = path.into_inner();

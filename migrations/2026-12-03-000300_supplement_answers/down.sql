@@ -1,0 +1,3 @@
+DROP TABLE supplement_responses;
+ALTER TABLE campaigns DROP COLUMN supplement_expiry;
+ALTER TABLE review_decisions DROP COLUMN supplement_items;
