@@ -305,6 +305,17 @@ fn child(name: &str, id: &str) -> Value {
     })
 }
 
+/// A duplicate-ID refusal to another family: the number is registered, call
+/// the bureau (`[bureau] phone` of config/default.toml); nothing of the
+/// other registration.
+fn assert_private_refusal(m: &str, other_no: &str, other_names: &[&str]) {
+    assert!(m.contains("已在本批次报名") && m.contains("0595-23222222") && m.contains("教育局"), "{m}");
+    assert!(!m.contains(other_no) && !m.contains("报名号"), "{m}");
+    for n in other_names {
+        assert!(!m.contains(n), "{m}");
+    }
+}
+
 async fn count(app: &TestApp, what: &'static str) -> i64 {
     let db = app.state.db.clone();
     db.run(move |c| {
@@ -877,16 +888,30 @@ backend_test! {
         assert!(status.contains("龚䶮𠈌"));
         assert_eq!(count(&app, "applications").await, apps0 + 1, "the SQL text did nothing");
 
-        // The same child again (another draft of another guardian): refused with the
-        // existing registration number and a masked name; nothing stored.
+        // The same child again (another draft of another guardian): refused,
+        // saying only that the number is registered and whom to call — not the
+        // other family's registration number or the child's name (issue 10,
+        // item 9); nothing stored.
         let q = parent(&app, "second").await;
         let d2 = q.new_draft(&app).await;
         let (s, b) = q.put(&app, &format!("/api/v1/registration/drafts/{d2}/child"), child("龚䶮𠈌", &good)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         assert_eq!(b["error"]["field"], "id_number");
         let m = b["error"]["message"].as_str().unwrap();
-        assert!(m.contains(&no) && m.contains("龚*𠈌") && !m.contains("龚䶮𠈌"), "{m}");
+        assert_private_refusal(m, &no, &["龚䶮𠈌", "龚*𠈌"]);
+        // The page says the same at the field.
+        let form = [("_csrf", q.csrf.as_str()), ("child_name", "龚䶮𠈌"), ("id_number", good.as_str()), ("hukou_type", "local"),
+            ("hukou_township", "凤城镇"), ("hukou_road", "二环路"), ("hukou_number", "123")];
+        let r = q.c.post(app.url(&format!("/parent/drafts/{d2}/child"))).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("0595-23222222") && !html.contains(&no) && !html.contains("龚*𠈌"), "{html}");
         assert_eq!(count(&app, "children").await, children0 + 1);
+        // The guardian who registered the child is told their own number.
+        let d3 = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{d3}/child"), child("龚䶮𠈌", &good)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains(&no), "{b}");
 
         // Two guardians each declare the same new child in a draft: the first submit
         // wins, the second is answered with the first's number; nothing partial.
@@ -907,7 +932,7 @@ backend_test! {
         assert_eq!(b["error"]["code"], "duplicate_child");
         assert_eq!(b["error"]["field"], "id_number");
         let m = b["error"]["message"].as_str().unwrap();
-        assert!(m.contains(first["registration_no"].as_str().unwrap()) && m.contains("周*雨"), "{m}");
+        assert_private_refusal(m, first["registration_no"].as_str().unwrap(), &["周小雨", "周*雨"]);
         assert_eq!((count(&app, "children").await, count(&app, "applications").await), (children1, apps1));
         let (_, d) = b2.get(&app, &format!("/api/v1/registration/drafts/{}", drafts[1])).await;
         assert_eq!(d["status"], "open", "the refused draft stays open to correct");
@@ -1029,6 +1054,32 @@ backend_test! {
             }
         }
         assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 9: a first-grade notice speaks of first grade only —
+    /// no 七年级 片区 (建安片区/德苑片区) in its policy summary or draws, on
+    /// the page or in the API; the seventh-grade notice keeps them.
+    #[tokio::test]
+    async fn first_grade_notice_has_no_seventh_grade_zones(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let zone_text = ["建安片区", "德苑片区", "七年级"];
+        let g1 = client().get(app.url(&format!("/parent/campaigns/{CAMPAIGN}"))).send().await.unwrap().text().await.unwrap();
+        assert!(g1.contains("招生政策摘要") && g1.contains("一年级"), "{g1}");
+        assert!(g1.contains("龙湖小学生源超额"), "a first-grade draw stays: {g1}");
+        for z in zone_text {
+            assert!(!g1.contains(z), "{z} on the first-grade notice: {g1}");
+        }
+        let p = parent(&app, "notice").await;
+        let (_, list) = p.get(&app, "/api/v1/registration/campaigns").await;
+        let g1_json = list["campaigns"].as_array().unwrap().iter().find(|c| c["id"] == CAMPAIGN).unwrap().to_string();
+        for z in zone_text {
+            assert!(!g1_json.contains(z), "{z} in the API notice: {g1_json}");
+        }
+        let g7 = client().get(app.url("/parent/campaigns/2027-G7")).send().await.unwrap().text().await.unwrap();
+        assert!(g7.contains("建安片区") && g7.contains("德苑片区"), "{g7}");
+        assert!(!g7.contains("龙湖小学生源超额"), "{g7}");
     }
 }
 

@@ -180,15 +180,6 @@ pub struct ExistingChild {
     pub guardian_id: String,
 }
 
-impl ExistingChild {
-    pub fn message(&self) -> String {
-        format!(
-            "该儿童已在本批次报名，报名号 {}（儿童 {}），不能重复报名；如需修改，请用原报名的微信号登录办理",
-            self.registration_no, self.child_name_masked
-        )
-    }
-}
-
 pub fn existing_child(
     conn: &mut DbConn,
     campaign_id: &str,
@@ -296,8 +287,13 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
     let child = input.child;
     let number = &child.id.number;
     let hash = input.cipher.lookup_hash(number);
-    if let Some(existing) = existing_child(conn, &draft.campaign_id, &hash, draft.application_id.as_deref())? {
-        return Err(AppError::Conflict { code: "duplicate_child", message: existing.message(), field: Some("id_number".into()) });
+    if existing_child(conn, &draft.campaign_id, &hash, draft.application_id.as_deref())?.is_some() {
+        // The service words the refusal (it knows who asks and the bureau's phone).
+        return Err(AppError::Conflict {
+            code: "duplicate_child",
+            message: "该身份证号码已在本批次报名".into(),
+            field: Some("id_number".into()),
+        });
     }
     let mut facts: StoredFacts = child.facts.clone();
     let result = match &draft.application_id {

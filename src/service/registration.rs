@@ -122,10 +122,17 @@ pub async fn save_child(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Child
         .await?;
     if let Some(e) = existing {
         let mut errs = FieldErrors::default();
-        errs.add("id_number", e.message());
+        errs.add("id_number", duplicate_message(cx, guardian_id, &e));
         return Err(StepError::Fields(errs));
     }
     Ok(valid)
+}
+
+/// The refusal of an ID number registered already: the other family's
+/// registration stays unnamed ([`forms::duplicate_id_message`]).
+fn duplicate_message(cx: &Ctx, guardian_id: &str, e: &dbr::ExistingChild) -> String {
+    let own = (e.guardian_id == guardian_id).then_some(e.registration_no.as_str());
+    forms::duplicate_id_message(own, &cx.settings.bureau.name, &cx.settings.bureau.phone)
 }
 
 /// Stores an uploaded file by content hash (temp file, fsync, rename, fsync dir).
@@ -365,14 +372,18 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
         .await;
     match result {
         // Lost a race: the same key committed first, or the same child was registered meanwhile.
-        Err(AppError::Conflict { code: "duplicate", .. }) => {
+        Err(AppError::Conflict { code: "duplicate" | "duplicate_child", .. }) => {
             let k = ns_key.clone();
             if let Some(done) = cx.db.run(move |c| dbr::remembered(c, &k)).await? {
                 return Ok(Submitted { created: false, ..done });
             }
             let existing = cx.db.run(move |c| dbr::existing_child(c, &campaign, &hash, except.as_deref())).await?;
             match existing {
-                Some(e) => Err(AppError::Conflict { code: "duplicate_child", message: e.message(), field: Some("id_number".into()) }),
+                Some(e) => Err(AppError::Conflict {
+                    code: "duplicate_child",
+                    message: duplicate_message(cx, guardian_id, &e),
+                    field: Some("id_number".into()),
+                }),
                 None => Err(AppError::conflict("duplicate", "提交冲突，请刷新页面后重试")),
             }
         }
@@ -470,8 +481,11 @@ pub struct NoticeView {
     pub lottery: Vec<String>,
 }
 
-pub fn notice(ctx: &CampaignCtx) -> NoticeView {
+/// `foreign_zones`: zone names of other campaigns
+/// ([`db::catchment::zone_names_elsewhere`]), left out of this notice.
+pub fn notice(ctx: &CampaignCtx, foreign_zones: &[String]) -> NoticeView {
     let c = &ctx.campaign;
+    let own = |t: &str| crate::registration::campaign::own_clauses(t, foreign_zones);
     let rule = forms::age_rule(c.min_age, c.max_age, &c.age_cutoff);
     let cutoff = rule.cutoff_date(c.year);
     NoticeView {
@@ -488,7 +502,7 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
         age_rule: format!("{}（含当日）前年满 {} 周岁、未满 {} 周岁", fmt_date(cutoff), c.min_age, c.max_age + 1),
         policy_name: ctx.policy.name.clone(),
         policy_version: ctx.policy.version.clone(),
-        description: ctx.policy.description.clone(),
+        description: ctx.policy.description.as_deref().and_then(own),
         categories: ctx
             .policy
             .categories
@@ -497,7 +511,8 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
             .map(|(i, cat)| (crate::policy::tier_name(i + 1), cat.label.clone(), cat.condition.describe()))
             .collect(),
         care_kinds: ctx.policy.care.kinds.clone(),
-        lottery: ctx.policy.lottery.iter().filter_map(|l| l.note.clone()).collect(),
+        // Only the draws of this campaign's schools and zones.
+        lottery: ctx.policy.lottery.iter().filter(|l| ctx.assigns(&l.target)).filter_map(|l| l.note.as_deref().and_then(own)).collect(),
     }
 }
 
@@ -562,7 +577,12 @@ pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
     cx.db
         .run(|c| {
             let open = dbr::open_campaigns(c, db::now())?;
-            open.iter().map(|x| load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx))).collect()
+            open.iter()
+                .map(|x| {
+                    let foreign = db::catchment::zone_names_elsewhere(c, &x.id)?;
+                    load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx, &foreign))
+                })
+                .collect()
         })
         .await
 }
@@ -570,5 +590,11 @@ pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
 /// One campaign's notice.
 pub async fn notice_of(cx: &Ctx, campaign_id: &str) -> Result<NoticeView, AppError> {
     let cid = campaign_id.to_string();
-    cx.db.run(move |c| load_campaign_ctx(c, &cid).map(|ctx| notice(&ctx))).await
+    cx.db
+        .run(move |c| {
+            let ctx = load_campaign_ctx(c, &cid)?;
+            let foreign = db::catchment::zone_names_elsewhere(c, &cid)?;
+            Ok(notice(&ctx, &foreign))
+        })
+        .await
 }
