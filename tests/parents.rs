@@ -1083,6 +1083,76 @@ backend_test! {
     }
 }
 
+/// An upload refusal in Chinese only: no English beyond the names of file
+/// formats and size units.
+fn assert_chinese_only(m: &str) {
+    assert!(!m.is_empty() && !m.is_ascii(), "{m:?}");
+    let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect();
+    for w in &words {
+        assert!(["KB", "MB", "JPG", "PNG", "PDF"].contains(w), "English {w:?} in {m:?}");
+    }
+}
+
+/// Where `needle` is in `html` (panics naming it when absent).
+fn at(html: &str, needle: &str) -> usize {
+    html.find(needle).unwrap_or_else(|| panic!("{needle:?} not in {html}"))
+}
+
+backend_test! {
+    /// Issue 10, item 9: upload refusals are in Chinese only; the API names
+    /// the field, the page shows the message at that field (after the file
+    /// input, or the kind select), marked invalid.
+    #[tokio::test]
+    async fn upload_errors_are_chinese_and_at_their_field(backend) {
+        let (app, _) = spawn(backend, &[("RUXUE__UPLOADS__MAX_BYTES", "65536")]).await;
+        let p = parent(&app, "uploads").await;
+        let draft = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), child("林小雨", &id_number("110101", "20210315", "123"))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        for (kind, bytes, status, field) in [
+            ("hukou", png(100 * 1024), StatusCode::PAYLOAD_TOO_LARGE, "file"),
+            ("hukou", b"MZ\x90\0 an executable".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("hukou", b"\x89PNG\r\n\x1a\n broken".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("hukou", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("passport", png(1), StatusCode::UNPROCESSABLE_ENTITY, "kind"),
+        ] {
+            let (s, b) = p.upload(&app, &draft, kind, "x.png", "image/png", bytes.clone()).await;
+            assert_eq!(s, status, "{b}");
+            assert_eq!(b["error"]["field"], field, "{b}");
+            assert_chinese_only(b["error"]["message"].as_str().unwrap());
+            // The page: the same message, at the field.
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", p.csrf.clone())
+                .text("kind", kind)
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("x.png").mime_str("image/png").unwrap());
+            let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+            assert_eq!(r.status(), status);
+            let html = r.text().await.unwrap();
+            let msg = at(&html, "id=\"upload-err\"");
+            assert!(html[msg..].contains(b["error"]["message"].as_str().unwrap()), "{html}");
+            assert_eq!(html.matches("id=\"upload-err\"").count(), 1);
+            let (field_at, next) = if field == "kind" { (at(&html, "id=\"kind\""), at(&html, "for=\"file\"")) } else { (at(&html, "id=\"file\""), at(&html, ">上传</button>")) };
+            assert!(field_at < msg && msg < next, "the message is not at the {field} field: {html}");
+            assert!(html[field_at..msg].contains("aria-invalid=\"true\""), "{html}");
+        }
+        // A body without a file: named, in Chinese.
+        let r = p
+            .c
+            .post(app.url(&format!("/api/v1/registration/drafts/{draft}/documents")))
+            .header("X-CSRF-Token", &p.csrf)
+            .multipart(reqwest::multipart::Form::new().text("kind", "hukou"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["error"]["field"], "file");
+        assert_chinese_only(b["error"]["message"].as_str().unwrap());
+        let (_, d) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}")).await;
+        assert_eq!(d["documents"].as_array().unwrap().len(), 0);
+    }
+}
+
 backend_test! {
     #[tokio::test]
     async fn api_submission_is_idempotent_and_twins_link(backend) {

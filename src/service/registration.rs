@@ -167,8 +167,7 @@ pub struct UploadForm {
 
 pub fn too_large(max: usize) -> AppError {
     AppError::PayloadTooLarge {
-        field: Some("file".into()),
-        message: format!("文件（file）超过 {} 上限，请压缩或重新拍照后上传", human_size(max)),
+        field: Some("file".into()), message: format!("文件超过 {} 上限，请压缩或重新拍照后上传", human_size(max))
     }
 }
 
@@ -185,7 +184,7 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
     let prepared =
         actix_web::web::block(move || upload::prepare(&bytes, max as u64)).await.map_err(AppError::internal)?.map_err(|e| match e {
             upload::UploadError::TooLarge { .. } => too_large(max),
-            other => AppError::invalid("file", format!("文件（file）：{other}")),
+            other => AppError::invalid("file", other.to_string()),
         })?;
     let doc = DraftDocument {
         kind: kind.code().to_string(),

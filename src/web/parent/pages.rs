@@ -266,7 +266,7 @@ pub async fn documents_upload(
     };
     match outcome {
         Ok(()) => Ok(see_other(&format!("/parent/drafts/{id}/documents?ok=1"))),
-        Err(e @ (AppError::Invalid { .. } | AppError::PayloadTooLarge { .. })) => {
+        Err(e @ (AppError::Invalid { .. } | AppError::PayloadTooLarge { .. } | AppError::BadRequest { code: "invalid_multipart", .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
             let field = e.field().unwrap_or("file").to_string();

@@ -16,7 +16,8 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
             return Err(too_large(max));
         }
     }
-    let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: None };
+    // Every refusal names the form field it is about, in Chinese only.
+    let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: Some("file".into()) };
     let mut out = UploadForm { csrf: String::new(), kind: String::new(), file: None };
     while let Some(mut field) = mp.try_next().await.map_err(|_| bad("上传内容无法读取，请重新选择文件"))? {
         let name = field.name().unwrap_or("").to_string();
@@ -27,7 +28,10 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
                 return Err(if name == "file" {
                     too_large(max)
                 } else {
-                    AppError::PayloadTooLarge { field: Some(name.clone()), message: format!("字段 {name} 过长") }
+                    let label = if name == "kind" { "材料类别" } else { "表单内容" };
+                    AppError::PayloadTooLarge {
+                        field: Some(name.clone()), message: format!("{label}过长，请刷新页面后重新选择")
+                    }
                 });
             }
             buf.extend_from_slice(&chunk);
