@@ -1153,6 +1153,141 @@ backend_test! {
     }
 }
 
+impl Parent {
+    async fn delete(&self, app: &TestApp, path: &str) -> (StatusCode, Value) {
+        let r = self.c.delete(app.url(path)).header("X-CSRF-Token", &self.csrf).send().await.unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn upload_replacing(&self, app: &TestApp, draft: &str, kind: &str, replace: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .text("replace", replace.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("r.png").mime_str("image/png").unwrap());
+        let r = self
+            .c
+            .post(app.url(&format!("/api/v1/registration/drafts/{draft}/documents")))
+            .header("X-CSRF-Token", &self.csrf)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    /// (kind, content_hash) of the draft's uploads.
+    async fn uploads(&self, app: &TestApp, draft: &str) -> Vec<(String, String)> {
+        let (_, d) = self.get(app, &format!("/api/v1/registration/drafts/{draft}")).await;
+        d["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["kind"].as_str().unwrap().into(), x["content_hash"].as_str().unwrap().into()))
+            .collect()
+    }
+}
+
+/// (kind, content_hash) of an application's stored documents.
+async fn stored_documents(app: &TestApp, application_id: &str) -> Vec<(String, String)> {
+    let id = application_id.to_string();
+    app.state
+        .db
+        .run(move |c| {
+            Ok(schema::documents::table
+                .filter(schema::documents::application_id.eq(id))
+                .order(schema::documents::kind.asc())
+                .select((schema::documents::kind, schema::documents::content_hash))
+                .load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+backend_test! {
+    /// Issue 10, item 9: a wrong upload is removed or replaced before
+    /// submit, through the API and the page; the application then holds only
+    /// what the draft kept, and so does a later edit.
+    #[tokio::test]
+    async fn a_wrong_upload_can_be_removed_or_replaced_before_submit(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "wrong-upload").await;
+        let draft = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), child("林小雨", &id_number("110101", "20210315", "123"))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let docs = format!("/api/v1/registration/drafts/{draft}/documents");
+        let (_, h1) = p.upload(&app, &draft, "hukou", "h.png", "image/png", png(1)).await;
+        let (_, wrong) = p.upload(&app, &draft, "property_cert", "p.png", "image/png", png(2)).await;
+        let (h1, wrong) = (h1["content_hash"].as_str().unwrap().to_string(), wrong["content_hash"].as_str().unwrap().to_string());
+        assert_eq!(p.uploads(&app, &draft).await.len(), 2);
+
+        // API: remove the wrong one; it is gone from the draft.
+        let r = p.c.delete(app.url(&format!("{docs}/{wrong}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "a cookie without the CSRF header");
+        let (s, b) = p.delete(&app, &format!("{docs}/{wrong}")).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["documents"].as_array().unwrap().len(), 1);
+        assert_eq!(p.uploads(&app, &draft).await, [("hukou".to_string(), h1.clone())]);
+        let (s, b) = p.delete(&app, &format!("{docs}/{wrong}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        assert!(!b["error"]["message"].as_str().unwrap().is_ascii());
+        // API: replace the hukou photo in one step.
+        let (s, b) = p.upload_replacing(&app, &draft, "hukou", &h1, png(3)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let h3 = b["content_hash"].as_str().unwrap().to_string();
+        assert_eq!(p.uploads(&app, &draft).await, [("hukou".to_string(), h3.clone())]);
+        let (s, b) = p.upload_replacing(&app, &draft, "hukou", &h1, png(4)).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("replace")), "{b}");
+        assert_eq!(p.uploads(&app, &draft).await.len(), 1, "a refused replace keeps the draft as it was");
+
+        // The page: every upload has a 删除 button; removing answers on the page.
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", p.csrf.clone())
+            .text("kind", "residence_permit")
+            .part("file", reqwest::multipart::Part::bytes(png(5)).file_name("w.png").mime_str("image/png").unwrap());
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = p.c.get(app.url(&format!("/parent/drafts/{draft}/documents"))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(page.matches(">删除</button>").count(), 2, "{page}");
+        assert!(page.contains("替换已上传的"), "{page}");
+        let (_, w) = p.uploads(&app, &draft).await.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
+        let r = p
+            .c
+            .post(app.url(&format!("/parent/drafts/{draft}/documents/remove")))
+            .form(&[("_csrf", p.csrf.as_str()), ("content_hash", w.as_str()), ("kind", "residence_permit")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), format!("/parent/drafts/{draft}/documents?ok=removed"));
+        let page = p.c.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("已删除该文件") && page.matches(">删除</button>").count() == 1, "{page}");
+        // Without the CSRF token nothing is removed.
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents/remove"))).form(&[("content_hash", h3.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(p.uploads(&app, &draft).await.len(), 1);
+
+        // Submit: the application holds the kept file only.
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let app_id = b["application_id"].as_str().unwrap().to_string();
+        assert_eq!(stored_documents(&app, &app_id).await, [("hukou".to_string(), h3.clone())]);
+        // After submit the draft is closed to removals.
+        let (s, _) = p.delete(&app, &format!("{docs}/{h3}")).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+
+        // An edit replaces the photo: the application follows.
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{app_id}/edit"), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let edit = b["draft_id"].as_str().unwrap().to_string();
+        let (s, b) = p.upload_replacing(&app, &edit, "hukou", &h3, png(6)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let h6 = b["content_hash"].as_str().unwrap().to_string();
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{edit}/submit"), None).await;
+        assert!(s.is_success(), "{b}");
+        assert_eq!(stored_documents(&app, &app_id).await, [("hukou".to_string(), h6)]);
+    }
+}
+
 backend_test! {
     #[tokio::test]
     async fn api_submission_is_idempotent_and_twins_link(backend) {
@@ -1304,6 +1439,7 @@ async fn openapi_lists_every_api_path() {
         ("/api/v1/registration/drafts/{draft_id}", &["get"]),
         ("/api/v1/registration/drafts/{draft_id}/child", &["put"]),
         ("/api/v1/registration/drafts/{draft_id}/documents", &["post"]),
+        ("/api/v1/registration/drafts/{draft_id}/documents/{content_hash}", &["delete"]),
         ("/api/v1/registration/drafts/{draft_id}/review", &["get"]),
         ("/api/v1/registration/drafts/{draft_id}/submit", &["post"]),
         ("/api/v1/registration/applications", &["get"]),
@@ -1319,11 +1455,16 @@ async fn openapi_lists_every_api_path() {
             assert!(item.get(*m).is_some(), "{m} {path}");
         }
         // Every listed path is served: without a session it answers 401 (or 4xx for the lookup), never 404.
-        let concrete = path.replace("{campaign_id}", CAMPAIGN).replace("{draft_id}", "x").replace("{application_id}", "x");
+        let concrete = path
+            .replace("{campaign_id}", CAMPAIGN)
+            .replace("{draft_id}", "x")
+            .replace("{application_id}", "x")
+            .replace("{content_hash}", "x");
         for m in *methods {
             let rb = match *m {
                 "get" => app.client.get(app.url(&concrete)),
                 "put" => app.client.put(app.url(&concrete)),
+                "delete" => app.client.delete(app.url(&concrete)),
                 _ => app.client.post(app.url(&concrete)),
             };
             let s = rb.send().await.unwrap().status();

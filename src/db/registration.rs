@@ -338,13 +338,26 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
             }
             insert_event(conn, &app.id, ApplicationStatus::Submitted, "guardian", "家长修改了报名信息", t)?;
+            // Files the guardian took out of the edit leave the application too.
+            let stored: Vec<(String, String, String)> = schema::documents::table
+                .filter(schema::documents::application_id.eq(&app.id))
+                .select((schema::documents::id, schema::documents::kind, schema::documents::content_hash))
+                .load(conn)?;
+            let removed: Vec<String> = stored
+                .into_iter()
+                .filter(|(_, k, h)| !input.data.documents.iter().any(|d| &d.kind == k && &d.content_hash == h))
+                .map(|(id, ..)| id)
+                .collect();
+            if !removed.is_empty() {
+                diesel::delete(schema::documents::table.filter(schema::documents::id.eq_any(&removed))).execute(conn)?;
+            }
             audit::append(
                 conn,
                 &format!("guardian:{}", input.guardian_id),
                 "application.edit",
                 &format!("application:{}", app.id),
                 Some(&json!({"version": app.version})),
-                Some(&json!({"version": app.version + 1, "registration_no": app.registration_no})),
+                Some(&json!({"version": app.version + 1, "registration_no": app.registration_no, "documents_removed": removed})),
             )?;
             Submitted { application_id: app.id, registration_no: app.registration_no, created: false }
         }

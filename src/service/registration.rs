@@ -163,6 +163,9 @@ pub struct UploadForm {
     pub csrf: String,
     pub kind: String,
     pub file: Option<Vec<u8>>,
+    /// The stored name of an uploaded file this one replaces (a wrong
+    /// upload corrected in one step), or empty.
+    pub replace: String,
 }
 
 pub fn too_large(max: usize) -> AppError {
@@ -177,7 +180,13 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
     let bytes = form.file.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "请选择要上传的文件"))?;
     let d = load_draft(cx, guardian_id, draft_id).await?;
     check_editable(&d)?;
-    if d.data.documents.len() >= draft::MAX_DOCUMENTS {
+    let replace = Some(form.replace.trim().to_string()).filter(|r| !r.is_empty());
+    if let Some(r) = &replace {
+        if !d.data.documents.iter().any(|x| &x.content_hash == r) {
+            return Err(AppError::invalid("replace", "要替换的文件已不在这份报名中，请刷新页面后重试"));
+        }
+    }
+    if replace.is_none() && d.data.documents.len() >= draft::MAX_DOCUMENTS {
         return Err(AppError::invalid("file", format!("每份报名最多上传 {} 个文件", draft::MAX_DOCUMENTS)));
     }
     let max = cx.settings.uploads.max_bytes;
@@ -205,6 +214,9 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
             // Re-read inside the transaction so two uploads at once both stay.
             let row = dbr::draft(c, &gid, &id)?;
             let mut data = row.data()?;
+            if let Some(r) = &replace {
+                data.documents.retain(|x| &x.content_hash != r);
+            }
             if !data.documents.iter().any(|x| x.kind == doc2.kind && x.content_hash == doc2.content_hash) {
                 data.documents.push(doc2);
             }
@@ -212,6 +224,35 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
         })
         .await?;
     Ok(doc)
+}
+
+/// Takes a wrong upload out of a draft before submit: every entry with this
+/// stored name (and this kind, when given). Drafts are not audited (uploads
+/// are not either); the submit records what the application holds. The
+/// stored file itself stays: files are shared by content hash.
+pub async fn remove_document(
+    cx: &Ctx,
+    guardian_id: &str,
+    draft_id: &str,
+    content_hash: &str,
+    kind: Option<&str>,
+) -> Result<DraftData, AppError> {
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    check_editable(&d)?;
+    let (gid, id, hash, kind) = (guardian_id.to_string(), d.draft.id.clone(), content_hash.to_string(), kind.map(str::to_string));
+    cx.db
+        .write(move |c| {
+            let row = dbr::draft(c, &gid, &id)?;
+            let mut data = row.data()?;
+            let before = data.documents.len();
+            data.documents.retain(|x| !(x.content_hash == hash && kind.as_ref().map_or(true, |k| &x.kind == k)));
+            if data.documents.len() == before {
+                return Err(AppError::NotFound);
+            }
+            dbr::save_draft(c, &id, &data)?;
+            Ok(data)
+        })
+        .await
 }
 
 /// The review page's content.
