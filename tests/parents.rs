@@ -1646,6 +1646,34 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.shot(6, "child-address").await;
     b.click("form button[type=submit]").await;
 
+    // Issue 10, item 9: before the documents, the review page's submit button
+    // is disabled, looks it (not the blue of a live button), and says why
+    // right next to it.
+    b.wait_for("input[type=file]").await;
+    let documents_url = c.current_url().await.unwrap().to_string();
+    c.goto(&documents_url.replace("/documents", "/review")).await.unwrap();
+    b.text_with("以审核结果为准").await;
+    let look = c
+        .execute(
+            "const b = document.querySelector('form[action$=\"/submit\"] button');\
+             const why = document.getElementById(b.getAttribute('aria-describedby'));\
+             const s = getComputedStyle(b);\
+             return {disabled: b.disabled, bg: s.backgroundColor, cursor: s.cursor,\
+                     why: why ? why.innerText : null, next: b.nextElementSibling === why,\
+                     shown: why ? why.getBoundingClientRect().height > 0 : false};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(look["disabled"], true, "{look}");
+    assert_ne!(look["bg"], "rgb(11, 92, 173)", "a disabled button in the live colour: {look}");
+    assert_eq!(look["cursor"], "not-allowed", "{look}");
+    let why = look["why"].as_str().unwrap_or_default();
+    assert!(why.contains("暂时不能提交") && why.contains("户口簿") && look["next"] == true && look["shown"] == true, "{look}");
+    b.scroll_to("form[action$=\"/submit\"]").await;
+    b.shot(13, "review-blocked").await;
+    c.goto(&documents_url).await.unwrap();
+
     // Upload the hukou photo from a file.
     let tmp = tempfile::tempdir().unwrap();
     let photo = tmp.path().join("hukou.jpg");
