@@ -235,7 +235,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
     // 2. township
     if let Some((t, r)) = take_known_prefix(&rest, &gaz.townships)
         .or_else(|| take_known_stem(&rest, &gaz.townships, TOWNSHIP_SUFFIXES, &gaz.roads))
-        .or_else(|| take_suffixed_prefix(&rest, TOWNSHIP_SUFFIXES, 8, &gaz.roads))
+        .or_else(|| take_suffixed_prefix(&rest, TOWNSHIP_SUFFIXES, 8, Some(&gaz.roads)))
     {
         notes.push(format!("乡镇（街道）：{t}"));
         addr.township = Some(t);
@@ -244,7 +244,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
     // 3. community
     if let Some((c, r)) = take_known_prefix(&rest, &gaz.communities)
         .or_else(|| take_known_stem(&rest, &gaz.communities, COMMUNITY_SUFFIXES, &gaz.roads))
-        .or_else(|| take_suffixed_prefix(&rest, COMMUNITY_SUFFIXES, 10, &gaz.roads))
+        .or_else(|| take_suffixed_prefix(&rest, COMMUNITY_SUFFIXES, 10, Some(&gaz.roads)))
     {
         notes.push(format!("社区（村）：{c}"));
         addr.community = Some(c);
@@ -295,7 +295,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
         rest = post;
     } else if addr.road.is_none() {
         // 6. a road without a number
-        if let Some((road, r)) = take_suffixed_prefix(&rest, ROAD_SUFFIXES, 12, &[]) {
+        if let Some((road, r)) = take_suffixed_prefix(&rest, ROAD_SUFFIXES, 12, None) {
             notes.push(format!("道路：{road}（未识别到门牌号）"));
             addr.road = Some(road);
             rest = r;
@@ -419,30 +419,27 @@ fn take_known_anywhere(s: &str, known: &[String]) -> Option<(String, String, Str
 }
 
 /// The shortest prefix ending in one of `suffixes` with at least one character
-/// before the suffix, no digits and at most `max_chars` characters, where the
-/// text does not go on as a road ([`continues_as_road`]: `新村路12号` is the
-/// road 新村路, not the village 新村 and a road `路`). A following 委会 / 办事处
-/// is kept with the suffix (`东岳村委会`, `凤城街道办事处`).
-fn take_suffixed_prefix(s: &str, suffixes: &[&str], max_chars: usize, roads: &[String]) -> Option<(String, String)> {
-    let mut ends: Vec<usize> =
-        suffixes.iter().flat_map(|suf| s.match_indices(suf).filter(|(i, _)| *i > 0).map(|(i, _)| i + suf.len())).collect();
-    ends.sort_unstable();
-    ends.dedup();
-    for mut end in ends {
-        for long in ["委会", "办事处"] {
-            if s[end..].starts_with(long) {
-                end += long.len();
-            }
-        }
-        let head = &s[..end];
-        if head.chars().count() > max_chars || head.chars().any(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        if !continues_as_road(s, end, roads) {
-            return Some((head.to_string(), s[end..].to_string()));
+/// before the suffix, no digits and at most `max_chars` characters. For a
+/// township or community (`roads` given, the map's known roads) the text
+/// must not go on as a road there ([`continues_as_road`]: `新村路12号` is the
+/// road 新村路, not the village 新村 and a road `路`); a road prefix itself
+/// (`roads` None) needs no such guard. A following 委会 / 办事处 is kept with
+/// the suffix (`东岳村委会`, `凤城街道办事处`).
+fn take_suffixed_prefix(s: &str, suffixes: &[&str], max_chars: usize, roads: Option<&[String]>) -> Option<(String, String)> {
+    let mut end = suffixes.iter().filter_map(|suf| s.match_indices(suf).find(|(i, _)| *i > 0).map(|(i, _)| i + suf.len())).min()?;
+    for long in ["委会", "办事处"] {
+        if s[end..].starts_with(long) {
+            end += long.len();
         }
     }
-    None
+    let head = &s[..end];
+    // A refused boundary ends the search: the road goes on past it, and a
+    // longer prefix would swallow the road (`新村路东村12号` is no village).
+    let splits_road = roads.is_some_and(|r| continues_as_road(s, end, r));
+    if head.chars().count() > max_chars || head.chars().any(|c| c.is_ascii_digit()) || splits_road {
+        return None;
+    }
+    Some((head.to_string(), s[end..].to_string()))
 }
 
 fn is_number_suffix_char(c: char) -> bool {
@@ -553,6 +550,10 @@ mod tests {
             ("凤城镇东岳里5号", &demo, &[], None, Some("东岳里"), Some(5)),
             // A township name never swallows a road either.
             ("新镇路3号", &[], &[], None, Some("新镇路"), Some(3)),
+            // A refused boundary is not retried further on.
+            ("凤城镇新村路东村12号", &[], &[], None, Some("新村路东村"), Some(12)),
+            // The road step itself is unguarded: a lane ending in 里 then 弄.
+            ("凤城镇某某里弄", &[], &[], None, Some("某某里"), None),
         ];
         let mut wrong = Vec::new();
         for (text, communities, roads, community, road, number) in table {
