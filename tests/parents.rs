@@ -1674,8 +1674,30 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.shot(13, "review-blocked").await;
     c.goto(&documents_url).await.unwrap();
 
-    // Upload the hukou photo from a file.
+    // A wrong file first: the Chinese message sits right under the file input.
     let tmp = tempfile::tempdir().unwrap();
+    let not_photo = tmp.path().join("notes.jpg");
+    std::fs::write(&not_photo, b"MZ\x90\0 not a photo").unwrap();
+    b.select("kind", "hukou").await;
+    c.find(fantoccini::Locator::Css("input[type=file]")).await.unwrap().send_keys(not_photo.to_str().unwrap()).await.unwrap();
+    b.click("form[enctype] button[type=submit]").await;
+    b.text_with("仅支持").await;
+    let at_field = c
+        .execute(
+            "const f = document.getElementById('file'); const e = document.getElementById('upload-err');\
+             return {next: f.nextElementSibling === e, invalid: f.getAttribute('aria-invalid'), text: e.innerText,\
+                     gap: e.getBoundingClientRect().top - f.getBoundingClientRect().bottom};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(at_field["next"] == true && at_field["invalid"] == "true", "{at_field}");
+    assert!(at_field["gap"].as_f64().unwrap() < 24.0, "the message is not at the file field: {at_field}");
+    assert!(!at_field["text"].as_str().unwrap().contains("file"), "{at_field}");
+    b.scroll_to("#file").await;
+    b.shot(14, "upload-error").await;
+
+    // Upload the hukou photo from a file.
     let photo = tmp.path().join("hukou.jpg");
     std::fs::write(&photo, jpeg_with_gps()).unwrap();
     b.select("kind", "hukou").await;
@@ -1684,6 +1706,8 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.click("form[enctype] button[type=submit]").await;
     b.text_with("上传成功").await;
     b.shot(8, "uploaded").await;
+    b.scroll_to("form.doc").await;
+    b.shot(15, "uploaded-with-remove").await;
     b.click("a[href$=\"/review\"]").await;
     let review = b.text_with("以审核结果为准").await;
     assert!(review.contains("2021年03月15日") && review.contains("安溪县实验小学"), "{review}");
