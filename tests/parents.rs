@@ -1249,7 +1249,19 @@ backend_test! {
         let page = p.c.get(app.url(&format!("/parent/drafts/{draft}/documents"))).send().await.unwrap().text().await.unwrap();
         assert_eq!(page.matches(">删除</button>").count(), 2, "{page}");
         assert!(page.contains("替换已上传的"), "{page}");
-        let (_, w) = p.uploads(&app, &draft).await.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
+        // The page's 替换: the chosen upload gives way to the new file.
+        let (_, w5) = p.uploads(&app, &draft).await.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", p.csrf.clone())
+            .text("kind", "residence_permit")
+            .text("replace", w5.clone())
+            .part("file", reqwest::multipart::Part::bytes(png(7)).file_name("w2.png").mime_str("image/png").unwrap());
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let now = p.uploads(&app, &draft).await;
+        assert_eq!(now.len(), 2, "{now:?}");
+        assert!(!now.iter().any(|(_, h)| h == &w5), "{now:?}");
+        let (_, w) = now.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
         let r = p
             .c
             .post(app.url(&format!("/parent/drafts/{draft}/documents/remove")))
