@@ -175,8 +175,8 @@ pub fn open_drafts(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<DraftRow>
 #[derive(Debug, Clone, Serialize)]
 pub struct ExistingChild {
     pub application_id: String,
+    /// Shown only to the guardian who registered the child.
     pub registration_no: String,
-    pub child_name_masked: String,
     pub guardian_id: String,
 }
 
@@ -186,16 +186,16 @@ pub fn existing_child(
     id_hash: &str,
     except_application: Option<&str>,
 ) -> Result<Option<ExistingChild>, AppError> {
-    let row: Option<(String, String, String, String)> = schema::children::table
+    let row: Option<(String, String, String)> = schema::children::table
         .inner_join(schema::applications::table.on(schema::applications::child_id.eq(schema::children::id)))
         .filter(schema::children::campaign_id.eq(campaign_id))
         .filter(schema::children::id_number_hash.eq(id_hash))
-        .select((schema::applications::id, schema::applications::registration_no, schema::children::name, schema::children::guardian_id))
+        .select((schema::applications::id, schema::applications::registration_no, schema::children::guardian_id))
         .first(conn)
         .optional()?;
-    Ok(row.filter(|(app, ..)| Some(app.as_str()) != except_application).map(|(application_id, registration_no, name, guardian_id)| {
-        ExistingChild { application_id, registration_no, child_name_masked: mask_name(&name), guardian_id }
-    }))
+    Ok(row
+        .filter(|(app, ..)| Some(app.as_str()) != except_application)
+        .map(|(application_id, registration_no, guardian_id)| ExistingChild { application_id, registration_no, guardian_id }))
 }
 
 /// Catchment outcome stored with the application at submit (provisional until review).
