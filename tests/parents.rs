@@ -305,6 +305,17 @@ fn child(name: &str, id: &str) -> Value {
     })
 }
 
+/// A duplicate-ID refusal to another family: the number is registered, call
+/// the bureau (`[bureau] phone` of config/default.toml); nothing of the
+/// other registration.
+fn assert_private_refusal(m: &str, other_no: &str, other_names: &[&str]) {
+    assert!(m.contains("已在本批次报名") && m.contains("0595-23222222") && m.contains("教育局"), "{m}");
+    assert!(!m.contains(other_no) && !m.contains("报名号"), "{m}");
+    for n in other_names {
+        assert!(!m.contains(n), "{m}");
+    }
+}
+
 async fn count(app: &TestApp, what: &'static str) -> i64 {
     let db = app.state.db.clone();
     db.run(move |c| {
@@ -877,16 +888,30 @@ backend_test! {
         assert!(status.contains("龚䶮𠈌"));
         assert_eq!(count(&app, "applications").await, apps0 + 1, "the SQL text did nothing");
 
-        // The same child again (another draft of another guardian): refused with the
-        // existing registration number and a masked name; nothing stored.
+        // The same child again (another draft of another guardian): refused,
+        // saying only that the number is registered and whom to call — not the
+        // other family's registration number or the child's name (issue 10,
+        // item 9); nothing stored.
         let q = parent(&app, "second").await;
         let d2 = q.new_draft(&app).await;
         let (s, b) = q.put(&app, &format!("/api/v1/registration/drafts/{d2}/child"), child("龚䶮𠈌", &good)).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
         assert_eq!(b["error"]["field"], "id_number");
         let m = b["error"]["message"].as_str().unwrap();
-        assert!(m.contains(&no) && m.contains("龚*𠈌") && !m.contains("龚䶮𠈌"), "{m}");
+        assert_private_refusal(m, &no, &["龚䶮𠈌", "龚*𠈌"]);
+        // The page says the same at the field.
+        let form = [("_csrf", q.csrf.as_str()), ("child_name", "龚䶮𠈌"), ("id_number", good.as_str()), ("hukou_type", "local"),
+            ("hukou_township", "凤城镇"), ("hukou_road", "二环路"), ("hukou_number", "123")];
+        let r = q.c.post(app.url(&format!("/parent/drafts/{d2}/child"))).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("0595-23222222") && !html.contains(&no) && !html.contains("龚*𠈌"), "{html}");
         assert_eq!(count(&app, "children").await, children0 + 1);
+        // The guardian who registered the child is told their own number.
+        let d3 = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{d3}/child"), child("龚䶮𠈌", &good)).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains(&no), "{b}");
 
         // Two guardians each declare the same new child in a draft: the first submit
         // wins, the second is answered with the first's number; nothing partial.
@@ -907,7 +932,7 @@ backend_test! {
         assert_eq!(b["error"]["code"], "duplicate_child");
         assert_eq!(b["error"]["field"], "id_number");
         let m = b["error"]["message"].as_str().unwrap();
-        assert!(m.contains(first["registration_no"].as_str().unwrap()) && m.contains("周*雨"), "{m}");
+        assert_private_refusal(m, first["registration_no"].as_str().unwrap(), &["周小雨", "周*雨"]);
         assert_eq!((count(&app, "children").await, count(&app, "applications").await), (children1, apps1));
         let (_, d) = b2.get(&app, &format!("/api/v1/registration/drafts/{}", drafts[1])).await;
         assert_eq!(d["status"], "open", "the refused draft stays open to correct");
@@ -964,6 +989,314 @@ backend_test! {
         // The stored draft gives the dates back for editing.
         let (_, d) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}")).await;
         assert_eq!(d["child"]["permit_issued_on"], "2024-09-10", "{d}");
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 3: the same address gives the same school through the
+    /// public lookup, the parent form (the draft review's provisional
+    /// school) and the staff view of the submitted application (computed
+    /// and placed school). The table is `tests/common/addresses.rs`; a
+    /// disagreement names the row and the path.
+    #[tokio::test]
+    async fn lookup_form_and_staff_view_agree_on_every_address(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "addresses").await;
+        let staff = client();
+        let r = staff
+            .post(app.url("/api/v1/staff/login"))
+            .json(&json!({"username": "admin", "password": "ruxue-demo-admin"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let admin = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let mut wrong = Vec::new();
+        for (i, row) in common::addresses::ADDRESS_TABLE.iter().enumerate() {
+            let text = row.text;
+            // 1. The public lookup.
+            let r = app.client.get(app.url("/api/v1/catchment/lookup")).query(&[("address", text), ("grade", "1")]).send().await.unwrap();
+            let b: Value = r.json().await.unwrap();
+            if b["target_code"] != row.school || b["rule_id"] != row.rule {
+                wrong.push(format!("{text} [lookup]: expected {}/{}, got {}/{}", row.school, row.rule, b["target_code"], b["rule_id"]));
+            }
+            // 2. The parent form: the structured parts as the hukou address.
+            let draft = p.new_draft(&app).await;
+            let mut body = json!({
+                "child_name": "林小雨",
+                "id_number": id_number("110101", "20210315", &format!("{:03}", 300 + i)),
+                "hukou_type": "local",
+            });
+            for (k, v) in row.form_fields("hukou") {
+                body[k] = json!(v);
+            }
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), body).await;
+            assert_eq!(s, StatusCode::OK, "{text}: {b}");
+            let (s, review) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}/review")).await;
+            assert_eq!(s, StatusCode::OK, "{text}: {review}");
+            if review["provisional"]["school_code"] != row.school {
+                wrong.push(format!("{text} [form]: expected {}, got {} ({})", row.school, review["provisional"]["school_code"], review["provisional"]));
+            }
+            // 3. The staff view of the submitted application.
+            let (s, b) = p.upload(&app, &draft, "hukou", "h.png", "image/png", png(i + 1)).await;
+            assert_eq!(s, StatusCode::CREATED, "{text}: {b}");
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert!(s.is_success(), "{text}: {s} {b}");
+            let id = b["application_id"].as_str().unwrap().to_string();
+            let r = client().get(app.url(&format!("/api/v1/staff/review/applications/{id}"))).bearer_auth(&admin).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{text}");
+            let d: Value = r.json().await.unwrap();
+            if d["computed"]["school_id"] != row.school || d["current_school_id"] != row.school {
+                wrong.push(format!(
+                    "{text} [staff]: expected {}, computed {}, placed {}",
+                    row.school, d["computed"]["school_id"], d["current_school_id"]
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 9: a first-grade notice speaks of first grade only —
+    /// no 七年级 片区 (建安片区/德苑片区) in its policy summary or draws, on
+    /// the page or in the API; the seventh-grade notice keeps them.
+    #[tokio::test]
+    async fn first_grade_notice_has_no_seventh_grade_zones(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let zone_text = ["建安片区", "德苑片区", "七年级"];
+        let g1 = client().get(app.url(&format!("/parent/campaigns/{CAMPAIGN}"))).send().await.unwrap().text().await.unwrap();
+        assert!(g1.contains("招生政策摘要") && g1.contains("一年级"), "{g1}");
+        assert!(g1.contains("龙湖小学生源超额"), "a first-grade draw stays: {g1}");
+        for z in zone_text {
+            assert!(!g1.contains(z), "{z} on the first-grade notice: {g1}");
+        }
+        let p = parent(&app, "notice").await;
+        let (_, list) = p.get(&app, "/api/v1/registration/campaigns").await;
+        let g1_json = list["campaigns"].as_array().unwrap().iter().find(|c| c["id"] == CAMPAIGN).unwrap().to_string();
+        for z in zone_text {
+            assert!(!g1_json.contains(z), "{z} in the API notice: {g1_json}");
+        }
+        let g7 = client().get(app.url("/parent/campaigns/2027-G7")).send().await.unwrap().text().await.unwrap();
+        assert!(g7.contains("建安片区") && g7.contains("德苑片区"), "{g7}");
+        assert!(!g7.contains("龙湖小学生源超额"), "{g7}");
+    }
+}
+
+/// An upload refusal in Chinese only: no English beyond the names of file
+/// formats and size units.
+fn assert_chinese_only(m: &str) {
+    assert!(!m.is_empty() && !m.is_ascii(), "{m:?}");
+    let words: Vec<&str> = m.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| !w.is_empty()).collect();
+    for w in &words {
+        assert!(["KB", "MB", "JPG", "PNG", "PDF"].contains(w), "English {w:?} in {m:?}");
+    }
+}
+
+/// Where `needle` is in `html` (panics naming it when absent).
+fn at(html: &str, needle: &str) -> usize {
+    html.find(needle).unwrap_or_else(|| panic!("{needle:?} not in {html}"))
+}
+
+backend_test! {
+    /// Issue 10, item 9: upload refusals are in Chinese only; the API names
+    /// the field, the page shows the message at that field (after the file
+    /// input, or the kind select), marked invalid.
+    #[tokio::test]
+    async fn upload_errors_are_chinese_and_at_their_field(backend) {
+        let (app, _) = spawn(backend, &[("RUXUE__UPLOADS__MAX_BYTES", "65536")]).await;
+        let p = parent(&app, "uploads").await;
+        let draft = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), child("林小雨", &id_number("110101", "20210315", "123"))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        for (kind, bytes, status, field) in [
+            ("hukou", png(100 * 1024), StatusCode::PAYLOAD_TOO_LARGE, "file"),
+            ("hukou", b"MZ\x90\0 an executable".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("hukou", b"\x89PNG\r\n\x1a\n broken".to_vec(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("hukou", Vec::new(), StatusCode::UNPROCESSABLE_ENTITY, "file"),
+            ("passport", png(1), StatusCode::UNPROCESSABLE_ENTITY, "kind"),
+        ] {
+            let (s, b) = p.upload(&app, &draft, kind, "x.png", "image/png", bytes.clone()).await;
+            assert_eq!(s, status, "{b}");
+            assert_eq!(b["error"]["field"], field, "{b}");
+            assert_chinese_only(b["error"]["message"].as_str().unwrap());
+            // The page: the same message, at the field.
+            let form = reqwest::multipart::Form::new()
+                .text("_csrf", p.csrf.clone())
+                .text("kind", kind)
+                .part("file", reqwest::multipart::Part::bytes(bytes).file_name("x.png").mime_str("image/png").unwrap());
+            let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+            assert_eq!(r.status(), status);
+            let html = r.text().await.unwrap();
+            let msg = at(&html, "id=\"upload-err\"");
+            assert!(html[msg..].contains(b["error"]["message"].as_str().unwrap()), "{html}");
+            assert_eq!(html.matches("id=\"upload-err\"").count(), 1);
+            let (field_at, next) = if field == "kind" { (at(&html, "id=\"kind\""), at(&html, "for=\"file\"")) } else { (at(&html, "id=\"file\""), at(&html, ">上传</button>")) };
+            assert!(field_at < msg && msg < next, "the message is not at the {field} field: {html}");
+            assert!(html[field_at..msg].contains("aria-invalid=\"true\""), "{html}");
+        }
+        // A body without a file: named, in Chinese.
+        let r = p
+            .c
+            .post(app.url(&format!("/api/v1/registration/drafts/{draft}/documents")))
+            .header("X-CSRF-Token", &p.csrf)
+            .multipart(reqwest::multipart::Form::new().text("kind", "hukou"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["error"]["field"], "file");
+        assert_chinese_only(b["error"]["message"].as_str().unwrap());
+        let (_, d) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}")).await;
+        assert_eq!(d["documents"].as_array().unwrap().len(), 0);
+    }
+}
+
+impl Parent {
+    async fn delete(&self, app: &TestApp, path: &str) -> (StatusCode, Value) {
+        let r = self.c.delete(app.url(path)).header("X-CSRF-Token", &self.csrf).send().await.unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    async fn upload_replacing(&self, app: &TestApp, draft: &str, kind: &str, replace: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind.to_string())
+            .text("replace", replace.to_string())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name("r.png").mime_str("image/png").unwrap());
+        let r = self
+            .c
+            .post(app.url(&format!("/api/v1/registration/drafts/{draft}/documents")))
+            .header("X-CSRF-Token", &self.csrf)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+    /// (kind, content_hash) of the draft's uploads.
+    async fn uploads(&self, app: &TestApp, draft: &str) -> Vec<(String, String)> {
+        let (_, d) = self.get(app, &format!("/api/v1/registration/drafts/{draft}")).await;
+        d["documents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| (x["kind"].as_str().unwrap().into(), x["content_hash"].as_str().unwrap().into()))
+            .collect()
+    }
+}
+
+/// (kind, content_hash) of an application's stored documents.
+async fn stored_documents(app: &TestApp, application_id: &str) -> Vec<(String, String)> {
+    let id = application_id.to_string();
+    app.state
+        .db
+        .run(move |c| {
+            Ok(schema::documents::table
+                .filter(schema::documents::application_id.eq(id))
+                .order(schema::documents::kind.asc())
+                .select((schema::documents::kind, schema::documents::content_hash))
+                .load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+backend_test! {
+    /// Issue 10, item 9: a wrong upload is removed or replaced before
+    /// submit, through the API and the page; the application then holds only
+    /// what the draft kept, and so does a later edit.
+    #[tokio::test]
+    async fn a_wrong_upload_can_be_removed_or_replaced_before_submit(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "wrong-upload").await;
+        let draft = p.new_draft(&app).await;
+        let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), child("林小雨", &id_number("110101", "20210315", "123"))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let docs = format!("/api/v1/registration/drafts/{draft}/documents");
+        let (_, h1) = p.upload(&app, &draft, "hukou", "h.png", "image/png", png(1)).await;
+        let (_, wrong) = p.upload(&app, &draft, "property_cert", "p.png", "image/png", png(2)).await;
+        let (h1, wrong) = (h1["content_hash"].as_str().unwrap().to_string(), wrong["content_hash"].as_str().unwrap().to_string());
+        assert_eq!(p.uploads(&app, &draft).await.len(), 2);
+
+        // API: remove the wrong one; it is gone from the draft.
+        let r = p.c.delete(app.url(&format!("{docs}/{wrong}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "a cookie without the CSRF header");
+        let (s, b) = p.delete(&app, &format!("{docs}/{wrong}")).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["documents"].as_array().unwrap().len(), 1);
+        assert_eq!(p.uploads(&app, &draft).await, [("hukou".to_string(), h1.clone())]);
+        let (s, b) = p.delete(&app, &format!("{docs}/{wrong}")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+        assert!(!b["error"]["message"].as_str().unwrap().is_ascii());
+        // API: replace the hukou photo in one step.
+        let (s, b) = p.upload_replacing(&app, &draft, "hukou", &h1, png(3)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let h3 = b["content_hash"].as_str().unwrap().to_string();
+        assert_eq!(p.uploads(&app, &draft).await, [("hukou".to_string(), h3.clone())]);
+        let (s, b) = p.upload_replacing(&app, &draft, "hukou", &h1, png(4)).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("replace")), "{b}");
+        assert_eq!(p.uploads(&app, &draft).await.len(), 1, "a refused replace keeps the draft as it was");
+
+        // The page: every upload has a 删除 button; removing answers on the page.
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", p.csrf.clone())
+            .text("kind", "residence_permit")
+            .part("file", reqwest::multipart::Part::bytes(png(5)).file_name("w.png").mime_str("image/png").unwrap());
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let page = p.c.get(app.url(&format!("/parent/drafts/{draft}/documents"))).send().await.unwrap().text().await.unwrap();
+        assert_eq!(page.matches(">删除</button>").count(), 2, "{page}");
+        assert!(page.contains("替换已上传的"), "{page}");
+        // The page's 替换: the chosen upload gives way to the new file.
+        let (_, w5) = p.uploads(&app, &draft).await.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", p.csrf.clone())
+            .text("kind", "residence_permit")
+            .text("replace", w5.clone())
+            .part("file", reqwest::multipart::Part::bytes(png(7)).file_name("w2.png").mime_str("image/png").unwrap());
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents"))).multipart(form).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let now = p.uploads(&app, &draft).await;
+        assert_eq!(now.len(), 2, "{now:?}");
+        assert!(!now.iter().any(|(_, h)| h == &w5), "{now:?}");
+        let (_, w) = now.into_iter().find(|(k, _)| k == "residence_permit").unwrap();
+        let r = p
+            .c
+            .post(app.url(&format!("/parent/drafts/{draft}/documents/remove")))
+            .form(&[("_csrf", p.csrf.as_str()), ("content_hash", w.as_str()), ("kind", "residence_permit")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&r), format!("/parent/drafts/{draft}/documents?ok=removed"));
+        let page = p.c.get(app.url(&location(&r))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("已删除该文件") && page.matches(">删除</button>").count() == 1, "{page}");
+        // Without the CSRF token nothing is removed.
+        let r = p.c.post(app.url(&format!("/parent/drafts/{draft}/documents/remove"))).form(&[("content_hash", h3.as_str())]).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(p.uploads(&app, &draft).await.len(), 1);
+
+        // Submit: the application holds the kept file only.
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let app_id = b["application_id"].as_str().unwrap().to_string();
+        assert_eq!(stored_documents(&app, &app_id).await, [("hukou".to_string(), h3.clone())]);
+        // After submit the draft is closed to removals.
+        let (s, _) = p.delete(&app, &format!("{docs}/{h3}")).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+
+        // An edit replaces the photo: the application follows.
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{app_id}/edit"), None).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let edit = b["draft_id"].as_str().unwrap().to_string();
+        let (s, b) = p.upload_replacing(&app, &edit, "hukou", &h3, png(6)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        let h6 = b["content_hash"].as_str().unwrap().to_string();
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{edit}/submit"), None).await;
+        assert!(s.is_success(), "{b}");
+        assert_eq!(stored_documents(&app, &app_id).await, [("hukou".to_string(), h6)]);
     }
 }
 
@@ -1118,6 +1451,7 @@ async fn openapi_lists_every_api_path() {
         ("/api/v1/registration/drafts/{draft_id}", &["get"]),
         ("/api/v1/registration/drafts/{draft_id}/child", &["put"]),
         ("/api/v1/registration/drafts/{draft_id}/documents", &["post"]),
+        ("/api/v1/registration/drafts/{draft_id}/documents/{content_hash}", &["delete"]),
         ("/api/v1/registration/drafts/{draft_id}/review", &["get"]),
         ("/api/v1/registration/drafts/{draft_id}/submit", &["post"]),
         ("/api/v1/registration/applications", &["get"]),
@@ -1134,11 +1468,16 @@ async fn openapi_lists_every_api_path() {
             assert!(item.get(*m).is_some(), "{m} {path}");
         }
         // Every listed path is served: without a session it answers 401 (or 4xx for the lookup), never 404.
-        let concrete = path.replace("{campaign_id}", CAMPAIGN).replace("{draft_id}", "x").replace("{application_id}", "x");
+        let concrete = path
+            .replace("{campaign_id}", CAMPAIGN)
+            .replace("{draft_id}", "x")
+            .replace("{application_id}", "x")
+            .replace("{content_hash}", "x");
         for m in *methods {
             let rb = match *m {
                 "get" => app.client.get(app.url(&concrete)),
                 "put" => app.client.put(app.url(&concrete)),
+                "delete" => app.client.delete(app.url(&concrete)),
                 _ => app.client.post(app.url(&concrete)),
             };
             let s = rb.send().await.unwrap().status();
@@ -1320,8 +1659,58 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.shot(6, "child-address").await;
     b.click("form button[type=submit]").await;
 
-    // Upload the hukou photo from a file.
+    // Issue 10, item 9: before the documents, the review page's submit button
+    // is disabled, looks it (not the blue of a live button), and says why
+    // right next to it.
+    b.wait_for("input[type=file]").await;
+    let documents_url = c.current_url().await.unwrap().to_string();
+    c.goto(&documents_url.replace("/documents", "/review")).await.unwrap();
+    b.text_with("以审核结果为准").await;
+    let look = c
+        .execute(
+            "const b = document.querySelector('form[action$=\"/submit\"] button');\
+             const why = document.getElementById(b.getAttribute('aria-describedby'));\
+             const s = getComputedStyle(b);\
+             return {disabled: b.disabled, bg: s.backgroundColor, cursor: s.cursor,\
+                     why: why ? why.innerText : null, next: b.nextElementSibling === why,\
+                     shown: why ? why.getBoundingClientRect().height > 0 : false};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(look["disabled"], true, "{look}");
+    assert_ne!(look["bg"], "rgb(11, 92, 173)", "a disabled button in the live colour: {look}");
+    assert_eq!(look["cursor"], "not-allowed", "{look}");
+    let why = look["why"].as_str().unwrap_or_default();
+    assert!(why.contains("暂时不能提交") && why.contains("户口簿") && look["next"] == true && look["shown"] == true, "{look}");
+    b.scroll_to("form[action$=\"/submit\"]").await;
+    b.shot(13, "review-blocked").await;
+    c.goto(&documents_url).await.unwrap();
+
+    // A wrong file first: the Chinese message sits right under the file input.
     let tmp = tempfile::tempdir().unwrap();
+    let not_photo = tmp.path().join("notes.jpg");
+    std::fs::write(&not_photo, b"MZ\x90\0 not a photo").unwrap();
+    b.select("kind", "hukou").await;
+    c.find(fantoccini::Locator::Css("input[type=file]")).await.unwrap().send_keys(not_photo.to_str().unwrap()).await.unwrap();
+    b.click("form[enctype] button[type=submit]").await;
+    b.text_with("仅支持").await;
+    let at_field = c
+        .execute(
+            "const f = document.getElementById('file'); const e = document.getElementById('upload-err');\
+             return {next: f.nextElementSibling === e, invalid: f.getAttribute('aria-invalid'), text: e.innerText,\
+                     gap: e.getBoundingClientRect().top - f.getBoundingClientRect().bottom};",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(at_field["next"] == true && at_field["invalid"] == "true", "{at_field}");
+    assert!(at_field["gap"].as_f64().unwrap() < 24.0, "the message is not at the file field: {at_field}");
+    assert!(!at_field["text"].as_str().unwrap().contains("file"), "{at_field}");
+    b.scroll_to("#file").await;
+    b.shot(14, "upload-error").await;
+
+    // Upload the hukou photo from a file.
     let photo = tmp.path().join("hukou.jpg");
     std::fs::write(&photo, jpeg_with_gps()).unwrap();
     b.select("kind", "hukou").await;
@@ -1330,6 +1719,8 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.click("form[enctype] button[type=submit]").await;
     b.text_with("上传成功").await;
     b.shot(8, "uploaded").await;
+    b.scroll_to("form.doc").await;
+    b.shot(15, "uploaded-with-remove").await;
     b.click("a[href$=\"/review\"]").await;
     let review = b.text_with("以审核结果为准").await;
     assert!(review.contains("2021年03月15日") && review.contains("安溪县实验小学"), "{review}");

@@ -234,8 +234,8 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
 
     // 2. township
     if let Some((t, r)) = take_known_prefix(&rest, &gaz.townships)
-        .or_else(|| take_known_stem(&rest, &gaz.townships, TOWNSHIP_SUFFIXES))
-        .or_else(|| take_suffixed_prefix(&rest, TOWNSHIP_SUFFIXES, 8))
+        .or_else(|| take_known_stem(&rest, &gaz.townships, TOWNSHIP_SUFFIXES, &gaz.roads))
+        .or_else(|| take_suffixed_prefix(&rest, TOWNSHIP_SUFFIXES, 8, Some(&gaz.roads)))
     {
         notes.push(format!("乡镇（街道）：{t}"));
         addr.township = Some(t);
@@ -243,8 +243,8 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
     }
     // 3. community
     if let Some((c, r)) = take_known_prefix(&rest, &gaz.communities)
-        .or_else(|| take_known_stem(&rest, &gaz.communities, COMMUNITY_SUFFIXES))
-        .or_else(|| take_suffixed_prefix(&rest, COMMUNITY_SUFFIXES, 10))
+        .or_else(|| take_known_stem(&rest, &gaz.communities, COMMUNITY_SUFFIXES, &gaz.roads))
+        .or_else(|| take_suffixed_prefix(&rest, COMMUNITY_SUFFIXES, 10, Some(&gaz.roads)))
     {
         notes.push(format!("社区（村）：{c}"));
         addr.community = Some(c);
@@ -295,7 +295,7 @@ pub fn parse_address_with(text: &str, gaz: &Gazetteer) -> ParsedAddress {
         rest = post;
     } else if addr.road.is_none() {
         // 6. a road without a number
-        if let Some((road, r)) = take_suffixed_prefix(&rest, ROAD_SUFFIXES, 12) {
+        if let Some((road, r)) = take_suffixed_prefix(&rest, ROAD_SUFFIXES, 12, None) {
             notes.push(format!("道路：{road}（未识别到门牌号）"));
             addr.road = Some(road);
             rest = r;
@@ -358,19 +358,48 @@ fn take_known_prefix(s: &str, known: &[String]) -> Option<(String, String)> {
 }
 
 /// A known name given without its suffix (`凤城` for `凤城镇`): returns the full
-/// known name. Stems shorter than 2 characters are ignored.
-fn take_known_stem(s: &str, known: &[String], suffixes: &[&str]) -> Option<(String, String)> {
+/// known name. Stems shorter than 2 characters are ignored, and so is a stem
+/// where the text goes on as a road ([`continues_as_road`]).
+fn take_known_stem(s: &str, known: &[String], suffixes: &[&str], roads: &[String]) -> Option<(String, String)> {
     let mut best: Option<(&String, usize)> = None;
     for k in known {
         let stem = strip_suffix_any(&normalize_text(k), suffixes);
-        // `大同路130号` is a road named after the 大同 community, never the
-        // community 大同社区 followed by a road called `路`.
-        let names_a_road = s.strip_prefix(stem.as_str()).is_some_and(|after| ROAD_SUFFIXES.iter().any(|r| after.starts_with(r)));
-        if stem.chars().count() >= 2 && s.starts_with(&stem) && !names_a_road && best.map_or(true, |(_, l)| stem.len() > l) {
+        if stem.chars().count() >= 2
+            && s.starts_with(&stem)
+            && !continues_as_road(s, stem.len(), roads)
+            && best.map_or(true, |(_, l)| stem.len() > l)
+        {
             best = Some((k, stem.len()));
         }
     }
     best.map(|(k, l)| (k.clone(), s[l..].to_string()))
+}
+
+/// Whether cutting `s` at byte `end` (a township or community name before it)
+/// would split a road name: the one guard of [`take_known_stem`] and
+/// [`take_suffixed_prefix`]. In order:
+/// 1. a known road starting at the beginning of `s` and reaching past `end`
+///    (`大同路130号` with 大同路 on the map, `东岳里仁巷` with 东岳里) → split;
+/// 2. a known road starting right at `end` (`东岳` + `里仁巷`) → no split;
+/// 3. otherwise the text after `end` starting with a road suffix
+///    (路/街/大道/巷/弄/里) that ends the road — no further road suffix before
+///    the house number or the end (`新村` + `路12号`, `大同` + `路`) → split;
+///    `东岳` + `里仁巷5号` is not: 里 there begins the road 里仁巷.
+fn continues_as_road(s: &str, end: usize, roads: &[String]) -> bool {
+    let road_keys: Vec<String> = roads.iter().map(|r| normalize_text(r)).filter(|r| !r.is_empty()).collect();
+    if road_keys.iter().any(|r| r.len() > end && s.starts_with(r.as_str())) {
+        return true;
+    }
+    let after = &s[end..];
+    if road_keys.iter().any(|r| after.starts_with(r.as_str())) {
+        return false;
+    }
+    let Some(suffix) = ROAD_SUFFIXES.iter().find(|r| after.starts_with(*r)) else {
+        return false;
+    };
+    let tail = &after[suffix.len()..];
+    let street_part = &tail[..tail.find(|c: char| c.is_ascii_digit()).unwrap_or(tail.len())];
+    !ROAD_SUFFIXES.iter().any(|r| street_part.contains(r))
 }
 
 fn take_known_anywhere(s: &str, known: &[String]) -> Option<(String, String, String)> {
@@ -390,27 +419,24 @@ fn take_known_anywhere(s: &str, known: &[String]) -> Option<(String, String, Str
 }
 
 /// The shortest prefix ending in one of `suffixes` with at least one character
-/// before the suffix, no digits and at most `max_chars` characters. A following
-/// 委会 / 办事处 is kept with the suffix (`东岳村委会`, `凤城街道办事处`).
-fn take_suffixed_prefix(s: &str, suffixes: &[&str], max_chars: usize) -> Option<(String, String)> {
-    let mut best: Option<usize> = None;
-    for suf in suffixes {
-        let found = s.match_indices(suf).find(|(i, _)| *i > 0);
-        if let Some((i, _)) = found {
-            let end = i + suf.len();
-            if best.map_or(true, |b| end < b) {
-                best = Some(end);
-            }
-        }
-    }
-    let mut end = best?;
+/// before the suffix, no digits and at most `max_chars` characters. For a
+/// township or community (`roads` given, the map's known roads) the text
+/// must not go on as a road there ([`continues_as_road`]: `新村路12号` is the
+/// road 新村路, not the village 新村 and a road `路`); a road prefix itself
+/// (`roads` None) needs no such guard. A following 委会 / 办事处 is kept with
+/// the suffix (`东岳村委会`, `凤城街道办事处`).
+fn take_suffixed_prefix(s: &str, suffixes: &[&str], max_chars: usize, roads: Option<&[String]>) -> Option<(String, String)> {
+    let mut end = suffixes.iter().filter_map(|suf| s.match_indices(suf).find(|(i, _)| *i > 0).map(|(i, _)| i + suf.len())).min()?;
     for long in ["委会", "办事处"] {
         if s[end..].starts_with(long) {
             end += long.len();
         }
     }
     let head = &s[..end];
-    if head.chars().count() > max_chars || head.chars().any(|c| c.is_ascii_digit()) {
+    // A refused boundary ends the search: the road goes on past it, and a
+    // longer prefix would swallow the road (`新村路东村12号` is no village).
+    let splits_road = roads.is_some_and(|r| continues_as_road(s, end, r));
+    if head.chars().count() > max_chars || head.chars().any(|c| c.is_ascii_digit()) || splits_road {
         return None;
     }
     Some((head.to_string(), s[end..].to_string()))
@@ -479,4 +505,82 @@ fn find_building(s: &str) -> Option<(String, String, String)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaz(communities: &[&str], roads: &[&str]) -> Gazetteer {
+        Gazetteer {
+            townships: vec!["凤城镇".into(), "城厢镇".into()],
+            communities: communities.iter().map(|s| s.to_string()).collect(),
+            roads: roads.iter().map(|s| s.to_string()).collect(),
+            compounds: vec![],
+        }
+    }
+
+    /// A road name is never split into a township or community and a road
+    /// made of the suffix alone; known roads settle the doubtful cases.
+    #[test]
+    fn a_road_is_never_split_into_a_community_and_a_suffix() {
+        let demo = ["东岳社区", "大同社区", "城东社区"];
+        let demo_roads = ["二环路", "大同路", "城东路"];
+        // (text, known communities, known roads, community, road, number)
+        type Row<'a> = (&'a str, &'a [&'a str], &'a [&'a str], Option<&'a str>, Option<&'a str>, Option<u32>);
+        let table: &[Row] = &[
+            // take_suffixed_prefix: 新村 + 路 was the bug.
+            ("凤城镇新村路12号", &[], &[], None, Some("新村路"), Some(12)),
+            ("凤城镇新村路12号", &demo, &demo_roads, None, Some("新村路"), Some(12)),
+            ("凤城镇新村大道3号", &[], &[], None, Some("新村大道"), Some(3)),
+            ("凤城镇新村里8号", &[], &[], None, Some("新村里"), Some(8)),
+            ("凤城镇新村街", &[], &[], None, Some("新村街"), None),
+            // A real village before a road still parses as a village.
+            ("凤城镇新村二环路5号", &[], &[], Some("新村"), Some("二环路"), Some(5)),
+            ("凤城镇东岳社区二环路123号", &demo, &demo_roads, Some("东岳社区"), Some("二环路"), Some(123)),
+            ("凤城镇东岳社区里仁巷5号", &[], &[], Some("东岳社区"), Some("里仁巷"), Some(5)),
+            // take_known_stem: a road named after a known community.
+            ("凤城镇大同路130号", &demo, &demo_roads, None, Some("大同路"), Some(130)),
+            ("凤城镇大同路130号", &demo, &[], None, Some("大同路"), Some(130)),
+            ("凤城镇城东路9号", &demo, &demo_roads, None, Some("城东路"), Some(9)),
+            ("凤城镇城东城东路9号", &demo, &demo_roads, Some("城东社区"), Some("城东路"), Some(9)),
+            // 东岳 (known, written without 社区) then 里…: settled by the known roads.
+            ("凤城镇东岳里仁巷5号", &demo, &["里仁巷"], Some("东岳社区"), Some("里仁巷"), Some(5)),
+            ("凤城镇东岳里仁巷5号", &demo, &["东岳里"], None, Some("东岳里"), Some(5)),
+            ("凤城镇东岳里5号", &demo, &[], None, Some("东岳里"), Some(5)),
+            // A township name never swallows a road either.
+            ("新镇路3号", &[], &[], None, Some("新镇路"), Some(3)),
+            // A refused boundary is not retried further on.
+            ("凤城镇新村路东村12号", &[], &[], None, Some("新村路东村"), Some(12)),
+            // The road step itself is unguarded: a lane ending in 里 then 弄.
+            ("凤城镇某某里弄", &[], &[], None, Some("某某里"), None),
+        ];
+        let mut wrong = Vec::new();
+        for (text, communities, roads, community, road, number) in table {
+            let a = parse_address_with(text, &gaz(communities, roads)).address;
+            let got = (a.community.as_deref(), a.road.as_deref(), a.number);
+            if got != (*community, *road, *number) {
+                wrong.push(format!("{text} (roads {roads:?}): expected {:?}, got {got:?}", (community, road, number)));
+            }
+        }
+        assert!(wrong.is_empty(), "\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn the_guard_alone() {
+        let roads = vec!["大同路".to_string(), "里仁巷".to_string()];
+        // (text, cut after this many characters, splits a road)
+        for (text, chars, expected) in [
+            ("大同路130号", 2, true),
+            ("新村路12号", 2, true),
+            ("新村大道", 2, true),
+            ("东岳里仁巷5号", 2, false),
+            ("东岳社区二环路1号", 4, false),
+            ("东岳社区", 4, false),
+            ("东岳巷弄1号", 2, false),
+        ] {
+            let end = text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i);
+            assert_eq!(continues_as_road(text, end, &roads), expected, "{text} cut after {chars}");
+        }
+    }
 }

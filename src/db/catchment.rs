@@ -135,6 +135,19 @@ pub fn zone_ids_by_code(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<(Str
         .load(conn)?)
 }
 
+/// Names of zones that belong to other campaigns and not to this one (the
+/// 七年级 片区 seen from a 一年级 campaign), so its notice can leave them out.
+pub fn zone_names_elsewhere(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<String>, AppError> {
+    let own: Vec<String> =
+        schema::zones::table.filter(schema::zones::campaign_id.eq(campaign_id)).select(schema::zones::name).load(conn)?;
+    let mut other: Vec<String> =
+        schema::zones::table.filter(schema::zones::campaign_id.ne(campaign_id)).select(schema::zones::name).load(conn)?;
+    other.retain(|n| !own.contains(n));
+    other.sort();
+    other.dedup();
+    Ok(other)
+}
+
 /// Deletes a campaign's rules; returns how many there were.
 pub fn delete_rules(conn: &mut DbConn, campaign_id: &str) -> Result<usize, AppError> {
     Ok(diesel::delete(schema::catchment_rules::table.filter(schema::catchment_rules::campaign_id.eq(campaign_id))).execute(conn)?)

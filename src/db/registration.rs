@@ -175,18 +175,9 @@ pub fn open_drafts(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<DraftRow>
 #[derive(Debug, Clone, Serialize)]
 pub struct ExistingChild {
     pub application_id: String,
+    /// Shown only to the guardian who registered the child.
     pub registration_no: String,
-    pub child_name_masked: String,
     pub guardian_id: String,
-}
-
-impl ExistingChild {
-    pub fn message(&self) -> String {
-        format!(
-            "该儿童已在本批次报名，报名号 {}（儿童 {}），不能重复报名；如需修改，请用原报名的微信号登录办理",
-            self.registration_no, self.child_name_masked
-        )
-    }
 }
 
 pub fn existing_child(
@@ -195,16 +186,16 @@ pub fn existing_child(
     id_hash: &str,
     except_application: Option<&str>,
 ) -> Result<Option<ExistingChild>, AppError> {
-    let row: Option<(String, String, String, String)> = schema::children::table
+    let row: Option<(String, String, String)> = schema::children::table
         .inner_join(schema::applications::table.on(schema::applications::child_id.eq(schema::children::id)))
         .filter(schema::children::campaign_id.eq(campaign_id))
         .filter(schema::children::id_number_hash.eq(id_hash))
-        .select((schema::applications::id, schema::applications::registration_no, schema::children::name, schema::children::guardian_id))
+        .select((schema::applications::id, schema::applications::registration_no, schema::children::guardian_id))
         .first(conn)
         .optional()?;
-    Ok(row.filter(|(app, ..)| Some(app.as_str()) != except_application).map(|(application_id, registration_no, name, guardian_id)| {
-        ExistingChild { application_id, registration_no, child_name_masked: mask_name(&name), guardian_id }
-    }))
+    Ok(row
+        .filter(|(app, ..)| Some(app.as_str()) != except_application)
+        .map(|(application_id, registration_no, guardian_id)| ExistingChild { application_id, registration_no, guardian_id }))
 }
 
 /// Catchment outcome stored with the application at submit (provisional until review).
@@ -304,8 +295,13 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
     let child = input.child;
     let number = &child.id.number;
     let hash = input.cipher.lookup_hash(number);
-    if let Some(existing) = existing_child(conn, &draft.campaign_id, &hash, draft.application_id.as_deref())? {
-        return Err(AppError::Conflict { code: "duplicate_child", message: existing.message(), field: Some("id_number".into()) });
+    if existing_child(conn, &draft.campaign_id, &hash, draft.application_id.as_deref())?.is_some() {
+        // The service words the refusal (it knows who asks and the bureau's phone).
+        return Err(AppError::Conflict {
+            code: "duplicate_child",
+            message: "该身份证号码已在本批次报名".into(),
+            field: Some("id_number".into()),
+        });
     }
     let mut facts: StoredFacts = child.facts.clone();
     let result = match &draft.application_id {
@@ -358,16 +354,31 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
             }
             match &input.answering {
+                // A supplement answer adds to what the reviewer has seen; it
+                // never takes evidence away.
                 Some(note) => insert_event(conn, &app.id, next, "guardian", note, t)?,
                 None => {
                     insert_event(conn, &app.id, next, "guardian", "家长修改了报名信息", t)?;
+                    // Files the guardian took out of the edit leave the application too.
+                    let stored: Vec<(String, String, String)> = schema::documents::table
+                        .filter(schema::documents::application_id.eq(&app.id))
+                        .select((schema::documents::id, schema::documents::kind, schema::documents::content_hash))
+                        .load(conn)?;
+                    let removed: Vec<String> = stored
+                        .into_iter()
+                        .filter(|(_, k, h)| !input.data.documents.iter().any(|d| &d.kind == k && &d.content_hash == h))
+                        .map(|(id, ..)| id)
+                        .collect();
+                    if !removed.is_empty() {
+                        diesel::delete(schema::documents::table.filter(schema::documents::id.eq_any(&removed))).execute(conn)?;
+                    }
                     audit::append(
                         conn,
                         &format!("guardian:{}", input.guardian_id),
                         "application.edit",
                         &format!("application:{}", app.id),
                         Some(&json!({"version": app.version})),
-                        Some(&json!({"version": app.version + 1, "registration_no": app.registration_no})),
+                        Some(&json!({"version": app.version + 1, "registration_no": app.registration_no, "documents_removed": removed})),
                     )?;
                 }
             }

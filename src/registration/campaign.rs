@@ -100,6 +100,42 @@ impl CampaignCtx {
     }
 }
 
+/// Policy text for one campaign's notice: the clauses (split at `；` and `。`)
+/// that name none of `foreign` (zones of other campaigns — a 一年级 notice
+/// does not speak of the 七年级 建安片区); `None` when nothing is left.
+pub fn own_clauses(text: &str, foreign: &[String]) -> Option<String> {
+    let mut out = String::new();
+    let mut clause = String::new();
+    for c in text.chars() {
+        clause.push(c);
+        if c == '；' || c == '。' {
+            if !foreign.iter().any(|f| !f.is_empty() && clause.contains(f.as_str())) {
+                out.push_str(&clause);
+            }
+            clause.clear();
+        }
+    }
+    if !clause.trim().is_empty() && !foreign.iter().any(|f| !f.is_empty() && clause.contains(f.as_str())) {
+        out.push_str(&clause);
+    }
+    // A kept clause that ended in `；` now ends the text.
+    if let Some(stem) = out.strip_suffix('；') {
+        out = format!("{stem}。");
+    }
+    let out = out.trim().to_string();
+    (!out.is_empty()).then_some(out)
+}
+
+impl CampaignCtx {
+    /// Whether a policy target (school or zone code, as in `[[lottery]]`)
+    /// is one this campaign's map assigns.
+    pub fn assigns(&self, target: &str) -> bool {
+        self.rules.iter().any(|r| match &r.target {
+            crate::catchment::Target::School(c) | crate::catchment::Target::Zone(c) => c == target,
+        })
+    }
+}
+
 /// The provisional catchment school or zone and category ("以审核结果为准").
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Provisional {
@@ -126,4 +162,24 @@ pub fn registration_open(c: &Campaign, at: NaiveDateTime) -> Result<(), AppError
         return Err(AppError::conflict("registration_closed", format!("「{}」报名已截止，不能再提交或修改", c.name)));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::own_clauses;
+
+    #[test]
+    fn a_notice_keeps_only_its_own_clauses() {
+        let zones = ["建安片区".to_string(), "德苑片区".to_string()];
+        let text = "城区小学一年级按划片招生、分顺位录取；七年级建安片区、德苑片区划分片区和电脑派位相结合。";
+        for (text, foreign, expected) in [
+            (text, &zones[..], Some("城区小学一年级按划片招生、分顺位录取。")),
+            (text, &[][..], Some(text)),
+            ("建安片区片区内电脑派位", &zones[..], None),
+            ("龙湖小学生源超额，全部由电脑派位确定", &zones[..], Some("龙湖小学生源超额，全部由电脑派位确定")),
+            ("甲。德苑片区乙；丙", &zones[..], Some("甲。丙")),
+        ] {
+            assert_eq!(own_clauses(text, foreign).as_deref(), expected, "{text}");
+        }
+    }
 }

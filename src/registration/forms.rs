@@ -101,6 +101,17 @@ pub struct ValidGuardian {
     pub mobile: String,
 }
 
+/// The refusal of an ID number already registered in the campaign. To the
+/// guardian who registered it: their own registration number and where to
+/// change it. To anyone else: only that the number is registered and whom
+/// to call — never the other family's registration number or child's name.
+pub fn duplicate_id_message(own_registration_no: Option<&str>, bureau_name: &str, bureau_phone: &str) -> String {
+    match own_registration_no {
+        Some(no) => format!("您已为该儿童报名（报名号 {no}），不能重复报名；如需修改，请在“我的报名”中修改原报名"),
+        None => format!("该身份证号码已在本批次报名，不能重复报名。如有疑问，请致电{bureau_name}招生咨询电话 {bureau_phone}"),
+    }
+}
+
 pub fn validate_guardian(f: &GuardianForm) -> Result<ValidGuardian, FieldErrors> {
     let mut e = FieldErrors::default();
     let name = check_name(&mut e, "name", "监护人姓名", &f.name);

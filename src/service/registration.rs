@@ -145,10 +145,17 @@ pub async fn save_child(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Child
         .await?;
     if let Some(e) = existing {
         let mut errs = FieldErrors::default();
-        errs.add("id_number", e.message());
+        errs.add("id_number", duplicate_message(cx, guardian_id, &e));
         return Err(StepError::Fields(errs));
     }
     Ok(valid)
+}
+
+/// The refusal of an ID number registered already: the other family's
+/// registration stays unnamed ([`forms::duplicate_id_message`]).
+fn duplicate_message(cx: &Ctx, guardian_id: &str, e: &dbr::ExistingChild) -> String {
+    let own = (e.guardian_id == guardian_id).then_some(e.registration_no.as_str());
+    forms::duplicate_id_message(own, &cx.settings.bureau.name, &cx.settings.bureau.phone)
 }
 
 /// Stores an uploaded file by content hash (temp file, fsync, rename, fsync dir).
@@ -179,12 +186,14 @@ pub struct UploadForm {
     pub csrf: String,
     pub kind: String,
     pub file: Option<Vec<u8>>,
+    /// The stored name of an uploaded file this one replaces (a wrong
+    /// upload corrected in one step), or empty.
+    pub replace: String,
 }
 
 pub fn too_large(max: usize) -> AppError {
     AppError::PayloadTooLarge {
-        field: Some("file".into()),
-        message: format!("文件（file）超过 {} 上限，请压缩或重新拍照后上传", human_size(max)),
+        field: Some("file".into()), message: format!("文件超过 {} 上限，请压缩或重新拍照后上传", human_size(max))
     }
 }
 
@@ -194,14 +203,20 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
     let bytes = form.file.filter(|b| !b.is_empty()).ok_or_else(|| AppError::invalid("file", "请选择要上传的文件"))?;
     let d = load_draft(cx, guardian_id, draft_id).await?;
     check_editable(&d)?;
-    if d.data.documents.len() >= draft::MAX_DOCUMENTS {
+    let replace = Some(form.replace.trim().to_string()).filter(|r| !r.is_empty());
+    if let Some(r) = &replace {
+        if !d.data.documents.iter().any(|x| &x.content_hash == r) {
+            return Err(AppError::invalid("replace", "要替换的文件已不在这份报名中，请刷新页面后重试"));
+        }
+    }
+    if replace.is_none() && d.data.documents.len() >= draft::MAX_DOCUMENTS {
         return Err(AppError::invalid("file", format!("每份报名最多上传 {} 个文件", draft::MAX_DOCUMENTS)));
     }
     let max = cx.settings.uploads.max_bytes;
     let prepared =
         actix_web::web::block(move || upload::prepare(&bytes, max as u64)).await.map_err(AppError::internal)?.map_err(|e| match e {
             upload::UploadError::TooLarge { .. } => too_large(max),
-            other => AppError::invalid("file", format!("文件（file）：{other}")),
+            other => AppError::invalid("file", other.to_string()),
         })?;
     let doc = DraftDocument {
         kind: kind.code().to_string(),
@@ -222,6 +237,9 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
             // Re-read inside the transaction so two uploads at once both stay.
             let row = dbr::draft(c, &gid, &id)?;
             let mut data = row.data()?;
+            if let Some(r) = &replace {
+                data.documents.retain(|x| &x.content_hash != r);
+            }
             if !data.documents.iter().any(|x| x.kind == doc2.kind && x.content_hash == doc2.content_hash) {
                 data.documents.push(doc2);
             }
@@ -229,6 +247,35 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
         })
         .await?;
     Ok(doc)
+}
+
+/// Takes a wrong upload out of a draft before submit: every entry with this
+/// stored name (and this kind, when given). Drafts are not audited (uploads
+/// are not either); the submit records what the application holds. The
+/// stored file itself stays: files are shared by content hash.
+pub async fn remove_document(
+    cx: &Ctx,
+    guardian_id: &str,
+    draft_id: &str,
+    content_hash: &str,
+    kind: Option<&str>,
+) -> Result<DraftData, AppError> {
+    let d = load_draft(cx, guardian_id, draft_id).await?;
+    check_editable(&d)?;
+    let (gid, id, hash, kind) = (guardian_id.to_string(), d.draft.id.clone(), content_hash.to_string(), kind.map(str::to_string));
+    cx.db
+        .write(move |c| {
+            let row = dbr::draft(c, &gid, &id)?;
+            let mut data = row.data()?;
+            let before = data.documents.len();
+            data.documents.retain(|x| !(x.content_hash == hash && kind.as_ref().map_or(true, |k| &x.kind == k)));
+            if data.documents.len() == before {
+                return Err(AppError::NotFound);
+            }
+            dbr::save_draft(c, &id, &data)?;
+            Ok(data)
+        })
+        .await
 }
 
 /// The review page's content.
@@ -447,14 +494,18 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
         .await;
     match result {
         // Lost a race: the same key committed first, or the same child was registered meanwhile.
-        Err(AppError::Conflict { code: "duplicate", .. }) => {
+        Err(AppError::Conflict { code: "duplicate" | "duplicate_child", .. }) => {
             let k = ns_key.clone();
             if let Some(done) = cx.db.run(move |c| dbr::remembered(c, &k)).await? {
                 return Ok(Submitted { created: false, ..done });
             }
             let existing = cx.db.run(move |c| dbr::existing_child(c, &campaign, &hash, except.as_deref())).await?;
             match existing {
-                Some(e) => Err(AppError::Conflict { code: "duplicate_child", message: e.message(), field: Some("id_number".into()) }),
+                Some(e) => Err(AppError::Conflict {
+                    code: "duplicate_child",
+                    message: duplicate_message(cx, guardian_id, &e),
+                    field: Some("id_number".into()),
+                }),
                 None => Err(AppError::conflict("duplicate", "提交冲突，请刷新页面后重试")),
             }
         }
@@ -643,8 +694,11 @@ pub struct NoticeView {
     pub lottery: Vec<String>,
 }
 
-pub fn notice(ctx: &CampaignCtx) -> NoticeView {
+/// `foreign_zones`: zone names of other campaigns
+/// ([`db::catchment::zone_names_elsewhere`]), left out of this notice.
+pub fn notice(ctx: &CampaignCtx, foreign_zones: &[String]) -> NoticeView {
     let c = &ctx.campaign;
+    let own = |t: &str| crate::registration::campaign::own_clauses(t, foreign_zones);
     let rule = forms::age_rule(c.min_age, c.max_age, &c.age_cutoff);
     let cutoff = rule.cutoff_date(c.year);
     NoticeView {
@@ -661,7 +715,7 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
         age_rule: format!("{}（含当日）前年满 {} 周岁、未满 {} 周岁", fmt_date(cutoff), c.min_age, c.max_age + 1),
         policy_name: ctx.policy.name.clone(),
         policy_version: ctx.policy.version.clone(),
-        description: ctx.policy.description.clone(),
+        description: ctx.policy.description.as_deref().and_then(own),
         categories: ctx
             .policy
             .categories
@@ -670,7 +724,8 @@ pub fn notice(ctx: &CampaignCtx) -> NoticeView {
             .map(|(i, cat)| (crate::policy::tier_name(i + 1), cat.label.clone(), cat.condition.describe()))
             .collect(),
         care_kinds: ctx.policy.care.kinds.clone(),
-        lottery: ctx.policy.lottery.iter().filter_map(|l| l.note.clone()).collect(),
+        // Only the draws of this campaign's schools and zones.
+        lottery: ctx.policy.lottery.iter().filter(|l| ctx.assigns(&l.target)).filter_map(|l| l.note.as_deref().and_then(own)).collect(),
     }
 }
 
@@ -735,7 +790,12 @@ pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
     cx.db
         .run(|c| {
             let open = dbr::open_campaigns(c, db::now())?;
-            open.iter().map(|x| load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx))).collect()
+            open.iter()
+                .map(|x| {
+                    let foreign = db::catchment::zone_names_elsewhere(c, &x.id)?;
+                    load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx, &foreign))
+                })
+                .collect()
         })
         .await
 }
@@ -743,5 +803,11 @@ pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
 /// One campaign's notice.
 pub async fn notice_of(cx: &Ctx, campaign_id: &str) -> Result<NoticeView, AppError> {
     let cid = campaign_id.to_string();
-    cx.db.run(move |c| load_campaign_ctx(c, &cid).map(|ctx| notice(&ctx))).await
+    cx.db
+        .run(move |c| {
+            let ctx = load_campaign_ctx(c, &cid)?;
+            let foreign = db::catchment::zone_names_elsewhere(c, &cid)?;
+            Ok(notice(&ctx, &foreign))
+        })
+        .await
 }

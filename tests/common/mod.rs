@@ -18,6 +18,7 @@
 //! is an empty database, for tests of migrating itself.
 #![allow(dead_code)]
 
+pub mod addresses;
 pub mod browser;
 
 use diesel::connection::SimpleConnection;

@@ -103,7 +103,7 @@ pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web
         "status": d.draft.status,
         "application_id": d.draft.application_id,
         "child": child,
-        "documents": d.data.documents.iter().map(|x| service::doc_view(&x.kind, &x.mime, x.size_bytes)).collect::<Vec<_>>(),
+        "documents": documents_json(&d.data),
         "missing_documents": crate::registration::draft::missing_documents(&d.data).iter().map(|(k, why)| json!({"kind": k, "label": why})).collect::<Vec<_>>(),
     })))
 }
@@ -147,6 +147,42 @@ pub async fn documents_post(
         "content_hash": doc.content_hash,
         "mime": doc.mime,
         "size_bytes": doc.size_bytes,
+    })))
+}
+
+/// A draft's uploads, each with the `content_hash` that removes or replaces it.
+fn documents_json(data: &crate::registration::draft::DraftData) -> Vec<Value> {
+    data.documents
+        .iter()
+        .map(|x| {
+            let mut v = json!(service::doc_view(&x.kind, &x.mime, x.size_bytes));
+            v["content_hash"] = json!(x.content_hash);
+            v
+        })
+        .collect()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct KindQuery {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `DELETE /api/v1/registration/drafts/{id}/documents/{content_hash}[?kind=]`:
+/// a wrong upload taken out before submit; answers the draft's uploads.
+pub async fn document_delete(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    q: web::Query<KindQuery>,
+) -> Api {
+    csrf(&req, &s)?;
+    let (draft, hash) = path.into_inner();
+    let data = service::remove_document(&state.ctx, s.id(), &draft, &hash, q.kind.as_deref().filter(|k| !k.is_empty())).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "documents": documents_json(&data),
+        "missing_documents": crate::registration::draft::missing_documents(&data).iter().map(|(k, why)| json!({"kind": k, "label": why})).collect::<Vec<_>>(),
     })))
 }
 
@@ -222,7 +258,7 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
 }
 
 /// Every `/api/v1` path this module serves: (path, method, summary).
-pub const API_PATHS: [(&str, &str, &str); 15] = [
+pub const API_PATHS: [(&str, &str, &str); 16] = [
     ("/api/v1/registration/session", "get", "当前登录的监护人、CSRF 令牌和 Bearer 令牌"),
     ("/api/v1/registration/guardian", "get", "监护人信息"),
     ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码）"),
@@ -230,7 +266,12 @@ pub const API_PATHS: [(&str, &str, &str); 15] = [
     ("/api/v1/registration/campaigns/{campaign_id}/drafts", "post", "开始一份报名（草稿）"),
     ("/api/v1/registration/drafts/{draft_id}", "get", "报名草稿"),
     ("/api/v1/registration/drafts/{draft_id}/child", "put", "填写儿童信息与申报情况"),
-    ("/api/v1/registration/drafts/{draft_id}/documents", "post", "上传证明材料（multipart：kind、file）"),
+    (
+        "/api/v1/registration/drafts/{draft_id}/documents",
+        "post",
+        "上传证明材料（multipart：kind、file；replace 填已上传文件的 content_hash 即替换该文件）",
+    ),
+    ("/api/v1/registration/drafts/{draft_id}/documents/{content_hash}", "delete", "提交前删除上传错的文件（可带 kind 只删该类别）"),
     ("/api/v1/registration/drafts/{draft_id}/review", "get", "提交前核对：出生日期、性别、暂定对口学校与类别"),
     (
         "/api/v1/registration/drafts/{draft_id}/submit",

@@ -203,7 +203,7 @@ pub async fn child_save(state: web::Data<AppState>, s: GuardianSession, path: we
     }
 }
 
-async fn documents_render(state: &AppState, s: &GuardianSession, id: &str, error: Option<(String, String)>, ok: bool) -> Page {
+async fn documents_render(state: &AppState, s: &GuardianSession, id: &str, error: Option<(String, String)>, ok: Option<&str>) -> Page {
     let d = service::load_draft(&state.ctx, s.id(), id).await?;
     service::check_editable(&d)?;
     let Some(child) = d.data.child.as_ref() else {
@@ -214,7 +214,12 @@ async fn documents_render(state: &AppState, s: &GuardianSession, id: &str, error
         .map(|(k, why)| minijinja::context! { kind => k, why => why, done => d.data.documents.iter().any(|x| x.kind == *k) })
         .collect();
     let kinds: Vec<_> = DocumentKind::ALL.iter().map(|k| minijinja::context! { value => k.code(), label => k.label() }).collect();
-    let docs: Vec<_> = d.data.documents.iter().map(|x| service::doc_view(&x.kind, &x.mime, x.size_bytes)).collect();
+    let docs: Vec<_> = d
+        .data
+        .documents
+        .iter()
+        .map(|x| minijinja::context! { v => service::doc_view(&x.kind, &x.mime, x.size_bytes), hash => x.content_hash })
+        .collect();
     render_page(
         state,
         "parent/documents.html",
@@ -242,7 +247,12 @@ pub struct OkQuery {
 
 /// `GET /parent/drafts/{id}/documents`: 上传证明材料.
 pub async fn documents_page(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, q: web::Query<OkQuery>) -> Page {
-    match documents_render(&state, &s, &path, None, q.ok.is_some()).await {
+    let ok = match q.ok.as_deref() {
+        Some("removed") => Some("已删除该文件。"),
+        Some(_) => Some("上传成功。"),
+        None => None,
+    };
+    match documents_render(&state, &s, &path, None, ok).await {
         Ok(r) => Ok(r),
         Err(e) => Ok(error_page(&state, e)),
     }
@@ -266,13 +276,41 @@ pub async fn documents_upload(
     };
     match outcome {
         Ok(()) => Ok(see_other(&format!("/parent/drafts/{id}/documents?ok=1"))),
-        Err(e @ (AppError::Invalid { .. } | AppError::PayloadTooLarge { .. })) => {
+        Err(e @ (AppError::Invalid { .. } | AppError::PayloadTooLarge { .. } | AppError::BadRequest { code: "invalid_multipart", .. })) => {
             use actix_web::ResponseError;
             let status = e.status_code();
             let field = e.field().unwrap_or("file").to_string();
-            let resp = documents_render(&state, &s, &id, Some((field, e.public_message())), false).await?;
+            let resp = documents_render(&state, &s, &id, Some((field, e.public_message())), None).await?;
             Ok(with_status(resp, status))
         }
+        Err(e) => Ok(error_page(&state, e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RemoveForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    content_hash: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// `POST /parent/drafts/{id}/documents/remove`: 删除上传错的文件 (before submit).
+pub async fn documents_remove(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    path: web::Path<String>,
+    form: web::Form<RemoveForm>,
+) -> Page {
+    if let Err(e) = s.check_csrf(&form.csrf) {
+        return Ok(error_page(&state, e));
+    }
+    let id = path.into_inner();
+    let kind = Some(form.kind.as_str()).filter(|k| !k.is_empty());
+    match service::remove_document(&state.ctx, s.id(), &id, &form.content_hash, kind).await {
+        Ok(_) => Ok(see_other(&format!("/parent/drafts/{id}/documents?ok=removed"))),
         Err(e) => Ok(error_page(&state, e)),
     }
 }

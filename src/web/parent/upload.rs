@@ -1,5 +1,6 @@
 //! Reading an upload from a multipart body, bounded in size, for the
-//! documents step of the page and the API.
+//! documents step of the page and the API: `_csrf`, `kind`, `file`, and
+//! optionally `replace` (the stored name of an upload it replaces).
 
 use crate::error::AppError;
 use crate::service::registration::{too_large, UploadForm};
@@ -16,8 +17,9 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
             return Err(too_large(max));
         }
     }
-    let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: None };
-    let mut out = UploadForm { csrf: String::new(), kind: String::new(), file: None };
+    // Every refusal names the form field it is about, in Chinese only.
+    let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: Some("file".into()) };
+    let mut out = UploadForm { csrf: String::new(), kind: String::new(), file: None, replace: String::new() };
     while let Some(mut field) = mp.try_next().await.map_err(|_| bad("上传内容无法读取，请重新选择文件"))? {
         let name = field.name().unwrap_or("").to_string();
         let limit = if name == "file" { max } else { TEXT_MAX };
@@ -27,7 +29,10 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
                 return Err(if name == "file" {
                     too_large(max)
                 } else {
-                    AppError::PayloadTooLarge { field: Some(name.clone()), message: format!("字段 {name} 过长") }
+                    let label = if name == "kind" { "材料类别" } else { "表单内容" };
+                    AppError::PayloadTooLarge {
+                        field: Some(name.clone()), message: format!("{label}过长，请刷新页面后重新选择")
+                    }
                 });
             }
             buf.extend_from_slice(&chunk);
@@ -35,6 +40,7 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
         match name.as_str() {
             "_csrf" => out.csrf = String::from_utf8_lossy(&buf).into_owned(),
             "kind" => out.kind = String::from_utf8_lossy(&buf).trim().to_string(),
+            "replace" => out.replace = String::from_utf8_lossy(&buf).trim().to_string(),
             "file" => {
                 if out.file.is_some() {
                     return Err(AppError::invalid("file", "每次只能上传一个文件"));
