@@ -96,6 +96,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 four_eyes: true,
                 created_at: now,
                 supplement_expiry: crate::domain::SupplementExpiry::Reject,
+                appeal_days: 5,
             })
             .execute(conn)?;
     }

@@ -100,13 +100,18 @@ text_enum! {
         Accepted = ("accepted", "已确认入学"),
         Declined = ("declined", "已放弃"),
         Waitlisted = ("waitlisted", "候补"),
+        /// The family asked for a review of a rejection (复核申请).
+        Appealed = ("appealed", "复核中"),
+        /// The family withdrew the registration before review; the child
+        /// may be registered again.
+        Withdrawn = ("withdrawn", "已撤回"),
     }
 }
 
 impl ApplicationStatus {
     /// Statuses a reviewer may still decide on.
-    pub const REVIEWABLE: [ApplicationStatus; 3] =
-        [ApplicationStatus::Submitted, ApplicationStatus::UnderReview, ApplicationStatus::Supplement];
+    pub const REVIEWABLE: [ApplicationStatus; 4] =
+        [ApplicationStatus::Submitted, ApplicationStatus::UnderReview, ApplicationStatus::Supplement, ApplicationStatus::Appealed];
 
     /// Statuses whose facts the policy dry run counts.
     pub const IN_DRY_RUN: [ApplicationStatus; 3] =

@@ -1457,6 +1457,8 @@ async fn openapi_lists_every_api_path() {
         ("/api/v1/registration/applications", &["get"]),
         ("/api/v1/registration/applications/{application_id}", &["get"]),
         ("/api/v1/registration/applications/{application_id}/edit", &["post"]),
+        ("/api/v1/registration/applications/{application_id}/withdraw", &["post"]),
+        ("/api/v1/registration/applications/{application_id}/appeal", &["post"]),
         ("/api/v1/registration/applications/{application_id}/supplement", &["post"]),
         ("/api/v1/catchment/lookup", &["get"]),
     ];
@@ -1939,5 +1941,100 @@ backend_test! {
             .unwrap();
         assert_eq!(actions.iter().filter(|a| *a == "application.supplement_answer").count(), 1);
         assert_eq!(actions.iter().filter(|a| *a == "review.supplement_expired").count(), 2);
+    }
+}
+
+// --- a rejected family's next step; withdrawal (issue 10, item 5) -----------------
+
+backend_test! {
+    #[tokio::test]
+    async fn a_rejected_family_appeals_to_another_reviewer_and_a_registration_is_withdrawn_and_made_again(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "appeal").await;
+        let a1 = register(&app, &p, "林一", &id_number("110101", "20210315", "123"), 21).await;
+        let a2 = register(&app, &p, "林二", &id_number("110101", "20201120", "246"), 22).await;
+        let rev = staff_token(&app, "reviewer-fc", "ruxue-demo-reviewer").await;
+        let rev2 = staff_token(&app, "reviewer-fc2", "ruxue-demo-reviewer").await;
+        let decisions = |a: &str| format!("/api/v1/staff/review/applications/{a}/decisions");
+
+        // Rejected: the page says why, what can be done by when, and whom to call.
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a1), Some(json!({
+            "decision": "reject", "reason_code": "property_invalid", "note": "房产证照片无法辨认"
+        }))).await;
+        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("rejected")), "{b}");
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a1}")).await;
+        assert!(v["rejected"]["reason"].as_str().unwrap().contains("房产证明不符合要求：房产证照片无法辨认"), "{v}");
+        assert_eq!(v["rejected"]["can_appeal"], true, "{v}");
+        assert_eq!(v["contact"]["phone"], "0595-23222222");
+        let page = p.c.get(app.url(&format!("/parent/applications/{a1}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("申请复核") && page.contains("0595-23222222") && page.contains("房产证照片无法辨认"), "{page}");
+
+        // The appeal needs a reason; then it goes to someone else.
+        let appeal = format!("/api/v1/registration/applications/{a1}/appeal");
+        let (s, b) = p.post(&app, &appeal, Some(json!({"reason": "不服"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("reason")), "{b}");
+        let (s, v) = p.post(&app, &appeal, Some(json!({"reason": "已重新上传清晰的房产证照片，请复核"}))).await;
+        assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("appealed")), "{v}");
+        assert_eq!(v["appeal"]["outcome"], "pending");
+        let (s, b) = p.post(&app, &appeal, Some(json!({"reason": "再次申请复核一下"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("appeal_closed")), "{b}");
+        // The reviewer who rejected may not decide it.
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a1), Some(json!({"decision": "approve"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("four_eyes")), "{b}");
+        let (s, b) = staff_call(&app, &rev2, reqwest::Method::POST, &decisions(&a1), Some(json!({"decision": "approve"}))).await;
+        assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("approved")), "{b}");
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a1}")).await;
+        assert_eq!((v["status"].as_str(), v["appeal"]["outcome"].as_str()), (Some("approved"), Some("granted")), "{v}");
+
+        // Past the window no appeal is taken.
+        let (s, _) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a2), Some(json!({
+            "decision": "reject", "reason_code": "age_ineligible"
+        }))).await;
+        assert_eq!(s, StatusCode::OK);
+        let id = a2.clone();
+        app.state
+            .db
+            .write(move |c| {
+                diesel::update(schema::application_events::table.filter(schema::application_events::application_id.eq(id)))
+                    .set(schema::application_events::at.eq(ruxue::db::now() - chrono::Duration::days(6)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a2}")).await;
+        assert_eq!(v["rejected"]["can_appeal"], false, "{v}");
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{a2}/appeal"), Some(json!({"reason": "已重新上传清晰的材料"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("appeal_closed")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("5 天内"), "{b}");
+
+        // Withdraw before review, then register the same child again.
+        let id3 = id_number("110101", "20200905", "369");
+        let a3 = register(&app, &p, "林三", &id3, 23).await;
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a3}")).await;
+        assert_eq!(v["can_withdraw"], true);
+        let (s, v) = p.post(&app, &format!("/api/v1/registration/applications/{a3}/withdraw"), None).await;
+        assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{v}");
+        let again = register(&app, &p, "林三", &id3, 24).await;
+        assert_ne!(again, a3);
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{again}")).await;
+        assert_eq!(v["status"], "submitted");
+        assert!(v["family_id"].is_null(), "a withdrawn registration is no twin of its successor: {v}");
+        // After review began, withdrawal is refused with the bureau's phone.
+        let (s, _) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&again), Some(json!({"decision": "note", "note": "已查看"}))).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{a1}/withdraw"), None).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("review_started")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("0595-23222222"), "{b}");
+
+        let actions: Vec<String> = app
+            .state
+            .db
+            .run(|c| Ok(schema::audit_log::table.select(schema::audit_log::action).load::<String>(c)?))
+            .await
+            .unwrap();
+        for a in ["application.appeal", "review.appeal_granted", "application.withdraw"] {
+            assert_eq!(actions.iter().filter(|x| *x == a).count(), 1, "{a}");
+        }
     }
 }

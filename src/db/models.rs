@@ -50,6 +50,8 @@ pub struct Campaign {
     pub created_at: NaiveDateTime,
     /// What an unanswered supplement request becomes at its deadline.
     pub supplement_expiry: SupplementExpiry,
+    /// Days after a rejection in which the family may ask for its review.
+    pub appeal_days: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

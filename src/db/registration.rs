@@ -408,6 +408,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                 .filter(schema::applications::campaign_id.eq(&draft.campaign_id))
                 .filter(schema::children::guardian_id.eq(input.guardian_id))
                 .filter(schema::children::birth_date.eq(child.id.birth_date))
+                .filter(schema::applications::status.ne(ApplicationStatus::Withdrawn))
                 .select((
                     schema::applications::id,
                     schema::applications::registration_no,
@@ -526,6 +527,8 @@ pub struct ApplicationView {
     pub zone_name: Option<String>,
     /// The latest supplement request and its answer.
     pub supplement: Option<(super::review::DecisionRow, Option<super::review::SupplementResponse>)>,
+    /// The family's review request of a rejection.
+    pub appeal: Option<super::review::AppealRow>,
 }
 
 /// The guardian's applications, newest first: (application, child, campaign name).
@@ -576,7 +579,33 @@ pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> R
         None => None,
     };
     let supplement = super::review::latest_supplement(conn, app_id)?;
-    Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name, supplement })
+    let appeal = super::review::appeal_of(conn, app_id)?;
+    Ok(ApplicationView { application, child, campaign, events, offers, documents, school_name, zone_name, supplement, appeal })
+}
+
+/// Marks an application withdrawn (at `version`) and frees its child's ID
+/// number for a new registration: the lookup hash is replaced by one that no
+/// ID number hashes to, so the uniqueness rule and the duplicate check let
+/// the child be registered again. False when the application changed meanwhile.
+pub fn withdraw_application(conn: &mut DbConn, app: &Application, at: NaiveDateTime) -> Result<bool, AppError> {
+    let n = diesel::update(
+        schema::applications::table.filter(schema::applications::id.eq(&app.id)).filter(schema::applications::version.eq(app.version)),
+    )
+    .set((
+        schema::applications::status.eq(ApplicationStatus::Withdrawn),
+        schema::applications::idempotency_key.eq(None::<String>),
+        schema::applications::updated_at.eq(at),
+        schema::applications::version.eq(app.version + 1),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(false);
+    }
+    diesel::update(schema::children::table.filter(schema::children::id.eq(&app.child_id)))
+        .set(schema::children::id_number_hash.eq(format!("withdrawn:{}", app.id)))
+        .execute(conn)?;
+    insert_event(conn, &app.id, ApplicationStatus::Withdrawn, "guardian", "监护人撤回了报名", at)?;
+    Ok(true)
 }
 
 /// Sets a campaign's status and calendar.

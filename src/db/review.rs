@@ -4,7 +4,7 @@
 
 use super::models::{Application, ApplicationEvent, Campaign, Document, Notification};
 use super::schema::{
-    application_events as ev, applications as ap, audit_log as al, campaigns, children as ch, documents, draws, guardians as gu,
+    appeals, application_events as ev, applications as ap, audit_log as al, campaigns, children as ch, documents, draws, guardians as gu,
     notifications, offers, review_decisions as rd, school_plans, schools, staff, supplement_responses as sr, townships, zone_schools,
     zones,
 };
@@ -306,6 +306,55 @@ pub fn insert_decision(conn: &mut DbConn, d: &DecisionRow) -> Result<(), AppErro
         ))
         .execute(conn)?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- appeals
+
+/// A family's review request of a rejection (`appeals`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = appeals)]
+pub struct AppealRow {
+    pub id: String,
+    pub application_id: String,
+    pub rejected_by: Option<String>,
+    pub reason: String,
+    pub filed_at: NaiveDateTime,
+    /// `granted` or `upheld`, once decided.
+    pub outcome: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+pub fn appeal_of(conn: &mut DbConn, app_id: &str) -> Result<Option<AppealRow>, AppError> {
+    Ok(appeals::table.filter(appeals::application_id.eq(app_id)).select(AppealRow::as_select()).first(conn).optional()?)
+}
+
+/// Files the one appeal of an application; false when one exists.
+pub fn insert_appeal(conn: &mut DbConn, a: &AppealRow) -> Result<bool, AppError> {
+    match diesel::insert_into(appeals::table).values(a).execute(conn) {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records an open appeal's outcome; false when it was already decided.
+pub fn decide_appeal(conn: &mut DbConn, app_id: &str, outcome: &str, by: &str, at: NaiveDateTime) -> Result<bool, AppError> {
+    let n = diesel::update(appeals::table.filter(appeals::application_id.eq(app_id)).filter(appeals::outcome.is_null()))
+        .set((appeals::outcome.eq(outcome), appeals::decided_by.eq(by), appeals::decided_at.eq(at)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The application's latest rejection decision.
+pub fn latest_reject(conn: &mut DbConn, app_id: &str) -> Result<Option<DecisionRow>, AppError> {
+    Ok(rd::table
+        .filter(rd::application_id.eq(app_id))
+        .filter(rd::decision.eq(DecisionKind::Reject))
+        .order(rd::created_at.desc())
+        .select(DecisionRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 // ---------------------------------------------------------------- supplements

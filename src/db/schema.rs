@@ -42,6 +42,7 @@ diesel::table! {
         four_eyes -> Bool,
         created_at -> Timestamp,
         supplement_expiry -> Text,
+        appeal_days -> Integer,
     }
 }
 
@@ -337,6 +338,7 @@ macro_rules! for_each_table {
             audit_log,
             registration_drafts,
             supplement_responses,
+            appeals,
         }
     };
 }
@@ -375,3 +377,20 @@ diesel::table! {
 
 diesel::joinable!(supplement_responses -> review_decisions (decision_id));
 diesel::joinable!(supplement_responses -> applications (application_id));
+
+// Appeals of rejections (migrations/2026-12-03-000310_appeals); see
+// src/review/appeal.rs.
+diesel::table! {
+    appeals (id) {
+        id -> Text,
+        application_id -> Text,
+        rejected_by -> Nullable<Text>,
+        reason -> Text,
+        filed_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(appeals -> applications (application_id));

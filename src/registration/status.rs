@@ -7,6 +7,7 @@ use crate::db::registration::ApplicationView;
 use crate::domain::ApplicationStatus;
 use crate::registration::forms;
 use crate::registration::upload::{doc_view, DocView};
+use crate::review::appeal;
 use crate::review::supplement::{self, Items};
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -69,6 +70,36 @@ pub struct SupplementStatus {
     pub on_expiry: &'static str,
 }
 
+/// What a rejected family reads: why, what it can do, whom to call.
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedView {
+    /// The reason as the reviewer coded and explained it.
+    pub reason: String,
+    pub at: String,
+    /// The last moment for a 复核申请.
+    pub appeal_until: String,
+    pub can_appeal: bool,
+    /// Why no appeal can be filed (past the window, already filed).
+    pub appeal_refusal: Option<String>,
+}
+
+/// The family's appeal, once filed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppealView {
+    pub filed_at: String,
+    pub reason: String,
+    /// `pending`, `granted` or `upheld`.
+    pub outcome: &'static str,
+    pub outcome_label: &'static str,
+}
+
+/// The bureau's admissions office, for "whom to call".
+#[derive(Debug, Clone, Serialize)]
+pub struct Contact {
+    pub name: String,
+    pub phone: String,
+}
+
 /// The status page's content.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatusView {
@@ -97,11 +128,37 @@ pub struct StatusView {
     /// The supplement request waiting for the family, with whether it can
     /// still be answered.
     pub supplement: Option<SupplementStatus>,
+    /// Set when the application was rejected.
+    pub rejected: Option<RejectedView>,
+    pub appeal: Option<AppealView>,
+    /// The family may withdraw (before review begins).
+    pub can_withdraw: bool,
+    pub contact: Contact,
 }
 
 /// The status page's content for `v` at `now`.
-pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -> StatusView {
+pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime, contact: Contact) -> StatusView {
     let a = &v.application;
+    let rejected_event = v.events.iter().rev().find(|e| e.status == ApplicationStatus::Rejected);
+    let rejected = (a.status == ApplicationStatus::Rejected).then(|| {
+        let at = rejected_event.map(|e| e.at);
+        let allowed = appeal::may_appeal(a.status, at, v.campaign.appeal_days, v.appeal.is_some(), now);
+        RejectedView {
+            reason: rejected_event.map(|e| e.note.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| "审核未通过".into()),
+            at: at.map(fmt_time).unwrap_or_default(),
+            appeal_until: at.map(|t| fmt_time(appeal::appeal_until(t, v.campaign.appeal_days))).unwrap_or_default(),
+            can_appeal: allowed.is_ok(),
+            appeal_refusal: allowed.err(),
+        }
+    });
+    let appeal = v.appeal.as_ref().map(|x| {
+        let (outcome, outcome_label) = match x.outcome.as_deref() {
+            None => ("pending", "复核中，将由另一名工作人员审核"),
+            Some("granted") => ("granted", "复核通过"),
+            Some(_) => ("upheld", "复核后维持原审核结果"),
+        };
+        AppealView { filed_at: fmt_time(x.filed_at), reason: x.reason.clone(), outcome, outcome_label }
+    });
     let editable = a.status == ApplicationStatus::Submitted && registration_open(&v.campaign, now).is_ok();
     let approved = a.status.is_past_review();
     let facts: Option<forms::StoredFacts> = serde_json::from_str(&a.facts_json).ok();
@@ -199,5 +256,9 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime) -
             on_expiry: v.campaign.supplement_expiry.label(),
             request: r,
         }),
+        rejected,
+        appeal,
+        can_withdraw: a.status == ApplicationStatus::Submitted,
+        contact,
     }
 }

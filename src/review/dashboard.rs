@@ -83,6 +83,10 @@ pub fn summarise(
     }
     let mut acc: BTreeMap<(bool, String), Acc> = BTreeMap::new();
     for a in apps {
+        // A withdrawn registration asks for no seat.
+        if a.status == ApplicationStatus::Withdrawn {
+            continue;
+        }
         let key = match (&a.zone_id, &a.school_id) {
             (Some(z), _) => (true, z.clone()),
             (None, Some(s)) => (false, s.clone()),

@@ -593,7 +593,107 @@ pub async fn status(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<StatusV
             Ok((v, ctx))
         })
         .await?;
-    Ok(crate::registration::status::status_view(&v, &ctx, db::now()))
+    let b = &cx.settings.bureau;
+    let contact = crate::registration::status::Contact { name: b.name.clone(), phone: b.phone.clone() };
+    Ok(crate::registration::status::status_view(&v, &ctx, db::now(), contact))
+}
+
+/// Withdraws a registration before review (撤回); the child may be
+/// registered again afterwards, under a new registration number.
+pub async fn withdraw(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<(), AppError> {
+    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let phone = cx.settings.bureau.phone.clone();
+    cx.db
+        .write(move |c| {
+            let v = dbr::application_view(c, &gid, &id)?;
+            if v.application.status != crate::domain::ApplicationStatus::Submitted {
+                return Err(AppError::conflict(
+                    "review_started",
+                    format!("报名已进入审核，不能在网上撤回；如需放弃报名请联系招生办（{phone}）"),
+                ));
+            }
+            if !dbr::withdraw_application(c, &v.application, db::now())? {
+                return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
+            }
+            db::audit::append(
+                c,
+                &format!("guardian:{gid}"),
+                "application.withdraw",
+                &format!("application:{id}"),
+                Some(&serde_json::json!({"status": v.application.status, "version": v.application.version})),
+                Some(&serde_json::json!({"status": crate::domain::ApplicationStatus::Withdrawn, "version": v.application.version + 1})),
+            )?;
+            Ok(())
+        })
+        .await
+}
+
+/// Files the family's review request of a rejection (复核申请), within the
+/// campaign's appeal window; it is decided by a staff member other than the
+/// one who rejected.
+pub async fn appeal(cx: &Ctx, guardian_id: &str, app_id: &str, reason: &str) -> Result<(), AppError> {
+    use crate::domain::ApplicationStatus;
+    let reason = crate::review::appeal::check_reason(reason).map_err(|(f, m)| AppError::invalid(f, m))?;
+    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    cx.db
+        .write(move |c| {
+            let v = dbr::application_view(c, &gid, &id)?;
+            let a = &v.application;
+            let rejected = v.events.iter().rev().find(|e| e.status == ApplicationStatus::Rejected);
+            let t = db::now();
+            crate::review::appeal::may_appeal(a.status, rejected.map(|e| e.at), v.campaign.appeal_days, v.appeal.is_some(), t)
+                .map_err(|m| AppError::conflict("appeal_closed", m))?;
+            // The deadline's rejections have no reviewer; a person's do.
+            let rejected_by = match rejected.map(|e| e.actor.as_str()) {
+                Some("system") => None,
+                _ => db::review::latest_reject(c, &id)?.map(|d| d.reviewer_id),
+            };
+            let row = db::review::AppealRow {
+                id: db::new_id(),
+                application_id: id.clone(),
+                rejected_by,
+                reason: reason.clone(),
+                filed_at: t,
+                outcome: None,
+                decided_by: None,
+                decided_at: None,
+            };
+            if !db::review::insert_appeal(c, &row)? {
+                return Err(AppError::conflict("appeal_closed", "这份报名已经申请过复核，复核结果为最终结果"));
+            }
+            let update = db::review::AppUpdate {
+                status: ApplicationStatus::Appealed,
+                school_id: a.catchment_school_id.clone(),
+                zone_id: a.zone_id.clone(),
+                category: a.category.clone(),
+                priority_json: a.priority_json.clone(),
+                explanation: a.explanation.clone(),
+            };
+            if !db::review::update_application(c, &id, a.version, &update)? {
+                return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
+            }
+            db::review::insert_event(
+                c,
+                &crate::db::models::ApplicationEvent {
+                    id: db::new_id(),
+                    application_id: id.clone(),
+                    at: t,
+                    status: ApplicationStatus::Appealed,
+                    actor: "guardian".into(),
+                    note: format!("监护人申请复核：{reason}"),
+                },
+            )?;
+            db::audit::append(
+                c,
+                &format!("guardian:{gid}"),
+                "application.appeal",
+                &format!("application:{id}"),
+                Some(&serde_json::json!({"status": a.status, "version": a.version})),
+                Some(&serde_json::json!({"status": ApplicationStatus::Appealed, "version": a.version + 1, "appeal": row.id, "rejected_by": row.rejected_by})),
+            )?;
+            Ok(())
+        })
+        .await
 }
 
 /// Starts an edit of a submitted application: a draft holding its current data.

@@ -798,6 +798,15 @@ fn decide_in(
             AppError::invalid(e.field, e.message)
         }
     })?;
+    // An open appeal is decided by someone other than the reviewer who rejected.
+    let open_appeal = dbr::appeal_of(conn, &app.id)?.filter(|a| a.outcome.is_none());
+    if let (Some(a), true) = (&open_appeal, outcome.decision != DecisionKind::Note) {
+        review::appeal::may_decide(a.rejected_by.as_deref(), &who.id).map_err(|m| AppError::Conflict {
+            code: "four_eyes",
+            message: m,
+            field: None,
+        })?;
+    }
     if dbr::pending_seconds(conn, &app.id)? > 0 && outcome.decision != DecisionKind::Note {
         return Err(AppError::conflict("pending_second", "该申请有一项改判正在等待第二人复核，复核后才能作新的决定"));
     }
@@ -892,7 +901,29 @@ fn decide_in(
         Some(&before),
         Some(&after),
     )?;
+    if open_appeal.is_some() {
+        match status {
+            ApplicationStatus::Approved => settle_appeal(conn, who, &app.id, "granted", t)?,
+            ApplicationStatus::Rejected => settle_appeal(conn, who, &app.id, "upheld", t)?,
+            _ => {}
+        }
+    }
     Ok(DecisionResult { decision_id, decision: outcome.decision, status, needs_second: outcome.needs_second })
+}
+
+/// Records an appeal's outcome with its own audit entry.
+fn settle_appeal(conn: &mut DbConn, who: &Identity, app_id: &str, outcome: &str, at: NaiveDateTime) -> Result<(), AppError> {
+    if dbr::decide_appeal(conn, app_id, outcome, &who.id, at)? {
+        audit::append(
+            conn,
+            &who.actor(),
+            &format!("review.appeal_{outcome}"),
+            &format!("application:{app_id}"),
+            None,
+            Some(&json!({"outcome": outcome, "decided_by": who.id})),
+        )?;
+    }
+    Ok(())
 }
 
 /// A reviewer's decision on an application, in one transaction with the
@@ -931,6 +962,9 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
     let status = if agree {
         update_app(conn, &app, approved_update(&computed, d.override_school_id.as_ref(), d.override_category.as_ref(), &d.note))?;
         add_event(conn, &app.id, ApplicationStatus::Approved, "审核通过")?;
+        if dbr::appeal_of(conn, &app.id)?.is_some_and(|a| a.outcome.is_none()) {
+            settle_appeal(conn, who, &app.id, "granted", now())?;
+        }
         ApplicationStatus::Approved
     } else {
         app.status

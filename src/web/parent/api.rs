@@ -249,6 +249,32 @@ pub async fn edit(state: web::Data<AppState>, s: GuardianSession, req: HttpReque
     Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
 }
 
+/// Withdraws a registration before review.
+pub async fn withdraw(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
+    csrf(&req, &s)?;
+    service::withdraw(&state.ctx, s.id(), &path).await?;
+    Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AppealBody {
+    #[serde(default)]
+    reason: String,
+}
+
+/// Files a 复核申请 of a rejection: `{"reason": …}`.
+pub async fn appeal(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<AppealBody>,
+) -> Api {
+    csrf(&req, &s)?;
+    service::appeal(&state.ctx, s.id(), &path, &body.reason).await?;
+    Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
+}
+
 /// Starts the answer to a supplement request: a draft to upload into and
 /// correct, then submitted with `{"reply": …}`.
 pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
@@ -258,7 +284,7 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
 }
 
 /// Every `/api/v1` path this module serves: (path, method, summary).
-pub const API_PATHS: [(&str, &str, &str); 16] = [
+pub const API_PATHS: [(&str, &str, &str); 18] = [
     ("/api/v1/registration/session", "get", "当前登录的监护人、CSRF 令牌和 Bearer 令牌"),
     ("/api/v1/registration/guardian", "get", "监护人信息"),
     ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码）"),
@@ -281,6 +307,8 @@ pub const API_PATHS: [(&str, &str, &str); 16] = [
     ("/api/v1/registration/applications", "get", "我的报名"),
     ("/api/v1/registration/applications/{application_id}", "get", "报名状态与进度"),
     ("/api/v1/registration/applications/{application_id}/edit", "post", "修改已提交的报名（报名截止前且未进入审核）"),
+    ("/api/v1/registration/applications/{application_id}/withdraw", "post", "撤回报名（审核开始前）；撤回后可重新报名"),
+    ("/api/v1/registration/applications/{application_id}/appeal", "post", "对审核未通过申请复核（{\"reason\": 理由}，须在复核期限内）"),
     ("/api/v1/registration/applications/{application_id}/supplement", "post", "按审核要求补充材料：返回一份草稿，上传材料、修改信息后提交"),
     ("/api/v1/catchment/lookup", "get", "按地址查询对口学校（无需登录）"),
 ];

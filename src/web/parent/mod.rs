@@ -36,7 +36,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/drafts/{id}/submit", web::post().to(pages::submit))
                 .route("/applications/{id}", web::get().to(pages::status_page))
                 .route("/applications/{id}/edit", web::post().to(pages::edit))
-                .route("/applications/{id}/supplement", web::post().to(pages::supplement)),
+                .route("/applications/{id}/supplement", web::post().to(pages::supplement))
+                .route("/applications/{id}/withdraw", web::post().to(pages::withdraw))
+                .route("/applications/{id}/appeal", web::post().to(pages::appeal)),
         )
         .service(
             web::scope("/api/v1/registration")
@@ -55,7 +57,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications", web::get().to(api::applications))
                 .route("/applications/{id}", web::get().to(api::application))
                 .route("/applications/{id}/edit", web::post().to(api::edit))
-                .route("/applications/{id}/supplement", web::post().to(api::supplement)),
+                .route("/applications/{id}/supplement", web::post().to(api::supplement))
+                .route("/applications/{id}/withdraw", web::post().to(api::withdraw))
+                .route("/applications/{id}/appeal", web::post().to(api::appeal)),
         );
 }
 

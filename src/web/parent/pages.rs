@@ -375,6 +375,40 @@ pub async fn status_page(state: web::Data<AppState>, s: GuardianSession, path: w
     }
 }
 
+/// `POST /parent/applications/{id}/withdraw`: 撤回报名 (before review).
+pub async fn withdraw(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, form: web::Form<CsrfForm>) -> Page {
+    if let Err(e) = s.check_csrf(&form.csrf) {
+        return Ok(error_page(&state, e));
+    }
+    match service::withdraw(&state.ctx, s.id(), &path).await {
+        Ok(()) => Ok(see_other(&format!("/parent/applications/{}", path.as_str()))),
+        Err(e) => Ok(error_page(&state, e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AppealForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /parent/applications/{id}/appeal`: 复核申请 (within the appeal window).
+pub async fn appeal(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, form: web::Form<AppealForm>) -> Page {
+    if let Err(e) = s.check_csrf(&form.csrf) {
+        return Ok(error_page(&state, e));
+    }
+    let back = format!("/parent/applications/{}", path.as_str());
+    match service::appeal(&state.ctx, s.id(), &path, &form.reason).await {
+        Ok(()) => Ok(see_other(&back)),
+        Err(e @ AppError::Invalid { .. }) => {
+            message_page(&state, StatusCode::UNPROCESSABLE_ENTITY, "复核申请未提交", &e.public_message(), Some((&back, "返回修改")))
+        }
+        Err(e) => Ok(error_page(&state, e)),
+    }
+}
+
 /// `POST /parent/applications/{id}/supplement`: 补充材料 (until the request's deadline).
 pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, form: web::Form<CsrfForm>) -> Page {
     if let Err(e) = s.check_csrf(&form.csrf) {

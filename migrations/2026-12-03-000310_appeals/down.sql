@@ -1,0 +1,2 @@
+DROP TABLE appeals;
+ALTER TABLE campaigns DROP COLUMN appeal_days;
