@@ -1347,3 +1347,138 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
     b.stop().await;
     assert_eq!(count(&app, "applications").await, apps0 + 1);
 }
+
+backend_test! {
+    /// Issue 10, item 4: review follows the address that decides the
+    /// catchment. A 随迁子女 whose hukou is outside the county and whose
+    /// residence permit is in 凤城镇 is reviewed in 凤城镇; a child with no
+    /// address in the county waits in the county queue (县级待分配) until an
+    /// admin assigns it, and then that township's reviewers see it.
+    #[tokio::test]
+    async fn review_follows_the_deciding_address_and_the_county_queue_is_assigned(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "scope").await;
+        let migrant = |birth: &str, seq: &str, res_township: &str| {
+            json!({
+                "child_name": "陈小雨",
+                "id_number": id_number("110101", birth, seq),
+                "hukou_type": "migrant",
+                "hukou_township": "其他",
+                "hukou_road": "解放路",
+                "hukou_number": "8",
+                "permit_no": "350524000000123",
+                "residence_start": "2024-03-01",
+                "permit_issued_on": "2024-09-10",
+                "social_insurance_months": "24",
+                "res_township": res_township,
+                "res_community": "东岳社区",
+                "res_road": "二环路",
+                "res_number": "123",
+            })
+        };
+        let mut ids = Vec::new();
+        for (birth, seq, res) in [("20210315", "123", "凤城镇"), ("20210420", "246", "其他")] {
+            let draft = p.new_draft(&app).await;
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), migrant(birth, seq, res)).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            assert_eq!(p.upload(&app, &draft, "hukou", "h.png", "image/png", png(seq.len())).await.0, StatusCode::CREATED);
+            assert_eq!(p.upload(&app, &draft, "residence_permit", "r.png", "image/png", png(seq.len() + 7)).await.0, StatusCode::CREATED);
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            ids.push(b["application_id"].as_str().unwrap().to_string());
+        }
+        let (in_fc, outside) = (ids[0].clone(), ids[1].clone());
+        let login = |who: (&'static str, &'static str)| {
+            let url = app.url("/api/v1/staff/login");
+            async move {
+                let r = client().post(url).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "login {}", who.0);
+                r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+            }
+        };
+        let fc = login(("reviewer-fc", "ruxue-demo-reviewer")).await;
+        let cx = login(("reviewer-cx", "ruxue-demo-reviewer")).await;
+        let admin = login(("admin", "ruxue-demo-admin")).await;
+        let get = |token: &str, path: String| {
+            let (url, token) = (app.url(&path), token.to_string());
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let assign = |token: &str, id: &str, body: Value| {
+            let (url, token) = (app.url(&format!("/api/v1/staff/review/applications/{id}/assign")), token.to_string());
+            async move {
+                let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let detail = |id: &str| format!("/api/v1/staff/review/applications/{id}");
+
+        // The migrant child: hukou elsewhere, residence in 凤城镇 → 凤城镇's reviewer.
+        let (s, d) = get(&fc, detail(&in_fc)).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["township"], "凤城镇");
+        assert_eq!(d["in_county_queue"], false);
+        assert_eq!(get(&cx, detail(&in_fc)).await.0, StatusCode::NOT_FOUND, "another township's reviewer does not see it");
+
+        // No address in the county: the county queue, for the admin only.
+        for t in [&fc, &cx] {
+            assert_eq!(get(t, detail(&outside)).await.0, StatusCode::NOT_FOUND);
+            let (s, q) = get(t, "/api/v1/staff/review/queue?township=county".into()).await;
+            assert_eq!(s, StatusCode::OK, "{q}");
+            assert_eq!(q["total"], 0, "reviewers never see the county queue: {q}");
+        }
+        let (s, q) = get(&admin, "/api/v1/staff/review/queue?township=county&campaign=2027-G1".into()).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        let rows = q["rows"].as_array().unwrap();
+        assert!(rows.iter().any(|r| r["id"] == outside.as_str() && r["township"] == "县级待分配"), "{q}");
+        assert!(!rows.iter().any(|r| r["id"] == in_fc.as_str()));
+        assert_eq!(q["county_queue"], q["total"], "{q}");
+        let before = q["county_queue"].as_i64().unwrap();
+
+        // A reviewer cannot assign; bad input names the field.
+        let (s, _) = assign(&fc, &outside, json!({"township_id": "CX", "reason": "居住在城厢镇"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "XX", "reason": "居住在城厢镇"})).await;
+        assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("township_id")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("没有编号为 XX 的乡镇"), "{b}");
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "CX", "reason": " "})).await;
+        assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason")), "{b}");
+        // An application an address places is not the admin's to move.
+        let (s, b) = assign(&admin, &in_fc, json!({"township_id": "CX", "reason": "试试"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+
+        // The admin assigns it to 城厢镇: its reviewer sees it, 凤城镇's does not.
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "CX", "reason": "电话核实：实际居住在城厢镇"})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["township_name"], "城厢镇");
+        let (s, d) = get(&cx, detail(&outside)).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!((&d["township"], &d["assigned"]), (&json!("城厢镇"), &json!(true)));
+        assert_eq!(get(&fc, detail(&outside)).await.0, StatusCode::NOT_FOUND);
+        let (_, q) = get(&admin, "/api/v1/staff/review/queue?township=county&campaign=2027-G1".into()).await;
+        assert_eq!(q["county_queue"].as_i64().unwrap(), before - 1, "{q}");
+
+        // The assignment is in the audit log, by the admin, with the reason.
+        let target = format!("application:{outside}");
+        let entries: Vec<(String, Option<String>)> = app
+            .state
+            .db
+            .run(move |c| {
+                Ok(schema::audit_log::table
+                    .filter(schema::audit_log::action.eq("review.assign"))
+                    .filter(schema::audit_log::target.eq(target))
+                    .select((schema::audit_log::actor, schema::audit_log::after_json))
+                    .load(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        let (_, me) = get(&admin, "/api/v1/staff/me".into()).await;
+        assert_eq!(entries[0].0, format!("staff:{}", me["id"].as_str().unwrap()));
+        assert!(entries[0].1.as_deref().unwrap_or("").contains("电话核实：实际居住在城厢镇"), "{entries:?}");
+    }
+}

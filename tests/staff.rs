@@ -175,6 +175,14 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             REV,
             Some(200),
         ),
+        // An application its address places: the admin may not move it (409); others are refused.
+        case(
+            "POST",
+            format!("/api/v1/staff/review/applications/{fc_app}/assign"),
+            Some(json!({"township_id": "CX", "reason": "测试"})),
+            ADM,
+            Some(409),
+        ),
         case("POST", "/api/v1/staff/review/decisions/no-such-decision/second", Some(json!({"agree": true})), REV, Some(404)),
         case("GET", format!("/api/v1/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/api/v1/staff/dashboard", None, ALL, Some(200)),
@@ -224,6 +232,7 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("GET", "/staff/review?status=under_review", None, REV, Some(200)),
         case("GET", format!("/staff/review/{fc_app}"), None, REV, Some(200)),
         case("POST", format!("/staff/review/{fc_app}"), Some(json!({"decision": "note", "note": "已电话核实"})), REV, Some(303)),
+        case("POST", format!("/staff/review/{fc_app}/assign"), Some(json!({"township_id": "CX", "reason": "测试"})), ADM, Some(409)),
         case("POST", "/staff/decisions/no-such-decision/second", Some(json!({"agree": "1", "application": fc_app})), REV, Some(404)),
         case("GET", format!("/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/staff/dashboard", None, ALL, Some(200)),
@@ -1374,5 +1383,85 @@ backend_test! {
             }
         }
         assert_eq!(seen as i64, first["total"].as_i64().unwrap());
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 4: in the demo county every application is visible to
+    /// at least one township reviewer or waits in the county queue; the
+    /// admin sees the queue's count on the page and assigns from it.
+    #[tokio::test]
+    async fn every_demo_application_has_a_reviewer_or_is_in_the_county_queue(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let total = |token: String, q: &'static str| {
+            let url = app.url(&format!("/api/v1/staff/review/queue?{q}"));
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let admin = api_login(&app, ADMIN).await.access;
+        let fc = api_login(&app, REVIEWER).await.access;
+        let cx = api_login(&app, REVIEWER_CX).await.access;
+        let all = total(admin.clone(), "").await;
+        let county = total(admin.clone(), "township=county").await;
+        let (n_all, n_county) = (all["total"].as_i64().unwrap(), county["total"].as_i64().unwrap());
+        assert_eq!(all["county_queue"].as_i64(), Some(n_county), "the admin's count is the county queue's");
+        let seen_fc = total(fc.clone(), "").await["total"].as_i64().unwrap();
+        let seen_cx = total(cx.clone(), "").await["total"].as_i64().unwrap();
+        // The two reviewers cover FC and CX+CN, disjoint: together with the county queue, everything once.
+        assert_eq!(seen_fc + seen_cx + n_county, n_all, "{backend:?}: invisible = {}", n_all - seen_fc - seen_cx - n_county);
+        assert!(n_county > 0 && n_county < n_all / 10, "{backend:?}: {n_county} of {n_all} in the county queue");
+        assert!(total(fc.clone(), "").await["county_queue"].is_null(), "reviewers get no county count");
+
+        // In the database too: no application without a township has an address in a county township.
+        let rows: Vec<(Option<String>, String)> = app
+            .state
+            .db
+            .run(|c| Ok(schema::applications::table.select((schema::applications::township_id, schema::applications::facts_json)).load(c)?))
+            .await
+            .unwrap();
+        let towns = ["凤城镇", "城厢镇", "参内镇"];
+        let mut invisible = 0;
+        for (t, facts) in &rows {
+            let f: ruxue::policy::ApplicantFacts = serde_json::from_str(facts).unwrap();
+            let addrs = [f.hukou.as_ref(), f.property.as_ref().map(|p| &p.address), f.migrant.as_ref().and_then(|m| m.residence_address.as_ref())];
+            let in_county = addrs.iter().flatten().any(|a| a.township.as_deref().is_some_and(|n| towns.contains(&n)));
+            if t.is_none() && in_county {
+                invisible += 1;
+            }
+        }
+        assert_eq!(invisible, 0, "{backend:?}: applications with a county address but no township");
+        let migrants_seen = rows.iter().filter(|(t, f)| t.is_some() && f.contains("\"residence_address\":{")).count();
+        assert!(migrants_seen > 100, "{backend:?}: {migrants_seen} migrant children reviewed in a township");
+        eprintln!("{backend:?}: {n_all} applications, FC {seen_fc}, CX+CN {seen_cx}, county queue {n_county}, migrants in a township {migrants_seen}");
+
+        // The admin's queue page shows the county queue's count and filters by it.
+        let (c, csrf) = page_login(&app, ADMIN).await;
+        let html = c.get(app.url("/staff/review")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<strong id=\"county-queue-count\">{n_county}</strong>")), "{html}");
+        assert!(html.contains("县级待分配"));
+        let html = c.get(app.url("/staff/review?township=county")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("共 {n_county} 份申请")), "{html}");
+        let id = county["rows"][0]["id"].as_str().unwrap().to_string();
+        let html = c.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("id=\"assign-form\"") && html.contains("分配给乡镇审核"), "{html}");
+        // Reviewers do not get the filter or the count.
+        let (rc, _) = page_login(&app, REVIEWER).await;
+        let html = rc.get(app.url("/staff/review")).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("county-queue-count") && !html.contains("f-township"));
+        assert_eq!(rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().status(), 404);
+
+        // The page form: a bad township answers on the page, a good one assigns.
+        let r = c.post(app.url(&format!("/staff/review/{id}/assign"))).form(&[("csrf", csrf.as_str()), ("township_id", "XX"), ("reason", "核实")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("没有编号为 XX 的乡镇"));
+        let r = c.post(app.url(&format!("/staff/review/{id}/assign"))).form(&[("csrf", csrf.as_str()), ("township_id", "FC"), ("reason", "家长来电：居住在凤城镇")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().status(), 200, "凤城镇's reviewer sees it now");
+        assert_eq!(total(admin.clone(), "township=county").await["total"].as_i64().unwrap(), n_county - 1);
+        let entries = audit_actions(&app).await;
+        assert!(entries.iter().any(|(actor, action, target)| actor.starts_with("staff:") && action == "review.assign" && *target == format!("application:{id}")), "{entries:?}");
     }
 }

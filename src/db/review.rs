@@ -131,6 +131,10 @@ pub struct QueueWhere {
     pub target: Option<String>,
     pub category: Option<String>,
     pub status: Option<ApplicationStatus>,
+    /// Only the county queue (no township yet).
+    pub unassigned: bool,
+    /// Only this township.
+    pub township: Option<String>,
 }
 
 /// The queue's filters as a boxed query over applications and children.
@@ -152,6 +156,12 @@ macro_rules! queue_filtered {
         }
         if let Some(s) = w.status {
             q = q.filter(ap::status.eq(s));
+        }
+        if w.unassigned {
+            q = q.filter(ap::township_id.is_null());
+        }
+        if let Some(t) = &w.township {
+            q = q.filter(ap::township_id.eq(t.clone()));
         }
         q
     }};
@@ -237,6 +247,26 @@ pub fn update_application(conn: &mut DbConn, id: &str, version: i32, u: &AppUpda
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Assigns an application to a township (the computed and the assigned
+/// township alike), with an optimistic version check.
+pub fn assign_township(conn: &mut DbConn, id: &str, version: i32, township: &str) -> Result<bool, AppError> {
+    let n = diesel::update(ap::table.filter(ap::id.eq(id)).filter(ap::version.eq(version)))
+        .set((ap::township_id.eq(township), ap::assigned_township_id.eq(township), ap::updated_at.eq(now()), ap::version.eq(version + 1)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the township that reviews an application (a recomputation).
+pub fn set_township(conn: &mut DbConn, id: &str, township: Option<&str>) -> Result<(), AppError> {
+    diesel::update(ap::table.filter(ap::id.eq(id))).set(ap::township_id.eq(township)).execute(conn)?;
+    Ok(())
+}
+
+/// Every application of a campaign.
+pub fn applications_of(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<Application>, AppError> {
+    Ok(ap::table.filter(ap::campaign_id.eq(campaign_id)).order(ap::registration_no.asc()).select(Application::as_select()).load(conn)?)
 }
 
 pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), AppError> {

@@ -6,6 +6,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod export;
 pub mod fraud;
+pub mod scope;
 
 use crate::domain::{ApplicationStatus, DecisionKind};
 

@@ -12,6 +12,7 @@ use crate::domain::{ApplicationStatus, DecisionKind, Role};
 use crate::error::AppError;
 use crate::identity::mask_name;
 use crate::review::fraud::{self, Signal};
+use crate::review::scope;
 use crate::review::{self, Computed, DecisionRequest};
 use crate::staff::Identity;
 use chrono::NaiveDateTime;
@@ -125,7 +126,7 @@ fn signals_all(conn: &mut DbConn, cfg: &fraud::Config) -> Result<HashMap<String,
 }
 
 fn township_name(names: &dbr::Names, t: &Option<String>) -> String {
-    t.as_ref().and_then(|t| names.townships.get(t).cloned()).unwrap_or_else(|| "县外".into())
+    t.as_ref().and_then(|t| names.townships.get(t).cloned()).unwrap_or_else(|| scope::COUNTY_QUEUE.into())
 }
 
 // ---------------------------------------------------------------- queue
@@ -141,6 +142,9 @@ pub struct QueueFilter {
     pub category: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// A township id, or `county` for the county queue (县级待分配).
+    #[serde(default)]
+    pub township: Option<String>,
     /// A signal code, or `any`.
     #[serde(default)]
     pub signal: Option<String>,
@@ -174,6 +178,8 @@ pub struct Queue {
     pub total: usize,
     pub page: i64,
     pub pages: i64,
+    /// Applications waiting in the county queue (admins only).
+    pub county_queue: Option<i64>,
 }
 
 pub const PAGE_SIZE: usize = 30;
@@ -192,12 +198,26 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
             return Err(AppError::invalid("signal", "没有这种风险提示"));
         }
     }
+    let township = nonempty(&f.township);
+    if let Some(t) = township {
+        if t != scope::COUNTY_QUEUE_FILTER && !crate::db::staff::township_exists(conn, t)? {
+            return Err(AppError::invalid("township", "没有这个乡镇"));
+        }
+    }
     let w = QueueWhere {
         townships: if who.role == Role::Admin { None } else { Some(who.township_scope.clone()) },
         campaign: nonempty(&f.campaign).map(str::to_string),
         target: nonempty(&f.school).map(str::to_string),
         category: nonempty(&f.category).map(str::to_string),
         status,
+        unassigned: township == Some(scope::COUNTY_QUEUE_FILTER),
+        township: township.filter(|t| *t != scope::COUNTY_QUEUE_FILTER).map(str::to_string),
+    };
+    let county_queue = if who.role == Role::Admin {
+        let c = QueueWhere { campaign: w.campaign.clone(), unassigned: true, ..Default::default() };
+        Some(dbr::queue_count(conn, &c)?)
+    } else {
+        None
     };
     let page_size = PAGE_SIZE as i64;
     let (rows, total, page, pages, mut signals) = match wanted {
@@ -256,7 +276,7 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
             }
         })
         .collect();
-    Ok(Queue { rows, total: total as usize, page, pages })
+    Ok(Queue { rows, total: total as usize, page, pages, county_queue })
 }
 
 /// The queue lists children's names: who looked at which page with which
@@ -288,6 +308,9 @@ pub struct QueueOptions {
     pub scope: Vec<String>,
     /// `(code, label)` of the categories the campaigns' policies define.
     pub categories: Vec<(String, String)>,
+    /// `(id, name)` of every township (admins only: the township filter and
+    /// the assignment of the county queue).
+    pub townships: Vec<(String, String)>,
 }
 
 pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, AppError> {
@@ -303,12 +326,14 @@ pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, App
             }
             let campaigns = all.into_iter().map(|k| (k.id, k.name)).collect();
             let targets = dbr::targets(c)?;
-            let scope = crate::db::staff::townships(c)?
-                .into_iter()
+            let all_townships = crate::db::staff::townships(c)?;
+            let scope = all_townships
+                .iter()
                 .filter(|(id, _)| who.role == Role::Admin || who.township_scope.contains(id))
-                .map(|(_, n)| n)
+                .map(|(_, n)| n.clone())
                 .collect();
-            Ok(QueueOptions { campaigns, targets, scope, categories })
+            let townships = if who.role == Role::Admin { all_townships } else { Vec::new() };
+            Ok(QueueOptions { campaigns, targets, scope, categories, townships })
         })
         .await
 }
@@ -397,6 +422,12 @@ pub struct Detail {
     pub guardian_relation: String,
     pub guardian_phone: String,
     pub township: String,
+    /// No address places it: waiting in the county queue (县级待分配).
+    pub in_county_queue: bool,
+    /// Placed by an admin's assignment rather than by an address.
+    pub assigned: bool,
+    /// May `who` assign it to a township (admins, county queue or assigned).
+    pub assignable: bool,
     pub current_school_id: Option<String>,
     pub current_zone_id: Option<String>,
     pub current_target: String,
@@ -456,6 +487,9 @@ fn detail_in(
         guardian_relation: grel,
         guardian_phone: gphone,
         township: township_name(&names, &app.township_id),
+        in_county_queue: app.township_id.is_none(),
+        assigned: app.township_id.is_some() && app.township_id == app.assigned_township_id,
+        assignable: who.role == Role::Admin && (app.township_id.is_none() || app.township_id == app.assigned_township_id),
         current_target: target_name(&app.catchment_school_id, &app.zone_id),
         current_school_id: app.catchment_school_id.clone(),
         current_zone_id: app.zone_id.clone(),
@@ -848,4 +882,131 @@ pub fn parse_agree(v: &Option<Value>) -> Result<bool, AppError> {
         Some(Value::String(s)) if s == "0" || s == "false" => Ok(false),
         _ => Err(AppError::invalid("agree", "请选择同意或不同意")),
     }
+}
+
+// ---------------------------------------------------------------- county queue
+
+/// An admin's assignment of a county-queue application to a township.
+#[derive(Debug, Deserialize)]
+pub struct AssignInput {
+    #[serde(default)]
+    pub township_id: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignResult {
+    pub application_id: String,
+    pub township_id: String,
+    pub township_name: String,
+}
+
+fn assign_in(conn: &mut DbConn, who: &Identity, app_id: &str, input: &AssignInput) -> Result<AssignResult, AppError> {
+    if who.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let app = load_app(conn, who, app_id)?;
+    if let Some(v) = input.version {
+        if v != app.version {
+            return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+        }
+    }
+    let townships = crate::db::staff::townships(conn)?;
+    let (township, reason) = scope::check_assignment(
+        app.township_id.as_deref(),
+        app.assigned_township_id.as_deref(),
+        input.township_id.as_deref().unwrap_or(""),
+        input.reason.as_deref().unwrap_or(""),
+        &townships,
+    )
+    .map_err(|e| {
+        if e.conflict {
+            AppError::Conflict { code: "not_in_county_queue", message: e.message, field: Some(e.field.into()) }
+        } else {
+            AppError::invalid(e.field, e.message)
+        }
+    })?;
+    if !dbr::assign_township(conn, &app.id, app.version, &township)? {
+        return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+    }
+    let name = townships.iter().find(|(id, _)| *id == township).map(|(_, n)| n.clone()).unwrap_or_default();
+    let names = dbr::names(conn)?;
+    audit::append(
+        conn,
+        &who.actor(),
+        "review.assign",
+        &format!("application:{}", app.id),
+        Some(&json!({
+            "township_id": app.township_id,
+            "township": township_name(&names, &app.township_id),
+            "version": app.version,
+        })),
+        Some(&json!({"township_id": township, "township": name, "reason": reason, "version": app.version + 1})),
+    )?;
+    Ok(AssignResult { application_id: app.id, township_id: township, township_name: name })
+}
+
+/// Assigns an application of the county queue (no address in a county
+/// township) to a township, whose reviewers then see it; admins only,
+/// with a reason, audited as `review.assign`.
+pub async fn assign(cx: &Ctx, who: &Identity, app_id: String, input: AssignInput) -> Result<AssignResult, AppError> {
+    let who = who.clone();
+    cx.db.write(move |c| assign_in(c, &who, &app_id, &input)).await
+}
+
+/// What [`rescope`] changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rescoped {
+    pub applications: usize,
+    pub changed: usize,
+    pub county_queue: usize,
+}
+
+/// Recomputes the reviewing township of every application from its stored
+/// facts with the same rule as a submission ([`scope::review_township`]),
+/// keeping admins' assignments where no address places an application.
+/// For rows stored before that rule (`ruxue review rescope`); each change
+/// is audited as `review.rescope`, in one transaction.
+pub fn rescope(db: &crate::db::Db, actor: &str) -> Result<Rescoped, AppError> {
+    let actor = actor.to_string();
+    db.write_blocking(move |conn| {
+        let mut out = Rescoped::default();
+        let townships = crate::db::staff::townships(conn)?;
+        for c in dbr::campaigns_list(conn)? {
+            let policy = crate::policy::Policy::load_toml(&c.policy_toml).ok();
+            let rules = crate::db::catchment::load_rules(conn, &c.id)?;
+            let dir = crate::db::catchment::load_directory(conn, &c.id)?;
+            let ctx = crate::policy::CatchmentContext { rules: &rules, directory: &dir };
+            for app in dbr::applications_of(conn, &c.id)? {
+                out.applications += 1;
+                let Ok(facts) = serde_json::from_str::<crate::policy::ApplicantFacts>(&app.facts_json) else {
+                    continue;
+                };
+                let keys = policy.as_ref().and_then(|p| crate::policy::compute_keys(&facts, p, &ctx).ok());
+                let computed = scope::review_township(&facts, keys.as_ref().and_then(|k| k.schools.first()), &townships);
+                let township = scope::effective_township(computed, app.assigned_township_id.clone());
+                if township.is_none() {
+                    out.county_queue += 1;
+                }
+                if township != app.township_id {
+                    dbr::set_township(conn, &app.id, township.as_deref())?;
+                    audit::append(
+                        conn,
+                        &actor,
+                        "review.rescope",
+                        &format!("application:{}", app.id),
+                        Some(&json!({"township_id": app.township_id})),
+                        Some(&json!({"township_id": township})),
+                    )?;
+                    out.changed += 1;
+                }
+            }
+        }
+        Ok(out)
+    })
 }

@@ -3,7 +3,7 @@
 
 use super::{attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, REVIEWERS};
 use crate::error::AppError;
-use crate::service::review::{DecisionInput, QueueFilter};
+use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, dashboard, export, policy, review, staff};
 use crate::web::AppState;
 use actix_web::http::header;
@@ -94,6 +94,12 @@ pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
 pub async fn decide(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<DecisionInput>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::decide(&state.ctx, &id.who, path.into_inner(), &body).await?))
+}
+
+/// Assigns a county-queue application to a township (admins).
+pub async fn assign(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AssignInput>) -> Api {
+    id.require(ADMIN)?;
+    Ok(HttpResponse::Ok().json(review::assign(&state.ctx, &id.who, path.into_inner(), body.into_inner()).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::domain::{ApplicationStatus, Role};
 use crate::error::AppError;
-use crate::service::review::{DecisionInput, QueueFilter};
+use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, dashboard, export, policy, review, staff};
 use crate::staff::auth;
 use crate::web::auth::cookie_value;
@@ -198,6 +198,8 @@ pub async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
             "statuses": ApplicationStatus::choices(),
             "signal_kinds": crate::review::fraud::SIGNAL_KINDS,
             "categories": options.categories,
+            "townships": options.townships,
+            "county_queue_label": crate::review::scope::COUNTY_QUEUE,
         }),
     );
     render(&state, "staff_queue.html", ctx)
@@ -206,9 +208,14 @@ pub async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
 /// The filter as a query string without the page, for pagination links.
 fn filter_query(f: &QueueFilter) -> String {
     let mut parts = Vec::new();
-    for (k, v) in
-        [("campaign", &f.campaign), ("school", &f.school), ("category", &f.category), ("status", &f.status), ("signal", &f.signal)]
-    {
+    for (k, v) in [
+        ("campaign", &f.campaign),
+        ("school", &f.school),
+        ("category", &f.category),
+        ("status", &f.status),
+        ("township", &f.township),
+        ("signal", &f.signal),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             parts.push(format!("{k}={}", encode_component(v)));
         }
@@ -216,7 +223,14 @@ fn filter_query(f: &QueueFilter) -> String {
     parts.join("&")
 }
 
-fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &review::Detail, error: Option<String>, notice: Option<&str>) -> serde_json::Value {
+fn detail_ctx(
+    state: &AppState,
+    id: &StaffIdentity,
+    d: &review::Detail,
+    townships: &[(String, String)],
+    error: Option<String>,
+    notice: Option<&str>,
+) -> serde_json::Value {
     let default_deadline = crate::db::beijing(crate::db::now()) + chrono::Duration::days(7);
     merge(
         base_ctx(state, Some(id), "review"),
@@ -229,6 +243,7 @@ fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &review::Detail, error: O
             "error": error,
             "notice": notice,
             "my_id": id.who.id,
+            "townships": townships,
         }),
     )
 }
@@ -249,9 +264,11 @@ pub async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: we
         Some("supplement") => Some("已要求补充材料，并通知监护人"),
         Some("note") => Some("已添加备注"),
         Some("second") => Some("复核意见已记录"),
+        Some("assign") => Some("已分配给乡镇审核，该乡镇的审核员现在可以看到这份申请"),
         _ => None,
     };
-    render(&state, "staff_application.html", detail_ctx(&state, &id, &d, None, notice))
+    let townships = detail_townships(&state, &id, &d).await?;
+    render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, None, notice))
 }
 
 pub async fn decide_form(
@@ -272,7 +289,40 @@ pub async fn decide_form(
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
             let d = review::detail(&state.ctx, &id.who, app_id).await?;
-            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, Some(e.public_message()), None))?;
+            let townships = detail_townships(&state, &id, &d).await?;
+            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, Some(e.public_message()), None))?;
+            Ok(with_status(r, status))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The townships an admin may assign this application to (none otherwise).
+async fn detail_townships(state: &AppState, id: &StaffIdentity, d: &review::Detail) -> Result<Vec<(String, String)>, AppError> {
+    if !d.assignable {
+        return Ok(Vec::new());
+    }
+    Ok(review::queue_options(&state.ctx, &id.who).await?.townships)
+}
+
+/// An admin assigns a county-queue application to a township.
+pub async fn assign_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<AssignInput>,
+) -> Page {
+    check_csrf(&req, form.csrf.as_deref().unwrap_or(""))?;
+    id.require(ADMIN)?;
+    let app_id = path.into_inner();
+    match review::assign(&state.ctx, &id.who, app_id.clone(), form.into_inner()).await {
+        Ok(_) => Ok(redirect(&format!("/staff/review/{}?done=assign", encode_component(&app_id)))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            let d = review::detail(&state.ctx, &id.who, app_id).await?;
+            let townships = detail_townships(&state, &id, &d).await?;
+            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, Some(e.public_message()), None))?;
             Ok(with_status(r, status))
         }
         Err(e) => Err(e),
