@@ -1465,3 +1465,49 @@ backend_test! {
         assert!(entries.iter().any(|(actor, action, target)| actor.starts_with("staff:") && action == "review.assign" && *target == format!("application:{id}")), "{entries:?}");
     }
 }
+
+backend_test! {
+    /// Rows stored under the old rule (township from the hukou address only)
+    /// are recomputed by `ruxue review rescope`, audited, keeping an admin's
+    /// assignment; a second run changes nothing and the chain stays intact.
+    #[tokio::test]
+    async fn review_rescope_recomputes_old_rows(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let before = |app: &TestApp| {
+            let db = app.state.db.clone();
+            async move {
+                db.run(|c| {
+                    Ok(schema::applications::table
+                        .order(schema::applications::id.asc())
+                        .select((schema::applications::id, schema::applications::township_id))
+                        .load::<(String, Option<String>)>(c)?)
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let want = before(&app).await;
+        // The old rule: migrant children without a hukou had no township; one county-queue child was assigned.
+        sql(&app, "UPDATE applications SET township_id = NULL WHERE facts_json LIKE '%\"residence_address\":{%' AND facts_json LIKE '%\"hukou\":null%'").await;
+        let county = want.iter().find(|(_, t)| t.is_none()).unwrap().0.clone();
+        sql(&app, &format!("UPDATE applications SET township_id = 'CN', assigned_township_id = 'CN' WHERE id = '{county}'")).await;
+        let damaged = before(&app).await.iter().filter(|(_, t)| t.is_none()).count();
+        assert!(damaged > 100, "{damaged}");
+
+        let out = run_ruxue(&["review", "rescope"], &app.db.url);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        let n_county = want.iter().filter(|(_, t)| t.is_none()).count() - 1;
+        assert!(text.contains(&format!("{} in the county queue", n_county)), "{text}");
+        let after = before(&app).await;
+        for ((id, w), (_, a)) in want.iter().zip(&after) {
+            let expected = if *id == county { Some("CN".to_string()) } else { w.clone() };
+            assert_eq!(a, &expected, "{backend:?} {id}");
+        }
+        let n = audit_actions(&app).await.iter().filter(|(actor, action, _)| action == "review.rescope" && actor == ruxue::cli::CLI_ACTOR).count();
+        assert_eq!(n, damaged - n_county, "one audit entry per moved application");
+        let again = run_ruxue(&["review", "rescope"], &app.db.url);
+        assert!(String::from_utf8_lossy(&again.stdout).contains(" 0 moved"), "{}", String::from_utf8_lossy(&again.stdout));
+        assert!(verify(&app.db.url).0, "the audit chain is intact");
+    }
+}
