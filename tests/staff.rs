@@ -1511,3 +1511,79 @@ backend_test! {
         assert!(verify(&app.db.url).0, "the audit chain is intact");
     }
 }
+
+backend_test! {
+    /// Issue 10, item 7: the audit page names people and actions in words,
+    /// shows what changed, filters by actor, action, date and application,
+    /// and the CSV download has Chinese headers over the stored fields.
+    #[tokio::test]
+    async fn the_audit_log_reads_in_words_and_filters(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await.access;
+        let aud = api_login(&app, AUDITOR).await.access;
+        let (id, no) = apps_in(&app, "FC", &["under_review"], "2027-G1").await[0].clone();
+        let (s, b) = decide(&app, &rev, &id, json!({"decision": "approve"})).await;
+        assert_eq!(s, 200, "{b}");
+        let get = |q: String| {
+            let (url, token) = (app.url(&format!("/api/v1/staff/audit?{q}")), aud.clone());
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        };
+        let me: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&rev).send().await.unwrap().json().await.unwrap();
+        let rev_id = me["id"].as_str().unwrap().to_string();
+
+        // By application (registration number): the approval, in words.
+        let (s, p) = get(format!("application={no}")).await;
+        assert_eq!(s, 200, "{p}");
+        let entries = p["entries"].as_array().unwrap();
+        assert!(entries.iter().all(|e| e["target"] == format!("application:{id}")), "{p}");
+        let approve = entries.iter().find(|e| e["action"] == "review.approve").expect("the approval");
+        assert_eq!(approve["actor_label"], "林审核（凤城镇）（乡镇审核员）");
+        assert_eq!(approve["action_label"], "审核通过");
+        assert_eq!(approve["target_label"], format!("申请 {no}"));
+        let changes = approve["changes"].as_array().unwrap();
+        assert!(changes.iter().any(|c| c["field"] == "状态" && c["before"] == "审核中" && c["after"] == "审核通过"), "{changes:?}");
+        assert!(!changes.iter().any(|c| c["field"] == "对口学校" && c["before"] == c["after"]), "only what changed");
+        assert!(approve["hash"].as_str().unwrap().len() == 64, "the stored fields are still there");
+
+        // By actor and by action.
+        let (_, p) = get(format!("actor={rev_id}")).await;
+        assert!(p["total"].as_i64().unwrap() >= 2, "{p}");
+        assert!(p["entries"].as_array().unwrap().iter().all(|e| e["actor"] == format!("staff:{rev_id}")));
+        let (_, p) = get("action=staff.login".into()).await;
+        assert_eq!(p["total"], 2, "two logins: {p}");
+        assert!(p["entries"].as_array().unwrap().iter().all(|e| e["action_label"] == "工作人员登录"));
+        // By date (Beijing): today has everything, a day long ago nothing; a bad date names the field.
+        let today = ruxue::db::beijing(ruxue::db::now()).date().to_string();
+        let (_, all) = get(String::new()).await;
+        let (_, p) = get(format!("from={today}&to={today}")).await;
+        assert_eq!(p["total"], all["total"]);
+        let (_, p) = get("from=2000-01-01&to=2000-01-02".into()).await;
+        assert_eq!(p["total"], 0);
+        let (s, b) = get("from=20270720".into()).await;
+        assert_eq!((s, &b["error"]["field"]), (422, &json!("from")), "{b}");
+        let (_, p) = get("application=2099-G1-99999".into()).await;
+        assert_eq!(p["total"], 0, "an unknown application matches nothing");
+
+        // The page: words, filters kept in the pagination links.
+        let (c, _) = page_login(&app, AUDITOR).await;
+        let html = c.get(app.url(&format!("/staff/audit?application={no}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("林审核（凤城镇）（乡镇审核员）") && html.contains(&format!("申请 {no}")), "{html}");
+        assert!(html.contains("<del>审核中</del> → 审核通过"), "{html}");
+        assert!(html.contains(&format!("value=\"{no}\"")), "the filter is shown");
+        let r = c.get(app.url("/staff/audit?to=bad")).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("日期格式应为"));
+
+        // The CSV: Chinese headers, stored fields first, then the same in words.
+        let csv = client().get(app.url("/api/v1/staff/audit/export?format=csv")).bearer_auth(&aud).send().await.unwrap().text().await.unwrap();
+        let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
+        assert!(header.starts_with("序号(seq),时间UTC(at),操作人(actor),操作(action)"), "{header}");
+        assert!(header.ends_with("操作人姓名与角色,操作说明,变更内容"), "{header}");
+        assert!(csv.contains("林审核（凤城镇）（乡镇审核员）") && csv.contains("状态：审核中 → 审核通过"), "readable columns");
+        assert!(verify(&app.db.url).0);
+    }
+}

@@ -493,6 +493,65 @@ pub fn audit_count(conn: &mut DbConn) -> Result<i64, AppError> {
     Ok(al::table.count().get_result(conn)?)
 }
 
+/// The audit page's filters, as SQL sees them.
+#[derive(Debug, Clone, Default)]
+pub struct AuditWhere {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// `at >= from` and `at < until` (UTC).
+    pub from: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
+}
+
+macro_rules! audit_filtered {
+    ($w:expr) => {{
+        let w: &AuditWhere = $w;
+        let mut q = al::table.into_boxed();
+        if let Some(x) = &w.actor {
+            q = q.filter(al::actor.eq(x.clone()));
+        }
+        if let Some(x) = &w.action {
+            q = q.filter(al::action.eq(x.clone()));
+        }
+        if let Some(x) = &w.target {
+            q = q.filter(al::target.eq(x.clone()));
+        }
+        if let Some(x) = w.from {
+            q = q.filter(al::at.ge(x));
+        }
+        if let Some(x) = w.until {
+            q = q.filter(al::at.lt(x));
+        }
+        q
+    }};
+}
+
+/// How many entries match `w`.
+pub fn audit_count_where(conn: &mut DbConn, w: &AuditWhere) -> Result<i64, AppError> {
+    Ok(audit_filtered!(w).count().get_result(conn)?)
+}
+
+/// Entries matching `w`, newest first, one page.
+pub fn audit_entries_where(conn: &mut DbConn, w: &AuditWhere, offset: i64, limit: i64) -> Result<Vec<audit::AuditEntry>, AppError> {
+    Ok(audit_filtered!(w).order(al::seq.desc()).offset(offset).limit(limit).select(audit::AuditEntry::as_select()).load(conn)?)
+}
+
+/// `(id, display name, role)` of every staff account.
+pub fn staff_people(conn: &mut DbConn) -> Result<Vec<(String, String, crate::domain::Role)>, AppError> {
+    Ok(staff::table.order(staff::username.asc()).select((staff::id, staff::display_name, staff::role)).load(conn)?)
+}
+
+/// Registration numbers of these applications, by id.
+pub fn registration_nos(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, String>, AppError> {
+    Ok(ap::table.filter(ap::id.eq_any(ids)).select((ap::id, ap::registration_no)).load::<(String, String)>(conn)?.into_iter().collect())
+}
+
+/// The id of the application with this registration number or id.
+pub fn application_id_by_no(conn: &mut DbConn, no_or_id: &str) -> Result<Option<String>, AppError> {
+    Ok(ap::table.filter(ap::registration_no.eq(no_or_id).or(ap::id.eq(no_or_id))).select(ap::id).first(conn).optional()?)
+}
+
 /// Entries newest first, one page.
 pub fn audit_entries(conn: &mut DbConn, offset: i64, limit: i64) -> Result<Vec<audit::AuditEntry>, AppError> {
     Ok(al::table.order(al::seq.desc()).offset(offset).limit(limit).select(audit::AuditEntry::as_select()).load(conn)?)

@@ -2,6 +2,7 @@
 //! decision may do to an application, fraud signals, dashboard figures,
 //! SVG charts and export tables. Nothing here touches the database or HTTP.
 
+pub mod audit_text;
 pub mod charts;
 pub mod dashboard;
 pub mod export;

@@ -179,9 +179,9 @@ pub async fn export(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
-pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {
+pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Api {
     id.require(AUDIT)?;
-    Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.page).await?))
+    Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.into_inner()).await?))
 }
 
 pub async fn audit_export(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {

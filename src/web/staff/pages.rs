@@ -391,10 +391,23 @@ pub async fn export_page(state: web::Data<AppState>, id: StaffIdentity, path: we
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
-pub async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Page {
+pub async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Page {
     id.require(AUDIT)?;
-    let p = audit::page(&state.ctx, q.page).await?;
-    render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p})))
+    let f = q.into_inner();
+    let qs = f.query();
+    match audit::page(&state.ctx, f.clone()).await {
+        Ok(p) => render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p, "qs": qs}))),
+        Err(e @ AppError::Invalid { .. }) => {
+            // Show the page unfiltered by date with the reason.
+            let p = audit::page(&state.ctx, audit::AuditFilter { from: None, to: None, ..f }).await?;
+            let ctx = json!({"a": p, "qs": qs, "error": e.public_message()});
+            Ok(with_status(
+                render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), ctx))?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn audit_export_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Page {
