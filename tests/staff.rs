@@ -1587,3 +1587,46 @@ backend_test! {
         assert!(verify(&app.db.url).0);
     }
 }
+
+backend_test! {
+    /// Issue 10, item 7: the dashboard's totals add up: every application
+    /// once by status, those without a school or zone as 待统筹.
+    #[tokio::test]
+    async fn dashboard_totals_add_up(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let aud = api_login(&app, AUDITOR).await.access;
+        for campaign in ["2027-G1", "2027-G7"] {
+            let d: Value = client().get(app.url(&format!("/api/v1/staff/dashboard?campaign={campaign}"))).bearer_auth(&aud).send().await.unwrap().json().await.unwrap();
+            let s = &d["summary"];
+            let c = campaign.to_string();
+            let (all, unplaced): (i64, i64) = app
+                .state
+                .db
+                .run(move |conn| {
+                    let q = || schema::applications::table.filter(schema::applications::campaign_id.eq(c.clone()));
+                    Ok((
+                        q().count().get_result(conn)?,
+                        q().filter(schema::applications::catchment_school_id.is_null()).filter(schema::applications::zone_id.is_null()).count().get_result(conn)?,
+                    ))
+                })
+                .await
+                .unwrap();
+            let n = |v: &Value| v.as_i64().unwrap();
+            assert_eq!(n(&s["total_applications"]), all, "{backend:?} {campaign}");
+            assert_eq!(n(&s["total_approved"]) + n(&s["total_pending"]) + n(&s["total_rejected"]), all);
+            assert_eq!(s["by_status"].as_array().unwrap().iter().map(|c| n(&c["count"])).sum::<i64>(), all);
+            let units = s["units"].as_array().unwrap().iter().chain(s["unplaced"].as_object().map(|_| &s["unplaced"]));
+            assert_eq!(units.map(|u| n(&u["approved"]) + n(&u["pending"]) + n(&u["rejected"])).sum::<i64>(), all);
+            if unplaced > 0 {
+                let u = &s["unplaced"];
+                assert_eq!(u["name"], "待统筹");
+                assert!(n(&u["approved"]) + n(&u["pending"]) + n(&u["rejected"]) >= unplaced, "{u}");
+            }
+            eprintln!("{backend:?} {campaign}: {all} applications, {unplaced} without a school or zone");
+            let (c, _) = page_login(&app, AUDITOR).await;
+            let html = c.get(app.url(&format!("/staff/dashboard?campaign={campaign}"))).send().await.unwrap().text().await.unwrap();
+            assert!(html.contains(&format!("<b id=\"t-apps\">{all}</b>")) && html.contains(&format!("<b id=\"t-status-sum\">{all}</b>")), "{html}");
+            assert_eq!(html.contains("id=\"unplaced\""), unplaced > 0);
+        }
+    }
+}
