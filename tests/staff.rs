@@ -213,6 +213,8 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             ADM,
             Some(204),
         ),
+        // The throwaway account is not locked: the admin gets 409, the others 403.
+        case("POST", format!("/api/v1/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         // Last: it revokes the caller's tokens.
         case("POST", "/api/v1/staff/logout", None, ALL, Some(204)),
     ]
@@ -255,6 +257,7 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(200),
         ),
         case("POST", format!("/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(200)),
+        case("POST", format!("/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         case("POST", "/staff/logout", None, ALL, Some(303)),
     ]
 }
@@ -1628,5 +1631,77 @@ backend_test! {
             assert!(html.contains(&format!("<b id=\"t-apps\">{all}</b>")) && html.contains(&format!("<b id=\"t-status-sum\">{all}</b>")), "{html}");
             assert_eq!(html.contains("id=\"unplaced\""), unplaced > 0);
         }
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: an admin disables, enables and unlocks staff
+    /// accounts; disabling ends the account's sessions at once; every
+    /// change is audited; nobody else may, and bad input names the field.
+    #[tokio::test]
+    async fn admins_disable_enable_and_unlock_accounts(backend) {
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__MAX_FAILED_LOGINS", "2"), ("RUXUE__SECURITY__LOCKOUT_MINUTES", "30")]).await;
+        let admin = api_login(&app, ADMIN).await.access;
+        let rev2 = api_login(&app, REVIEWER2).await.access;
+        let accounts: Value = client().get(app.url("/api/v1/staff/accounts")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let id_of = |u: &str| accounts["staff"].as_array().or(accounts.as_array()).unwrap().iter().find(|s| s["username"] == u).unwrap()["id"].as_str().unwrap().to_string();
+        let (rev2_id, admin_id, aud_id) = (id_of("reviewer-fc2"), id_of("admin"), id_of("auditor"));
+        let act = |token: &str, id: &str, action: &str| {
+            let (url, token, body) = (app.url(&format!("/api/v1/staff/accounts/{id}/state")), token.to_string(), json!({"action": action}));
+            async move {
+                let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let login = |who: (&'static str, &'static str)| {
+            let url = app.url("/api/v1/staff/login");
+            async move { client().post(url).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap().status().as_u16() }
+        };
+
+        // Refused: not an admin, bad action, unknown account, oneself.
+        assert_eq!(act(&rev2, &aud_id, "disable").await.0, 403);
+        let (s, b) = act(&admin, &rev2_id, "delete").await;
+        assert_eq!((s, &b["error"]["field"]), (422, &json!("action")), "{b}");
+        assert_eq!(act(&admin, "no-such-account", "disable").await.0, 404);
+        let (s, b) = act(&admin, &admin_id, "disable").await;
+        assert_eq!(s, 422, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("不能停用自己"), "{b}");
+
+        // Disable: the open session ends at once, login is refused; enable: back.
+        assert_eq!(me(&app, &rev2).await, 200);
+        let (s, b) = act(&admin, &rev2_id, "disable").await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(me(&app, &rev2).await, 401, "the disabled account's token stops working");
+        assert_eq!(login(REVIEWER2).await, 401);
+        assert_eq!(act(&admin, &rev2_id, "disable").await.0, 409, "already disabled");
+        assert_eq!(act(&admin, &rev2_id, "enable").await.0, 200);
+        assert_eq!(login(REVIEWER2).await, 200);
+
+        // Unlock after a lock-out.
+        assert_eq!(login(("auditor", "wrong-password")).await, 401);
+        assert!([401, 409].contains(&login(("auditor", "wrong-password")).await));
+        assert_eq!(login(AUDITOR).await, 409, "locked");
+        let (s, b) = act(&admin, &aud_id, "unlock").await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(login(AUDITOR).await, 200);
+        assert_eq!(act(&admin, &aud_id, "unlock").await.0, 409, "not locked any more");
+
+        // The page: buttons, and the action on the page.
+        let (c, csrf) = page_login(&app, ADMIN).await;
+        let html = c.get(app.url("/staff/accounts")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("action=\"/staff/accounts/{rev2_id}/state\"")) && html.contains("停用"), "{html}");
+        let r = c.post(app.url(&format!("/staff/accounts/{rev2_id}/state"))).form(&[("csrf", csrf.as_str()), ("action", "disable")]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("账号已停用"));
+        assert_eq!(login(REVIEWER2).await, 401);
+
+        // Audited, and readable on the audit page.
+        let entries = audit_actions(&app).await;
+        let count = |a: &str| entries.iter().filter(|(actor, action, _)| action == a && *actor == format!("staff:{admin_id}")).count();
+        assert_eq!((count("staff.disable"), count("staff.enable"), count("staff.unlock")), (2, 1, 1), "{entries:?}");
+        let (ac, _) = page_login(&app, AUDITOR).await;
+        let html = ac.get(app.url("/staff/audit?action=staff.disable")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("停用工作人员账号") && html.contains("账号 王复核（凤城镇）") && html.contains("<del>是</del> → 否"), "{html}");
     }
 }

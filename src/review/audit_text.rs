@@ -95,7 +95,7 @@ pub fn application_of(target: &str) -> Option<&str> {
     target.strip_prefix("application:")
 }
 
-const FIELDS: [(&str, &str); 30] = [
+const FIELDS: [(&str, &str); 33] = [
     ("status", "状态"),
     ("version", "版本"),
     ("township_id", "审核乡镇编号"),
@@ -126,6 +126,9 @@ const FIELDS: [(&str, &str); 30] = [
     ("role", "角色"),
     ("username", "用户名"),
     ("display_name", "姓名"),
+    ("active", "在用"),
+    ("locked", "锁定"),
+    ("failures", "连续失败次数"),
 ];
 
 fn field_label(key: &str) -> String {
@@ -151,6 +154,8 @@ fn value_text(key: &str, v: Option<&Value>) -> String {
                 "reason" => match s.as_str() {
                     "unknown_user" => Some("用户名不存在".into()),
                     "locked" => Some("账号已锁定".into()),
+                    "bad_password" => Some("密码错误".into()),
+                    "inactive" => Some("账号已停用".into()),
                     _ => None,
                 },
                 _ => None,

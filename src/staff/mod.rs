@@ -3,6 +3,7 @@
 //! live in `crate::service::staff`, storage in `crate::db::staff`, HTTP in
 //! `crate::web::staff`.
 
+pub mod account;
 pub mod auth;
 
 pub use auth::{Claims, Role, TokenError, AUD_ACCESS, AUD_REFRESH, ISSUER};

@@ -253,3 +253,19 @@ pub async fn accounts_reset(state: web::Data<AppState>, id: StaffIdentity, path:
     staff::reset_password(&state.ctx, &id.who, path.into_inner(), body.into_inner().password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
+
+#[derive(Debug, Deserialize)]
+pub struct AccountState {
+    /// `disable`, `enable` or `unlock`.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// An admin disables, enables or unlocks an account.
+pub async fn accounts_state(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AccountState>) -> Api {
+    id.require(ADMIN)?;
+    let message = staff::set_account_state(&state.ctx, &id.who, path.into_inner(), body.into_inner().action).await?;
+    Ok(HttpResponse::Ok().json(json!({"message": message})))
+}

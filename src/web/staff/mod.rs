@@ -56,6 +56,7 @@ route_table! {
     get "/staff/accounts" => pages::accounts_page,
     post "/staff/accounts" => pages::accounts_create_form,
     post "/staff/accounts/{id}/password" => pages::accounts_reset_form,
+    post "/staff/accounts/{id}/state" => pages::accounts_state_form,
     post "/api/v1/staff/login" => api::login,
     post "/api/v1/staff/refresh" => api::refresh,
     post "/api/v1/staff/logout" => api::logout,
@@ -75,6 +76,7 @@ route_table! {
     get "/api/v1/staff/accounts" => api::accounts,
     post "/api/v1/staff/accounts" => api::accounts_create,
     post "/api/v1/staff/accounts/{id}/password" => api::accounts_reset,
+    post "/api/v1/staff/accounts/{id}/state" => api::accounts_state,
 }
 
 // ------------------------------------------------------------ roles

@@ -1,7 +1,7 @@
 //! The staff console's pages (`/staff/…`, cookies, CSRF on every form):
 //! parse, call one use case, render a template.
 
-use super::api::{CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
+use super::api::{AccountState, CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
 use super::identity::{check_csrf, cleared_cookies, csrf_cookie, encode_component, redirect, safe_next, session_cookies};
 use super::{
     attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, REFRESH_COOKIE,
@@ -460,6 +460,26 @@ pub async fn accounts_reset_form(
         Err(e @ AppError::Invalid { .. }) => {
             let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
             Ok(with_status(r, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn accounts_state_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<AccountState>,
+) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    id.require(ADMIN)?;
+    match staff::set_account_state(&state.ctx, &id.who, path.into_inner(), form.into_inner().action).await {
+        Ok(done) => accounts_render(&state, &id, None, Some(done)).await,
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
+            Ok(with_status(r, status))
         }
         Err(e) => Err(e),
     }
