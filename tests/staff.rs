@@ -149,6 +149,8 @@ fn case(method: &'static str, path: impl Into<String>, body: Option<Value>, allo
 
 const ALL: &[R] = &[R::Admin, R::Reviewer, R::Operator, R::Auditor];
 const REV: &[R] = &[R::Admin, R::Reviewer];
+/// One application: reviewers, and auditors read-only with personal data masked.
+const READ: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
 const AUD: &[R] = &[R::Admin, R::Auditor];
 const ADM: &[R] = &[R::Admin];
 const EXP_APPS: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
@@ -167,7 +169,7 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(422),
         ),
         case("GET", "/api/v1/staff/review/queue?status=under_review", None, REV, Some(200)),
-        case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, REV, Some(200)),
+        case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, READ, Some(200)),
         case(
             "POST",
             format!("/api/v1/staff/review/applications/{fc_app}/decisions"),
@@ -232,7 +234,7 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(422),
         ),
         case("GET", "/staff/review?status=under_review", None, REV, Some(200)),
-        case("GET", format!("/staff/review/{fc_app}"), None, REV, Some(200)),
+        case("GET", format!("/staff/review/{fc_app}"), None, READ, Some(200)),
         case("POST", format!("/staff/review/{fc_app}"), Some(json!({"decision": "note", "note": "已电话核实"})), REV, Some(303)),
         case("POST", format!("/staff/review/{fc_app}/assign"), Some(json!({"township_id": "CX", "reason": "测试"})), ADM, Some(409)),
         case("POST", "/staff/decisions/no-such-decision/second", Some(json!({"agree": "1", "application": fc_app})), REV, Some(404)),
@@ -1703,5 +1705,77 @@ backend_test! {
         let (ac, _) = page_login(&app, AUDITOR).await;
         let html = ac.get(app.url("/staff/audit?action=staff.disable")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("停用工作人员账号") && html.contains("账号 王复核（凤城镇）") && html.contains("<del>是</del> → 否"), "{html}");
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: an auditor opens any application read-only, with
+    /// personal data masked, from the audit page; staff read the timeline
+    /// and overrides in words, not codes.
+    #[tokio::test]
+    async fn auditors_read_any_application_masked_and_staff_read_words(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await.access;
+        let aud = api_login(&app, AUDITOR).await.access;
+        let fc = apps_in(&app, "FC", &["under_review"], "2027-G1").await;
+        let cx = apps_in(&app, "CX", &["under_review", "submitted"], "2027-G1").await;
+        // An override waiting for its second opinion: words on the page.
+        let mut target = None;
+        for (id, _) in &fc {
+            let d = detail(&app, &rev, id).await;
+            if d["computed"]["school_id"].is_string() {
+                target = Some((id.clone(), d));
+                break;
+            }
+        }
+        let (id, d) = target.expect("a computable application");
+        let other = if d["computed"]["school_id"] == "P02" { ("P01", "安溪县实验小学") } else { ("P02", "凤城中心小学") };
+        let (s, v) = decide(&app, &rev, &id, json!({"decision": "approve", "school_id": other.0, "reason": "入户核实"})).await;
+        assert_eq!(s, 200, "{v}");
+        let (rc, _) = page_login(&app, REVIEWER).await;
+        let html = rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("学校改为 {}", other.1)) && !html.contains(&format!("学校改为 {}", other.0)), "{html}");
+        let timeline = &html[html.find("id=\"timeline\"").expect("the timeline")..];
+        assert!(timeline.contains("<td>已提交</td><td>家长</td>") && !timeline.contains("<td>submitted</td>"), "{timeline}");
+
+        // The auditor: any township, masked, read-only.
+        for (app_id, _) in [&fc[0], &cx[0]] {
+            let r = client().get(app.url(&format!("/api/v1/staff/review/applications/{app_id}"))).bearer_auth(&aud).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let a: Value = r.json().await.unwrap();
+            let full = detail(&app, &api_login(&app, ADMIN).await.access, app_id).await;
+            assert_eq!(a["read_only"], true);
+            assert_ne!(a["child_name"], full["child_name"], "the name is masked");
+            assert!(a["child_name"].as_str().unwrap().contains('*'));
+            assert!(a["id_number"].as_str().unwrap().contains('*') && !full["id_number"].as_str().unwrap().contains('*'));
+            assert!(a["guardian_phone"].as_str().unwrap().contains('*'));
+            assert_ne!(a["guardian_name"], full["guardian_name"]);
+            for addr in [&a["facts"]["hukou"], &a["facts"]["property"]["address"], &a["facts"]["migrant"]["residence_address"]] {
+                if let Some(h) = addr.as_object() {
+                    assert!(h.get("number").map_or(true, Value::is_null) && h.get("building").map_or(true, Value::is_null), "{h:?}");
+                    assert!(h.get("compound").map_or(true, Value::is_null), "{h:?}");
+                }
+            }
+            assert!(a["facts"].to_string().contains("township"), "addresses keep the township");
+            if let Some(p) = a["facts"]["property"].as_object() {
+                assert!(p["certificate_no"].as_str().unwrap().contains('*'));
+            }
+            // Read-only: decisions and documents are refused.
+            let (s, _) = decide(&app, &aud, app_id, json!({"decision": "note", "note": "看看"})).await;
+            assert_eq!(s, 403);
+        }
+        let doc = add_document(&app, &fc[0].0).await;
+        let r = client().get(app.url(&format!("/api/v1/staff/documents/{doc}"))).bearer_auth(&aud).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let (ac, _) = page_login(&app, AUDITOR).await;
+        let html = ac.get(app.url(&format!("/staff/review/{}", fc[0].0))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("id=\"read-only\"") && !html.contains("id=\"approve-form\"") && !html.contains("/staff/documents/"), "{html}");
+        // Every view is audited, and the audit page links to the application.
+        let entries = audit_actions(&app).await;
+        let me: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&aud).send().await.unwrap().json().await.unwrap();
+        let aud_actor = format!("staff:{}", me["id"].as_str().unwrap());
+        assert!(entries.iter().filter(|(a, act, _)| *a == aud_actor && act == "application.view").count() >= 3, "{entries:?}");
+        let html = ac.get(app.url(&format!("/staff/audit?actor={}&action=application.view", me["id"].as_str().unwrap()))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<a href=\"/staff/review/{}\">申请 ", fc[0].0)), "{html}");
     }
 }

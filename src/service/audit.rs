@@ -84,6 +84,8 @@ pub struct AuditRow {
     pub target_label: String,
     /// The fields that changed, before → after, in words.
     pub changes: Vec<Change>,
+    /// The application the entry is about (to open it).
+    pub application_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -121,6 +123,7 @@ fn rows_of(
             action_label: text::action_label(&e.action),
             target_label: text::target_label(&e.target, people, &apps),
             changes: text::changes(e.before_json.as_deref(), e.after_json.as_deref()),
+            application_id: text::application_of(&e.target).map(str::to_string),
             entry: e,
         })
         .collect())
@@ -230,6 +233,7 @@ pub async fn download(cx: &Ctx, who: &Identity, format: Option<String>) -> Resul
                         action_label: String::new(),
                         target_label: String::new(),
                         changes: Vec::new(),
+                        application_id: None,
                     })
                     .collect())
             }

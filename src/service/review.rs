@@ -30,6 +30,15 @@ fn load_app(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, 
     Ok(app)
 }
 
+/// An application to read: also auditors', read-only and masked.
+fn load_app_to_read(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
+    let app = dbr::application(conn, id)?.ok_or(AppError::NotFound)?;
+    if !who.opens_application(app.township_id.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(app)
+}
+
 /// Category codes a decision may name: the policy's, plus the care tier.
 pub fn categories_of(c: &Campaign) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = match crate::policy::Policy::load_toml(&c.policy_toml) {
@@ -349,6 +358,9 @@ pub struct DecisionView {
     pub reason_label: Option<&'static str>,
     pub note: String,
     pub override_school_id: Option<String>,
+    /// The override's school by name, its category with its label.
+    pub override_school_name: Option<String>,
+    pub override_category_label: Option<String>,
     pub override_category: Option<String>,
     pub needs_second: bool,
     pub pending_second: bool,
@@ -371,8 +383,34 @@ pub fn second_outcome(needs: bool, second: bool) -> Option<&'static str> {
     }
 }
 
-fn decision_view(d: DecisionRow, people: &HashMap<String, String>) -> DecisionView {
+/// One event of the guardian's timeline, in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: NaiveDateTime,
+    pub status: ApplicationStatus,
+    pub status_label: &'static str,
+    /// 家长, 审核员, 系统, …
+    pub actor_label: String,
+    pub note: String,
+}
+
+fn event_view(e: ApplicationEvent) -> EventView {
+    let actor_label = match e.actor.as_str() {
+        "guardian" => "家长".to_string(),
+        "reviewer" | "demo-reviewer" => "审核员".to_string(),
+        "system" => "系统".to_string(),
+        other => other.to_string(),
+    };
+    EventView { at: e.at, status_label: e.status.label(), status: e.status, actor_label, note: e.note }
+}
+
+fn decision_view(d: DecisionRow, people: &HashMap<String, String>, names: &dbr::Names, categories: &[(String, String)]) -> DecisionView {
     DecisionView {
+        override_school_name: d.override_school_id.as_ref().map(|s| names.schools.get(s).cloned().unwrap_or_else(|| s.clone())),
+        override_category_label: d
+            .override_category
+            .as_ref()
+            .map(|k| categories.iter().find(|(c, _)| c == k).map(|(c, l)| format!("{c} {l}")).unwrap_or_else(|| k.clone())),
         decision_label: d.decision.label(),
         reason_label: d.reason_code.as_deref().and_then(review::reject_reason_label),
         pending_second: d.needs_second && d.second_reviewer_id.is_none(),
@@ -428,6 +466,8 @@ pub struct Detail {
     pub assigned: bool,
     /// May `who` assign it to a township (admins, county queue or assigned).
     pub assignable: bool,
+    /// Read-only with personal data masked (auditors): no decisions, no documents.
+    pub read_only: bool,
     pub current_school_id: Option<String>,
     pub current_zone_id: Option<String>,
     pub current_target: String,
@@ -438,7 +478,7 @@ pub struct Detail {
     pub computed_notes: Vec<String>,
     pub signals: Vec<Signal>,
     pub documents: Vec<DocumentView>,
-    pub events: Vec<ApplicationEvent>,
+    pub events: Vec<EventView>,
     pub decisions: Vec<DecisionView>,
     pub pending_second: Option<String>,
     pub schools: Vec<(String, String)>,
@@ -452,13 +492,22 @@ fn detail_in(
     cipher: &crate::identity::IdCipher,
     cfg: &fraud::Config,
 ) -> Result<Detail, AppError> {
-    let app = load_app(conn, who, id)?;
+    let app = load_app_to_read(conn, who, id)?;
+    let masked = who.reads_masked();
     let c = dbr::campaign(conn, &app.campaign_id)?;
-    let child = dbr::child_of(conn, &app.child_id)?;
-    let (gname, grel, gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
+    let mut child = dbr::child_of(conn, &app.child_id)?;
+    let (mut gname, grel, mut gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
+    if masked {
+        child.name = mask_name(&child.name);
+        gname = mask_name(&gname);
+        gphone = crate::identity::mask_phone(&gphone);
+    }
     let id_number =
         if who.sees_id_numbers() { cipher.decrypt(&child.id_number_enc).unwrap_or(child.id_number_masked) } else { child.id_number_masked };
-    let (computed, notes) = computed(conn, &c, &app)?;
+    let (computed, mut notes) = computed(conn, &c, &app)?;
+    if masked {
+        notes = notes.iter().map(|n| review::masked_note(n)).collect();
+    }
     let names = dbr::names(conn)?;
     let target_name = |s: &Option<String>, z: &Option<String>| match (z, s) {
         (Some(z), _) => format!("{}（片区）", names.zones.get(z).cloned().unwrap_or_else(|| z.clone())),
@@ -469,7 +518,9 @@ fn detail_in(
     let docs: Vec<Document> = dbr::documents_of(conn, &app.id)?;
     let events = dbr::events_of(conn, &app.id)?;
     let people = dbr::staff_names(conn)?;
-    let decisions: Vec<DecisionView> = dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people)).collect();
+    let cats = categories_of(&c);
+    let decisions: Vec<DecisionView> =
+        dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people, &names, &cats)).collect();
     let pending_second = decisions.iter().find(|d| d.pending_second).map(|d| d.id.clone());
     audit::append(conn, &who.actor(), "application.view", &format!("application:{}", app.id), None, None)?;
     Ok(Detail {
@@ -494,7 +545,12 @@ fn detail_in(
         current_school_id: app.catchment_school_id.clone(),
         current_zone_id: app.zone_id.clone(),
         current_category: app.category.clone(),
-        facts: serde_json::from_str(&app.facts_json).unwrap_or(Value::Null),
+        facts: match serde_json::from_str::<crate::policy::ApplicantFacts>(&app.facts_json) {
+            Ok(f) if masked => serde_json::to_value(review::masked_facts(&f)).unwrap_or(Value::Null),
+            _ if masked => Value::Null,
+            _ => serde_json::from_str(&app.facts_json).unwrap_or(Value::Null),
+        },
+        read_only: masked,
         computed_target: target_name(&computed.school_id, &computed.zone_id),
         computed,
         computed_notes: notes,
@@ -512,7 +568,7 @@ fn detail_in(
                 uploaded_at: d.uploaded_at,
             })
             .collect(),
-        events,
+        events: events.into_iter().map(event_view).collect(),
         decisions,
         pending_second,
         schools: dbr::plan_schools(conn, &c.id)?,

@@ -41,6 +41,18 @@ impl Identity {
         }
     }
 
+    /// May this person open an application of `township`? Those who see it,
+    /// and auditors (read-only, personal data masked: see
+    /// `crate::service::review::detail`).
+    pub fn opens_application(&self, township: Option<&str>) -> bool {
+        self.role == Role::Auditor || self.sees_township(township)
+    }
+
+    /// Does this person read applications read-only with personal data masked?
+    pub fn reads_masked(&self) -> bool {
+        self.role == Role::Auditor
+    }
+
     /// May this person see full ID numbers (within what they may see at all)?
     pub fn sees_id_numbers(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Reviewer)

@@ -1,7 +1,9 @@
 //! The staff JSON API (`/api/v1/staff/…`, `Authorization: Bearer`): parse,
 //! call one use case, answer JSON.
 
-use super::{attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, REVIEWERS};
+use super::{
+    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, READERS, REVIEWERS,
+};
 use crate::error::AppError;
 use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, dashboard, export, policy, review, staff};
@@ -86,7 +88,7 @@ pub async fn queue(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<
 }
 
 pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
-    id.require(REVIEWERS)?;
+    id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(d))
 }

@@ -82,6 +82,9 @@ route_table! {
 // ------------------------------------------------------------ roles
 
 pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Reviewer];
+/// Who may open one application: reviewers, and auditors read-only with
+/// personal data masked.
+pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 pub const EVERYONE: &[Role] = &[Role::Admin, Role::Reviewer, Role::Operator, Role::Auditor];
 pub const AUDIT: &[Role] = &[Role::Admin, Role::Auditor];
 pub const ADMIN: &[Role] = &[Role::Admin];

@@ -4,8 +4,8 @@
 use super::api::{AccountState, CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
 use super::identity::{check_csrf, cleared_cookies, csrf_cookie, encode_component, redirect, safe_next, session_cookies};
 use super::{
-    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, REFRESH_COOKIE,
-    REVIEWERS,
+    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, READERS,
+    REFRESH_COOKIE, REVIEWERS,
 };
 use crate::domain::{ApplicationStatus, Role};
 use crate::error::AppError;
@@ -255,7 +255,7 @@ pub struct NoticeQuery {
 }
 
 pub async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<NoticeQuery>) -> Page {
-    id.require(REVIEWERS)?;
+    id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     let notice = match q.done.as_deref() {
         Some("approve") => Some("已审核通过"),
