@@ -1630,7 +1630,10 @@ backend_test! {
             eprintln!("{backend:?} {campaign}: {all} applications, {unplaced} without a school or zone");
             let (c, _) = page_login(&app, AUDITOR).await;
             let html = c.get(app.url(&format!("/staff/dashboard?campaign={campaign}"))).send().await.unwrap().text().await.unwrap();
-            assert!(html.contains(&format!("<b id=\"t-apps\">{all}</b>")) && html.contains(&format!("<b id=\"t-status-sum\">{all}</b>")), "{html}");
+            assert!(html.contains(&format!("<b id=\"t-apps\">{all}</b>")), "{html}");
+            for c in s["by_status"].as_array().unwrap() {
+                assert!(html.contains(&format!("data-status=\"{}\">{} {}</span>", c["status"].as_str().unwrap(), c["label"].as_str().unwrap(), c["count"])), "{c} {html}");
+            }
             assert_eq!(html.contains("id=\"unplaced\""), unplaced > 0);
         }
     }
