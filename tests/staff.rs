@@ -1738,6 +1738,8 @@ backend_test! {
         let (rc, _) = page_login(&app, REVIEWER).await;
         let html = rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().text().await.unwrap();
         assert!(html.contains(&format!("学校改为 {}", other.1)) && !html.contains(&format!("学校改为 {}", other.0)), "{html}");
+        let queue = rc.get(app.url("/staff/review?status=approved")).send().await.unwrap().text().await.unwrap();
+        assert!(queue.contains("<td>A 房户一致</td>") || queue.contains("<td>B 户籍在片区</td>"), "categories with their labels: {queue}");
         let timeline = &html[html.find("id=\"timeline\"").expect("the timeline")..];
         assert!(timeline.contains("<td>已提交</td><td>家长</td>") && !timeline.contains("<td>submitted</td>"), "{timeline}");
 

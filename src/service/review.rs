@@ -175,6 +175,8 @@ pub struct QueueRow {
     pub township: String,
     pub target: String,
     pub category: Option<String>,
+    /// The category with its label, e.g. `B 户籍在片区`.
+    pub category_label: Option<String>,
     pub status: ApplicationStatus,
     pub status_label: &'static str,
     pub submitted_at: NaiveDateTime,
@@ -261,6 +263,12 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
         }
     };
     let names = dbr::names(conn)?;
+    let mut labels: HashMap<(String, String), String> = HashMap::new();
+    for c in dbr::campaigns_list(conn)? {
+        for (code, label) in categories_of(&c) {
+            labels.insert((c.id.clone(), code), label);
+        }
+    }
     let rows = rows
         .into_iter()
         .map(|(a, c)| {
@@ -269,7 +277,12 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
                 (None, Some(s)) => names.schools.get(s).cloned().unwrap_or_else(|| s.clone()),
                 _ => "（无对口学校）".into(),
             };
+            let category_label = a.category.as_ref().map(|k| match labels.get(&(a.campaign_id.clone(), k.clone())) {
+                Some(l) => format!("{k} {l}"),
+                None => k.clone(),
+            });
             QueueRow {
+                category_label,
                 signals: signals.remove(&a.id).unwrap_or_default(),
                 registration_no: a.registration_no,
                 campaign_id: a.campaign_id,
