@@ -1480,5 +1480,21 @@ backend_test! {
         let (_, me) = get(&admin, "/api/v1/staff/me".into()).await;
         assert_eq!(entries[0].0, format!("staff:{}", me["id"].as_str().unwrap()));
         assert!(entries[0].1.as_deref().unwrap_or("").contains("电话核实：实际居住在城厢镇"), "{entries:?}");
+
+        // The guardian edits it: still no county address, the assignment stays;
+        // then a residence in 凤城镇: the address decides again.
+        for (res, reviewer, other) in [("其他", &cx, &fc), ("凤城镇", &fc, &cx)] {
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{outside}/edit"), None).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            let draft = b["draft_id"].as_str().unwrap().to_string();
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), migrant("20210420", "246", res)).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert!(s.is_success(), "{s} {b}");
+            assert_eq!(get(reviewer, detail(&outside)).await.0, StatusCode::OK, "after an edit with residence {res}");
+            assert_eq!(get(other, detail(&outside)).await.0, StatusCode::NOT_FOUND, "after an edit with residence {res}");
+        }
+        let (_, d) = get(&admin, detail(&outside)).await;
+        assert_eq!((&d["township"], &d["assigned"], &d["assignable"]), (&json!("凤城镇"), &json!(false), &json!(false)), "{d}");
     }
 }
