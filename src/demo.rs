@@ -382,9 +382,13 @@ fn insert_applicant(
     *previous = Some(Previous { guardian_id, birth, surname });
 
     let mut status = spec.status;
-    let (mut school, mut zone, mut category, mut key, mut explanation, mut township) = (None, None, None, None, None, None);
+    let (mut school, mut zone, mut category, mut key, mut explanation) = (None, None, None, None, None);
+    // Same rule as a submission: the township of the deciding address.
+    let towns: Vec<(String, String)> = TOWNSHIPS.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect();
+    let township;
     match crate::policy::compute_keys(&spec.facts, policy, ctx) {
         Ok(keys) => {
+            township = crate::review::scope::review_township(&spec.facts, keys.schools.first(), &towns);
             if let Some(best) = keys.schools.first() {
                 if status == "approved" {
                     category = Some(best.category_code.clone());
@@ -401,11 +405,12 @@ fn insert_applicant(
                 explanation = Some(keys.notes.first().cloned().unwrap_or_else(|| "无对口学校，由教育局统筹安排".into()));
             }
         }
-        Err(_) if status == "approved" => status = "under_review",
-        Err(_) => {}
-    }
-    if let Some(t) = spec.facts.hukou.as_ref().or(spec.facts.property.as_ref().map(|p| &p.address)).and_then(|a| a.township.as_deref()) {
-        township = TOWNSHIPS.iter().find(|(_, name)| *name == t).map(|(code, _)| code.to_string());
+        Err(_) => {
+            township = crate::review::scope::review_township(&spec.facts, None, &towns);
+            if status == "approved" {
+                status = "under_review";
+            }
+        }
     }
     let app_id = db::new_id();
     diesel::insert_into(schema::applications::table)
@@ -427,6 +432,7 @@ fn insert_applicant(
             submitted_at: now,
             updated_at: now,
             version: 1,
+            assigned_township_id: None,
         })
         .execute(conn)?;
     let mut events = vec![("submitted", "guardian")];

@@ -989,6 +989,62 @@ backend_test! {
         // The stored draft gives the dates back for editing.
         let (_, d) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}")).await;
         assert_eq!(d["child"]["permit_issued_on"], "2024-09-10", "{d}");
+
+        // One migrant child per tier a migrant can reach under the demo policy
+        // (hukou elsewhere rules out A and B), submitted, with the key the
+        // reviewer's view computes: C 房产在片区, D 随迁子女 (longer residence
+        // first: -months to the 2027-08-31 cut-off), E 其他 (too short a residence).
+        let base = |name: &str, birth: &str, seq: &str, start: &str, issued: &str| {
+            json!({
+                "child_name": name, "id_number": id_number("110101", birth, seq), "hukou_type": "migrant",
+                "permit_no": "350524000000123", "residence_start": start, "permit_issued_on": issued,
+                "social_insurance_months": "24",
+                "res_township": "凤城镇", "res_community": "东岳社区", "res_road": "二环路", "res_number": "123",
+            })
+        };
+        let mut with_property = base("陈三", "20201120", "246", "2024-03-01", "2024-09-10");
+        for (k, v) in [
+            ("has_property", "1"), ("prop_cert_no", "闽(2023)安溪县不动产权第0000888号"), ("prop_owner_name", "陈大海"),
+            ("prop_owner_relation", "father"), ("prop_acquired_on", "2023-04-01"), ("prop_township", "凤城镇"),
+            ("prop_community", "东岳社区"), ("prop_road", "二环路"), ("prop_number", "123"),
+        ] {
+            with_property[k] = json!(v);
+        }
+        let tiers = [
+            ("C", with_property, "[3,"),
+            ("D", base("陈四", "20200905", "369", "2024-03-01", "2024-09-10"), "[4,"),
+            ("E", base("陈五", "20210601", "482", "2026-10-01", "2026-11-01"), "[5,"),
+        ];
+        let rev = staff_token(&app, "reviewer-fc", "ruxue-demo-reviewer").await;
+        for (i, (tier, body, key_head)) in tiers.into_iter().enumerate() {
+            let migrant = body["has_property"].is_null();
+            let draft = p.new_draft(&app).await;
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), body).await;
+            assert_eq!(s, StatusCode::OK, "{tier}: {b}");
+            let mut kinds = vec!["hukou", "residence_permit"];
+            if !migrant {
+                kinds.push("property_cert");
+            }
+            for (j, kind) in kinds.iter().enumerate() {
+                let (s, b) = p.upload(&app, &draft, kind, "x.png", "image/png", png(100 + i * 10 + j)).await;
+                assert_eq!(s, StatusCode::CREATED, "{tier}: {b}");
+            }
+            let (_, review) = p.get(&app, &format!("/api/v1/registration/drafts/{draft}/review")).await;
+            assert_eq!(review["provisional"]["category_code"], tier, "{review}");
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert_eq!(s, StatusCode::CREATED, "{tier}: {b}");
+            let id = b["application_id"].as_str().unwrap().to_string();
+            let (s, d) = staff_call(&app, &rev, reqwest::Method::GET, &format!("/api/v1/staff/review/applications/{id}"), None).await;
+            assert_eq!(s, StatusCode::OK, "{tier}: the 凤城镇 reviewer sees a migrant child living in 凤城镇: {d}");
+            assert_eq!(d["computed"]["category"], tier, "{d}");
+            let key = d["computed"]["priority_json"].as_str().unwrap();
+            assert!(key.starts_with(key_head), "{tier}: {key}");
+            if tier == "D" {
+                // 2024-03-01 to 2027-08-31: 41 full months, sorted first when longer.
+                assert!(key.ends_with(",-41]"), "{key}");
+                assert!(d["computed"]["explanation"].as_str().unwrap().contains("居住满 41 个月"), "{d}");
+            }
+        }
     }
 }
 
@@ -2036,5 +2092,231 @@ backend_test! {
         for a in ["application.appeal", "review.appeal_granted", "application.withdraw"] {
             assert_eq!(actions.iter().filter(|x| *x == a).count(), 1, "{a}");
         }
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 4: review follows the address that decides the
+    /// catchment. A 随迁子女 whose hukou is outside the county and whose
+    /// residence permit is in 凤城镇 is reviewed in 凤城镇; a child with no
+    /// address in the county waits in the county queue (县级待分配) until an
+    /// admin assigns it, and then that township's reviewers see it.
+    #[tokio::test]
+    async fn review_follows_the_deciding_address_and_the_county_queue_is_assigned(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        let p = parent(&app, "scope").await;
+        let migrant = |birth: &str, seq: &str, res_township: &str| {
+            json!({
+                "child_name": "陈小雨",
+                "id_number": id_number("110101", birth, seq),
+                "hukou_type": "migrant",
+                "hukou_township": "其他",
+                "hukou_road": "解放路",
+                "hukou_number": "8",
+                "permit_no": "350524000000123",
+                "residence_start": "2024-03-01",
+                "permit_issued_on": "2024-09-10",
+                "social_insurance_months": "24",
+                "res_township": res_township,
+                "res_community": "东岳社区",
+                "res_road": "二环路",
+                "res_number": "123",
+            })
+        };
+        let mut ids = Vec::new();
+        for (birth, seq, res) in [("20210315", "123", "凤城镇"), ("20210420", "246", "其他")] {
+            let draft = p.new_draft(&app).await;
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), migrant(birth, seq, res)).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            assert_eq!(p.upload(&app, &draft, "hukou", "h.png", "image/png", png(seq.len())).await.0, StatusCode::CREATED);
+            assert_eq!(p.upload(&app, &draft, "residence_permit", "r.png", "image/png", png(seq.len() + 7)).await.0, StatusCode::CREATED);
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            ids.push(b["application_id"].as_str().unwrap().to_string());
+        }
+        let (in_fc, outside) = (ids[0].clone(), ids[1].clone());
+        let login = |who: (&'static str, &'static str)| {
+            let url = app.url("/api/v1/staff/login");
+            async move {
+                let r = client().post(url).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
+                assert_eq!(r.status(), StatusCode::OK, "login {}", who.0);
+                r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+            }
+        };
+        let fc = login(("reviewer-fc", "ruxue-demo-reviewer")).await;
+        let cx = login(("reviewer-cx", "ruxue-demo-reviewer")).await;
+        let admin = login(("admin", "ruxue-demo-admin")).await;
+        let get = |token: &str, path: String| {
+            let (url, token) = (app.url(&path), token.to_string());
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let assign = |token: &str, id: &str, body: Value| {
+            let (url, token) = (app.url(&format!("/api/v1/staff/review/applications/{id}/assign")), token.to_string());
+            async move {
+                let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let s = r.status();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let detail = |id: &str| format!("/api/v1/staff/review/applications/{id}");
+
+        // The migrant child: hukou elsewhere, residence in 凤城镇 → 凤城镇's reviewer.
+        let (s, d) = get(&fc, detail(&in_fc)).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!(d["township"], "凤城镇");
+        assert_eq!(d["in_county_queue"], false);
+        assert_eq!(get(&cx, detail(&in_fc)).await.0, StatusCode::NOT_FOUND, "another township's reviewer does not see it");
+
+        // No address in the county: the county queue, for the admin only.
+        for t in [&fc, &cx] {
+            assert_eq!(get(t, detail(&outside)).await.0, StatusCode::NOT_FOUND);
+            let (s, q) = get(t, "/api/v1/staff/review/queue?township=county".into()).await;
+            assert_eq!(s, StatusCode::OK, "{q}");
+            assert_eq!(q["total"], 0, "reviewers never see the county queue: {q}");
+        }
+        let (s, q) = get(&admin, "/api/v1/staff/review/queue?township=county&campaign=2027-G1".into()).await;
+        assert_eq!(s, StatusCode::OK, "{q}");
+        let rows = q["rows"].as_array().unwrap();
+        assert!(rows.iter().any(|r| r["id"] == outside.as_str() && r["township"] == "县级待分配"), "{q}");
+        assert!(!rows.iter().any(|r| r["id"] == in_fc.as_str()));
+        assert_eq!(q["county_queue"], q["total"], "{q}");
+        let before = q["county_queue"].as_i64().unwrap();
+
+        // A reviewer cannot assign; bad input names the field.
+        let (s, _) = assign(&fc, &outside, json!({"township_id": "CX", "reason": "居住在城厢镇"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "XX", "reason": "居住在城厢镇"})).await;
+        assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("township_id")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("没有编号为 XX 的乡镇"), "{b}");
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "CX", "reason": " "})).await;
+        assert_eq!((s, &b["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason")), "{b}");
+        // An application an address places is not the admin's to move.
+        let (s, b) = assign(&admin, &in_fc, json!({"township_id": "CX", "reason": "试试"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{b}");
+
+        // The admin assigns it to 城厢镇: its reviewer sees it, 凤城镇's does not.
+        let (s, b) = assign(&admin, &outside, json!({"township_id": "CX", "reason": "电话核实：实际居住在城厢镇"})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["township_name"], "城厢镇");
+        let (s, d) = get(&cx, detail(&outside)).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        assert_eq!((&d["township"], &d["assigned"]), (&json!("城厢镇"), &json!(true)));
+        assert_eq!(get(&fc, detail(&outside)).await.0, StatusCode::NOT_FOUND);
+        let (_, q) = get(&admin, "/api/v1/staff/review/queue?township=county&campaign=2027-G1".into()).await;
+        assert_eq!(q["county_queue"].as_i64().unwrap(), before - 1, "{q}");
+
+        // The assignment is in the audit log, by the admin, with the reason.
+        let target = format!("application:{outside}");
+        let entries: Vec<(String, Option<String>)> = app
+            .state
+            .db
+            .run(move |c| {
+                Ok(schema::audit_log::table
+                    .filter(schema::audit_log::action.eq("review.assign"))
+                    .filter(schema::audit_log::target.eq(target))
+                    .select((schema::audit_log::actor, schema::audit_log::after_json))
+                    .load(c)?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        let (_, me) = get(&admin, "/api/v1/staff/me".into()).await;
+        assert_eq!(entries[0].0, format!("staff:{}", me["id"].as_str().unwrap()));
+        assert!(entries[0].1.as_deref().unwrap_or("").contains("电话核实：实际居住在城厢镇"), "{entries:?}");
+
+        // The guardian edits it: still no county address, the assignment stays;
+        // then a residence in 凤城镇: the address decides again.
+        for (res, reviewer, other) in [("其他", &cx, &fc), ("凤城镇", &fc, &cx)] {
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/applications/{outside}/edit"), None).await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            let draft = b["draft_id"].as_str().unwrap().to_string();
+            let (s, b) = p.put(&app, &format!("/api/v1/registration/drafts/{draft}/child"), migrant("20210420", "246", res)).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let (s, b) = p.post(&app, &format!("/api/v1/registration/drafts/{draft}/submit"), None).await;
+            assert!(s.is_success(), "{s} {b}");
+            assert_eq!(get(reviewer, detail(&outside)).await.0, StatusCode::OK, "after an edit with residence {res}");
+            assert_eq!(get(other, detail(&outside)).await.0, StatusCode::NOT_FOUND, "after an edit with residence {res}");
+        }
+        let (_, d) = get(&admin, detail(&outside)).await;
+        assert_eq!((&d["township"], &d["assigned"], &d["assignable"]), (&json!("凤城镇"), &json!(false), &json!(false)), "{d}");
+    }
+}
+
+backend_test! {
+    /// Screenshots of the supplement and appeal pages (first backend only).
+    #[tokio::test]
+    async fn browser_answers_a_supplement_and_files_an_appeal_at_375x667(backend) {
+        let (app, _) = spawn(backend, &[]).await;
+        // The same guardian in the API client (WeChat openid o-shots) and the browser.
+        let p = parent(&app, "shots").await;
+        let a1 = register(&app, &p, "林一", &id_number("110101", "20210315", "123"), 31).await;
+        let a2 = register(&app, &p, "林二", &id_number("110101", "20201120", "246"), 32).await;
+        let rev = staff_token(&app, "reviewer-fc", "ruxue-demo-reviewer").await;
+        let decisions = |a: &str| format!("/api/v1/staff/review/applications/{a}/decisions");
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a1), Some(json!({
+            "decision": "supplement", "deadline": deadline_in(72), "documents": ["birth_cert"], "note": "请上传出生医学证明"
+        }))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let (s, b) = staff_call(&app, &rev, reqwest::Method::POST, &decisions(&a2), Some(json!({
+            "decision": "reject", "reason_code": "hukou_invalid", "note": "户口簿儿童页与身份证号码不一致"
+        }))).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+
+        let b = Browser::start(backend == backends()[0]).await;
+        let c = &b.client;
+        // The browser's own WeChat login as the same family: /parent/login
+        // sends it to the (loopback) authorise page, whose URL carries the state.
+        c.goto(&app.url("/parent/login")).await.unwrap();
+        let at = c.current_url().await.unwrap().to_string();
+        let state = query_param(&at, "state").unwrap_or_else(|| panic!("no state in {at}"));
+        c.goto(&app.url(&format!("/parent/wechat/callback?code=ok-shots&state={state}"))).await.unwrap();
+        c.goto(&app.url(&format!("/parent/applications/{a1}"))).await.unwrap();
+        let text = b.text_with("需要补充材料").await;
+        assert!(text.contains("出生医学证明") && text.contains("开始补充材料"), "{text}");
+        b.scroll_to("#supplement").await;
+        b.shot(20, "supplement-request").await;
+        b.click("#supplement button").await;
+        // The documents step of the answer: upload what was asked for.
+        let tmp = tempfile::tempdir().unwrap();
+        let photo = tmp.path().join("birth.jpg");
+        std::fs::write(&photo, jpeg_with_gps()).unwrap();
+        b.select("kind", "birth_cert").await;
+        c.find(fantoccini::Locator::Css("input[type=file]")).await.unwrap().send_keys(photo.to_str().unwrap()).await.unwrap();
+        b.click("form[enctype] button[type=submit]").await;
+        b.text_with("上传成功").await;
+        b.shot(21, "supplement-upload").await;
+        b.click("a[href$=\"/review\"]").await;
+        b.text_with("审核员要求补充的内容").await;
+        b.fill("reply", "已上传出生医学证明").await;
+        b.scroll_to("#reply").await;
+        b.shot(22, "supplement-review").await;
+        b.click("form[action$=\"/submit\"] button").await;
+        let text = b.text_with("审核中").await;
+        assert!(!text.contains("开始补充材料"), "{text}");
+        b.shot(23, "supplement-sent").await;
+
+        // The rejected one: why, the appeal form and whom to call.
+        c.goto(&app.url(&format!("/parent/applications/{a2}"))).await.unwrap();
+        let text = b.text_with("审核未通过").await;
+        assert!(text.contains("户口簿儿童页与身份证号码不一致") && text.contains("0595-23222222"), "{text}");
+        b.scroll_to("#rejected").await;
+        b.shot(24, "rejected").await;
+        b.fill("reason", "户口簿已更正，附上新的儿童页照片").await;
+        b.click("#rejected button[type=submit]").await;
+        let text = b.text_with("复核申请").await;
+        assert!(text.contains("复核中"), "{text}");
+        b.scroll_to("#appeal").await;
+        b.shot(25, "appeal-filed").await;
+        let scroll_width: i64 = c.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+        assert!(scroll_width <= 375, "page is {scroll_width}px wide");
+        b.stop().await;
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a1}")).await;
+        assert_eq!(v["status"], "under_review", "{v}");
+        let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{a2}")).await;
+        assert_eq!(v["status"], "appealed", "{v}");
     }
 }

@@ -149,6 +149,8 @@ fn case(method: &'static str, path: impl Into<String>, body: Option<Value>, allo
 
 const ALL: &[R] = &[R::Admin, R::Reviewer, R::Operator, R::Auditor];
 const REV: &[R] = &[R::Admin, R::Reviewer];
+/// One application: reviewers, and auditors read-only with personal data masked.
+const READ: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
 const AUD: &[R] = &[R::Admin, R::Auditor];
 const ADM: &[R] = &[R::Admin];
 const EXP_APPS: &[R] = &[R::Admin, R::Reviewer, R::Auditor];
@@ -167,13 +169,21 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(422),
         ),
         case("GET", "/api/v1/staff/review/queue?status=under_review", None, REV, Some(200)),
-        case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, REV, Some(200)),
+        case("GET", format!("/api/v1/staff/review/applications/{fc_app}"), None, READ, Some(200)),
         case(
             "POST",
             format!("/api/v1/staff/review/applications/{fc_app}/decisions"),
             Some(json!({"decision": "note", "note": "电话核实"})),
             REV,
             Some(200),
+        ),
+        // An application its address places: the admin may not move it (409); others are refused.
+        case(
+            "POST",
+            format!("/api/v1/staff/review/applications/{fc_app}/assign"),
+            Some(json!({"township_id": "CX", "reason": "测试"})),
+            ADM,
+            Some(409),
         ),
         case("POST", "/api/v1/staff/review/decisions/no-such-decision/second", Some(json!({"agree": true})), REV, Some(404)),
         case("GET", format!("/api/v1/staff/documents/{doc}"), None, REV, Some(200)),
@@ -205,6 +215,8 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             ADM,
             Some(204),
         ),
+        // The throwaway account is not locked: the admin gets 409, the others 403.
+        case("POST", format!("/api/v1/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         // Last: it revokes the caller's tokens.
         case("POST", "/api/v1/staff/logout", None, ALL, Some(204)),
     ]
@@ -222,8 +234,9 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(422),
         ),
         case("GET", "/staff/review?status=under_review", None, REV, Some(200)),
-        case("GET", format!("/staff/review/{fc_app}"), None, REV, Some(200)),
+        case("GET", format!("/staff/review/{fc_app}"), None, READ, Some(200)),
         case("POST", format!("/staff/review/{fc_app}"), Some(json!({"decision": "note", "note": "已电话核实"})), REV, Some(303)),
+        case("POST", format!("/staff/review/{fc_app}/assign"), Some(json!({"township_id": "CX", "reason": "测试"})), ADM, Some(409)),
         case("POST", "/staff/decisions/no-such-decision/second", Some(json!({"agree": "1", "application": fc_app})), REV, Some(404)),
         case("GET", format!("/staff/documents/{doc}"), None, REV, Some(200)),
         case("GET", "/staff/dashboard", None, ALL, Some(200)),
@@ -246,6 +259,7 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
             Some(200),
         ),
         case("POST", format!("/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(200)),
+        case("POST", format!("/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         case("POST", "/staff/logout", None, ALL, Some(303)),
     ]
 }
@@ -1374,5 +1388,399 @@ backend_test! {
             }
         }
         assert_eq!(seen as i64, first["total"].as_i64().unwrap());
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 4: in the demo county every application is visible to
+    /// at least one township reviewer or waits in the county queue; the
+    /// admin sees the queue's count on the page and assigns from it.
+    #[tokio::test]
+    async fn every_demo_application_has_a_reviewer_or_is_in_the_county_queue(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let total = |token: String, q: &'static str| {
+            let url = app.url(&format!("/api/v1/staff/review/queue?{q}"));
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+                r.json::<Value>().await.unwrap()
+            }
+        };
+        let admin = api_login(&app, ADMIN).await.access;
+        let fc = api_login(&app, REVIEWER).await.access;
+        let cx = api_login(&app, REVIEWER_CX).await.access;
+        let all = total(admin.clone(), "").await;
+        let county = total(admin.clone(), "township=county").await;
+        let (n_all, n_county) = (all["total"].as_i64().unwrap(), county["total"].as_i64().unwrap());
+        assert_eq!(all["county_queue"].as_i64(), Some(n_county), "the admin's count is the county queue's");
+        let seen_fc = total(fc.clone(), "").await["total"].as_i64().unwrap();
+        let seen_cx = total(cx.clone(), "").await["total"].as_i64().unwrap();
+        // The two reviewers cover FC and CX+CN, disjoint: together with the county queue, everything once.
+        assert_eq!(seen_fc + seen_cx + n_county, n_all, "{backend:?}: invisible = {}", n_all - seen_fc - seen_cx - n_county);
+        assert!(n_county > 0 && n_county < n_all / 10, "{backend:?}: {n_county} of {n_all} in the county queue");
+        assert!(total(fc.clone(), "").await["county_queue"].is_null(), "reviewers get no county count");
+
+        // In the database too: no application without a township has an address in a county township.
+        let rows: Vec<(Option<String>, String)> = app
+            .state
+            .db
+            .run(|c| Ok(schema::applications::table.select((schema::applications::township_id, schema::applications::facts_json)).load(c)?))
+            .await
+            .unwrap();
+        let towns = ["凤城镇", "城厢镇", "参内镇"];
+        let mut invisible = 0;
+        for (t, facts) in &rows {
+            let f: ruxue::policy::ApplicantFacts = serde_json::from_str(facts).unwrap();
+            let addrs = [f.hukou.as_ref(), f.property.as_ref().map(|p| &p.address), f.migrant.as_ref().and_then(|m| m.residence_address.as_ref())];
+            let in_county = addrs.iter().flatten().any(|a| a.township.as_deref().is_some_and(|n| towns.contains(&n)));
+            if t.is_none() && in_county {
+                invisible += 1;
+            }
+        }
+        assert_eq!(invisible, 0, "{backend:?}: applications with a county address but no township");
+        let migrants_seen = rows.iter().filter(|(t, f)| t.is_some() && f.contains("\"residence_address\":{")).count();
+        assert!(migrants_seen > 100, "{backend:?}: {migrants_seen} migrant children reviewed in a township");
+        eprintln!("{backend:?}: {n_all} applications, FC {seen_fc}, CX+CN {seen_cx}, county queue {n_county}, migrants in a township {migrants_seen}");
+
+        // The admin's queue page shows the county queue's count and filters by it.
+        let (c, csrf) = page_login(&app, ADMIN).await;
+        let html = c.get(app.url("/staff/review")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<strong id=\"county-queue-count\">{n_county}</strong>")), "{html}");
+        assert!(html.contains("县级待分配"));
+        let html = c.get(app.url("/staff/review?township=county")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("共 {n_county} 份申请")), "{html}");
+        let id = county["rows"][0]["id"].as_str().unwrap().to_string();
+        let html = c.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("id=\"assign-form\"") && html.contains("分配给乡镇审核"), "{html}");
+        // Reviewers do not get the filter or the count.
+        let (rc, _) = page_login(&app, REVIEWER).await;
+        let html = rc.get(app.url("/staff/review")).send().await.unwrap().text().await.unwrap();
+        assert!(!html.contains("county-queue-count") && !html.contains("f-township"));
+        assert_eq!(rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().status(), 404);
+
+        // The page form: a bad township answers on the page, a good one assigns.
+        let r = c.post(app.url(&format!("/staff/review/{id}/assign"))).form(&[("csrf", csrf.as_str()), ("township_id", "XX"), ("reason", "核实")]).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("没有编号为 XX 的乡镇"));
+        let r = c.post(app.url(&format!("/staff/review/{id}/assign"))).form(&[("csrf", csrf.as_str()), ("township_id", "FC"), ("reason", "家长来电：居住在凤城镇")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().status(), 200, "凤城镇's reviewer sees it now");
+        assert_eq!(total(admin.clone(), "township=county").await["total"].as_i64().unwrap(), n_county - 1);
+        let entries = audit_actions(&app).await;
+        assert!(entries.iter().any(|(actor, action, target)| actor.starts_with("staff:") && action == "review.assign" && *target == format!("application:{id}")), "{entries:?}");
+    }
+}
+
+backend_test! {
+    /// Rows stored under the old rule (township from the hukou address only)
+    /// are recomputed by `ruxue review rescope`, audited, keeping an admin's
+    /// assignment; a second run changes nothing and the chain stays intact.
+    #[tokio::test]
+    async fn review_rescope_recomputes_old_rows(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let before = |app: &TestApp| {
+            let db = app.state.db.clone();
+            async move {
+                db.run(|c| {
+                    Ok(schema::applications::table
+                        .order(schema::applications::id.asc())
+                        .select((schema::applications::id, schema::applications::township_id))
+                        .load::<(String, Option<String>)>(c)?)
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let want = before(&app).await;
+        // The old rule: migrant children without a hukou had no township; one county-queue child was assigned.
+        sql(&app, "UPDATE applications SET township_id = NULL WHERE facts_json LIKE '%\"residence_address\":{%' AND facts_json LIKE '%\"hukou\":null%'").await;
+        let county = want.iter().find(|(_, t)| t.is_none()).unwrap().0.clone();
+        sql(&app, &format!("UPDATE applications SET township_id = 'CN', assigned_township_id = 'CN' WHERE id = '{county}'")).await;
+        let damaged = before(&app).await.iter().filter(|(_, t)| t.is_none()).count();
+        assert!(damaged > 100, "{damaged}");
+
+        let out = run_ruxue(&["review", "rescope"], &app.db.url);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        let n_county = want.iter().filter(|(_, t)| t.is_none()).count() - 1;
+        assert!(text.contains(&format!("{} in the county queue", n_county)), "{text}");
+        let after = before(&app).await;
+        for ((id, w), (_, a)) in want.iter().zip(&after) {
+            let expected = if *id == county { Some("CN".to_string()) } else { w.clone() };
+            assert_eq!(a, &expected, "{backend:?} {id}");
+        }
+        let n = audit_actions(&app).await.iter().filter(|(actor, action, _)| action == "review.rescope" && actor == ruxue::cli::CLI_ACTOR).count();
+        assert_eq!(n, damaged - n_county, "one audit entry per moved application");
+        let again = run_ruxue(&["review", "rescope"], &app.db.url);
+        assert!(String::from_utf8_lossy(&again.stdout).contains(" 0 moved"), "{}", String::from_utf8_lossy(&again.stdout));
+        assert!(verify(&app.db.url).0, "the audit chain is intact");
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: the audit page names people and actions in words,
+    /// shows what changed, filters by actor, action, date and application,
+    /// and the CSV download has Chinese headers over the stored fields.
+    #[tokio::test]
+    async fn the_audit_log_reads_in_words_and_filters(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await.access;
+        let aud = api_login(&app, AUDITOR).await.access;
+        let (id, no) = apps_in(&app, "FC", &["under_review"], "2027-G1").await[0].clone();
+        let (s, b) = decide(&app, &rev, &id, json!({"decision": "approve"})).await;
+        assert_eq!(s, 200, "{b}");
+        let get = |q: String| {
+            let (url, token) = (app.url(&format!("/api/v1/staff/audit?{q}")), aud.clone());
+            async move {
+                let r = client().get(url).bearer_auth(token).send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap())
+            }
+        };
+        let me: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&rev).send().await.unwrap().json().await.unwrap();
+        let rev_id = me["id"].as_str().unwrap().to_string();
+
+        // By application (registration number): the approval, in words.
+        let (s, p) = get(format!("application={no}")).await;
+        assert_eq!(s, 200, "{p}");
+        let entries = p["entries"].as_array().unwrap();
+        assert!(entries.iter().all(|e| e["target"] == format!("application:{id}")), "{p}");
+        let approve = entries.iter().find(|e| e["action"] == "review.approve").expect("the approval");
+        assert_eq!(approve["actor_label"], "林审核（凤城镇）（乡镇审核员）");
+        assert_eq!(approve["action_label"], "审核通过");
+        assert_eq!(approve["target_label"], format!("申请 {no}"));
+        let changes = approve["changes"].as_array().unwrap();
+        assert!(changes.iter().any(|c| c["field"] == "状态" && c["before"] == "审核中" && c["after"] == "审核通过"), "{changes:?}");
+        assert!(!changes.iter().any(|c| c["field"] == "对口学校" && c["before"] == c["after"]), "only what changed");
+        assert!(approve["hash"].as_str().unwrap().len() == 64, "the stored fields are still there");
+
+        // By actor and by action.
+        let (_, p) = get(format!("actor={rev_id}")).await;
+        assert!(p["total"].as_i64().unwrap() >= 2, "{p}");
+        assert!(p["entries"].as_array().unwrap().iter().all(|e| e["actor"] == format!("staff:{rev_id}")));
+        let (_, p) = get("action=staff.login".into()).await;
+        assert_eq!(p["total"], 2, "two logins: {p}");
+        assert!(p["entries"].as_array().unwrap().iter().all(|e| e["action_label"] == "工作人员登录"));
+        // By date (Beijing): today has everything, a day long ago nothing; a bad date names the field.
+        let today = ruxue::db::beijing(ruxue::db::now()).date().to_string();
+        let (_, all) = get(String::new()).await;
+        let (_, p) = get(format!("from={today}&to={today}")).await;
+        assert_eq!(p["total"], all["total"]);
+        let (_, p) = get("from=2000-01-01&to=2000-01-02".into()).await;
+        assert_eq!(p["total"], 0);
+        let (s, b) = get("from=20270720".into()).await;
+        assert_eq!((s, &b["error"]["field"]), (422, &json!("from")), "{b}");
+        let (_, p) = get("application=2099-G1-99999".into()).await;
+        assert_eq!(p["total"], 0, "an unknown application matches nothing");
+
+        // The page: words, filters kept in the pagination links.
+        let (c, _) = page_login(&app, AUDITOR).await;
+        let html = c.get(app.url(&format!("/staff/audit?application={no}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("林审核（凤城镇）（乡镇审核员）") && html.contains(&format!("申请 {no}")), "{html}");
+        assert!(html.contains("<del>审核中</del> → 审核通过"), "{html}");
+        assert!(html.contains(&format!("value=\"{no}\"")), "the filter is shown");
+        let r = c.get(app.url("/staff/audit?to=bad")).send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        assert!(r.text().await.unwrap().contains("日期格式应为"));
+
+        // The CSV: Chinese headers, stored fields first, then the same in words.
+        let csv = client().get(app.url("/api/v1/staff/audit/export?format=csv")).bearer_auth(&aud).send().await.unwrap().text().await.unwrap();
+        let header = csv.lines().next().unwrap().trim_start_matches('\u{feff}');
+        assert!(header.starts_with("序号(seq),时间UTC(at),操作人(actor),操作(action)"), "{header}");
+        assert!(header.ends_with("操作人姓名与角色,操作说明,变更内容"), "{header}");
+        assert!(csv.contains("林审核（凤城镇）（乡镇审核员）") && csv.contains("状态：审核中 → 审核通过"), "readable columns");
+        assert!(verify(&app.db.url).0);
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: the dashboard's totals add up: every application
+    /// once by status, those without a school or zone as 待统筹.
+    #[tokio::test]
+    async fn dashboard_totals_add_up(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let aud = api_login(&app, AUDITOR).await.access;
+        for campaign in ["2027-G1", "2027-G7"] {
+            let d: Value = client().get(app.url(&format!("/api/v1/staff/dashboard?campaign={campaign}"))).bearer_auth(&aud).send().await.unwrap().json().await.unwrap();
+            let s = &d["summary"];
+            let c = campaign.to_string();
+            let (all, unplaced): (i64, i64) = app
+                .state
+                .db
+                .run(move |conn| {
+                    let q = || schema::applications::table.filter(schema::applications::campaign_id.eq(c.clone()));
+                    Ok((
+                        q().count().get_result(conn)?,
+                        q().filter(schema::applications::catchment_school_id.is_null()).filter(schema::applications::zone_id.is_null()).count().get_result(conn)?,
+                    ))
+                })
+                .await
+                .unwrap();
+            let n = |v: &Value| v.as_i64().unwrap();
+            assert_eq!(n(&s["total_applications"]), all, "{backend:?} {campaign}");
+            assert_eq!(n(&s["total_approved"]) + n(&s["total_pending"]) + n(&s["total_rejected"]), all);
+            assert_eq!(s["by_status"].as_array().unwrap().iter().map(|c| n(&c["count"])).sum::<i64>(), all);
+            let units = s["units"].as_array().unwrap().iter().chain(s["unplaced"].as_object().map(|_| &s["unplaced"]));
+            assert_eq!(units.map(|u| n(&u["approved"]) + n(&u["pending"]) + n(&u["rejected"])).sum::<i64>(), all);
+            if unplaced > 0 {
+                let u = &s["unplaced"];
+                assert_eq!(u["name"], "待统筹");
+                assert!(n(&u["approved"]) + n(&u["pending"]) + n(&u["rejected"]) >= unplaced, "{u}");
+            }
+            eprintln!("{backend:?} {campaign}: {all} applications, {unplaced} without a school or zone");
+            let (c, _) = page_login(&app, AUDITOR).await;
+            let html = c.get(app.url(&format!("/staff/dashboard?campaign={campaign}"))).send().await.unwrap().text().await.unwrap();
+            assert!(html.contains(&format!("<b id=\"t-apps\">{all}</b>")), "{html}");
+            for c in s["by_status"].as_array().unwrap() {
+                assert!(html.contains(&format!("data-status=\"{}\">{} {}</span>", c["status"].as_str().unwrap(), c["label"].as_str().unwrap(), c["count"])), "{c} {html}");
+            }
+            assert_eq!(html.contains("id=\"unplaced\""), unplaced > 0);
+        }
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: an admin disables, enables and unlocks staff
+    /// accounts; disabling ends the account's sessions at once; every
+    /// change is audited; nobody else may, and bad input names the field.
+    #[tokio::test]
+    async fn admins_disable_enable_and_unlock_accounts(backend) {
+        let app = spawn_app_with(backend, true, &[("RUXUE__SECURITY__MAX_FAILED_LOGINS", "2"), ("RUXUE__SECURITY__LOCKOUT_MINUTES", "30")]).await;
+        let admin = api_login(&app, ADMIN).await.access;
+        let rev2 = api_login(&app, REVIEWER2).await.access;
+        let accounts: Value = client().get(app.url("/api/v1/staff/accounts")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        let id_of = |u: &str| accounts["staff"].as_array().or(accounts.as_array()).unwrap().iter().find(|s| s["username"] == u).unwrap()["id"].as_str().unwrap().to_string();
+        let (rev2_id, admin_id, aud_id) = (id_of("reviewer-fc2"), id_of("admin"), id_of("auditor"));
+        let act = |token: &str, id: &str, action: &str| {
+            let (url, token, body) = (app.url(&format!("/api/v1/staff/accounts/{id}/state")), token.to_string(), json!({"action": action}));
+            async move {
+                let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let login = |who: (&'static str, &'static str)| {
+            let url = app.url("/api/v1/staff/login");
+            async move { client().post(url).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap().status().as_u16() }
+        };
+
+        // Refused: not an admin, bad action, unknown account, oneself.
+        assert_eq!(act(&rev2, &aud_id, "disable").await.0, 403);
+        let (s, b) = act(&admin, &rev2_id, "delete").await;
+        assert_eq!((s, &b["error"]["field"]), (422, &json!("action")), "{b}");
+        assert_eq!(act(&admin, "no-such-account", "disable").await.0, 404);
+        let (s, b) = act(&admin, &admin_id, "disable").await;
+        assert_eq!(s, 422, "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains("不能停用自己"), "{b}");
+
+        // Disable: the open session ends at once, login is refused; enable: back.
+        assert_eq!(me(&app, &rev2).await, 200);
+        let (s, b) = act(&admin, &rev2_id, "disable").await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(me(&app, &rev2).await, 401, "the disabled account's token stops working");
+        assert_eq!(login(REVIEWER2).await, 401);
+        assert_eq!(act(&admin, &rev2_id, "disable").await.0, 409, "already disabled");
+        assert_eq!(act(&admin, &rev2_id, "enable").await.0, 200);
+        assert_eq!(login(REVIEWER2).await, 200);
+
+        // Unlock after a lock-out.
+        assert_eq!(login(("auditor", "wrong-password")).await, 401);
+        assert!([401, 409].contains(&login(("auditor", "wrong-password")).await));
+        assert_eq!(login(AUDITOR).await, 409, "locked");
+        let (s, b) = act(&admin, &aud_id, "unlock").await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(login(AUDITOR).await, 200);
+        assert_eq!(act(&admin, &aud_id, "unlock").await.0, 409, "not locked any more");
+
+        // The page: buttons, and the action on the page.
+        let (c, csrf) = page_login(&app, ADMIN).await;
+        let html = c.get(app.url("/staff/accounts")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("action=\"/staff/accounts/{rev2_id}/state\"")) && html.contains("停用"), "{html}");
+        let r = c.post(app.url(&format!("/staff/accounts/{rev2_id}/state"))).form(&[("csrf", csrf.as_str()), ("action", "disable")]).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("账号已停用"));
+        assert_eq!(login(REVIEWER2).await, 401);
+
+        // Audited, and readable on the audit page.
+        let entries = audit_actions(&app).await;
+        let count = |a: &str| entries.iter().filter(|(actor, action, _)| action == a && *actor == format!("staff:{admin_id}")).count();
+        assert_eq!((count("staff.disable"), count("staff.enable"), count("staff.unlock")), (2, 1, 1), "{entries:?}");
+        let (ac, _) = page_login(&app, AUDITOR).await;
+        let html = ac.get(app.url("/staff/audit?action=staff.disable")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("停用工作人员账号") && html.contains("账号 王复核（凤城镇）") && html.contains("<del>是</del> → 否"), "{html}");
+    }
+}
+
+backend_test! {
+    /// Issue 10, item 7: an auditor opens any application read-only, with
+    /// personal data masked, from the audit page; staff read the timeline
+    /// and overrides in words, not codes.
+    #[tokio::test]
+    async fn auditors_read_any_application_masked_and_staff_read_words(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let rev = api_login(&app, REVIEWER).await.access;
+        let aud = api_login(&app, AUDITOR).await.access;
+        let fc = apps_in(&app, "FC", &["under_review"], "2027-G1").await;
+        let cx = apps_in(&app, "CX", &["under_review", "submitted"], "2027-G1").await;
+        // An override waiting for its second opinion: words on the page.
+        let mut target = None;
+        for (id, _) in &fc {
+            let d = detail(&app, &rev, id).await;
+            if d["computed"]["school_id"].is_string() {
+                target = Some((id.clone(), d));
+                break;
+            }
+        }
+        let (id, d) = target.expect("a computable application");
+        let other = if d["computed"]["school_id"] == "P02" { ("P01", "安溪县实验小学") } else { ("P02", "凤城中心小学") };
+        let (s, v) = decide(&app, &rev, &id, json!({"decision": "approve", "school_id": other.0, "reason": "入户核实"})).await;
+        assert_eq!(s, 200, "{v}");
+        let (rc, _) = page_login(&app, REVIEWER).await;
+        let html = rc.get(app.url(&format!("/staff/review/{id}"))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("学校改为 {}", other.1)) && !html.contains(&format!("学校改为 {}", other.0)), "{html}");
+        let queue = rc.get(app.url("/staff/review?status=approved")).send().await.unwrap().text().await.unwrap();
+        assert!(queue.contains("<td>A 房户一致</td>") || queue.contains("<td>B 户籍在片区</td>"), "categories with their labels: {queue}");
+        let timeline = &html[html.find("id=\"timeline\"").expect("the timeline")..];
+        assert!(timeline.contains("<td>已提交</td><td>家长</td>") && !timeline.contains("<td>submitted</td>"), "{timeline}");
+
+        // The auditor: any township, masked, read-only.
+        for (app_id, _) in [&fc[0], &cx[0]] {
+            let r = client().get(app.url(&format!("/api/v1/staff/review/applications/{app_id}"))).bearer_auth(&aud).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let a: Value = r.json().await.unwrap();
+            let full = detail(&app, &api_login(&app, ADMIN).await.access, app_id).await;
+            assert_eq!(a["read_only"], true);
+            assert_ne!(a["child_name"], full["child_name"], "the name is masked");
+            assert!(a["child_name"].as_str().unwrap().contains('*'));
+            assert!(a["id_number"].as_str().unwrap().contains('*') && !full["id_number"].as_str().unwrap().contains('*'));
+            assert!(a["guardian_phone"].as_str().unwrap().contains('*'));
+            assert_ne!(a["guardian_name"], full["guardian_name"]);
+            for addr in [&a["facts"]["hukou"], &a["facts"]["property"]["address"], &a["facts"]["migrant"]["residence_address"]] {
+                if let Some(h) = addr.as_object() {
+                    assert!(h.get("number").map_or(true, Value::is_null) && h.get("building").map_or(true, Value::is_null), "{h:?}");
+                    assert!(h.get("compound").map_or(true, Value::is_null), "{h:?}");
+                }
+            }
+            assert!(a["facts"].to_string().contains("township"), "addresses keep the township");
+            if let Some(p) = a["facts"]["property"].as_object() {
+                assert!(p["certificate_no"].as_str().unwrap().contains('*'));
+            }
+            // Read-only: decisions and documents are refused.
+            let (s, _) = decide(&app, &aud, app_id, json!({"decision": "note", "note": "看看"})).await;
+            assert_eq!(s, 403);
+        }
+        let doc = add_document(&app, &fc[0].0).await;
+        let r = client().get(app.url(&format!("/api/v1/staff/documents/{doc}"))).bearer_auth(&aud).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let (ac, _) = page_login(&app, AUDITOR).await;
+        let html = ac.get(app.url(&format!("/staff/review/{}", fc[0].0))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("id=\"read-only\"") && !html.contains("id=\"approve-form\"") && !html.contains("/staff/documents/"), "{html}");
+        // Every view is audited, and the audit page links to the application.
+        let entries = audit_actions(&app).await;
+        let me: Value = client().get(app.url("/api/v1/staff/me")).bearer_auth(&aud).send().await.unwrap().json().await.unwrap();
+        let aud_actor = format!("staff:{}", me["id"].as_str().unwrap());
+        assert!(entries.iter().filter(|(a, act, _)| *a == aud_actor && act == "application.view").count() >= 3, "{entries:?}");
+        let html = ac.get(app.url(&format!("/staff/audit?actor={}&action=application.view", me["id"].as_str().unwrap()))).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("<a href=\"/staff/review/{}\">申请 ", fc[0].0)), "{html}");
     }
 }

@@ -134,5 +134,11 @@ async fn staff_reviewer_day() {
     let v: Vec<i64> = serde_json::from_value(fits).unwrap();
     b.shot("dashboard").await;
     assert!(v[0] <= v[1] && v[2] <= v[3], "overview fits the screen: scroll {}×{} in {}×{}", v[2], v[0], v[3], v[1]);
+
+    // The audit page reads in words: who by name and role, what in Chinese.
+    b.client.goto(&app.url("/staff/audit")).await.unwrap();
+    let text = wait_text(&b, "审计日志").await;
+    assert!(text.contains("要求补充材料") || text.contains("补充材料"), "{text}");
+    b.shot("audit").await;
     b.close().await;
 }

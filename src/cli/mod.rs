@@ -11,6 +11,7 @@
 //! | `staff …`          | [`staff`]     |
 //! | `draw …`           | [`draw`]      |
 //! | `audit …`          | [`audit`]     |
+//! | `review …`         | [`review`]    |
 
 #[macro_use]
 mod util;
@@ -22,6 +23,7 @@ pub mod draw;
 pub mod error;
 pub mod migrate;
 pub mod policy;
+pub mod review;
 pub mod serve;
 pub mod staff;
 
@@ -77,6 +79,9 @@ pub enum Command {
     /// Staff accounts: add (bootstraps the first admin), passwd, list.
     #[command(subcommand)]
     Staff(staff::StaffCommand),
+    /// Review administration: rescope (which township reviews each application).
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
 }
 
 pub fn main() -> i32 {
@@ -92,6 +97,7 @@ pub fn main() -> i32 {
         Command::Policy(cmd) => with_settings(|s| policy::run(s, cmd)),
         Command::Campaign(cmd) => with_settings(|s| campaign::run(s, cmd)),
         Command::Staff(cmd) => with_settings(|s| staff::run(s, cmd)),
+        Command::Review(cmd) => with_settings(|s| review::run(s, cmd)),
     }
 }
 

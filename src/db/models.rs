@@ -153,6 +153,9 @@ pub struct Application {
     pub submitted_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub version: i32,
+    /// An admin's assignment to a township of an application that no
+    /// address places (the county queue); see `crate::review::scope`.
+    pub assigned_township_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

@@ -342,7 +342,8 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             )
             .set((
                 schema::applications::facts_json.eq(serde_json::to_string(&facts).map_err(AppError::internal)?),
-                schema::applications::township_id.eq(&input.placement.township_id),
+                schema::applications::township_id
+                    .eq(crate::review::scope::effective_township(input.placement.township_id.clone(), app.assigned_township_id.clone())),
                 schema::applications::catchment_school_id.eq(&input.placement.school_id),
                 schema::applications::zone_id.eq(&input.placement.zone_id),
                 schema::applications::status.eq(next),
@@ -448,6 +449,7 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
                     submitted_at: t,
                     updated_at: t,
                     version: 1,
+                    assigned_township_id: None,
                 })
                 .execute(conn)?;
             insert_event(conn, &app_id, ApplicationStatus::Submitted, "guardian", "", t)?;

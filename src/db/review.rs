@@ -132,6 +132,10 @@ pub struct QueueWhere {
     pub target: Option<String>,
     pub category: Option<String>,
     pub status: Option<ApplicationStatus>,
+    /// Only the county queue (no township yet).
+    pub unassigned: bool,
+    /// Only this township.
+    pub township: Option<String>,
 }
 
 /// The queue's filters as a boxed query over applications and children.
@@ -153,6 +157,12 @@ macro_rules! queue_filtered {
         }
         if let Some(s) = w.status {
             q = q.filter(ap::status.eq(s));
+        }
+        if w.unassigned {
+            q = q.filter(ap::township_id.is_null());
+        }
+        if let Some(t) = &w.township {
+            q = q.filter(ap::township_id.eq(t.clone()));
         }
         q
     }};
@@ -238,6 +248,26 @@ pub fn update_application(conn: &mut DbConn, id: &str, version: i32, u: &AppUpda
         ))
         .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Assigns an application to a township (the computed and the assigned
+/// township alike), with an optimistic version check.
+pub fn assign_township(conn: &mut DbConn, id: &str, version: i32, township: &str) -> Result<bool, AppError> {
+    let n = diesel::update(ap::table.filter(ap::id.eq(id)).filter(ap::version.eq(version)))
+        .set((ap::township_id.eq(township), ap::assigned_township_id.eq(township), ap::updated_at.eq(now()), ap::version.eq(version + 1)))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets the township that reviews an application (a recomputation).
+pub fn set_township(conn: &mut DbConn, id: &str, township: Option<&str>) -> Result<(), AppError> {
+    diesel::update(ap::table.filter(ap::id.eq(id))).set(ap::township_id.eq(township)).execute(conn)?;
+    Ok(())
+}
+
+/// Every application of a campaign.
+pub fn applications_of(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<Application>, AppError> {
+    Ok(ap::table.filter(ap::campaign_id.eq(campaign_id)).order(ap::registration_no.asc()).select(Application::as_select()).load(conn)?)
 }
 
 pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), AppError> {
@@ -580,6 +610,65 @@ pub fn export_offers(conn: &mut DbConn) -> Result<Vec<OfferExportRow>, AppError>
 
 pub fn audit_count(conn: &mut DbConn) -> Result<i64, AppError> {
     Ok(al::table.count().get_result(conn)?)
+}
+
+/// The audit page's filters, as SQL sees them.
+#[derive(Debug, Clone, Default)]
+pub struct AuditWhere {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub target: Option<String>,
+    /// `at >= from` and `at < until` (UTC).
+    pub from: Option<chrono::NaiveDateTime>,
+    pub until: Option<chrono::NaiveDateTime>,
+}
+
+macro_rules! audit_filtered {
+    ($w:expr) => {{
+        let w: &AuditWhere = $w;
+        let mut q = al::table.into_boxed();
+        if let Some(x) = &w.actor {
+            q = q.filter(al::actor.eq(x.clone()));
+        }
+        if let Some(x) = &w.action {
+            q = q.filter(al::action.eq(x.clone()));
+        }
+        if let Some(x) = &w.target {
+            q = q.filter(al::target.eq(x.clone()));
+        }
+        if let Some(x) = w.from {
+            q = q.filter(al::at.ge(x));
+        }
+        if let Some(x) = w.until {
+            q = q.filter(al::at.lt(x));
+        }
+        q
+    }};
+}
+
+/// How many entries match `w`.
+pub fn audit_count_where(conn: &mut DbConn, w: &AuditWhere) -> Result<i64, AppError> {
+    Ok(audit_filtered!(w).count().get_result(conn)?)
+}
+
+/// Entries matching `w`, newest first, one page.
+pub fn audit_entries_where(conn: &mut DbConn, w: &AuditWhere, offset: i64, limit: i64) -> Result<Vec<audit::AuditEntry>, AppError> {
+    Ok(audit_filtered!(w).order(al::seq.desc()).offset(offset).limit(limit).select(audit::AuditEntry::as_select()).load(conn)?)
+}
+
+/// `(id, display name, role)` of every staff account.
+pub fn staff_people(conn: &mut DbConn) -> Result<Vec<(String, String, crate::domain::Role)>, AppError> {
+    Ok(staff::table.order(staff::username.asc()).select((staff::id, staff::display_name, staff::role)).load(conn)?)
+}
+
+/// Registration numbers of these applications, by id.
+pub fn registration_nos(conn: &mut DbConn, ids: &[String]) -> Result<HashMap<String, String>, AppError> {
+    Ok(ap::table.filter(ap::id.eq_any(ids)).select((ap::id, ap::registration_no)).load::<(String, String)>(conn)?.into_iter().collect())
+}
+
+/// The id of the application with this registration number or id.
+pub fn application_id_by_no(conn: &mut DbConn, no_or_id: &str) -> Result<Option<String>, AppError> {
+    Ok(ap::table.filter(ap::registration_no.eq(no_or_id).or(ap::id.eq(no_or_id))).select(ap::id).first(conn).optional()?)
 }
 
 /// Entries newest first, one page.

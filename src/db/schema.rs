@@ -133,6 +133,7 @@ diesel::table! {
         submitted_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        assigned_township_id -> Nullable<Text>,
     }
 }
 

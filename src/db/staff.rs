@@ -71,6 +71,17 @@ pub fn revoke_all(conn: &mut DbConn, staff_id: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Turns an account on or off.
+pub fn set_active(conn: &mut DbConn, staff_id: &str, active: bool) -> Result<(), AppError> {
+    diesel::update(staff::table.find(staff_id)).set(staff::active.eq(active)).execute(conn)?;
+    Ok(())
+}
+
+/// How many admin accounts are active.
+pub fn active_admins(conn: &mut DbConn) -> Result<i64, AppError> {
+    Ok(staff::table.filter(staff::role.eq(crate::domain::Role::Admin)).filter(staff::active.eq(true)).count().get_result(conn)?)
+}
+
 /// Sets a new password hash and clears any lock; false when there is no such account.
 pub fn set_password_hash(conn: &mut DbConn, staff_id: &str, password_hash: &str) -> Result<bool, AppError> {
     let n = diesel::update(staff::table.find(staff_id))

@@ -56,16 +56,12 @@ impl CampaignCtx {
     /// The provisional catchment outcome for these facts.
     pub fn provisional(&self, facts: &crate::policy::ApplicantFacts) -> (Provisional, Placement) {
         let ctx = CatchmentContext { rules: &self.rules, directory: &self.directory };
-        let township_of = |name: Option<&str>| name.and_then(|n| self.townships.iter().find(|(_, t)| t == n)).map(|(id, _)| id.clone());
-        let township = facts
-            .hukou
-            .as_ref()
-            .or(facts.property.as_ref().map(|p| &p.address))
-            .or(facts.migrant.as_ref().and_then(|m| m.residence_address.as_ref()))
-            .and_then(|a| a.township.as_deref());
-        let mut placement = Placement { township_id: township_of(township), ..Default::default() };
+        let mut placement = Placement::default();
         let mut p = Provisional::default();
-        match compute_keys(facts, &self.policy, &ctx) {
+        let keys = compute_keys(facts, &self.policy, &ctx);
+        placement.township_id =
+            crate::review::scope::review_township(facts, keys.as_ref().ok().and_then(|k| k.schools.first()), &self.townships);
+        match keys {
             Ok(keys) => {
                 p.notes = keys.notes.clone();
                 if let Some(best) = keys.schools.first() {

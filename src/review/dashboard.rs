@@ -53,9 +53,29 @@ pub struct Unit {
     pub flags: Vec<String>,
 }
 
+/// How many applications stand at one status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusCount {
+    pub status: ApplicationStatus,
+    pub label: &'static str,
+    pub count: i64,
+}
+
+/// The name of the line for applications without a school or zone (or
+/// whose school has no plan in the campaign): the bureau places them.
+pub const UNPLACED: &str = "待统筹";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
     pub units: Vec<Unit>,
+    /// Applications without a school or zone with a plan (待统筹), counted
+    /// like a unit without seats; `None` when there are none.
+    pub unplaced: Option<Unit>,
+    /// Every application once, by status, in status order (zeros left out);
+    /// the counts add up to `total_applications`.
+    pub by_status: Vec<StatusCount>,
+    /// Every application of the campaign, whatever its status or school:
+    /// `total_approved + total_pending + total_rejected`.
     pub total_applications: i64,
     pub total_approved: i64,
     pub total_pending: i64,
@@ -90,7 +110,7 @@ pub fn summarise(
         let key = match (&a.zone_id, &a.school_id) {
             (Some(z), _) => (true, z.clone()),
             (None, Some(s)) => (false, s.clone()),
-            (None, None) => continue,
+            (None, None) => (false, String::new()),
         };
         let e = acc.entry(key).or_default();
         match a.status {
@@ -156,13 +176,47 @@ pub fn summarise(
         let members: Vec<&PlanRow> = plans.iter().filter(|p| p.zone_id.as_deref() == Some(zid)).collect();
         build("zone", zid, zname, &members);
     }
-    let total_applications = units.iter().map(|u| u.applications).sum();
-    let total_approved = units.iter().map(|u| u.approved).sum();
-    let total_pending = units.iter().map(|u| u.pending).sum();
-    let total_rejected = units.iter().map(|u| u.rejected).sum();
+    // What no unit took: no school or zone, or a school without a plan.
+    let mut rest = Acc::default();
+    for (_, a) in std::mem::take(&mut acc) {
+        rest.approved += a.approved;
+        rest.pending += a.pending;
+        rest.rejected += a.rejected;
+        for (k, n) in a.cats {
+            *rest.cats.entry(k).or_default() += n;
+        }
+    }
+    let unplaced = (rest.approved + rest.pending + rest.rejected > 0).then(|| Unit {
+        kind: "unplaced",
+        id: String::new(),
+        name: UNPLACED.to_string(),
+        classes: 0,
+        seats: 0,
+        applications: rest.approved + rest.pending,
+        approved: rest.approved,
+        pending: rest.pending,
+        rejected: rest.rejected,
+        by_category: order(&rest.cats),
+        ratio: 0.0,
+        oversubscribed: false,
+        admitted: rest.approved,
+        admitted_basis: "approved",
+        class_size_flag: false,
+        flags: Vec::new(),
+    });
+    let counted = || units.iter().chain(unplaced.iter());
+    let total_approved = counted().map(|u| u.approved).sum();
+    let total_pending = counted().map(|u| u.pending).sum();
+    let total_rejected = counted().map(|u| u.rejected).sum();
+    let total_applications = counted().map(|u| u.approved + u.pending + u.rejected).sum();
     let total_seats = units.iter().map(|u| u.seats).sum();
     let flagged = units.iter().filter(|u| u.class_size_flag).count();
-    Summary { units, total_applications, total_approved, total_pending, total_rejected, total_seats, flagged }
+    let by_status = ApplicationStatus::ALL
+        .iter()
+        .map(|st| StatusCount { status: *st, label: st.label(), count: apps.iter().filter(|a| a.status == *st).count() as i64 })
+        .filter(|c| c.count > 0)
+        .collect();
+    Summary { units, unplaced, by_status, total_applications, total_approved, total_pending, total_rejected, total_seats, flagged }
 }
 
 #[cfg(test)]
@@ -197,6 +251,8 @@ mod tests {
         ];
         let cats = vec!["A".to_string(), "B".to_string()];
         let s = summarise(&plans, &[("Z".into(), "片区".into())], &apps, &BTreeMap::new(), &cats, 50);
+        assert!(s.unplaced.is_none());
+        assert_eq!(s.total_applications, apps.len() as i64);
         let p = &s.units[0];
         assert_eq!((p.applications, p.approved, p.pending, p.rejected, p.seats), (4, 3, 1, 1, 2));
         assert_eq!(p.by_category, vec![("A".into(), 2), ("B".into(), 1)]);
@@ -208,5 +264,50 @@ mod tests {
         let offers = BTreeMap::from([("P01".to_string(), 2i64)]);
         let s = summarise(&plans, &[], &apps, &offers, &cats, 50);
         assert_eq!((s.units[0].admitted, s.units[0].admitted_basis, s.units[0].class_size_flag), (2, "offers", false));
+    }
+
+    #[test]
+    fn every_application_is_counted_once() {
+        let plans =
+            vec![PlanRow { school_id: "P01".into(), school_name: "一小".into(), planned_classes: 1, class_size_cap: 45, zone_id: None }];
+        let app = |s: Option<&str>, st: &str, c: Option<&str>| AppRow {
+            school_id: s.map(Into::into),
+            zone_id: None,
+            status: ApplicationStatus::parse(st).expect("a status code"),
+            category: c.map(Into::into),
+        };
+        let apps = vec![
+            app(Some("P01"), "approved", Some("A")),
+            app(Some("P01"), "submitted", None),
+            app(Some("P01"), "declined", None),
+            app(None, "approved", Some("E")),
+            app(None, "under_review", None),
+            app(None, "rejected", None),
+            // A school without a plan in this campaign.
+            app(Some("P99"), "supplement", None),
+            app(Some("P01"), "in_draw", Some("A")),
+        ];
+        let s = summarise(&plans, &[], &apps, &BTreeMap::new(), &["A".into(), "E".into()], 45);
+        assert_eq!(s.total_applications, 8);
+        assert_eq!(s.total_approved + s.total_pending + s.total_rejected, 8);
+        let u = s.unplaced.as_ref().expect("待统筹");
+        assert_eq!((u.name.as_str(), u.approved, u.pending, u.rejected, u.seats), (UNPLACED, 1, 2, 1, 0));
+        assert_eq!(u.by_category, vec![("E".into(), 1)]);
+        assert_eq!((s.units[0].approved, s.units[0].pending, s.units[0].rejected), (2, 1, 1));
+        let by: Vec<(&str, i64)> = s.by_status.iter().map(|c| (c.status.as_str(), c.count)).collect();
+        assert_eq!(
+            by,
+            vec![
+                ("submitted", 1),
+                ("under_review", 1),
+                ("supplement", 1),
+                ("approved", 2),
+                ("rejected", 1),
+                ("in_draw", 1),
+                ("declined", 1)
+            ]
+        );
+        assert_eq!(s.by_status.iter().map(|c| c.count).sum::<i64>(), s.total_applications);
+        assert!(summarise(&plans, &[], &[], &BTreeMap::new(), &[], 45).by_status.is_empty());
     }
 }

@@ -3,10 +3,12 @@
 //! SVG charts and export tables. Nothing here touches the database or HTTP.
 
 pub mod appeal;
+pub mod audit_text;
 pub mod charts;
 pub mod dashboard;
 pub mod export;
 pub mod fraud;
+pub mod scope;
 pub mod supplement;
 
 use crate::domain::{ApplicationStatus, DecisionKind};
@@ -75,6 +77,56 @@ pub fn facts_rows(f: &crate::policy::ApplicantFacts) -> Vec<(String, String)> {
         push("多胞胎（同一家庭）", fam.clone());
     }
     rows
+}
+
+/// The guardian's declarations with personal data masked, for auditors:
+/// addresses keep township, community and road (what places the child)
+/// but not the house number, compound, building or detail; certificate
+/// and permit numbers are masked.
+pub fn masked_facts(f: &crate::policy::ApplicantFacts) -> crate::policy::ApplicantFacts {
+    use crate::identity::mask_id;
+    let addr = |a: &crate::catchment::Address| crate::catchment::Address {
+        township: a.township.clone(),
+        community: a.community.clone(),
+        road: a.road.clone(),
+        ..Default::default()
+    };
+    let mut m = f.clone();
+    m.hukou = f.hukou.as_ref().map(addr);
+    if let Some(p) = m.property.as_mut() {
+        p.address = addr(&p.address);
+        p.certificate_no = mask_id(&p.certificate_no);
+    }
+    if let Some(g) = m.migrant.as_mut() {
+        g.residence_address = g.residence_address.as_ref().map(addr);
+        g.permit_no = mask_id(&g.permit_no);
+    }
+    m
+}
+
+/// A note with any quoted address (「…」) masked, for auditors.
+pub fn masked_note(note: &str) -> String {
+    let mut out = String::new();
+    let mut rest = note;
+    while let Some(i) = rest.find('「') {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let tail = &tail['「'.len_utf8()..];
+        match tail.find('」') {
+            Some(j) => {
+                out.push('「');
+                out.push_str(&crate::identity::mask_address(&tail[..j]));
+                out.push('」');
+                rest = &tail[j + '」'.len_utf8()..];
+            }
+            None => {
+                out.push('「');
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A reviewer's request, before it is checked against the application.
@@ -246,6 +298,48 @@ pub fn check_decision(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn auditors_read_facts_masked() {
+        use crate::catchment::Address;
+        use crate::policy::{ApplicantFacts, Migrant, OwnerRelation, Property};
+        let a = Address {
+            township: Some("凤城镇".into()),
+            community: Some("东岳社区".into()),
+            road: Some("二环路".into()),
+            number: Some(123),
+            compound: Some("中骏四季阳光".into()),
+            building: Some("3号楼".into()),
+            ..Default::default()
+        };
+        let mut f = ApplicantFacts::new("N");
+        f.hukou = Some(a.clone());
+        f.property = Some(Property {
+            address: a.clone(),
+            certificate_no: "闽(2026)安溪县不动产权第0000123号".into(),
+            owner_relation: OwnerRelation::Father,
+            acquired_on: None,
+        });
+        f.migrant = Some(Migrant {
+            permit_no: "350524000000123".into(),
+            residence_start: chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            permit_issued_on: None,
+            social_insurance_months: 3,
+            residence_address: Some(a),
+        });
+        let m = masked_facts(&f);
+        let text = serde_json::to_string(&m).unwrap();
+        for secret in ["123", "中骏四季阳光", "3号楼", "0000123"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert_eq!(m.hukou.as_ref().unwrap().road.as_deref(), Some("二环路"));
+        assert_eq!(m.migrant.as_ref().unwrap().social_insurance_months, 3);
+        let n = masked_note("户籍地址「凤城镇东岳社区二环路123号」未匹配到招生范围");
+        assert!(n.starts_with("户籍地址「") && n.ends_with("」未匹配到招生范围") && !n.contains("123"), "{n}");
+        assert_eq!(masked_note("没有地址"), "没有地址");
+        assert_eq!(masked_note("半个「括号"), "半个「括号");
+    }
+
     use super::*;
 
     fn computed() -> Computed {

@@ -80,7 +80,10 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
                     id,
                     sex,
                     birth.to_string(),
-                    township.as_ref().and_then(|x| township_names.get(x).cloned()).unwrap_or_else(|| "县外".into()),
+                    township
+                        .as_ref()
+                        .and_then(|x| township_names.get(x).cloned())
+                        .unwrap_or_else(|| crate::review::scope::COUNTY_QUEUE.into()),
                     target(&s, &z),
                     cat.unwrap_or_default(),
                     status.label().into(),

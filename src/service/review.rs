@@ -12,6 +12,7 @@ use crate::domain::{ApplicationStatus, DecisionKind, Role, SupplementExpiry};
 use crate::error::AppError;
 use crate::identity::mask_name;
 use crate::review::fraud::{self, Signal};
+use crate::review::scope;
 use crate::review::{self, supplement, Computed, DecisionRequest};
 use crate::staff::Identity;
 use chrono::NaiveDateTime;
@@ -24,6 +25,15 @@ use std::collections::HashMap;
 fn load_app(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
     let app = dbr::application(conn, id)?.ok_or(AppError::NotFound)?;
     if !who.sees_township(app.township_id.as_deref()) {
+        return Err(AppError::NotFound);
+    }
+    Ok(app)
+}
+
+/// An application to read: also auditors', read-only and masked.
+fn load_app_to_read(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
+    let app = dbr::application(conn, id)?.ok_or(AppError::NotFound)?;
+    if !who.opens_application(app.township_id.as_deref()) {
         return Err(AppError::NotFound);
     }
     Ok(app)
@@ -125,7 +135,7 @@ fn signals_all(conn: &mut DbConn, cfg: &fraud::Config) -> Result<HashMap<String,
 }
 
 fn township_name(names: &dbr::Names, t: &Option<String>) -> String {
-    t.as_ref().and_then(|t| names.townships.get(t).cloned()).unwrap_or_else(|| "县外".into())
+    t.as_ref().and_then(|t| names.townships.get(t).cloned()).unwrap_or_else(|| scope::COUNTY_QUEUE.into())
 }
 
 // ---------------------------------------------------------------- queue
@@ -141,6 +151,9 @@ pub struct QueueFilter {
     pub category: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    /// A township id, or `county` for the county queue (县级待分配).
+    #[serde(default)]
+    pub township: Option<String>,
     /// A signal code, or `any`.
     #[serde(default)]
     pub signal: Option<String>,
@@ -162,6 +175,8 @@ pub struct QueueRow {
     pub township: String,
     pub target: String,
     pub category: Option<String>,
+    /// The category with its label, e.g. `B 户籍在片区`.
+    pub category_label: Option<String>,
     pub status: ApplicationStatus,
     pub status_label: &'static str,
     pub submitted_at: NaiveDateTime,
@@ -174,6 +189,8 @@ pub struct Queue {
     pub total: usize,
     pub page: i64,
     pub pages: i64,
+    /// Applications waiting in the county queue (admins only).
+    pub county_queue: Option<i64>,
 }
 
 pub const PAGE_SIZE: usize = 30;
@@ -192,12 +209,26 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
             return Err(AppError::invalid("signal", "没有这种风险提示"));
         }
     }
+    let township = nonempty(&f.township);
+    if let Some(t) = township {
+        if t != scope::COUNTY_QUEUE_FILTER && !crate::db::staff::township_exists(conn, t)? {
+            return Err(AppError::invalid("township", "没有这个乡镇"));
+        }
+    }
     let w = QueueWhere {
         townships: if who.role == Role::Admin { None } else { Some(who.township_scope.clone()) },
         campaign: nonempty(&f.campaign).map(str::to_string),
         target: nonempty(&f.school).map(str::to_string),
         category: nonempty(&f.category).map(str::to_string),
         status,
+        unassigned: township == Some(scope::COUNTY_QUEUE_FILTER),
+        township: township.filter(|t| *t != scope::COUNTY_QUEUE_FILTER).map(str::to_string),
+    };
+    let county_queue = if who.role == Role::Admin {
+        let c = QueueWhere { campaign: w.campaign.clone(), unassigned: true, ..Default::default() };
+        Some(dbr::queue_count(conn, &c)?)
+    } else {
+        None
     };
     let page_size = PAGE_SIZE as i64;
     let (rows, total, page, pages, mut signals) = match wanted {
@@ -232,6 +263,12 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
         }
     };
     let names = dbr::names(conn)?;
+    let mut labels: HashMap<(String, String), String> = HashMap::new();
+    for c in dbr::campaigns_list(conn)? {
+        for (code, label) in categories_of(&c) {
+            labels.insert((c.id.clone(), code), label);
+        }
+    }
     let rows = rows
         .into_iter()
         .map(|(a, c)| {
@@ -240,7 +277,12 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
                 (None, Some(s)) => names.schools.get(s).cloned().unwrap_or_else(|| s.clone()),
                 _ => "（无对口学校）".into(),
             };
+            let category_label = a.category.as_ref().map(|k| match labels.get(&(a.campaign_id.clone(), k.clone())) {
+                Some(l) => format!("{k} {l}"),
+                None => k.clone(),
+            });
             QueueRow {
+                category_label,
                 signals: signals.remove(&a.id).unwrap_or_default(),
                 registration_no: a.registration_no,
                 campaign_id: a.campaign_id,
@@ -256,7 +298,7 @@ fn queue_in(conn: &mut DbConn, who: &Identity, f: &QueueFilter, cfg: &fraud::Con
             }
         })
         .collect();
-    Ok(Queue { rows, total: total as usize, page, pages })
+    Ok(Queue { rows, total: total as usize, page, pages, county_queue })
 }
 
 /// The queue lists children's names: who looked at which page with which
@@ -288,6 +330,9 @@ pub struct QueueOptions {
     pub scope: Vec<String>,
     /// `(code, label)` of the categories the campaigns' policies define.
     pub categories: Vec<(String, String)>,
+    /// `(id, name)` of every township (admins only: the township filter and
+    /// the assignment of the county queue).
+    pub townships: Vec<(String, String)>,
 }
 
 pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, AppError> {
@@ -303,12 +348,14 @@ pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, App
             }
             let campaigns = all.into_iter().map(|k| (k.id, k.name)).collect();
             let targets = dbr::targets(c)?;
-            let scope = crate::db::staff::townships(c)?
-                .into_iter()
+            let all_townships = crate::db::staff::townships(c)?;
+            let scope = all_townships
+                .iter()
                 .filter(|(id, _)| who.role == Role::Admin || who.township_scope.contains(id))
-                .map(|(_, n)| n)
+                .map(|(_, n)| n.clone())
                 .collect();
-            Ok(QueueOptions { campaigns, targets, scope, categories })
+            let townships = if who.role == Role::Admin { all_townships } else { Vec::new() };
+            Ok(QueueOptions { campaigns, targets, scope, categories, townships })
         })
         .await
 }
@@ -324,6 +371,9 @@ pub struct DecisionView {
     pub reason_label: Option<&'static str>,
     pub note: String,
     pub override_school_id: Option<String>,
+    /// The override's school by name, its category with its label.
+    pub override_school_name: Option<String>,
+    pub override_category_label: Option<String>,
     pub override_category: Option<String>,
     pub needs_second: bool,
     pub pending_second: bool,
@@ -347,8 +397,34 @@ pub fn second_outcome(needs: bool, second: bool) -> Option<&'static str> {
     }
 }
 
-fn decision_view(d: DecisionRow, people: &HashMap<String, String>) -> DecisionView {
+/// One event of the guardian's timeline, in words.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub at: NaiveDateTime,
+    pub status: ApplicationStatus,
+    pub status_label: &'static str,
+    /// 家长, 审核员, 系统, …
+    pub actor_label: String,
+    pub note: String,
+}
+
+fn event_view(e: ApplicationEvent) -> EventView {
+    let actor_label = match e.actor.as_str() {
+        "guardian" => "家长".to_string(),
+        "reviewer" | "demo-reviewer" => "审核员".to_string(),
+        "system" => "系统".to_string(),
+        other => other.to_string(),
+    };
+    EventView { at: e.at, status_label: e.status.label(), status: e.status, actor_label, note: e.note }
+}
+
+fn decision_view(d: DecisionRow, people: &HashMap<String, String>, names: &dbr::Names, categories: &[(String, String)]) -> DecisionView {
     DecisionView {
+        override_school_name: d.override_school_id.as_ref().map(|s| names.schools.get(s).cloned().unwrap_or_else(|| s.clone())),
+        override_category_label: d
+            .override_category
+            .as_ref()
+            .map(|k| categories.iter().find(|(c, _)| c == k).map(|(c, l)| format!("{c} {l}")).unwrap_or_else(|| k.clone())),
         decision_label: d.decision.label(),
         reason_label: d.reason_code.as_deref().and_then(review::reject_reason_label),
         pending_second: d.needs_second && d.second_reviewer_id.is_none(),
@@ -399,6 +475,14 @@ pub struct Detail {
     pub guardian_relation: String,
     pub guardian_phone: String,
     pub township: String,
+    /// No address places it: waiting in the county queue (县级待分配).
+    pub in_county_queue: bool,
+    /// Placed by an admin's assignment rather than by an address.
+    pub assigned: bool,
+    /// May `who` assign it to a township (admins, county queue or assigned).
+    pub assignable: bool,
+    /// Read-only with personal data masked (auditors): no decisions, no documents.
+    pub read_only: bool,
     pub current_school_id: Option<String>,
     pub current_zone_id: Option<String>,
     pub current_target: String,
@@ -409,7 +493,7 @@ pub struct Detail {
     pub computed_notes: Vec<String>,
     pub signals: Vec<Signal>,
     pub documents: Vec<DocumentView>,
-    pub events: Vec<ApplicationEvent>,
+    pub events: Vec<EventView>,
     pub decisions: Vec<DecisionView>,
     /// Every supplement request with the family's answer beside it.
     pub supplements: Vec<SupplementView>,
@@ -470,13 +554,22 @@ fn detail_in(
     cipher: &crate::identity::IdCipher,
     cfg: &fraud::Config,
 ) -> Result<Detail, AppError> {
-    let app = load_app(conn, who, id)?;
+    let app = load_app_to_read(conn, who, id)?;
+    let masked = who.reads_masked();
     let c = dbr::campaign(conn, &app.campaign_id)?;
-    let child = dbr::child_of(conn, &app.child_id)?;
-    let (gname, grel, gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
+    let mut child = dbr::child_of(conn, &app.child_id)?;
+    let (mut gname, grel, mut gphone) = dbr::guardian_contact(conn, &child.guardian_id)?;
+    if masked {
+        child.name = mask_name(&child.name);
+        gname = mask_name(&gname);
+        gphone = crate::identity::mask_phone(&gphone);
+    }
     let id_number =
         if who.sees_id_numbers() { cipher.decrypt(&child.id_number_enc).unwrap_or(child.id_number_masked) } else { child.id_number_masked };
-    let (computed, notes) = computed(conn, &c, &app)?;
+    let (computed, mut notes) = computed(conn, &c, &app)?;
+    if masked {
+        notes = notes.iter().map(|n| review::masked_note(n)).collect();
+    }
     let names = dbr::names(conn)?;
     let target_name = |s: &Option<String>, z: &Option<String>| match (z, s) {
         (Some(z), _) => format!("{}（片区）", names.zones.get(z).cloned().unwrap_or_else(|| z.clone())),
@@ -487,7 +580,9 @@ fn detail_in(
     let docs: Vec<Document> = dbr::documents_of(conn, &app.id)?;
     let events = dbr::events_of(conn, &app.id)?;
     let people = dbr::staff_names(conn)?;
-    let decisions: Vec<DecisionView> = dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people)).collect();
+    let cats = categories_of(&c);
+    let decisions: Vec<DecisionView> =
+        dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people, &names, &cats)).collect();
     let pending_second = decisions.iter().find(|d| d.pending_second).map(|d| d.id.clone());
     let responses = dbr::supplement_responses_of(conn, &app.id)?;
     let supplements = decisions
@@ -511,11 +606,19 @@ fn detail_in(
         guardian_relation: grel,
         guardian_phone: gphone,
         township: township_name(&names, &app.township_id),
+        in_county_queue: app.township_id.is_none(),
+        assigned: app.township_id.is_some() && app.township_id == app.assigned_township_id,
+        assignable: who.role == Role::Admin && (app.township_id.is_none() || app.township_id == app.assigned_township_id),
         current_target: target_name(&app.catchment_school_id, &app.zone_id),
         current_school_id: app.catchment_school_id.clone(),
         current_zone_id: app.zone_id.clone(),
         current_category: app.category.clone(),
-        facts: serde_json::from_str(&app.facts_json).unwrap_or(Value::Null),
+        facts: match serde_json::from_str::<crate::policy::ApplicantFacts>(&app.facts_json) {
+            Ok(f) if masked => serde_json::to_value(review::masked_facts(&f)).unwrap_or(Value::Null),
+            _ if masked => Value::Null,
+            _ => serde_json::from_str(&app.facts_json).unwrap_or(Value::Null),
+        },
+        read_only: masked,
         computed_target: target_name(&computed.school_id, &computed.zone_id),
         computed,
         computed_notes: notes,
@@ -533,7 +636,7 @@ fn detail_in(
                 uploaded_at: d.uploaded_at,
             })
             .collect(),
-        events,
+        events: events.into_iter().map(event_view).collect(),
         decisions,
         supplements,
         pending_second,
@@ -1091,4 +1194,131 @@ pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Res
 pub async fn expire_supplements(cx: &Ctx, at: NaiveDateTime) -> Result<Expired, AppError> {
     let db = cx.db.clone();
     actix_web::web::block(move || expire_supplements_blocking(&db, at)).await.map_err(AppError::internal)?
+}
+
+// ---------------------------------------------------------------- county queue
+
+/// An admin's assignment of a county-queue application to a township.
+#[derive(Debug, Deserialize)]
+pub struct AssignInput {
+    #[serde(default)]
+    pub township_id: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub version: Option<i32>,
+    #[serde(default)]
+    pub csrf: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AssignResult {
+    pub application_id: String,
+    pub township_id: String,
+    pub township_name: String,
+}
+
+fn assign_in(conn: &mut DbConn, who: &Identity, app_id: &str, input: &AssignInput) -> Result<AssignResult, AppError> {
+    if who.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let app = load_app(conn, who, app_id)?;
+    if let Some(v) = input.version {
+        if v != app.version {
+            return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+        }
+    }
+    let townships = crate::db::staff::townships(conn)?;
+    let (township, reason) = scope::check_assignment(
+        app.township_id.as_deref(),
+        app.assigned_township_id.as_deref(),
+        input.township_id.as_deref().unwrap_or(""),
+        input.reason.as_deref().unwrap_or(""),
+        &townships,
+    )
+    .map_err(|e| {
+        if e.conflict {
+            AppError::Conflict { code: "not_in_county_queue", message: e.message, field: Some(e.field.into()) }
+        } else {
+            AppError::invalid(e.field, e.message)
+        }
+    })?;
+    if !dbr::assign_township(conn, &app.id, app.version, &township)? {
+        return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
+    }
+    let name = townships.iter().find(|(id, _)| *id == township).map(|(_, n)| n.clone()).unwrap_or_default();
+    let names = dbr::names(conn)?;
+    audit::append(
+        conn,
+        &who.actor(),
+        "review.assign",
+        &format!("application:{}", app.id),
+        Some(&json!({
+            "township_id": app.township_id,
+            "township": township_name(&names, &app.township_id),
+            "version": app.version,
+        })),
+        Some(&json!({"township_id": township, "township": name, "reason": reason, "version": app.version + 1})),
+    )?;
+    Ok(AssignResult { application_id: app.id, township_id: township, township_name: name })
+}
+
+/// Assigns an application of the county queue (no address in a county
+/// township) to a township, whose reviewers then see it; admins only,
+/// with a reason, audited as `review.assign`.
+pub async fn assign(cx: &Ctx, who: &Identity, app_id: String, input: AssignInput) -> Result<AssignResult, AppError> {
+    let who = who.clone();
+    cx.db.write(move |c| assign_in(c, &who, &app_id, &input)).await
+}
+
+/// What [`rescope`] changed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Rescoped {
+    pub applications: usize,
+    pub changed: usize,
+    pub county_queue: usize,
+}
+
+/// Recomputes the reviewing township of every application from its stored
+/// facts with the same rule as a submission ([`scope::review_township`]),
+/// keeping admins' assignments where no address places an application.
+/// For rows stored before that rule (`ruxue review rescope`); each change
+/// is audited as `review.rescope`, in one transaction.
+pub fn rescope(db: &crate::db::Db, actor: &str) -> Result<Rescoped, AppError> {
+    let actor = actor.to_string();
+    db.write_blocking(move |conn| {
+        let mut out = Rescoped::default();
+        let townships = crate::db::staff::townships(conn)?;
+        for c in dbr::campaigns_list(conn)? {
+            let policy = crate::policy::Policy::load_toml(&c.policy_toml).ok();
+            let rules = crate::db::catchment::load_rules(conn, &c.id)?;
+            let dir = crate::db::catchment::load_directory(conn, &c.id)?;
+            let ctx = crate::policy::CatchmentContext { rules: &rules, directory: &dir };
+            for app in dbr::applications_of(conn, &c.id)? {
+                out.applications += 1;
+                let Ok(facts) = serde_json::from_str::<crate::policy::ApplicantFacts>(&app.facts_json) else {
+                    continue;
+                };
+                let keys = policy.as_ref().and_then(|p| crate::policy::compute_keys(&facts, p, &ctx).ok());
+                let computed = scope::review_township(&facts, keys.as_ref().and_then(|k| k.schools.first()), &townships);
+                let township = scope::effective_township(computed, app.assigned_township_id.clone());
+                if township.is_none() {
+                    out.county_queue += 1;
+                }
+                if township != app.township_id {
+                    dbr::set_township(conn, &app.id, township.as_deref())?;
+                    audit::append(
+                        conn,
+                        &actor,
+                        "review.rescope",
+                        &format!("application:{}", app.id),
+                        Some(&json!({"township_id": app.township_id})),
+                        Some(&json!({"township_id": township})),
+                    )?;
+                    out.changed += 1;
+                }
+            }
+        }
+        Ok(out)
+    })
 }

@@ -353,3 +353,48 @@ pub async fn reset_password(cx: &Ctx, who: &Identity, staff_id: String, password
     let actor = who.actor();
     cx.db.write(move |c| set_password_in(c, &actor, &staff_id, &hash, "staff.password_reset")).await
 }
+
+/// An admin disables, enables or unlocks an account (`action`: `disable`,
+/// `enable`, `unlock`), audited as `staff.disable` / `staff.enable` /
+/// `staff.unlock`. Disabling ends every session of the account.
+pub async fn set_account_state(cx: &Ctx, who: &Identity, staff_id: String, action: String) -> Result<&'static str, AppError> {
+    use crate::staff::account::{check_account_action, AccountAction, AccountState};
+    if who.role != Role::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let action = AccountAction::parse(&action).ok_or_else(|| AppError::invalid("action", "操作只能是停用、启用或解除锁定"))?;
+    let actor = who.clone();
+    cx.db
+        .write(move |c| {
+            let s = dbs::by_id(c, &staff_id)?.ok_or(AppError::NotFound)?;
+            let before = view(&s);
+            let state = AccountState { id: s.id.clone(), role: s.role, active: before.active, locked: before.locked };
+            let admins = dbs::active_admins(c)? as usize;
+            check_account_action(&actor.id, &state, action, admins).map_err(|(conflict, m)| {
+                if conflict {
+                    AppError::Conflict { code: "account_state", message: m.into(), field: Some("action".into()) }
+                } else {
+                    AppError::invalid("action", m)
+                }
+            })?;
+            match action {
+                AccountAction::Disable => {
+                    dbs::set_active(c, &s.id, false)?;
+                    dbs::revoke_all(c, &s.id)?;
+                }
+                AccountAction::Enable => dbs::set_active(c, &s.id, true)?,
+                AccountAction::Unlock => dbs::clear_failures(c, &s.id)?,
+            }
+            let after = view(&dbs::by_id(c, &s.id)?.ok_or(AppError::NotFound)?);
+            audit::append(
+                c,
+                &actor.actor(),
+                action.audit_action(),
+                &format!("staff:{}", s.id),
+                Some(&json!({"active": before.active, "locked": before.locked})),
+                Some(&json!({"active": after.active, "locked": after.locked, "tokens_revoked": action == AccountAction::Disable})),
+            )?;
+            Ok(action.done())
+        })
+        .await
+}

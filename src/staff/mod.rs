@@ -3,6 +3,7 @@
 //! live in `crate::service::staff`, storage in `crate::db::staff`, HTTP in
 //! `crate::web::staff`.
 
+pub mod account;
 pub mod auth;
 
 pub use auth::{Claims, Role, TokenError, AUD_ACCESS, AUD_REFRESH, ISSUER};
@@ -38,6 +39,18 @@ impl Identity {
             Role::Reviewer => township.map(|t| self.township_scope.iter().any(|s| s == t)).unwrap_or(false),
             Role::Operator | Role::Auditor => false,
         }
+    }
+
+    /// May this person open an application of `township`? Those who see it,
+    /// and auditors (read-only, personal data masked: see
+    /// `crate::service::review::detail`).
+    pub fn opens_application(&self, township: Option<&str>) -> bool {
+        self.role == Role::Auditor || self.sees_township(township)
+    }
+
+    /// Does this person read applications read-only with personal data masked?
+    pub fn reads_masked(&self) -> bool {
+        self.role == Role::Auditor
     }
 
     /// May this person see full ID numbers (within what they may see at all)?

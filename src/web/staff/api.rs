@@ -1,9 +1,11 @@
 //! The staff JSON API (`/api/v1/staff/…`, `Authorization: Bearer`): parse,
 //! call one use case, answer JSON.
 
-use super::{attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, REVIEWERS};
+use super::{
+    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, READERS, REVIEWERS,
+};
 use crate::error::AppError;
-use crate::service::review::{DecisionInput, QueueFilter};
+use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, dashboard, export, policy, review, staff};
 use crate::web::AppState;
 use actix_web::http::header;
@@ -86,7 +88,7 @@ pub async fn queue(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<
 }
 
 pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
-    id.require(REVIEWERS)?;
+    id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(d))
 }
@@ -94,6 +96,12 @@ pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
 pub async fn decide(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<DecisionInput>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::decide(&state.ctx, &id.who, path.into_inner(), &body).await?))
+}
+
+/// Assigns a county-queue application to a township (admins).
+pub async fn assign(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AssignInput>) -> Api {
+    id.require(ADMIN)?;
+    Ok(HttpResponse::Ok().json(review::assign(&state.ctx, &id.who, path.into_inner(), body.into_inner()).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -173,9 +181,9 @@ pub async fn export(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
-pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {
+pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Api {
     id.require(AUDIT)?;
-    Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.page).await?))
+    Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.into_inner()).await?))
 }
 
 pub async fn audit_export(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {
@@ -246,4 +254,20 @@ pub async fn accounts_reset(state: web::Data<AppState>, id: StaffIdentity, path:
     id.require(ADMIN)?;
     staff::reset_password(&state.ctx, &id.who, path.into_inner(), body.into_inner().password).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AccountState {
+    /// `disable`, `enable` or `unlock`.
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// An admin disables, enables or unlocks an account.
+pub async fn accounts_state(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AccountState>) -> Api {
+    id.require(ADMIN)?;
+    let message = staff::set_account_state(&state.ctx, &id.who, path.into_inner(), body.into_inner().action).await?;
+    Ok(HttpResponse::Ok().json(json!({"message": message})))
 }

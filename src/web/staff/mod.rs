@@ -45,6 +45,7 @@ route_table! {
     get "/staff/review" => pages::queue_page,
     get "/staff/review/{id}" => pages::detail_page,
     post "/staff/review/{id}" => pages::decide_form,
+    post "/staff/review/{id}/assign" => pages::assign_form,
     post "/staff/decisions/{id}/second" => pages::second_form,
     get "/staff/documents/{id}" => pages::document_page,
     get "/staff/dashboard" => pages::dashboard_page,
@@ -55,6 +56,7 @@ route_table! {
     get "/staff/accounts" => pages::accounts_page,
     post "/staff/accounts" => pages::accounts_create_form,
     post "/staff/accounts/{id}/password" => pages::accounts_reset_form,
+    post "/staff/accounts/{id}/state" => pages::accounts_state_form,
     post "/api/v1/staff/login" => api::login,
     post "/api/v1/staff/refresh" => api::refresh,
     post "/api/v1/staff/logout" => api::logout,
@@ -63,6 +65,7 @@ route_table! {
     get "/api/v1/staff/review/queue" => api::queue,
     get "/api/v1/staff/review/applications/{id}" => api::detail,
     post "/api/v1/staff/review/applications/{id}/decisions" => api::decide,
+    post "/api/v1/staff/review/applications/{id}/assign" => api::assign,
     post "/api/v1/staff/review/decisions/{id}/second" => api::second,
     get "/api/v1/staff/documents/{id}" => api::document,
     get "/api/v1/staff/dashboard" => api::dashboard,
@@ -73,11 +76,15 @@ route_table! {
     get "/api/v1/staff/accounts" => api::accounts,
     post "/api/v1/staff/accounts" => api::accounts_create,
     post "/api/v1/staff/accounts/{id}/password" => api::accounts_reset,
+    post "/api/v1/staff/accounts/{id}/state" => api::accounts_state,
 }
 
 // ------------------------------------------------------------ roles
 
 pub const REVIEWERS: &[Role] = &[Role::Admin, Role::Reviewer];
+/// Who may open one application: reviewers, and auditors read-only with
+/// personal data masked.
+pub const READERS: &[Role] = &[Role::Admin, Role::Reviewer, Role::Auditor];
 pub const EVERYONE: &[Role] = &[Role::Admin, Role::Reviewer, Role::Operator, Role::Auditor];
 pub const AUDIT: &[Role] = &[Role::Admin, Role::Auditor];
 pub const ADMIN: &[Role] = &[Role::Admin];

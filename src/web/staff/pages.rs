@@ -1,15 +1,15 @@
 //! The staff console's pages (`/staff/…`, cookies, CSRF on every form):
 //! parse, call one use case, render a template.
 
-use super::api::{CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
+use super::api::{AccountState, CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
 use super::identity::{check_csrf, cleared_cookies, csrf_cookie, encode_component, redirect, safe_next, session_cookies};
 use super::{
-    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, REFRESH_COOKIE,
-    REVIEWERS,
+    attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, READERS,
+    REFRESH_COOKIE, REVIEWERS,
 };
 use crate::domain::{ApplicationStatus, Role};
 use crate::error::AppError;
-use crate::service::review::{DecisionInput, QueueFilter};
+use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, dashboard, export, policy, review, staff};
 use crate::staff::auth;
 use crate::web::auth::cookie_value;
@@ -198,6 +198,8 @@ pub async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
             "statuses": ApplicationStatus::choices(),
             "signal_kinds": crate::review::fraud::SIGNAL_KINDS,
             "categories": options.categories,
+            "townships": options.townships,
+            "county_queue_label": crate::review::scope::COUNTY_QUEUE,
         }),
     );
     render(&state, "staff_queue.html", ctx)
@@ -206,9 +208,14 @@ pub async fn queue_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Q
 /// The filter as a query string without the page, for pagination links.
 fn filter_query(f: &QueueFilter) -> String {
     let mut parts = Vec::new();
-    for (k, v) in
-        [("campaign", &f.campaign), ("school", &f.school), ("category", &f.category), ("status", &f.status), ("signal", &f.signal)]
-    {
+    for (k, v) in [
+        ("campaign", &f.campaign),
+        ("school", &f.school),
+        ("category", &f.category),
+        ("status", &f.status),
+        ("township", &f.township),
+        ("signal", &f.signal),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
             parts.push(format!("{k}={}", encode_component(v)));
         }
@@ -216,7 +223,14 @@ fn filter_query(f: &QueueFilter) -> String {
     parts.join("&")
 }
 
-fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &review::Detail, error: Option<String>, notice: Option<&str>) -> serde_json::Value {
+fn detail_ctx(
+    state: &AppState,
+    id: &StaffIdentity,
+    d: &review::Detail,
+    townships: &[(String, String)],
+    error: Option<String>,
+    notice: Option<&str>,
+) -> serde_json::Value {
     let default_deadline = crate::db::beijing(crate::db::now()) + chrono::Duration::days(7);
     merge(
         base_ctx(state, Some(id), "review"),
@@ -231,6 +245,7 @@ fn detail_ctx(state: &AppState, id: &StaffIdentity, d: &review::Detail, error: O
             "error": error,
             "notice": notice,
             "my_id": id.who.id,
+            "townships": townships,
         }),
     )
 }
@@ -242,7 +257,7 @@ pub struct NoticeQuery {
 }
 
 pub async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<NoticeQuery>) -> Page {
-    id.require(REVIEWERS)?;
+    id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     let notice = match q.done.as_deref() {
         Some("approve") => Some("已审核通过"),
@@ -251,9 +266,11 @@ pub async fn detail_page(state: web::Data<AppState>, id: StaffIdentity, path: we
         Some("supplement") => Some("已要求补充材料，并通知监护人"),
         Some("note") => Some("已添加备注"),
         Some("second") => Some("复核意见已记录"),
+        Some("assign") => Some("已分配给乡镇审核，该乡镇的审核员现在可以看到这份申请"),
         _ => None,
     };
-    render(&state, "staff_application.html", detail_ctx(&state, &id, &d, None, notice))
+    let townships = detail_townships(&state, &id, &d).await?;
+    render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, None, notice))
 }
 
 pub async fn decide_form(
@@ -275,7 +292,40 @@ pub async fn decide_form(
         Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
             let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
             let d = review::detail(&state.ctx, &id.who, app_id).await?;
-            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, Some(e.public_message()), None))?;
+            let townships = detail_townships(&state, &id, &d).await?;
+            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, Some(e.public_message()), None))?;
+            Ok(with_status(r, status))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The townships an admin may assign this application to (none otherwise).
+async fn detail_townships(state: &AppState, id: &StaffIdentity, d: &review::Detail) -> Result<Vec<(String, String)>, AppError> {
+    if !d.assignable {
+        return Ok(Vec::new());
+    }
+    Ok(review::queue_options(&state.ctx, &id.who).await?.townships)
+}
+
+/// An admin assigns a county-queue application to a township.
+pub async fn assign_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<AssignInput>,
+) -> Page {
+    check_csrf(&req, form.csrf.as_deref().unwrap_or(""))?;
+    id.require(ADMIN)?;
+    let app_id = path.into_inner();
+    match review::assign(&state.ctx, &id.who, app_id.clone(), form.into_inner()).await {
+        Ok(_) => Ok(redirect(&format!("/staff/review/{}?done=assign", encode_component(&app_id)))),
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            let d = review::detail(&state.ctx, &id.who, app_id).await?;
+            let townships = detail_townships(&state, &id, &d).await?;
+            let r = render(&state, "staff_application.html", detail_ctx(&state, &id, &d, &townships, Some(e.public_message()), None))?;
             Ok(with_status(r, status))
         }
         Err(e) => Err(e),
@@ -344,10 +394,23 @@ pub async fn export_page(state: web::Data<AppState>, id: StaffIdentity, path: we
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
-pub async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Page {
+pub async fn audit_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Page {
     id.require(AUDIT)?;
-    let p = audit::page(&state.ctx, q.page).await?;
-    render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p})))
+    let f = q.into_inner();
+    let qs = f.query();
+    match audit::page(&state.ctx, f.clone()).await {
+        Ok(p) => render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), json!({"a": p, "qs": qs}))),
+        Err(e @ AppError::Invalid { .. }) => {
+            // Show the page unfiltered by date with the reason.
+            let p = audit::page(&state.ctx, audit::AuditFilter { from: None, to: None, ..f }).await?;
+            let ctx = json!({"a": p, "qs": qs, "error": e.public_message()});
+            Ok(with_status(
+                render(&state, "staff_audit.html", merge(base_ctx(&state, Some(&id), "audit"), ctx))?,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn audit_export_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Page {
@@ -400,6 +463,26 @@ pub async fn accounts_reset_form(
         Err(e @ AppError::Invalid { .. }) => {
             let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
             Ok(with_status(r, StatusCode::UNPROCESSABLE_ENTITY))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn accounts_state_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<AccountState>,
+) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    id.require(ADMIN)?;
+    match staff::set_account_state(&state.ctx, &id.who, path.into_inner(), form.into_inner().action).await {
+        Ok(done) => accounts_render(&state, &id, None, Some(done)).await,
+        Err(e @ (AppError::Invalid { .. } | AppError::Conflict { .. })) => {
+            let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            let r = accounts_render(&state, &id, Some(e.public_message()), None).await?;
+            Ok(with_status(r, status))
         }
         Err(e) => Err(e),
     }

@@ -1,0 +1,1 @@
+ALTER TABLE applications DROP COLUMN assigned_township_id;
