@@ -1108,6 +1108,22 @@ backend_test! {
                     row.school, d["computed"]["school_id"], d["current_school_id"]
                 ));
             }
+            // … and the staff page a reviewer reads names that school in both rows.
+            let page = client()
+                .get(app.url(&format!("/staff/review/{id}")))
+                .header("Cookie", format!("ruxue_staff_at={admin}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let name = d["current_target"].as_str().unwrap_or_default();
+            let placed = format!("<tr><th>当前对口</th><td>{name}");
+            let computed = format!("<tr><th>系统计算</th><td>{}", d["computed_target"].as_str().unwrap_or_default());
+            if name.is_empty() || !page.contains(&placed) || !page.contains(&computed) {
+                wrong.push(format!("{text} [staff page]: expected {name} in both rows"));
+            }
         }
         assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
     }
