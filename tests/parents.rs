@@ -2087,6 +2087,9 @@ backend_test! {
         assert_eq!(v["can_withdraw"], true);
         let (s, v) = p.post(&app, &format!("/api/v1/registration/applications/{a3}/withdraw"), None).await;
         assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("withdrawn")), "{v}");
+        assert!(v["timeline"].as_array().unwrap().iter().all(|t| t["label"] != "电脑派位日"), "nothing more to come: {v}");
+        let page = p.c.get(app.url(&format!("/parent/applications/{a3}"))).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("已撤回") && !page.contains("对口学校与类别") && !page.contains("撤回报名</button>"), "{page}");
         let again = register(&app, &p, "林三", &id3, 24).await;
         assert_ne!(again, a3);
         let (_, v) = p.get(&app, &format!("/api/v1/registration/applications/{again}")).await;

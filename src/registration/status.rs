@@ -195,7 +195,9 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime, c
         })
         .collect();
     let past = |t: NaiveDateTime| now >= t;
-    if !approved && a.status != ApplicationStatus::Rejected {
+    // Rejected or withdrawn: no later steps to announce.
+    let ended = matches!(a.status, ApplicationStatus::Rejected | ApplicationStatus::Withdrawn);
+    if !approved && !ended {
         timeline.push(TimelineStep {
             label: "资格审核".into(),
             at: Some(format!("{} 前完成", fmt_time(v.campaign.review_deadline))),
@@ -203,7 +205,7 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime, c
             done: false,
         });
     }
-    if a.status != ApplicationStatus::Rejected {
+    if !ended {
         timeline.push(TimelineStep {
             label: "电脑派位日".into(),
             at: Some(fmt_time(v.campaign.draw_day)),
@@ -221,7 +223,7 @@ pub fn status_view(v: &ApplicationView, ctx: &CampaignCtx, now: NaiveDateTime, c
         };
         timeline.push(TimelineStep { label: label.into(), at: Some(fmt_time(o.responded_at.unwrap_or(o.offered_at))), note, done: true });
     }
-    if v.offers.is_empty() && a.status != ApplicationStatus::Rejected {
+    if v.offers.is_empty() && !ended {
         timeline.push(TimelineStep {
             label: "录取结果与确认".into(),
             at: Some(format!("{} 前确认", fmt_time(v.campaign.offer_deadline))),
