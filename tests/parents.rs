@@ -1965,6 +1965,15 @@ backend_test! {
         };
         assert_eq!(s, StatusCode::OK);
         assert!(page.contains("补充材料：要求与答复") && page.contains("已补传房产证"), "{page}");
+        // The auditor reads that fields changed, not what the family declared.
+        let aud = staff_token(&app, "auditor", "ruxue-demo-auditor").await;
+        let (s, d) = staff_call(&app, &aud, reqwest::Method::GET, &format!("/api/v1/staff/review/applications/{a1}"), None).await;
+        assert_eq!(s, StatusCode::OK, "{d}");
+        let x = &d["supplements"][0];
+        assert_eq!(x["outcome"], "answered");
+        assert!(x["changes"].as_array().unwrap().iter().all(|c| c["after"] == "（已隐去）" && c["before"] == "（已隐去）"), "{x}");
+        assert_eq!(x["reply"], "（家长说明已隐去）");
+        assert!(!d.to_string().contains("0000777"), "no certificate number for the auditor: {d}");
 
         // Two requests expire: this campaign rejects, then (changed) returns to review.
         for a in [&a2, &a3] {

@@ -585,11 +585,25 @@ fn detail_in(
         dbr::decisions_of(conn, &app.id)?.into_iter().map(|d| decision_view(d, &people, &names, &cats)).collect();
     let pending_second = decisions.iter().find(|d| d.pending_second).map(|d| d.id.clone());
     let responses = dbr::supplement_responses_of(conn, &app.id)?;
-    let supplements = decisions
+    let mut supplements: Vec<SupplementView> = decisions
         .iter()
         .filter(|d| d.decision == DecisionKind::Supplement)
         .map(|d| supplement_view(d, responses.iter().find(|r| r.decision_id == d.id)))
         .collect();
+    if masked {
+        // The corrected fields are the family's declarations: an auditor
+        // reads that they changed, not what they say.
+        for x in &mut supplements {
+            if !x.reply.is_empty() {
+                x.reply = "（家长说明已隐去）".into();
+            }
+            x.note = review::masked_note(&x.note);
+            for c in &mut x.changes {
+                c.before = "（已隐去）".into();
+                c.after = "（已隐去）".into();
+            }
+        }
+    }
     audit::append(conn, &who.actor(), "application.view", &format!("application:{}", app.id), None, None)?;
     Ok(Detail {
         registration_no: app.registration_no.clone(),
