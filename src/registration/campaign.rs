@@ -179,3 +179,35 @@ mod tests {
         }
     }
 }
+
+/// One step of a campaign's calendar as the public reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CalendarStep {
+    pub label: &'static str,
+    pub at: String,
+    /// `done`, `now` or `upcoming`.
+    pub state: &'static str,
+}
+
+/// The campaign's calendar on `now`: registration, review (with
+/// supplements), the draw and the offers, each done, under way or to come.
+pub fn calendar(c: &Campaign, now: NaiveDateTime) -> Vec<CalendarStep> {
+    let step = |label, from: NaiveDateTime, until: NaiveDateTime, at: String| CalendarStep {
+        label,
+        at,
+        state: if now >= until {
+            "done"
+        } else if now >= from {
+            "now"
+        } else {
+            "upcoming"
+        },
+    };
+    let range = |a: NaiveDateTime, b: NaiveDateTime| format!("{} 至 {}", fmt_time(a), fmt_time(b));
+    vec![
+        step("网上报名", c.registration_opens, c.registration_closes, range(c.registration_opens, c.registration_closes)),
+        step("资格审核（含补充材料）", c.registration_closes, c.review_deadline, format!("{} 前完成", fmt_time(c.review_deadline))),
+        step("电脑派位（公开进行，可复核）", c.review_deadline, c.draw_day + chrono::Duration::hours(4), fmt_time(c.draw_day)),
+        step("录取结果与确认", c.draw_day, c.offer_deadline, format!("{} 前确认", fmt_time(c.offer_deadline))),
+    ]
+}

@@ -27,6 +27,7 @@ pub mod dashboard;
 pub mod export;
 pub mod lookup;
 pub mod policy;
+pub mod portal;
 pub mod registration;
 pub mod review;
 pub mod staff;

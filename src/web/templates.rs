@@ -12,6 +12,7 @@ pub fn environment() -> Environment<'static> {
     for (name, source) in [
         ("base.html", include_str!("../../templates/base.html")),
         ("lookup.html", include_str!("../../templates/lookup.html")),
+        ("portal_home.html", include_str!("../../templates/portal_home.html")),
         ("parent/_style.html", include_str!("../../templates/parent/_style.html")),
         ("parent/_macros.html", include_str!("../../templates/parent/_macros.html")),
         ("parent/message.html", include_str!("../../templates/parent/message.html")),
@@ -62,6 +63,7 @@ mod tests {
             "staff_dashboard.html",
             "staff_audit.html",
             "staff_accounts.html",
+            "portal_home.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

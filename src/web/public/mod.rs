@@ -2,10 +2,12 @@
 
 pub mod keys;
 pub mod lookup;
+pub mod portal;
 pub mod verify;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     keys::routes(cfg);
     lookup::routes(cfg);
+    portal::routes(cfg);
     verify::routes(cfg);
 }
