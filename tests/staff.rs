@@ -190,6 +190,7 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("GET", "/api/v1/staff/dashboard", None, ALL, Some(200)),
         case("GET", "/api/v1/staff/dashboard?campaign=2027-G7", None, ALL, Some(200)),
         case("GET", "/api/v1/staff/dry-run?campaign=2027-G1", None, DRY, Some(200)),
+        case("GET", "/api/v1/staff/draws/plan?campaign=2027-G1", None, DRY, Some(200)),
         case("GET", "/api/v1/staff/dry-run?campaign=2027-G1&format=placement_csv", None, PLACE, Some(200)),
         case("GET", "/api/v1/staff/exports/applications?format=csv", None, EXP_APPS, Some(200)),
         case("GET", "/api/v1/staff/exports/reviews?format=xlsx", None, EXP_APPS, Some(200)),

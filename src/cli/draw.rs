@@ -15,6 +15,16 @@ use crate::draw::record::{Proof, VerifyError};
 /// Subcommands of `ruxue draw`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DrawCommand {
+    /// The campaign's draw plan from its approved applications and seats:
+    /// which schools admit everyone, which over-subscribed schools and which
+    /// zones need a public draw (reads the database; changes nothing).
+    Plan {
+        /// Campaign id, e.g. 2027-G1.
+        campaign: String,
+        /// Print the plan as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Validate a draw input and print its record (input + result) as
     /// canonical JSON: exactly CJSON(record), with no final newline, so the
     /// SHA-256 of the output is its record_digest. The result, announcement
@@ -170,9 +180,40 @@ pub fn run(cmd: DrawCommand) -> i32 {
     }
 }
 
+/// `ruxue draw plan CAMPAIGN [--json]`.
+pub fn plan(settings: crate::config::Settings, campaign: &str, json: bool) -> super::CliResult {
+    let db = super::util::open(&settings)?;
+    let mut conn = super::util::conn(&db)?;
+    let p = match crate::service::draw::plan_in(&mut conn, campaign) {
+        Ok(p) => p,
+        Err(e) => return super::util::refuse(e.public_message()),
+    };
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&p).unwrap_or_default());
+        return Ok(0);
+    }
+    outln!(
+        "{}（{}）：{} 项派位{}",
+        p.campaign_name,
+        p.phase.label(),
+        p.draws_needed,
+        if p.final_ { "" } else { "；审核尚未结束，计划仍可能变化" }
+    );
+    for x in &p.proposals {
+        outln!("{} {}", if x.needs_draw() { "派位" } else { "    " }, x.summary);
+    }
+    if p.without_school > 0 {
+        outln!("另有 {} 名已通过审核的学生没有对口学校，由教育局统筹安排", p.without_school);
+    }
+    Ok(0)
+}
+
 fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
     let io = |e: String| (2, e);
     match cmd {
+        DrawCommand::Plan { .. } => {
+            return Err((2, "draw plan reads the database: run it through `ruxue draw plan`".into()));
+        }
         DrawCommand::Compute { input } => {
             let text = read_text(&input).map_err(io)?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());

@@ -87,7 +87,9 @@ pub enum Command {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     match cli.command {
-        // The draw commands work on files only: no configuration, no database.
+        // The plan reads the campaign from the database; the other draw
+        // commands work on files only: no configuration, no database.
+        Command::Draw(draw::DrawCommand::Plan { campaign, json }) => with_settings(|s| draw::plan(s, &campaign, json)),
         Command::Draw(cmd) => draw::run(cmd),
         Command::Serve { demo } => with_settings(|s| serve::run(s, demo)),
         Command::Migrate => with_settings(migrate::run),

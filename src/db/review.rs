@@ -512,6 +512,26 @@ pub fn placements_of(
         .load(conn)?)
 }
 
+/// An approved application as the draw plan reads it.
+#[derive(Debug, Clone, Queryable)]
+pub struct RosterRow {
+    pub registration_no: String,
+    pub family_id: Option<String>,
+    pub school_id: Option<String>,
+    pub zone_id: Option<String>,
+    pub priority_json: Option<String>,
+}
+
+/// The campaign's approved applications, by registration number.
+pub fn approved_roster(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<RosterRow>, AppError> {
+    Ok(ap::table
+        .filter(ap::campaign_id.eq(campaign_id))
+        .filter(ap::status.eq(ApplicationStatus::Approved))
+        .order(ap::registration_no.asc())
+        .select((ap::registration_no, ap::family_id, ap::catchment_school_id, ap::zone_id, ap::priority_json))
+        .load(conn)?)
+}
+
 /// School ids of the campaign's open or accepted offers, one per offer.
 pub fn offered_schools(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<String>, AppError> {
     Ok(offers::table

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod gen;
 pub mod input;
 pub mod merkle;
+pub mod plan;
 pub mod record;
 pub mod rng;
 

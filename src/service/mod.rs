@@ -24,6 +24,7 @@ pub mod audit;
 pub mod campaign;
 pub mod catchment;
 pub mod dashboard;
+pub mod draw;
 pub mod export;
 pub mod lookup;
 pub mod policy;

@@ -271,3 +271,18 @@ pub async fn accounts_state(state: web::Data<AppState>, id: StaffIdentity, path:
     let message = staff::set_account_state(&state.ctx, &id.who, path.into_inner(), body.into_inner().action).await?;
     Ok(HttpResponse::Ok().json(json!({"message": message})))
 }
+
+#[derive(Debug, serde::Deserialize)]
+pub struct PlanQuery {
+    #[serde(default)]
+    campaign: Option<String>,
+}
+
+/// `GET /api/v1/staff/draws/plan?campaign=ID`: which schools and zones need
+/// a public draw, from the approved applications and the seats.
+pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<PlanQuery>) -> Api {
+    id.require(super::DRY_RUN)?;
+    let campaign =
+        q.into_inner().campaign.filter(|c| !c.trim().is_empty()).ok_or_else(|| AppError::invalid("campaign", "请指定招生计划"))?;
+    Ok(HttpResponse::Ok().json(crate::service::draw::plan(&state.ctx, campaign).await?))
+}

@@ -70,6 +70,7 @@ route_table! {
     get "/api/v1/staff/documents/{id}" => api::document,
     get "/api/v1/staff/dashboard" => api::dashboard,
     get "/api/v1/staff/dry-run" => api::dry_run,
+    get "/api/v1/staff/draws/plan" => api::draw_plan,
     get "/api/v1/staff/exports/{kind}" => api::export,
     get "/api/v1/staff/audit" => api::audit,
     get "/api/v1/staff/audit/export" => api::audit_export,
