@@ -403,6 +403,18 @@ backend_test! {
         assert_eq!(copy.2, "campaign:2028-G7");
         assert!(copy.3.unwrap().contains("2027-G7"));
 
+        // The public lookup keeps answering from the published campaign, not the draft being edited…
+        let lookup = |q: Vec<(&'static str, &'static str)>| {
+            let url = app.url("/api/v1/catchment/lookup");
+            async move { client().get(url).query(&q).send().await.unwrap().json::<Value>().await.unwrap() }
+        };
+        let b = lookup(vec![("address", "凤城镇大同路5号"), ("grade", "7")]).await;
+        assert_eq!(b["campaign"], "2027-G7", "{b}");
+        // …while the draft, asked for by name, resolves the same address the same way.
+        let d = lookup(vec![("address", "凤城镇大同路5号"), ("campaign", "2028-G7")]).await;
+        assert_eq!(d["campaign"], "2028-G7", "{d}");
+        assert_eq!((&d["target_type"], &d["target_name"], &d["schools"]), (&b["target_type"], &b["target_name"], &b["schools"]));
+
         // The copy is a draft: it cannot open registration before its policy is frozen.
         let (s, body) = advance(&app, &admin, "2028-G7", json!({"to": "registration"})).await;
         assert_eq!(s, 409);
