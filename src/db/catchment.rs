@@ -105,11 +105,11 @@ pub fn load_seats(conn: &mut DbConn, campaign_id: &str) -> Result<std::collectio
         .collect())
 }
 
-/// `(id, name, grade)` of every campaign, newest year first.
-pub fn campaign_grades(conn: &mut DbConn) -> Result<Vec<(String, String, i32)>, AppError> {
+/// `(id, name, grade, status)` of every campaign, newest year first.
+pub fn campaign_grades(conn: &mut DbConn) -> Result<Vec<(String, String, i32, crate::domain::CampaignStatus)>, AppError> {
     Ok(schema::campaigns::table
         .order((schema::campaigns::year.desc(), schema::campaigns::grade.asc()))
-        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade))
+        .select((schema::campaigns::id, schema::campaigns::name, schema::campaigns::grade, schema::campaigns::status))
         .load(conn)?)
 }
 

@@ -8,6 +8,7 @@
 //! (diesel's `MultiConnection`), using only SQL types both backends share.
 
 pub mod audit;
+pub mod campaign;
 pub mod catchment;
 pub mod models;
 pub mod policy;

@@ -5,6 +5,7 @@
 pub mod campaign;
 pub mod draft;
 pub mod forms;
+pub mod lifecycle;
 pub mod session;
 pub mod status;
 pub mod upload;

@@ -76,11 +76,15 @@ fn validate_address(q: &LookupQuery) -> Result<String, AppError> {
 
 fn campaigns(conn: &mut db::DbConn) -> Result<Vec<CampaignChoice>, AppError> {
     let rows = db::catchment::campaign_grades(conn)?;
-    // The newest campaign of each grade.
+    // The newest campaign of each grade; a draft (e.g. next year's, just
+    // copied from this year's and still being edited) only when that grade
+    // has nothing else.
     let mut out: Vec<CampaignChoice> = Vec::new();
-    for (id, name, grade) in rows {
-        if !out.iter().any(|c| c.grade == grade) {
-            out.push(CampaignChoice { id, name, grade });
+    for drafts in [false, true] {
+        for (id, name, grade, status) in &rows {
+            if (*status == crate::domain::CampaignStatus::Draft) == drafts && !out.iter().any(|c| c.grade == *grade) {
+                out.push(CampaignChoice { id: id.clone(), name: name.clone(), grade: *grade });
+            }
         }
     }
     out.sort_by_key(|c| c.grade);

@@ -16,7 +16,7 @@
 //! | [`audit`] | the audit pages and downloads |
 //! | [`policy`] | set, freeze and dry-run a campaign's policy |
 //! | [`catchment`] | import a campaign's catchment map |
-//! | [`campaign`] | open registration |
+//! | [`campaign`] | open registration, move a campaign through its phases, copy last year's |
 //! | [`lookup`] | the public catchment lookup |
 //! | [`wechat`] | WeChat's server API (the login code exchange) |
 

@@ -33,6 +33,7 @@ pub fn environment() -> Environment<'static> {
         ("staff_dry_run.html", include_str!("../../templates/staff_dry_run.html")),
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
+        ("staff_campaigns.html", include_str!("../../templates/staff_campaigns.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -64,6 +65,7 @@ mod tests {
             "staff_audit.html",
             "staff_accounts.html",
             "portal_home.html",
+            "staff_campaigns.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

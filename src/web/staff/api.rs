@@ -6,7 +6,7 @@ use super::{
 };
 use crate::error::AppError;
 use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
-use crate::service::{audit, dashboard, export, policy, review, staff};
+use crate::service::{audit, campaign, dashboard, export, policy, review, staff};
 use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -285,4 +285,86 @@ pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Qu
     let campaign =
         q.into_inner().campaign.filter(|c| !c.trim().is_empty()).ok_or_else(|| AppError::invalid("campaign", "请指定招生计划"))?;
     Ok(HttpResponse::Ok().json(crate::service::draw::plan(&state.ctx, campaign).await?))
+}
+
+// ------------------------------------------------------------ campaign lifecycle
+
+pub async fn campaigns(state: web::Data<AppState>, id: StaffIdentity) -> Api {
+    id.require(AUDIT)?;
+    Ok(HttpResponse::Ok().json(campaign::phases(&state.ctx).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdvanceInput {
+    #[serde(default)]
+    pub to: String,
+    /// End registration before its closing time (the form sends "1").
+    #[serde(default)]
+    pub close_registration_early: Option<serde_json::Value>,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+impl AdvanceInput {
+    pub fn parse(&self) -> Result<(crate::domain::CampaignStatus, crate::registration::lifecycle::Options), AppError> {
+        use serde_json::Value;
+        if self.to.trim().is_empty() {
+            return Err(AppError::invalid("to", "请选择要进入的阶段"));
+        }
+        let to = campaign::parse_phase("to", &self.to)?;
+        let early = match &self.close_registration_early {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => matches!(s.as_str(), "1" | "true" | "on" | "yes"),
+            Some(_) => return Err(AppError::invalid("close_registration_early", "提前截止报名只能是 true 或 false")),
+        };
+        Ok((to, crate::registration::lifecycle::Options { close_registration_early: early }))
+    }
+}
+
+pub async fn campaign_advance(
+    state: web::Data<AppState>,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    body: web::Json<AdvanceInput>,
+) -> Api {
+    id.require(ADMIN)?;
+    let (to, opts) = body.parse()?;
+    Ok(HttpResponse::Ok().json(campaign::advance(&state.ctx, id.who.actor(), path.into_inner(), to, opts).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CopyForm {
+    #[serde(default)]
+    pub from: String,
+    /// A number for the API; the form sends text.
+    #[serde(default)]
+    pub year: Option<serde_json::Value>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+impl CopyForm {
+    pub fn parse(&self) -> Result<campaign::CopyInput, AppError> {
+        use serde_json::Value;
+        if self.from.trim().is_empty() {
+            return Err(AppError::invalid("from", "请选择要复制的招生批次"));
+        }
+        let year = match &self.year {
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            _ => None,
+        }
+        .and_then(|y| i32::try_from(y).ok())
+        .ok_or_else(|| AppError::invalid("year", "请填写新批次的年份，例如 2028"))?;
+        Ok(campaign::CopyInput { from: self.from.trim().to_string(), year, id: self.id.clone() })
+    }
+}
+
+pub async fn campaign_copy(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<CopyForm>) -> Api {
+    id.require(ADMIN)?;
+    let input = body.parse()?;
+    Ok(HttpResponse::Created().json(campaign::copy(&state.ctx, id.who.actor(), input).await?))
 }

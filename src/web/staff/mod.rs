@@ -1,5 +1,5 @@
-//! The staff console: login, accounts, review, dashboard, exports and the
-//! audit pages, as server-rendered pages ([`pages`], `/staff/…`, cookies)
+//! The staff console: login, accounts, review, dashboard, exports, the
+//! campaign lifecycle and the audit pages, as server-rendered pages ([`pages`], `/staff/…`, cookies)
 //! and a JSON API ([`api`], `/api/v1/staff/…`, `Authorization: Bearer`).
 //!
 //! Authentication ([`identity`]): a short-lived HS256 access token (see
@@ -57,6 +57,9 @@ route_table! {
     post "/staff/accounts" => pages::accounts_create_form,
     post "/staff/accounts/{id}/password" => pages::accounts_reset_form,
     post "/staff/accounts/{id}/state" => pages::accounts_state_form,
+    get "/staff/campaigns" => pages::campaigns_page,
+    post "/staff/campaigns" => pages::campaign_copy_form,
+    post "/staff/campaigns/{id}/advance" => pages::campaign_advance_form,
     post "/api/v1/staff/login" => api::login,
     post "/api/v1/staff/refresh" => api::refresh,
     post "/api/v1/staff/logout" => api::logout,
@@ -78,6 +81,9 @@ route_table! {
     post "/api/v1/staff/accounts" => api::accounts_create,
     post "/api/v1/staff/accounts/{id}/password" => api::accounts_reset,
     post "/api/v1/staff/accounts/{id}/state" => api::accounts_state,
+    get "/api/v1/staff/campaigns" => api::campaigns,
+    post "/api/v1/staff/campaigns" => api::campaign_copy,
+    post "/api/v1/staff/campaigns/{id}/advance" => api::campaign_advance,
 }
 
 // ------------------------------------------------------------ roles

@@ -1,7 +1,9 @@
 //! The staff console's pages (`/staff/…`, cookies, CSRF on every form):
 //! parse, call one use case, render a template.
 
-use super::api::{AccountState, CampaignQuery, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword};
+use super::api::{
+    AccountState, AdvanceInput, CampaignQuery, CopyForm, DryRunQuery, FormatQuery, NewAccount, PasswordChange, ResetPassword,
+};
 use super::identity::{check_csrf, cleared_cookies, csrf_cookie, encode_component, redirect, safe_next, session_cookies};
 use super::{
     attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, DRY_RUN, EVERYONE, PLACEMENT, READERS,
@@ -10,7 +12,7 @@ use super::{
 use crate::domain::{ApplicationStatus, Role};
 use crate::error::AppError;
 use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
-use crate::service::{audit, dashboard, export, policy, review, staff};
+use crate::service::{audit, campaign, dashboard, export, policy, review, staff};
 use crate::staff::auth;
 use crate::web::auth::cookie_value;
 use crate::web::AppState;
@@ -485,5 +487,82 @@ pub async fn accounts_state_form(
             Ok(with_status(r, status))
         }
         Err(e) => Err(e),
+    }
+}
+
+// ------------------------------------------------------------ campaign lifecycle (admin; auditors read)
+
+async fn campaigns_render(state: &AppState, id: &StaffIdentity, error: Option<String>, notice: Option<String>, status: StatusCode) -> Page {
+    let list = campaign::phases(&state.ctx).await?;
+    let next_year = list.iter().map(|c| c.year).max().map(|y| y + 1).unwrap_or(2028);
+    let extra = json!({
+        "campaigns": list,
+        "next_year": next_year,
+        "can_change": id.who.is(ADMIN),
+        "error": error,
+        "notice": notice,
+    });
+    Ok(with_status(render(state, "staff_campaigns.html", merge(base_ctx(state, Some(id), "campaigns"), extra))?, status))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CampaignNotice {
+    #[serde(default)]
+    advanced: Option<String>,
+    #[serde(default)]
+    copied: Option<String>,
+}
+
+pub async fn campaigns_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignNotice>) -> Page {
+    id.require(AUDIT)?;
+    let notice = match (&q.advanced, &q.copied) {
+        (Some(c), _) => Some(format!("招生批次「{c}」已进入下一阶段")),
+        (_, Some(c)) => Some(format!("已创建招生批次「{c}」（筹备中），请核对学校计划、划片规则和招生方案后再开始报名")),
+        _ => None,
+    };
+    campaigns_render(&state, &id, None, notice, StatusCode::OK).await
+}
+
+/// A refusal shown on the page: 409 or 422 with the Chinese reasons.
+async fn campaigns_refusal(state: &AppState, id: &StaffIdentity, e: AppError) -> Page {
+    match e {
+        e @ (AppError::Invalid { .. } | AppError::Conflict { .. }) => {
+            let status = if matches!(e, AppError::Invalid { .. }) { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            campaigns_render(state, id, Some(e.public_message()), None, status).await
+        }
+        e => Err(e),
+    }
+}
+
+pub async fn campaign_advance_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<AdvanceInput>,
+) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    id.require(ADMIN)?;
+    let campaign_id = path.into_inner();
+    let done = match form.parse() {
+        Ok((to, opts)) => campaign::advance(&state.ctx, id.who.actor(), campaign_id.clone(), to, opts).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => Ok(redirect(&format!("/staff/campaigns?advanced={}", encode_component(&campaign_id)))),
+        Err(e) => campaigns_refusal(&state, &id, e).await,
+    }
+}
+
+pub async fn campaign_copy_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<CopyForm>) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    id.require(ADMIN)?;
+    let done = match form.parse() {
+        Ok(input) => campaign::copy(&state.ctx, id.who.actor(), input).await,
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(c) => Ok(redirect(&format!("/staff/campaigns?copied={}", encode_component(&c.id)))),
+        Err(e) => campaigns_refusal(&state, &id, e).await,
     }
 }
