@@ -415,6 +415,11 @@ backend_test! {
         assert_eq!(d["campaign"], "2028-G7", "{d}");
         assert_eq!((&d["target_type"], &d["target_name"], &d["schools"]), (&b["target_type"], &b["target_name"], &b["schools"]));
 
+        // The staff dashboard still opens on the campaign under way, not on the draft.
+        let dash: Value =
+            client().get(app.url("/api/v1/staff/dashboard")).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+        assert_eq!(dash["campaign_id"], "2027-G1", "{}", dash["campaign_id"]);
+
         // The copy is a draft: it cannot open registration before its policy is frozen.
         let (s, body) = advance(&app, &admin, "2028-G7", json!({"to": "registration"})).await;
         assert_eq!(s, 409);

@@ -75,10 +75,14 @@ fn dashboard_in(conn: &mut DbConn, campaign_id: &str, settings: &crate::config::
 
 /// `(id, name)` of every campaign, and the one chosen (the newest when none is named).
 pub fn choose_campaign(conn: &mut DbConn, campaign: Option<String>) -> Result<(String, Vec<(String, String)>), AppError> {
-    let all: Vec<(String, String)> = dbr::campaigns_list(conn)?.into_iter().map(|k| (k.id, k.name)).collect();
+    let list = dbr::campaigns_list(conn)?;
+    // The newest campaign under way; a draft (e.g. next year's copy) only
+    // when there is nothing else.
+    let default = list.iter().find(|k| k.status != crate::domain::CampaignStatus::Draft).or(list.first()).map(|k| k.id.clone());
+    let all: Vec<(String, String)> = list.into_iter().map(|k| (k.id, k.name)).collect();
     let chosen = match campaign.filter(|s| !s.trim().is_empty()) {
         Some(id) => id,
-        None => all.first().map(|(id, _)| id.clone()).ok_or_else(|| AppError::invalid("campaign", "还没有招生计划"))?,
+        None => default.ok_or_else(|| AppError::invalid("campaign", "还没有招生计划"))?,
     };
     Ok((chosen, all))
 }
