@@ -1764,6 +1764,9 @@ backend_test! {
             assert!(a["id_number"].as_str().unwrap().contains('*') && !full["id_number"].as_str().unwrap().contains('*'));
             assert!(a["guardian_phone"].as_str().unwrap().contains('*'));
             assert_ne!(a["guardian_name"], full["guardian_name"]);
+            // The birth date is as personal as the ID number it hides: the year only.
+            let born = full["child_birth_date"].as_str().unwrap();
+            assert_eq!(a["child_birth_date"].as_str().unwrap(), format!("{} 年", &born[..4]), "{born}");
             for addr in [&a["facts"]["hukou"], &a["facts"]["property"]["address"], &a["facts"]["migrant"]["residence_address"]] {
                 if let Some(h) = addr.as_object() {
                     assert!(h.get("number").map_or(true, Value::is_null) && h.get("building").map_or(true, Value::is_null), "{h:?}");

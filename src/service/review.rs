@@ -469,7 +469,8 @@ pub struct Detail {
     pub version: i32,
     pub child_name: String,
     pub child_sex: String,
-    pub child_birth_date: chrono::NaiveDate,
+    /// `YYYY-MM-DD`; the year only for readers of masked data (auditors).
+    pub child_birth_date: String,
     pub id_number: String,
     pub guardian_name: String,
     pub guardian_relation: String,
@@ -614,7 +615,7 @@ fn detail_in(
         version: app.version,
         child_name: child.name,
         child_sex: child.sex,
-        child_birth_date: child.birth_date,
+        child_birth_date: if masked { child.birth_date.format("%Y 年").to_string() } else { child.birth_date.to_string() },
         id_number,
         guardian_name: gname,
         guardian_relation: grel,
