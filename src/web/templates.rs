@@ -13,6 +13,7 @@ pub fn environment() -> Environment<'static> {
         ("base.html", include_str!("../../templates/base.html")),
         ("lookup.html", include_str!("../../templates/lookup.html")),
         ("portal_home.html", include_str!("../../templates/portal_home.html")),
+        ("portal_catchment.html", include_str!("../../templates/portal_catchment.html")),
         ("parent/_style.html", include_str!("../../templates/parent/_style.html")),
         ("parent/_macros.html", include_str!("../../templates/parent/_macros.html")),
         ("parent/message.html", include_str!("../../templates/parent/message.html")),
@@ -65,6 +66,7 @@ mod tests {
             "staff_audit.html",
             "staff_accounts.html",
             "portal_home.html",
+            "portal_catchment.html",
             "staff_campaigns.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));

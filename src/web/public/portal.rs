@@ -5,11 +5,18 @@ use crate::web::AppState;
 use actix_web::{web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
+    cfg.route("/", web::get().to(home)).route("/campaigns/{id}/catchment", web::get().to(catchment));
 }
 
 async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let h = crate::service::portal::home(&state.ctx).await?;
     let ctx = minijinja::context! { bureau => h.bureau.clone(), h => h };
     crate::web::templates::render(&state.templates, "portal_home.html", ctx)
+}
+
+/// `GET /campaigns/{id}/catchment`: 划片范围, generated from the rules.
+async fn catchment(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let page = crate::service::portal::catchment(&state.ctx, path.into_inner()).await?;
+    let ctx = minijinja::context! { bureau => page.bureau.clone(), p => page };
+    crate::web::templates::render(&state.templates, "portal_catchment.html", ctx)
 }
