@@ -340,6 +340,17 @@ pub fn insert_decision(conn: &mut DbConn, d: &DecisionRow) -> Result<(), AppErro
 
 // ---------------------------------------------------------------- appeals
 
+/// An insert guarded by a UNIQUE key: true when it wrote the row, false when
+/// the key was taken. On PostgreSQL the failed statement aborts the
+/// transaction, so a caller that gets false writes nothing more in it.
+fn first_insert(r: QueryResult<usize>) -> Result<bool, AppError> {
+    match r {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A family's review request of a rejection (`appeals`).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = appeals)]
@@ -361,11 +372,7 @@ pub fn appeal_of(conn: &mut DbConn, app_id: &str) -> Result<Option<AppealRow>, A
 
 /// Files the one appeal of an application; false when one exists.
 pub fn insert_appeal(conn: &mut DbConn, a: &AppealRow) -> Result<bool, AppError> {
-    match diesel::insert_into(appeals::table).values(a).execute(conn) {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    first_insert(diesel::insert_into(appeals::table).values(a).execute(conn))
 }
 
 /// Records an open appeal's outcome; false when it was already decided.
@@ -429,11 +436,7 @@ pub fn supplement_responses_of(conn: &mut DbConn, app_id: &str) -> Result<Vec<Su
 
 /// Records the one answer to a request; false when it already has one.
 pub fn insert_supplement_response(conn: &mut DbConn, r: &SupplementResponse) -> Result<bool, AppError> {
-    match diesel::insert_into(sr::table).values(r).execute(conn) {
-        Ok(_) => Ok(true),
-        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    first_insert(diesel::insert_into(sr::table).values(r).execute(conn))
 }
 
 /// Supplement requests past their deadline on applications still waiting

@@ -461,35 +461,20 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
     let result = cx
         .db
         .write(move |c| {
-            let Some(request) = &answering else {
-                let input = dbr::SubmitInput {
-                    guardian_id: &gid,
-                    draft: &draft,
-                    data: &data,
-                    child: &valid,
-                    placement,
-                    key: &k,
-                    cipher: &cipher,
-                    answering: None,
-                };
-                return dbr::submit(c, input);
+            let input = dbr::SubmitInput {
+                guardian_id: &gid,
+                draft: &draft,
+                data: &data,
+                child: &valid,
+                placement,
+                key: &k,
+                cipher: &cipher,
+                answering: None,
             };
-            answer_supplement(
-                c,
-                &gid,
-                request,
-                &reply,
-                dbr::SubmitInput {
-                    guardian_id: &gid,
-                    draft: &draft,
-                    data: &data,
-                    child: &valid,
-                    placement,
-                    key: &k,
-                    cipher: &cipher,
-                    answering: None,
-                },
-            )
+            match &answering {
+                None => dbr::submit(c, input),
+                Some(request) => answer_supplement(c, &gid, request, &reply, input),
+            }
         })
         .await;
     match result {
@@ -661,15 +646,7 @@ pub async fn appeal(cx: &Ctx, guardian_id: &str, app_id: &str, reason: &str) -> 
             if !db::review::insert_appeal(c, &row)? {
                 return Err(AppError::conflict("appeal_closed", "这份报名已经申请过复核，复核结果为最终结果"));
             }
-            let update = db::review::AppUpdate {
-                status: ApplicationStatus::Appealed,
-                school_id: a.catchment_school_id.clone(),
-                zone_id: a.zone_id.clone(),
-                category: a.category.clone(),
-                priority_json: a.priority_json.clone(),
-                explanation: a.explanation.clone(),
-            };
-            if !db::review::update_application(c, &id, a.version, &update)? {
+            if !db::review::update_application(c, &id, a.version, &super::review::keep(a, ApplicationStatus::Appealed))? {
                 return Err(AppError::conflict("stale", "报名信息刚被修改过，请刷新页面后重试"));
             }
             db::review::insert_event(

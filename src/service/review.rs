@@ -863,7 +863,7 @@ fn update_app(conn: &mut DbConn, app: &Application, u: AppUpdate) -> Result<(), 
 }
 
 /// The application's current placement under a new status.
-fn keep(app: &Application, status: ApplicationStatus) -> AppUpdate {
+pub(crate) fn keep(app: &Application, status: ApplicationStatus) -> AppUpdate {
     AppUpdate {
         status,
         school_id: app.catchment_school_id.clone(),
