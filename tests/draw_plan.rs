@@ -7,13 +7,9 @@ mod common;
 use common::*;
 use diesel::prelude::*;
 use ruxue::db::schema;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-async fn token(app: &TestApp, user: &str, password: &str) -> String {
-    let r = app.client.post(app.url("/api/v1/staff/login")).json(&json!({"username": user, "password": password})).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-}
+use common::staff::token;
 
 async fn plan(app: &TestApp, token: &str, campaign: &str) -> (u16, Value) {
     let r = app.client.get(app.url(&format!("/api/v1/staff/draws/plan?campaign={campaign}"))).bearer_auth(token).send().await.unwrap();

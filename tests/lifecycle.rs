@@ -16,37 +16,10 @@ const REVIEWER: (&str, &str) = ("reviewer-fc", "ruxue-demo-reviewer");
 const OPERATOR: (&str, &str) = ("operator", "ruxue-demo-operator");
 const AUDITOR: (&str, &str) = ("auditor", "ruxue-demo-auditor");
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
-}
+use common::staff::{client, page_login};
 
 async fn token(app: &TestApp, who: (&str, &str)) -> String {
-    let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
-    assert_eq!(r.status(), 200, "login {}", who.0);
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-}
-
-fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().filter_map(|h| h.to_str().ok()).find_map(|c| {
-        let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().to_string())
-    })
-}
-
-async fn page_login(app: &TestApp, who: (&str, &str)) -> (reqwest::Client, String) {
-    let c = client();
-    let r = c.get(app.url("/staff/login")).send().await.unwrap();
-    let csrf = set_cookie_value(&r, "ruxue_csrf").expect("csrf cookie");
-    let r = c
-        .post(app.url("/staff/login"))
-        .form(&[("username", who.0), ("password", who.1), ("csrf", &csrf), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "page login {}", who.0);
-    let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap_or(csrf);
-    (c, csrf)
+    common::staff::token(app, who.0, who.1).await
 }
 
 async fn advance(app: &TestApp, token: &str, campaign: &str, body: Value) -> (u16, Value) {

@@ -1058,15 +1058,7 @@ backend_test! {
     async fn lookup_form_and_staff_view_agree_on_every_address(backend) {
         let (app, _) = spawn(backend, &[]).await;
         let p = parent(&app, "addresses").await;
-        let staff = client();
-        let r = staff
-            .post(app.url("/api/v1/staff/login"))
-            .json(&json!({"username": "admin", "password": "ruxue-demo-admin"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let admin = r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string();
+        let admin = staff_token(&app, "admin", "ruxue-demo-admin").await;
         let mut wrong = Vec::new();
         for (i, row) in common::addresses::ADDRESS_TABLE.iter().enumerate() {
             let text = row.text;
@@ -1817,11 +1809,7 @@ async fn browser_registration(backend: Backend, screenshots: bool) {
 // --- supplements (issue 10, item 1) ------------------------------------------------
 
 /// A staff member's bearer token.
-async fn staff_token(app: &TestApp, user: &str, password: &str) -> String {
-    let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": user, "password": password})).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "staff login {user}");
-    r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-}
+use common::staff::token as staff_token;
 
 async fn staff_call(app: &TestApp, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     let mut rb = client().request(method, app.url(path)).bearer_auth(token);
@@ -2163,32 +2151,18 @@ backend_test! {
             ids.push(b["application_id"].as_str().unwrap().to_string());
         }
         let (in_fc, outside) = (ids[0].clone(), ids[1].clone());
-        let login = |who: (&'static str, &'static str)| {
-            let url = app.url("/api/v1/staff/login");
-            async move {
-                let r = client().post(url).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
-                assert_eq!(r.status(), StatusCode::OK, "login {}", who.0);
-                r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
-            }
-        };
+        let server = &app;
+        let login = |who: (&'static str, &'static str)| staff_token(server, who.0, who.1);
         let fc = login(("reviewer-fc", "ruxue-demo-reviewer")).await;
         let cx = login(("reviewer-cx", "ruxue-demo-reviewer")).await;
         let admin = login(("admin", "ruxue-demo-admin")).await;
         let get = |token: &str, path: String| {
-            let (url, token) = (app.url(&path), token.to_string());
-            async move {
-                let r = client().get(url).bearer_auth(token).send().await.unwrap();
-                let s = r.status();
-                (s, r.json::<Value>().await.unwrap_or(Value::Null))
-            }
+            let token = token.to_string();
+            async move { staff_call(server, &token, reqwest::Method::GET, &path, None).await }
         };
         let assign = |token: &str, id: &str, body: Value| {
-            let (url, token) = (app.url(&format!("/api/v1/staff/review/applications/{id}/assign")), token.to_string());
-            async move {
-                let r = client().post(url).bearer_auth(token).json(&body).send().await.unwrap();
-                let s = r.status();
-                (s, r.json::<Value>().await.unwrap_or(Value::Null))
-            }
+            let (token, path) = (token.to_string(), format!("/api/v1/staff/review/applications/{id}/assign"));
+            async move { staff_call(server, &token, reqwest::Method::POST, &path, Some(body)).await }
         };
         let detail = |id: &str| format!("/api/v1/staff/review/applications/{id}");
 

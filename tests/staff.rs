@@ -17,9 +17,7 @@ const REVIEWER_CX: (&str, &str) = ("reviewer-cx", "ruxue-demo-reviewer");
 const OPERATOR: (&str, &str) = ("operator", "ruxue-demo-operator");
 const AUDITOR: (&str, &str) = ("auditor", "ruxue-demo-auditor");
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).cookie_store(true).build().unwrap()
-}
+use common::staff::client;
 
 struct Tokens {
     access: String,
@@ -27,38 +25,11 @@ struct Tokens {
 }
 
 async fn api_login(app: &TestApp, who: (&str, &str)) -> Tokens {
-    let r = client().post(app.url("/api/v1/staff/login")).json(&json!({"username": who.0, "password": who.1})).send().await.unwrap();
-    assert_eq!(r.status(), 200, "login {}", who.0);
-    let v: Value = r.json().await.unwrap();
-    Tokens { access: v["access_token"].as_str().unwrap().into(), refresh: v["refresh_token"].as_str().unwrap().into() }
+    let (access, refresh) = common::staff::api_login(app, who.0, who.1).await;
+    Tokens { access, refresh }
 }
 
-fn set_cookie_value(r: &reqwest::Response, name: &str) -> Option<String> {
-    r.headers().get_all("set-cookie").iter().filter_map(|h| h.to_str().ok()).find_map(|c| {
-        let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-        let (k, v) = kv.split_once('=')?;
-        (k.trim() == name).then(|| v.trim().to_string())
-    })
-}
-
-/// A browser-like client logged in through the form; returns it and its CSRF token.
-async fn page_login(app: &TestApp, who: (&str, &str)) -> (reqwest::Client, String) {
-    let c = client();
-    let r = c.get(app.url("/staff/login")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    let csrf = set_cookie_value(&r, "ruxue_csrf").expect("csrf cookie");
-    let r = c
-        .post(app.url("/staff/login"))
-        .form(&[("username", who.0), ("password", who.1), ("csrf", &csrf), ("next", "/staff")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "page login {}", who.0);
-    let set = r.headers().get_all("set-cookie").iter().map(|h| h.to_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert!(set.iter().any(|c| c.starts_with("ruxue_staff_at=") && c.contains("HttpOnly") && c.contains("SameSite=Strict")), "{set:?}");
-    let csrf = set_cookie_value(&r, "ruxue_csrf").unwrap_or(csrf);
-    (c, csrf)
-}
+use common::staff::{page_login, set_cookie_value};
 
 /// (application id, registration number) of applications in a township with a status.
 async fn apps_in(app: &TestApp, township: &str, statuses: &[&str], campaign: &str) -> Vec<(String, String)> {
