@@ -176,6 +176,34 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a public draw stands (draw-v1 §10): frozen (roster and seats
+    /// fixed), announced (witnesses committed, announcement signed and
+    /// published), drawn (the record computed and stored, once).
+    pub enum DrawStatus {
+        Frozen = ("frozen", "名单已锁定"),
+        Announced = ("announced", "已公告"),
+        Drawn = ("drawn", "已派位"),
+    }
+}
+
+text_enum! {
+    /// What a draw places children in.
+    pub enum DrawKind {
+        School = ("school", "单校派位"),
+        Zone = ("zone", "片区派位"),
+    }
+}
+
+text_enum! {
+    /// Who a draw's witness is (a human randomness source).
+    pub enum WitnessRole {
+        Notary = ("notary", "公证员"),
+        ParentRep = ("parent_rep", "家长代表"),
+        Other = ("other", "见证人"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

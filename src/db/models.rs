@@ -1,7 +1,7 @@
 //! Row types. One struct per table, used both to read and to insert.
 
 use super::schema::*;
-use crate::domain::{ApplicationStatus, CampaignStatus, Role, SupplementExpiry};
+use crate::domain::{ApplicationStatus, CampaignStatus, DrawKind, DrawStatus, Role, SupplementExpiry, WitnessRole};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -199,22 +199,68 @@ pub struct Staff {
     pub password_changed_at: NaiveDateTime,
 }
 
+/// A public draw (issue #11): frozen, then announced, then drawn once.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = draws)]
 pub struct Draw {
     pub id: String,
     pub campaign_id: String,
-    /// The spec's `draw_id`, e.g. `2027-G1-P01`.
+    /// The spec's `draw_id`, e.g. `2027-G1-S03`; the same as `id`.
     pub draw_id: String,
-    pub kind: String,
-    pub status: String,
-    pub announcement_json: String,
-    pub announcement_digest: String,
-    pub signature: String,
+    pub kind: DrawKind,
+    pub unit_id: String,
+    pub title: String,
+    pub status: DrawStatus,
+    /// CJSON of the announcement's `schools` and of the frozen roster.
+    pub schools_json: String,
+    pub roster_json: String,
+    pub roster_root: String,
+    pub roster_size: i32,
+    pub scheduled_at: Option<NaiveDateTime>,
+    pub beacon_round: Option<i64>,
+    pub announcement_json: Option<String>,
+    pub announcement_digest: Option<String>,
+    /// The announcement's compact JWS (EdDSA).
+    pub signature: Option<String>,
+    pub beacon_value: Option<String>,
     pub record_json: Option<String>,
+    pub record_digest: Option<String>,
     pub result_digest: Option<String>,
+    pub frozen_by: String,
     pub created_at: NaiveDateTime,
+    pub announced_at: Option<NaiveDateTime>,
     pub computed_at: Option<NaiveDateTime>,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+/// An application held by a frozen draw.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = draw_entries)]
+pub struct DrawEntry {
+    pub draw_id: String,
+    pub application_id: String,
+    pub registration_no: String,
+    pub category: Option<String>,
+}
+
+/// A draw's witness: only the commitment is kept until the reveal.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = draw_witnesses)]
+pub struct DrawWitness {
+    pub id: String,
+    pub draw_id: String,
+    pub seq: i32,
+    pub source_name: String,
+    pub name: String,
+    pub role: WitnessRole,
+    #[serde(skip)]
+    pub token_hash: Option<String>,
+    #[serde(skip)]
+    pub token_expires_at: Option<NaiveDateTime>,
+    pub commitment: Option<String>,
+    pub committed_at: Option<NaiveDateTime>,
+    pub value: Option<String>,
+    pub revealed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]

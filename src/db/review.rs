@@ -571,9 +571,9 @@ pub fn export_reviews(conn: &mut DbConn) -> Result<Vec<(DecisionRow, String, Opt
 pub struct DrawExportRow {
     pub draw_id: String,
     pub campaign_id: String,
-    pub kind: String,
-    pub status: String,
-    pub announcement_digest: String,
+    pub kind: crate::domain::DrawKind,
+    pub status: crate::domain::DrawStatus,
+    pub announcement_digest: Option<String>,
     pub result_digest: Option<String>,
     pub created_at: NaiveDateTime,
     pub computed_at: Option<NaiveDateTime>,

@@ -213,14 +213,55 @@ diesel::table! {
         campaign_id -> Text,
         draw_id -> Text,
         kind -> Text,
+        unit_id -> Text,
+        title -> Text,
         status -> Text,
-        announcement_json -> Text,
-        announcement_digest -> Text,
-        signature -> Text,
+        schools_json -> Text,
+        roster_json -> Text,
+        roster_root -> Text,
+        roster_size -> Integer,
+        scheduled_at -> Nullable<Timestamp>,
+        beacon_round -> Nullable<BigInt>,
+        announcement_json -> Nullable<Text>,
+        announcement_digest -> Nullable<Text>,
+        signature -> Nullable<Text>,
+        beacon_value -> Nullable<Text>,
         record_json -> Nullable<Text>,
+        record_digest -> Nullable<Text>,
         result_digest -> Nullable<Text>,
+        frozen_by -> Text,
         created_at -> Timestamp,
+        announced_at -> Nullable<Timestamp>,
         computed_at -> Nullable<Timestamp>,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+// Draw day (migrations/2026-12-04-000100_draw_day): a frozen draw's
+// applications and its witnesses; see src/service/draw.rs.
+diesel::table! {
+    draw_entries (draw_id, application_id) {
+        draw_id -> Text,
+        application_id -> Text,
+        registration_no -> Text,
+        category -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    draw_witnesses (id) {
+        id -> Text,
+        draw_id -> Text,
+        seq -> Integer,
+        source_name -> Text,
+        name -> Text,
+        role -> Text,
+        token_hash -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamp>,
+        commitment -> Nullable<Text>,
+        committed_at -> Nullable<Timestamp>,
+        value -> Nullable<Text>,
+        revealed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -309,6 +350,9 @@ diesel::joinable!(draws -> campaigns (campaign_id));
 diesel::joinable!(offers -> applications (application_id));
 diesel::joinable!(offers -> schools (school_id));
 diesel::joinable!(offers -> draws (draw_id));
+diesel::joinable!(draw_entries -> draws (draw_id));
+diesel::joinable!(draw_entries -> applications (application_id));
+diesel::joinable!(draw_witnesses -> draws (draw_id));
 
 /// Calls the macro `$m` with every table of the schema, so that lists of
 /// tables (diesel's join permission below, the schema test) are written once.
@@ -332,6 +376,8 @@ macro_rules! for_each_table {
             staff_refresh_tokens,
             review_decisions,
             draws,
+            draw_entries,
+            draw_witnesses,
             offers,
             notifications,
             idempotency_keys,

@@ -21,6 +21,7 @@
 pub mod announce;
 pub mod beacon;
 pub mod cjson;
+pub mod day;
 pub mod engine;
 pub mod gen;
 pub mod input;

@@ -184,14 +184,9 @@ fn export_in(conn: &mut DbConn, who: &Identity, kind: &str, format: &str, cipher
                 let head = vec![
                     id,
                     camp,
-                    if k == "zone" { "片区派位".into() } else { "学校派位".into() },
-                    match status.as_str() {
-                        "announced" => "已公告".into(),
-                        "computed" => "已计算".into(),
-                        "published" => "已公布".into(),
-                        o => o.to_string(),
-                    },
-                    ad,
+                    k.label().to_string(),
+                    status.label().to_string(),
+                    ad.unwrap_or_default(),
                     rdg.unwrap_or_default(),
                     fmt_t(&created),
                     computed.map(|c| fmt_t(&c)).unwrap_or_default(),
