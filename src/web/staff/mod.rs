@@ -94,6 +94,7 @@ route_table! {
     get "/api/v1/staff/campaigns" => api::campaigns,
     post "/api/v1/staff/campaigns" => api::campaign_copy,
     post "/api/v1/staff/campaigns/{id}/advance" => api::campaign_advance,
+    post "/api/v1/staff/campaigns/{id}/plans/{school}" => api::campaign_plan,
 }
 
 // ------------------------------------------------------------ roles
