@@ -74,6 +74,7 @@ pub struct Settings {
     pub bureau: BureauSettings,
     pub calendar: CalendarSettings,
     pub draw: DrawSettings,
+    pub demo: DemoSettings,
     pub log: LogSettings,
     /// Filled in by the loader, never read from files.
     #[serde(skip, default = "default_env")]
@@ -198,6 +199,17 @@ pub struct CalendarSettings {
     pub review_days_after_close: i64,
     pub draw_days_after_close: i64,
     pub offer_days_after_close: i64,
+}
+
+/// What `serve --demo` loads besides the county (issue #11 item 8).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoSettings {
+    /// The seventh-grade review finished and its draw day: 建安片区 drawn and
+    /// published (beacon: quicknet round 657413), 德苑片区 announced and
+    /// waiting for its witnesses. Tests of other features turn it off
+    /// (`config/test.toml`) so that 2027-G7 stays in review for them.
+    pub draws: bool,
 }
 
 /// Draw day (issue #11): where the public beacon is fetched, how long a

@@ -43,15 +43,20 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
 }
 
 /// Loads the demo when the database holds no campaign. Returns whether it loaded.
+/// With `demo.draws`, the seventh-grade draw day follows ([`crate::demo_draws`]).
 pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
-    db.write_blocking(|conn| {
+    let loaded = db.write_blocking(|conn| {
         let n: i64 = schema::campaigns::table.count().get_result(conn)?;
         if n > 0 {
             return Ok(false);
         }
         load(conn, settings)?;
         Ok(true)
-    })
+    })?;
+    if loaded && settings.demo.draws {
+        crate::demo_draws::load(db, settings)?;
+    }
+    Ok(loaded)
 }
 
 fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod demo_draws;
 pub mod domain;
 pub mod draw;
 pub mod error;

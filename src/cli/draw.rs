@@ -15,6 +15,10 @@ use crate::draw::record::{Proof, VerifyError};
 /// Subcommands of `ruxue draw`.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum DrawCommand {
+    /// Draw day's steps (database): freeze, witness, commit, announce,
+    /// reveal, beacon, run, publish, status.
+    #[command(flatten)]
+    Day(super::draw_day::DayCommand),
     /// The campaign's draw plan from its approved applications and seats:
     /// which schools admit everyone, which over-subscribed schools and which
     /// zones need a public draw (reads the database; changes nothing).
@@ -211,6 +215,9 @@ pub fn plan(settings: crate::config::Settings, campaign: &str, json: bool) -> su
 fn run_inner(cmd: DrawCommand) -> Result<(), (i32, String)> {
     let io = |e: String| (2, e);
     match cmd {
+        DrawCommand::Day(_) => {
+            return Err((2, "draw day's steps read the database: run them through `ruxue draw …`".into()));
+        }
         DrawCommand::Plan { .. } => {
             return Err((2, "draw plan reads the database: run it through `ruxue draw plan`".into()));
         }

@@ -20,6 +20,7 @@ pub mod campaign;
 pub mod catchment;
 pub mod demo;
 pub mod draw;
+pub mod draw_day;
 pub mod error;
 pub mod migrate;
 pub mod policy;
@@ -90,6 +91,7 @@ pub fn main() -> i32 {
         // The plan reads the campaign from the database; the other draw
         // commands work on files only: no configuration, no database.
         Command::Draw(draw::DrawCommand::Plan { campaign, json }) => with_settings(|s| draw::plan(s, &campaign, json)),
+        Command::Draw(draw::DrawCommand::Day(cmd)) => with_settings(|s| draw_day::run(s, cmd)),
         Command::Draw(cmd) => draw::run(cmd),
         Command::Serve { demo } => with_settings(|s| serve::run(s, demo)),
         Command::Migrate => with_settings(migrate::run),

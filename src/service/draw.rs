@@ -166,8 +166,13 @@ fn wrong_status(d: &Draw, want: &str) -> AppError {
 }
 
 /// The spec's identifier of a unit's draw: `{campaign}-{unit}`.
+/// (A zone's id already starts with its campaign's: it is used as is.)
 pub fn draw_id_of(campaign_id: &str, unit_id: &str) -> String {
-    format!("{campaign_id}-{unit_id}")
+    if unit_id.starts_with(&format!("{campaign_id}-")) {
+        unit_id.to_string()
+    } else {
+        format!("{campaign_id}-{unit_id}")
+    }
 }
 
 /// Step 1: freeze the roster of one school or zone from its approved
