@@ -52,7 +52,8 @@ backend_test! {
         let c = &b.c;
         let api = |p: String| app.url(&format!("/api/v1/registration{p}"));
         let page = |p: String| app.url(&format!("/parent{p}"));
-        let form = [("_csrf", b.csrf.as_str()), ("reason", "想要复核"), ("reply", "x"), ("child_name", "乙")];
+        let reason = "审核意见与实际情况不符，申请复核";
+        let form = [("_csrf", b.csrf.as_str()), ("reason", reason), ("reply", "已补交"), ("child_name", "乙")];
         let mut tried: Vec<(String, reqwest::Response)> = Vec::new();
         let h = ("X-CSRF-Token", b.csrf.as_str());
         tried.push(("GET draft".into(), c.get(api(format!("/drafts/{draft_a}"))).send().await.unwrap()));
@@ -63,7 +64,7 @@ backend_test! {
         tried.push(("POST submit".into(), c.post(api(format!("/drafts/{draft_a}/submit"))).header(h.0, h.1).send().await.unwrap()));
         tried.push(("GET application".into(), c.get(api(format!("/applications/{app_a}"))).send().await.unwrap()));
         for action in ["edit", "supplement", "withdraw", "appeal"] {
-            tried.push((format!("POST api {action}"), c.post(api(format!("/applications/{app_a}/{action}"))).header(h.0, h.1).json(&json!({"reason": "x", "reply": "x"})).send().await.unwrap()));
+            tried.push((format!("POST api {action}"), c.post(api(format!("/applications/{app_a}/{action}"))).header(h.0, h.1).json(&json!({"reason": reason, "reply": "已补交"})).send().await.unwrap()));
         }
         for step in ["child", "documents", "review"] {
             tried.push((format!("GET page {step}"), c.get(page(format!("/drafts/{draft_a}/{step}"))).send().await.unwrap()));
@@ -145,7 +146,10 @@ backend_test! {
                 ("reason", "x"), ("township_id", "FC"), ("name", "x"), ("role", "reviewer"), ("current_password", "x"),
                 ("new_password", "x"), ("action", "disable"), ("from", G1), ("year", "2028"), ("to", "draw"), ("agree", "yes"),
             ];
-            let r = c.post(app.url(&path)).form(&fields).send().await.unwrap();
+            // The decision form is read strictly (unknown fields are refused); give it its own.
+            let decision = [("csrf", "wrong-token"), ("decision", "note"), ("note", "看过了")];
+            let fields: &[(&str, &str)] = if path == format!("/staff/review/{app_id}") { &decision } else { &fields };
+            let r = c.post(app.url(&path)).form(fields).send().await.unwrap();
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
         }
         // Still signed in: none of those logged out or changed anything.
@@ -192,7 +196,7 @@ async fn run_log_scenario(backend: Backend) {
     run(&["campaign", "open", G1]);
     let log_path = db.dir().join("serve.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut child = std::process::Command::new(ruxue_bin())
+    let mut server = std::process::Command::new(ruxue_bin())
         .arg("serve")
         .envs(env.clone())
         .stdout(log.try_clone().unwrap())
@@ -305,8 +309,8 @@ async fn run_log_scenario(backend: Backend) {
     statuses.push(r.status());
     statuses.push(plain.get(format!("{base}/api/v1/registration/applications/{app_id}")).send().await.unwrap().status());
 
-    let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let _ = std::process::Command::new("kill").arg("-TERM").arg(server.id().to_string()).status();
+    let _ = tokio::task::spawn_blocking(move || server.wait()).await;
     let logs = std::fs::read_to_string(&log_path).unwrap();
     assert!(statuses.iter().all(|s| s.as_u16() < 500), "{statuses:?}");
     assert!(statuses.contains(&StatusCode::UNPROCESSABLE_ENTITY) && statuses.contains(&StatusCode::CREATED), "{statuses:?}");
