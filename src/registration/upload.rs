@@ -527,3 +527,67 @@ pub fn doc_view(kind: &str, mime: &str, size: i64) -> DocView {
         size: human_size(size.max(0) as usize),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    /// A PNG header claiming `w`×`h` with a valid CRC, and no pixels.
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut v = PNG_MAGIC.to_vec();
+        v.extend_from_slice(&13u32.to_be_bytes());
+        v.extend_from_slice(&ihdr);
+        v.extend_from_slice(&crc32(&[&ihdr]).to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        v
+    }
+
+    #[test]
+    fn images_are_bounded_and_reencoded() {
+        let l = ImageLimits::default();
+        let ok = sanitise(&png(3, 2), DEFAULT_MAX_BYTES, l).unwrap();
+        assert_eq!(ok.kind, FileKind::Png);
+        assert_eq!(image::load_from_memory(&ok.bytes).unwrap().width(), 3);
+        let big = UploadError::ImageTooLarge { max_side: l.max_side, max_pixels: l.max_pixels };
+        assert_eq!(sanitise(&png_header(30_000, 30_000), DEFAULT_MAX_BYTES, l).unwrap_err(), big);
+        let small = ImageLimits { max_side: 100, max_pixels: 50, max_alloc: l.max_alloc };
+        assert!(matches!(sanitise(&png(10, 10), DEFAULT_MAX_BYTES, small).unwrap_err(), UploadError::ImageTooLarge { .. }));
+        // Not decodable: corrupt, not accepted as is.
+        assert_eq!(sanitise(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0], DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::Corrupt);
+    }
+
+    #[test]
+    fn pdfs_with_markup_or_actions_are_refused_and_trailers_cut() {
+        let l = ImageLimits::default();
+        for bad in
+            [&b"%PDF-1.7\n<HTML><SCRIPT>x</SCRIPT>\n%%EOF"[..], b"%PDF-1.7\n<< /S /JavaScript >>\n%%EOF", b"%PDF-1.7\n/Launch\n%%EOF"]
+        {
+            assert_eq!(sanitise(bad, DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::ActiveContent);
+        }
+        assert_eq!(sanitise(b"%PDF-1.7\nno end", DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::Corrupt);
+        let ok = sanitise(b"%PDF-1.7\n%%EOF\r\nzip-archive-here", DEFAULT_MAX_BYTES, l).unwrap();
+        assert_eq!(ok.bytes, b"%PDF-1.7\n%%EOF\r\n");
+        assert_eq!(sanitise(b"<svg/>", DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::UnsupportedType);
+    }
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(safe_filename("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(safe_filename("a\"b\r\nc;.jpg"), "abc.jpg");
+        assert_eq!(safe_filename("..."), "document");
+        assert_eq!(safe_filename("户口簿.jpg"), "户口簿.jpg");
+        assert!(safe_filename(&"x".repeat(500)).chars().count() <= 80);
+    }
+}
