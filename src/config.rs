@@ -76,6 +76,9 @@ pub struct Settings {
     pub draw: DrawSettings,
     pub demo: DemoSettings,
     pub log: LogSettings,
+    /// Request limits per guardian and per client address (`[ratelimit]`).
+    #[serde(default)]
+    pub ratelimit: RateLimitSettings,
     /// Filled in by the loader, never read from files.
     #[serde(skip, default = "default_env")]
     pub environment: Environment,
@@ -97,6 +100,70 @@ pub struct ServerSettings {
     /// Requests per minute per client address on public, no-login pages
     /// (the catchment lookup).
     pub public_rate_per_minute: u32,
+    /// Milliseconds a client has to send a request's headers (actix
+    /// `client_request_timeout`); a slower client is answered 408 and dropped.
+    #[serde(default = "default_client_request_timeout_ms")]
+    pub client_request_timeout_ms: u64,
+    /// Milliseconds a closing connection may linger (`client_disconnect_timeout`).
+    #[serde(default = "default_client_disconnect_timeout_ms")]
+    pub client_disconnect_timeout_ms: u64,
+    /// Seconds a whole request body (JSON, form or upload) may take to
+    /// arrive; a slow sender is cut off with 408.
+    #[serde(default = "default_body_read_timeout_secs")]
+    pub body_read_timeout_secs: u64,
+}
+
+fn default_client_request_timeout_ms() -> u64 {
+    5_000
+}
+fn default_client_disconnect_timeout_ms() -> u64 {
+    2_000
+}
+fn default_body_read_timeout_secs() -> u64 {
+    30
+}
+
+/// Fixed one-minute windows. The counters live in the database (table
+/// `rate_limits`) so that every `ruxue serve` on one database shares them,
+/// or in each process's memory when `store = "memory"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// `auto` (the default: `database` on PostgreSQL, `memory` on SQLite),
+    /// `database` (shared by every instance) or `memory` (per process).
+    pub store: RateLimitStore,
+    /// Writes (POST, PUT, DELETE) per minute per guardian (openid) on the parent pages and API.
+    pub guardian_writes_per_minute: u32,
+    /// Reads (GET) per minute per guardian; counted apart from writes, so a
+    /// family throttled for submitting still sees its status pages.
+    pub guardian_reads_per_minute: u32,
+    /// Requests per minute per client address on the parent pages and API
+    /// (an office or a school's NAT can hold many families: keep it generous).
+    pub address_per_minute: u32,
+    /// ID numbers found registered already (by another family) a guardian may
+    /// hit per hour before further checks answer 429: the refusal is an oracle.
+    pub duplicate_hits_per_hour: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RateLimitStore {
+    /// The database on PostgreSQL (several instances), memory on SQLite (one).
+    Auto,
+    Database,
+    Memory,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            store: RateLimitStore::Auto,
+            guardian_writes_per_minute: 60,
+            guardian_reads_per_minute: 240,
+            address_per_minute: 1200,
+            duplicate_hits_per_hour: 5,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +172,20 @@ pub struct DatabaseSettings {
     pub url: String,
     pub pool_size: u32,
     pub busy_timeout_ms: u32,
+    /// Milliseconds a request waits for a pooled connection (or for a new
+    /// one to open) before it is answered 503; r2d2's default is 10 s.
+    #[serde(default = "default_acquire_timeout_ms")]
+    pub acquire_timeout_ms: u64,
+    /// Milliseconds `/readyz` waits for the database before answering 503.
+    #[serde(default = "default_ready_timeout_ms")]
+    pub ready_timeout_ms: u64,
+}
+
+fn default_acquire_timeout_ms() -> u64 {
+    2_000
+}
+fn default_ready_timeout_ms() -> u64 {
+    500
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -126,6 +207,15 @@ pub struct SecuritySettings {
     pub staff_refresh_hours: i64,
     pub max_failed_logins: i32,
     pub lockout_minutes: i64,
+    /// Send `Strict-Transport-Security` (only behind HTTPS; production turns it on).
+    #[serde(default)]
+    pub hsts: bool,
+    #[serde(default = "default_hsts_max_age_secs")]
+    pub hsts_max_age_secs: u64,
+}
+
+fn default_hsts_max_age_secs() -> u64 {
+    31_536_000
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -167,6 +257,28 @@ pub struct WechatSettings {
 pub struct UploadSettings {
     pub dir: PathBuf,
     pub max_bytes: usize,
+    /// Longest side of an uploaded image, in pixels.
+    #[serde(default = "default_max_image_side")]
+    pub max_image_side: u32,
+    /// Most pixels of an uploaded image (width × height).
+    #[serde(default = "default_max_image_pixels")]
+    pub max_image_pixels: u64,
+}
+
+fn default_max_image_side() -> u32 {
+    crate::registration::upload::ImageLimits::default().max_side
+}
+fn default_max_image_pixels() -> u64 {
+    crate::registration::upload::ImageLimits::default().max_pixels
+}
+
+impl UploadSettings {
+    pub fn image_limits(&self) -> crate::registration::upload::ImageLimits {
+        let d = crate::registration::upload::ImageLimits::default();
+        // Decoded RGBA at most, plus the re-encoder's copy.
+        let max_alloc = (self.max_image_pixels.saturating_mul(8)).max(d.max_alloc);
+        crate::registration::upload::ImageLimits { max_side: self.max_image_side, max_pixels: self.max_image_pixels, max_alloc }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,6 +28,12 @@ pub enum AppError {
     PayloadTooLarge { field: Option<String>, message: String },
     #[error("too many requests")]
     TooManyRequests,
+    /// 429 with how long to wait (`Retry-After`, seconds).
+    #[error("too many requests, retry after {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    /// 408: the request (its body) did not arrive in time.
+    #[error("request timed out")]
+    Timeout,
     /// 503: the database or another dependency is unreachable.
     #[error("service unavailable")]
     Unavailable,
@@ -62,7 +68,8 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict { code, .. } => code,
             AppError::PayloadTooLarge { .. } => "payload_too_large",
-            AppError::TooManyRequests => "rate_limited",
+            AppError::TooManyRequests | AppError::Throttled { .. } => "rate_limited",
+            AppError::Timeout => "request_timeout",
             AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -79,6 +86,8 @@ impl AppError {
             AppError::Conflict { message, .. } => message.clone(),
             AppError::PayloadTooLarge { message, .. } => message.clone(),
             AppError::TooManyRequests => "请求过于频繁，请稍后再试".into(),
+            AppError::Throttled { retry_after_secs } => format!("请求过于频繁，请 {} 后再试", wait_zh(*retry_after_secs)),
+            AppError::Timeout => "请求超时：内容传送过慢，请检查网络后重试".into(),
             AppError::Unavailable => "系统繁忙，请稍后再试".into(),
             AppError::Internal(_) => "系统内部错误，请稍后再试；如多次出现请联系招生办".into(),
         }
@@ -123,7 +132,8 @@ impl ResponseError for AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests | AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Timeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -134,7 +144,20 @@ impl ResponseError for AppError {
             // The detail may name a table or a constraint; it stays in the log.
             tracing::error!(detail = %detail, "internal error");
         }
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut resp = HttpResponse::build(self.status_code());
+        if let AppError::Throttled { retry_after_secs } = self {
+            resp.insert_header((actix_web::http::header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        resp.json(self.body())
+    }
+}
+
+/// "45 秒" / "3 分钟".
+fn wait_zh(secs: u64) -> String {
+    if secs < 120 {
+        format!("{secs} 秒")
+    } else {
+        format!("{} 分钟", secs.div_ceil(60))
     }
 }
 
@@ -206,6 +229,8 @@ mod tests {
             (AppError::PayloadTooLarge { field: None, message: "x".into() }, 413),
             (AppError::invalid("f", "x"), 422),
             (AppError::TooManyRequests, 429),
+            (AppError::Throttled { retry_after_secs: 30 }, 429),
+            (AppError::Timeout, 408),
             (AppError::Internal("secret detail".into()), 500),
             (AppError::Unavailable, 503),
         ];

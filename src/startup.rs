@@ -19,7 +19,8 @@ pub enum StartupError {
 
 /// Opens the database named in the settings and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
-    let db = Db::connect(&settings.database.url, settings.database.pool_size, settings.database.busy_timeout_ms)?;
+    let db = Db::connect(&settings.database.url, settings.database.pool_size, settings.database.busy_timeout_ms)?
+        .with_acquire_timeout(std::time::Duration::from_millis(settings.database.acquire_timeout_ms));
     db.migrate()?;
     Ok(db)
 }

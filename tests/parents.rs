@@ -185,40 +185,23 @@ fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
 }
 
 /// A PNG with a tEXt chunk (metadata the server must strip) and `pad` filler bytes in IDAT.
+/// Its one pixel's colour comes from `pad` too: the server re-encodes images from their
+/// pixels, so files that differ only in padding would be stored as one.
 fn png(pad: usize) -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
     v.extend(png_chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
     v.extend(png_chunk(b"tEXt", b"Location\0GPS 25.06N 118.18E"));
-    let mut idat = vec![0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00];
+    let (r, g, b) = ((pad & 0xFF) as u8, ((pad >> 8) & 0xFF) as u8, ((pad >> 16) & 0xFF) as u8);
+    let mut idat = vec![0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0x00, r, g, b, 0x03, 0x00, 0x01, 0x00];
     idat.extend(std::iter::repeat(0u8).take(pad));
     v.extend(png_chunk(b"IDAT", &idat));
     v.extend(png_chunk(b"IEND", b""));
     v
 }
 
-fn jpeg_seg(marker: u8, payload: &[u8]) -> Vec<u8> {
-    let mut v = vec![0xFF, marker];
-    v.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    v.extend_from_slice(payload);
-    v
-}
-
-/// A small JPEG carrying EXIF with a GPS position.
+/// A small (real, decodable: the server re-encodes images) JPEG carrying EXIF with a GPS position.
 fn jpeg_with_gps() -> Vec<u8> {
-    let mut exif = b"Exif\0\0MM\0*\0\0\0\x08".to_vec();
-    exif.extend_from_slice(b"GPSLatitude N 25 03 41.2");
-    [
-        vec![0xFF, 0xD8],
-        jpeg_seg(0xE0, b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0"),
-        jpeg_seg(0xE1, &exif),
-        jpeg_seg(0xDB, &[0u8; 65]),
-        jpeg_seg(0xC0, &[8, 0, 16, 0, 16, 1, 1, 0x11, 0]),
-        jpeg_seg(0xC4, &[0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x05]),
-        jpeg_seg(0xDA, &[1, 1, 0x00, 0, 63, 0]),
-        vec![0x12, 0x34, 0xFF, 0x00, 0x56],
-        vec![0xFF, 0xD9],
-    ]
-    .concat()
+    common::parent::real_jpeg_with_gps()
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

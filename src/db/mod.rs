@@ -13,6 +13,7 @@ pub mod catchment;
 pub mod draw;
 pub mod models;
 pub mod policy;
+pub mod ratelimit;
 pub mod registration;
 pub mod review;
 pub mod schema;
@@ -138,7 +139,7 @@ impl Manager {
 
     pub fn connect_now(&self) -> Result<DbConn, diesel::ConnectionError> {
         match &self.url {
-            DbUrl::Postgres(u) => Ok(DbConn::Postgres(PgConnection::establish(u)?)),
+            DbUrl::Postgres(u) => Ok(DbConn::Postgres(PgConnection::establish(&with_connect_timeout(u))?)),
             DbUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent() {
                     if !parent.as_os_str().is_empty() {
@@ -159,6 +160,17 @@ impl Manager {
             }
         }
     }
+}
+
+/// A server that accepts TCP but never answers would hold libpq's connect
+/// forever: unless the URL sets its own, `connect_timeout` is 2 seconds
+/// (libpq's smallest).
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}connect_timeout=2")
 }
 
 impl ManageConnection for Manager {
@@ -193,6 +205,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pub pool: Pool,
     pub backend: Backend,
+    /// How long a request waits for a connection before it is answered 503
+    /// (`database.acquire_timeout_ms`).
+    acquire_timeout: Duration,
     /// SQLite allows one writer; taking this lock before a write transaction
     /// avoids the deferred-transaction upgrade deadlock (SQLITE_BUSY) between
     /// two writers of this process. PostgreSQL does not use it.
@@ -220,11 +235,26 @@ impl Db {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| DbInitError::Connect { url: parsed.redacted(), message: e.to_string() })?;
-        Ok(Self { pool, backend: parsed.backend(), write_lock: Default::default() })
+        Ok(Self { pool, backend: parsed.backend(), acquire_timeout: Duration::from_secs(10), write_lock: Default::default() })
+    }
+
+    /// The bounded wait for a connection (`database.acquire_timeout_ms`).
+    pub fn with_acquire_timeout(mut self, timeout: Duration) -> Self {
+        self.acquire_timeout = timeout.max(Duration::from_millis(1));
+        self
+    }
+
+    /// A connection within `timeout`, else `Unavailable` (a readiness probe
+    /// waits less than a request).
+    pub fn get_within(&self, timeout: Duration) -> Result<PooledConn, crate::error::AppError> {
+        self.pool.get_timeout(timeout.max(Duration::from_millis(1))).map_err(|e| {
+            tracing::warn!(error = %e, "database unreachable within the probe's time");
+            crate::error::AppError::Unavailable
+        })
     }
 
     pub fn get(&self) -> Result<PooledConn, crate::error::AppError> {
-        self.pool.get().map_err(|e| {
+        self.pool.get_timeout(self.acquire_timeout).map_err(|e| {
             tracing::error!(error = %e, "database pool exhausted or unreachable");
             crate::error::AppError::Unavailable
         })
@@ -353,6 +383,13 @@ pub fn next_counter(conn: &mut DbConn, name: &str) -> Result<i64, diesel::result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn connect_timeout_is_added_once() {
+        assert_eq!(with_connect_timeout("postgres://h/db"), "postgres://h/db?connect_timeout=2");
+        assert_eq!(with_connect_timeout("postgres://h/db?sslmode=disable"), "postgres://h/db?sslmode=disable&connect_timeout=2");
+        assert_eq!(with_connect_timeout("postgres://h/db?connect_timeout=9"), "postgres://h/db?connect_timeout=9");
+    }
 
     #[test]
     fn url_parsing() {

@@ -291,3 +291,12 @@ pub struct Notification {
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
 }
+
+/// One fixed-window request counter (`rate_limits`).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = rate_limits)]
+pub struct RateLimitRow {
+    pub bucket: String,
+    pub window_start: i64,
+    pub hits: i32,
+}

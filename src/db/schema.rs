@@ -386,6 +386,7 @@ macro_rules! for_each_table {
             registration_drafts,
             supplement_responses,
             appeals,
+            rate_limits,
         }
     };
 }
@@ -441,3 +442,13 @@ diesel::table! {
 }
 
 diesel::joinable!(appeals -> applications (application_id));
+
+// Request counters (migrations/2026-12-04-000300_rate_limits): fixed
+// windows per hashed bucket, shared by every instance; see src/db/ratelimit.rs.
+diesel::table! {
+    rate_limits (bucket, window_start) {
+        bucket -> Text,
+        window_start -> BigInt,
+        hits -> Integer,
+    }
+}

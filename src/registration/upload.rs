@@ -16,6 +16,16 @@
 //!
 //! The size limit is enforced by the caller (before reading the whole body
 //! where possible) with [`check_size`].
+//!
+//! What the service stores goes through [`sanitise`], which goes further
+//! than [`prepare`]: images are decoded within [`ImageLimits`] (width,
+//! height, pixels and memory bounded before any pixel is decoded, so a
+//! 30000×30000 "PNG bomb" is refused from its header) and re-encoded from
+//! their pixels, so nothing of the uploaded bytes but the picture survives
+//! (JPEG/HTML polyglots, appended archives, every metadata segment); a PDF
+//! carrying markup (`<html`, `<script`, …: a PDF/HTML polyglot) or active
+//! content (`/JavaScript`, `/Launch`, embedded files) is refused, and bytes
+//! after its last `%%EOF` are cut off.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -34,6 +44,28 @@ pub enum UploadError {
     Empty,
     #[error("文件已损坏或不完整，请重新拍照或扫描后上传")]
     Corrupt,
+    #[error("图片尺寸过大（最长边不超过 {max_side} 像素、总像素不超过 {} 万），请缩小后上传", max_pixels / 10_000)]
+    ImageTooLarge { max_side: u32, max_pixels: u64 },
+    #[error("文件中含有网页或脚本内容，不能作为证明材料；请重新拍照或另存为普通 PDF 后上传")]
+    ActiveContent,
+}
+
+/// Bounds on an uploaded image, checked from its header before decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageLimits {
+    /// Longest accepted width or height, in pixels.
+    pub max_side: u32,
+    /// Most pixels (width × height).
+    pub max_pixels: u64,
+    /// Most bytes the decoder may allocate.
+    pub max_alloc: u64,
+}
+
+impl Default for ImageLimits {
+    /// 8192 px a side, 40 megapixels (a 48 MP phone photo is 8000×6000), 256 MB.
+    fn default() -> Self {
+        Self { max_side: 8192, max_pixels: 40_000_000, max_alloc: 256 * 1024 * 1024 }
+    }
 }
 
 fn format_mb(bytes: u64) -> String {
@@ -145,6 +177,114 @@ pub fn prepare(bytes: &[u8], max_bytes: u64) -> Result<PreparedUpload, UploadErr
     let stripped = strip_metadata(kind, bytes)?;
     let storage_name = storage_name(kind, &stripped);
     Ok(PreparedUpload { kind, bytes: stripped, storage_name })
+}
+
+/// Size check, sniff, and then: images decoded within `limits` and
+/// re-encoded from their pixels (turned upright by their EXIF orientation
+/// first); PDFs refused when they carry markup or active content and cut
+/// after their last `%%EOF`. Everything else is refused by [`sniff`]
+/// (SVG, HTML, GIF, WebP, executables, …).
+pub fn sanitise(bytes: &[u8], max_bytes: u64, limits: ImageLimits) -> Result<PreparedUpload, UploadError> {
+    check_size(bytes.len() as u64, max_bytes)?;
+    let kind = sniff(bytes)?;
+    let clean = match kind {
+        FileKind::Jpeg | FileKind::Png => reencode(kind, bytes, limits)?,
+        FileKind::Pdf => check_pdf(bytes)?,
+    };
+    let storage_name = storage_name(kind, &clean);
+    Ok(PreparedUpload { kind, bytes: clean, storage_name })
+}
+
+fn reencode(kind: FileKind, bytes: &[u8], limits: ImageLimits) -> Result<Vec<u8>, UploadError> {
+    use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+    let format = if kind == FileKind::Png { ImageFormat::Png } else { ImageFormat::Jpeg };
+    let too_large = UploadError::ImageTooLarge { max_side: limits.max_side, max_pixels: limits.max_pixels };
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut l = image::Limits::default();
+    l.max_image_width = Some(limits.max_side);
+    l.max_image_height = Some(limits.max_side);
+    l.max_alloc = Some(limits.max_alloc);
+    reader.limits(l);
+    let mut decoder = reader.into_decoder().map_err(|e| decode_error(e, &too_large))?;
+    let (w, h) = decoder.dimensions();
+    if w == 0 || h == 0 {
+        return Err(UploadError::Corrupt);
+    }
+    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels {
+        return Err(too_large);
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| decode_error(e, &too_large))?;
+    img.apply_orientation(orientation);
+    let mut out = std::io::Cursor::new(Vec::new());
+    match kind {
+        FileKind::Png => img.write_to(&mut out, ImageFormat::Png).map_err(|_| UploadError::Corrupt)?,
+        _ => {
+            let img = match img {
+                DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => img,
+                other => DynamicImage::ImageRgb8(other.to_rgb8()),
+            };
+            let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+            img.write_with_encoder(encoder).map_err(|_| UploadError::Corrupt)?
+        }
+    }
+    Ok(out.into_inner())
+}
+
+fn decode_error(e: image::ImageError, too_large: &UploadError) -> UploadError {
+    match e {
+        image::ImageError::Limits(_) => too_large.clone(),
+        _ => UploadError::Corrupt,
+    }
+}
+
+/// Markup a browser would run or render if it ever took the file for a page,
+/// and PDF actions that run code or carry other files.
+const PDF_REFUSED: [&[u8]; 12] = [
+    b"<html",
+    b"<script",
+    b"<!doctype",
+    b"<body",
+    b"<iframe",
+    b"<svg",
+    b"<object",
+    b"<embed",
+    b"/javascript",
+    b"/launch",
+    b"/embeddedfile",
+    b"/richmedia",
+];
+
+fn check_pdf(bytes: &[u8]) -> Result<Vec<u8>, UploadError> {
+    let lower = bytes.to_ascii_lowercase();
+    if PDF_REFUSED.iter().any(|needle| memchr::memmem::find(&lower, needle).is_some()) {
+        return Err(UploadError::ActiveContent);
+    }
+    let end = memchr::memmem::rfind(bytes, b"%%EOF").ok_or(UploadError::Corrupt)?;
+    let mut cut = end + 5;
+    while cut < bytes.len() && matches!(bytes[cut], b'\r' | b'\n') {
+        cut += 1;
+    }
+    Ok(bytes[..cut].to_vec())
+}
+
+/// A file name safe for a `Content-Disposition` header and any file system:
+/// the last path component only, no control characters, quotes,
+/// backslashes or separators, no leading dots, at most 80 characters;
+/// `document` when nothing is left.
+pub fn safe_filename(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '/' | ':' | '*' | '?' | '<' | '>' | '|' | ';'))
+        .take(80)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
+    if cleaned.is_empty() {
+        "document".to_string()
+    } else {
+        cleaned
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -385,5 +525,69 @@ pub fn doc_view(kind: &str, mime: &str, size: i64) -> DocView {
         label: DocumentKind::from_code(kind).map(|k| k.label().to_string()).unwrap_or_else(|| kind.to_string()),
         mime: mime.to_string(),
         size: human_size(size.max(0) as usize),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 7]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    /// A PNG header claiming `w`×`h` with a valid CRC, and no pixels.
+    fn png_header(w: u32, h: u32) -> Vec<u8> {
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&w.to_be_bytes());
+        ihdr.extend_from_slice(&h.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut v = PNG_MAGIC.to_vec();
+        v.extend_from_slice(&13u32.to_be_bytes());
+        v.extend_from_slice(&ihdr);
+        v.extend_from_slice(&crc32(&[&ihdr]).to_be_bytes());
+        v.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+        v
+    }
+
+    #[test]
+    fn images_are_bounded_and_reencoded() {
+        let l = ImageLimits::default();
+        let ok = sanitise(&png(3, 2), DEFAULT_MAX_BYTES, l).unwrap();
+        assert_eq!(ok.kind, FileKind::Png);
+        assert_eq!(image::load_from_memory(&ok.bytes).unwrap().width(), 3);
+        let big = UploadError::ImageTooLarge { max_side: l.max_side, max_pixels: l.max_pixels };
+        assert_eq!(sanitise(&png_header(30_000, 30_000), DEFAULT_MAX_BYTES, l).unwrap_err(), big);
+        let small = ImageLimits { max_side: 100, max_pixels: 50, max_alloc: l.max_alloc };
+        assert!(matches!(sanitise(&png(10, 10), DEFAULT_MAX_BYTES, small).unwrap_err(), UploadError::ImageTooLarge { .. }));
+        // Not decodable: corrupt, not accepted as is.
+        assert_eq!(sanitise(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0], DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::Corrupt);
+    }
+
+    #[test]
+    fn pdfs_with_markup_or_actions_are_refused_and_trailers_cut() {
+        let l = ImageLimits::default();
+        for bad in
+            [&b"%PDF-1.7\n<HTML><SCRIPT>x</SCRIPT>\n%%EOF"[..], b"%PDF-1.7\n<< /S /JavaScript >>\n%%EOF", b"%PDF-1.7\n/Launch\n%%EOF"]
+        {
+            assert_eq!(sanitise(bad, DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::ActiveContent);
+        }
+        assert_eq!(sanitise(b"%PDF-1.7\nno end", DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::Corrupt);
+        let ok = sanitise(b"%PDF-1.7\n%%EOF\r\nzip-archive-here", DEFAULT_MAX_BYTES, l).unwrap();
+        assert_eq!(ok.bytes, b"%PDF-1.7\n%%EOF\r\n");
+        assert_eq!(sanitise(b"<svg/>", DEFAULT_MAX_BYTES, l).unwrap_err(), UploadError::UnsupportedType);
+    }
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(safe_filename("../../etc/passwd"), "passwd");
+        assert_eq!(safe_filename("..\\..\\boot.ini"), "boot.ini");
+        assert_eq!(safe_filename("a\"b\r\nc;.jpg"), "abc.jpg");
+        assert_eq!(safe_filename("..."), "document");
+        assert_eq!(safe_filename("户口簿.jpg"), "户口簿.jpg");
+        assert!(safe_filename(&"x".repeat(500)).chars().count() <= 80);
     }
 }

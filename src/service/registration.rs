@@ -123,6 +123,7 @@ pub fn child_form(cx: &Ctx, data: &DraftData) -> Option<ChildForm> {
 pub async fn save_child(cx: &Ctx, guardian_id: &str, draft_id: &str, form: ChildForm) -> Result<ValidChild, StepError> {
     let d = load_draft(cx, guardian_id, draft_id).await?;
     check_editable(&d)?;
+    check_duplicate_budget(cx, guardian_id).await?;
     let valid = forms::validate_child(&form, &d.ctx.child_rules(today())).map_err(StepError::Fields)?;
     let cipher = cx.cipher();
     let hash = cipher.lookup_hash(&valid.id.number);
@@ -144,11 +145,44 @@ pub async fn save_child(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Child
         })
         .await?;
     if let Some(e) = existing {
+        count_duplicate_hit(cx, guardian_id, &e).await?;
         let mut errs = FieldErrors::default();
         errs.add("id_number", duplicate_message(cx, guardian_id, &e));
         return Err(StepError::Fields(errs));
     }
     Ok(valid)
+}
+
+/// The window of the duplicate-hit limit: an hour.
+const DUPLICATE_WINDOW_SECS: i64 = 3600;
+
+fn duplicate_bucket(guardian_id: &str, now: i64) -> (String, i64) {
+    (crate::db::ratelimit::bucket("duplicate", guardian_id), now.div_euclid(DUPLICATE_WINDOW_SECS) * DUPLICATE_WINDOW_SECS)
+}
+
+/// Refuses with 429 a guardian who has already run into
+/// `ratelimit.duplicate_hits_per_hour` ID numbers registered by other
+/// families this hour: the refusal tells whether a child is registered, and
+/// trying computed ID numbers must not become a way to find out whose.
+async fn check_duplicate_budget(cx: &Ctx, guardian_id: &str) -> Result<(), AppError> {
+    let now = chrono::Utc::now().timestamp();
+    let (b, start) = duplicate_bucket(guardian_id, now);
+    let hits = cx.db.run(move |c| crate::db::ratelimit::current(c, &b, start).map_err(Into::into)).await?;
+    if hits >= i64::from(cx.settings.ratelimit.duplicate_hits_per_hour.max(1)) {
+        return Err(AppError::Throttled { retry_after_secs: (start + DUPLICATE_WINDOW_SECS - now).max(1) as u64 });
+    }
+    Ok(())
+}
+
+/// Counts a hit on another family's child (one's own is no probe).
+async fn count_duplicate_hit(cx: &Ctx, guardian_id: &str, e: &dbr::ExistingChild) -> Result<(), AppError> {
+    if e.guardian_id == guardian_id {
+        return Ok(());
+    }
+    let (b, start) = duplicate_bucket(guardian_id, chrono::Utc::now().timestamp());
+    cx.db.run(move |c| crate::db::ratelimit::hit(c, &b, start).map_err(Into::into)).await?;
+    tracing::warn!("an ID number registered by another family was entered");
+    Ok(())
 }
 
 /// The refusal of an ID number registered already: the other family's
@@ -213,11 +247,13 @@ pub async fn add_document(cx: &Ctx, guardian_id: &str, draft_id: &str, form: Upl
         return Err(AppError::invalid("file", format!("每份报名最多上传 {} 个文件", draft::MAX_DOCUMENTS)));
     }
     let max = cx.settings.uploads.max_bytes;
-    let prepared =
-        actix_web::web::block(move || upload::prepare(&bytes, max as u64)).await.map_err(AppError::internal)?.map_err(|e| match e {
+    let limits = cx.settings.uploads.image_limits();
+    let prepared = actix_web::web::block(move || upload::sanitise(&bytes, max as u64, limits)).await.map_err(AppError::internal)?.map_err(
+        |e| match e {
             upload::UploadError::TooLarge { .. } => too_large(max),
             other => AppError::invalid("file", other.to_string()),
-        })?;
+        },
+    )?;
     let doc = DraftDocument {
         kind: kind.code().to_string(),
         content_hash: prepared.storage_name.clone(),
@@ -486,11 +522,14 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
             }
             let existing = cx.db.run(move |c| dbr::existing_child(c, &campaign, &hash, except.as_deref())).await?;
             match existing {
-                Some(e) => Err(AppError::Conflict {
-                    code: "duplicate_child",
-                    message: duplicate_message(cx, guardian_id, &e),
-                    field: Some("id_number".into()),
-                }),
+                Some(e) => {
+                    count_duplicate_hit(cx, guardian_id, &e).await?;
+                    Err(AppError::Conflict {
+                        code: "duplicate_child",
+                        message: duplicate_message(cx, guardian_id, &e),
+                        field: Some("id_number".into()),
+                    })
+                }
                 None => Err(AppError::conflict("duplicate", "提交冲突，请刷新页面后重试")),
             }
         }

@@ -34,6 +34,8 @@ fn wants_page(req: &HttpRequest) -> bool {
 
 fn render<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let rate_limited = res.status() == actix_web::http::StatusCode::TOO_MANY_REQUESTS;
+    // A limit that knows its window says how long; keep that on the page too.
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
     let app_error = res.response().error().and_then(|e| e.as_error::<AppError>()).cloned();
     let page = wants_page(res.request());
     // Only errors raised as errors are re-rendered; a handler that built its
@@ -53,7 +55,8 @@ fn render<B: 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandler
         None => res.map_into_left_body(),
     };
     if rate_limited {
-        res.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(RETRY_AFTER_SECS));
+        let value = retry_after.unwrap_or_else(|| header::HeaderValue::from(RETRY_AFTER_SECS));
+        res.headers_mut().insert(header::RETRY_AFTER, value);
     }
     Ok(ErrorHandlerResponse::Response(res))
 }

@@ -15,7 +15,17 @@ async fn healthz() -> HttpResponse {
 
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.db.backend.name();
-    let check = state.db.run(crate::db::ready).await;
+    // A probe of its own, bounded by `database.ready_timeout_ms` (a request
+    // waits `acquire_timeout_ms`): a load balancer asks often and must hear
+    // "not ready" at once when the database is gone.
+    let db = state.db.clone();
+    let wait = std::time::Duration::from_millis(state.settings.database.ready_timeout_ms);
+    let check = actix_web::web::block(move || {
+        let mut conn = db.get_within(wait)?;
+        crate::db::ready(&mut conn)
+    })
+    .await
+    .unwrap_or(Err(crate::error::AppError::Unavailable));
     match check {
         Ok(true) => HttpResponse::Ok().json(json!({"status": "ready", "database": backend})),
         Ok(false) => HttpResponse::ServiceUnavailable().json(json!({

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod errors;
+pub mod guard;
 pub mod health;
 pub mod parent;
 pub mod public;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub ctx: Ctx,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub public_limiter: Arc<ratelimit::RateLimiter>,
+    /// The limits every instance on the database shares (`web::guard`).
+    pub rate_limiter: Arc<ratelimit::SharedLimiter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -42,7 +45,13 @@ impl std::ops::Deref for AppState {
 impl AppState {
     pub fn new(settings: Settings, db: Db) -> Self {
         let limiter = ratelimit::RateLimiter::per_minute(settings.server.public_rate_per_minute);
-        Self { ctx: Ctx::new(settings, db), templates: Arc::new(templates::environment()), public_limiter: Arc::new(limiter) }
+        let shared = Arc::new(ratelimit::SharedLimiter::new(&settings, &db));
+        Self {
+            ctx: Ctx::new(settings, db),
+            templates: Arc::new(templates::environment()),
+            public_limiter: Arc::new(limiter),
+            rate_limiter: shared,
+        }
     }
 
     /// The per-address limit of public, no-login requests (and staff logins).
@@ -69,15 +78,11 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
     let body_limit = settings.server.body_limit_bytes;
     let server = HttpServer::new(move || {
         App::new()
+            .wrap(actix_web::middleware::from_fn(guard::edge))
             .wrap(errors::handlers())
             .wrap_fn(telemetry::echo_request_id)
             .wrap(telemetry::logger())
-            .wrap(
-                actix_web::middleware::DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "same-origin"))
-                    .add(("X-Frame-Options", "DENY")),
-            )
+            .wrap(actix_web::middleware::from_fn(guard::security_headers))
             .app_data(data.clone())
             .app_data(web::JsonConfig::default().limit(body_limit).error_handler(|e, _| AppError::from(e).into()))
             .app_data(web::FormConfig::default().limit(body_limit).error_handler(|e, _| {
@@ -94,6 +99,9 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
             .default_service(web::to(not_found))
     })
     .workers(settings.server.workers.max(1))
+    // A client that sends its headers or closes too slowly holds no connection for long.
+    .client_request_timeout(std::time::Duration::from_millis(settings.server.client_request_timeout_ms))
+    .client_disconnect_timeout(std::time::Duration::from_millis(settings.server.client_disconnect_timeout_ms))
     .shutdown_timeout(settings.server.shutdown_timeout_secs)
     .listen(listener)?
     .run();

@@ -1,6 +1,17 @@
-//! A fixed-window rate limit per client address for public, no-login pages.
-//! In-process: each instance counts on its own, which is enough to keep one
-//! client from scraping the catchment map through one instance.
+//! Fixed-window rate limits.
+//!
+//! [`SharedLimiter`] counts in the database (`rate_limits`, one row per
+//! bucket and window), so every `ruxue serve` on one database shares the
+//! limit, or in this process (`ratelimit.store = "memory"`, and `auto` on
+//! SQLite, which one instance serves). Buckets are SHA-256 digests of what
+//! is counted, so neither addresses nor ids are stored. [`guard`] applies
+//! them to requests: per client address on the parent pages and API and on
+//! the public pages; per guardian (from the session token), writes and
+//! reads counted apart; the catchment lookup and the staff login by
+//! `server.public_rate_per_minute`.
+//!
+//! [`RateLimiter`] is the older per-process limit the lookup and the staff
+//! login still check as well.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -37,9 +48,76 @@ impl RateLimiter {
     }
 }
 
+/// Where the counters live.
+enum Store {
+    Memory(Mutex<HashMap<String, (i64, i64)>>),
+    Database(crate::db::Db),
+}
+
+/// A limit shared by every instance (database store) or kept in-process.
+pub struct SharedLimiter {
+    store: Store,
+}
+
+pub use crate::db::ratelimit::bucket;
+
+impl SharedLimiter {
+    pub fn new(settings: &crate::config::Settings, db: &crate::db::Db) -> Self {
+        use crate::config::RateLimitStore as S;
+        let database = match settings.ratelimit.store {
+            S::Database => true,
+            S::Memory => false,
+            S::Auto => db.backend == crate::db::Backend::Postgres,
+        };
+        let store = if database { Store::Database(db.clone()) } else { Store::Memory(Mutex::new(HashMap::new())) };
+        Self { store }
+    }
+
+    pub fn shared(&self) -> bool {
+        matches!(self.store, Store::Database(_))
+    }
+
+    /// Counts one request on `bucket` in the `window_secs` window holding
+    /// `now` (Unix seconds): `Ok(None)` when within `limit`, else
+    /// `Ok(Some(seconds until the window ends))`.
+    pub async fn hit(&self, bucket: String, limit: u32, window_secs: i64, now: i64) -> Result<Option<u64>, crate::error::AppError> {
+        let window_secs = window_secs.max(1);
+        let start = now.div_euclid(window_secs) * window_secs;
+        let hits = match &self.store {
+            Store::Memory(m) => {
+                let mut map = m.lock().unwrap_or_else(|p| p.into_inner());
+                if map.len() > 100_000 {
+                    map.retain(|_, (w, _)| *w >= start);
+                }
+                let e = map.entry(bucket).or_insert((start, 0));
+                if e.0 != start {
+                    *e = (start, 0);
+                }
+                e.1 += 1;
+                e.1
+            }
+            Store::Database(db) => db.run(move |c| crate::db::ratelimit::hit(c, &bucket, start).map_err(Into::into)).await?,
+        };
+        Ok((hits > i64::from(limit.max(1))).then(|| (start + window_secs - now).max(1) as u64))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[actix_web::test]
+    async fn memory_store_windows() {
+        let s = SharedLimiter { store: Store::Memory(Mutex::new(HashMap::new())) };
+        let b = bucket("a", "127.0.0.1");
+        assert_ne!(b, bucket("a", "127.0.0.2"));
+        assert!(!b.contains("127"));
+        assert_eq!(s.hit(b.clone(), 2, 60, 120).await.unwrap(), None);
+        assert_eq!(s.hit(b.clone(), 2, 60, 130).await.unwrap(), None);
+        assert_eq!(s.hit(b.clone(), 2, 60, 170).await.unwrap(), Some(10));
+        // The next window starts afresh.
+        assert_eq!(s.hit(b.clone(), 2, 60, 180).await.unwrap(), None);
+    }
 
     #[test]
     fn limits_per_address() {

@@ -105,7 +105,8 @@ pub fn error_page(state: &AppState, e: AppError) -> HttpResponse {
     let title = match &e {
         AppError::NotFound => "未找到",
         AppError::Internal(_) | AppError::Unavailable => "系统繁忙",
-        AppError::TooManyRequests => "请稍后再试",
+        AppError::TooManyRequests | AppError::Throttled { .. } => "请稍后再试",
+        AppError::Timeout => "请求超时",
         AppError::Forbidden => "页面已过期",
         AppError::Conflict { .. } => "无法办理",
         _ => "无法办理",

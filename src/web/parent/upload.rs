@@ -19,12 +19,18 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
     }
     // Every refusal names the form field it is about, in Chinese only.
     let bad = |m: &str| AppError::BadRequest { code: "invalid_multipart", message: m.to_string(), field: Some("file".into()) };
+    // The body's deadline (`server.body_read_timeout_secs`, `web::guard`) ends the stream with an error.
+    let read_error = |m: &str| if crate::web::guard::BodyDeadline::passed(req) { AppError::Timeout } else { bad(m) };
+    let nul = |field: &str| AppError::invalid_code("nul_character", field, "内容中含有不允许的控制字符（NUL），请删除后重新填写");
     let mut out = UploadForm { csrf: String::new(), kind: String::new(), file: None, replace: String::new() };
-    while let Some(mut field) = mp.try_next().await.map_err(|_| bad("上传内容无法读取，请重新选择文件"))? {
+    while let Some(mut field) = mp.try_next().await.map_err(|_| read_error("上传内容无法读取，请重新选择文件"))? {
         let name = field.name().unwrap_or("").to_string();
+        if name.contains('\0') {
+            return Err(nul("multipart"));
+        }
         let limit = if name == "file" { max } else { TEXT_MAX };
         let mut buf = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|_| bad("上传中断，请重试"))? {
+        while let Some(chunk) = field.try_next().await.map_err(|_| read_error("上传中断，请重试"))? {
             if buf.len() + chunk.len() > limit {
                 return Err(if name == "file" {
                     too_large(max)
@@ -36,6 +42,9 @@ pub async fn read_upload(req: &actix_web::HttpRequest, mut mp: actix_multipart::
                 });
             }
             buf.extend_from_slice(&chunk);
+        }
+        if name != "file" && buf.contains(&0) {
+            return Err(nul(&name));
         }
         match name.as_str() {
             "_csrf" => out.csrf = String::from_utf8_lossy(&buf).into_owned(),

@@ -134,14 +134,21 @@ fn attachment(d: crate::service::export::Download) -> actix_web::HttpResponse {
         .body(d.bytes)
 }
 
-/// A stored document, shown inline (no-store).
+/// A stored document (no-store): images inline, anything else (PDF) as a
+/// download, always under `Content-Security-Policy: sandbox` and `nosniff`,
+/// so that even a file that slipped past the upload checks runs nothing in
+/// the console's origin.
 fn inline_document(doc: &crate::db::models::Document, bytes: Vec<u8>) -> actix_web::HttpResponse {
     use actix_web::http::header;
     let (mime, ext) = crate::service::review::document_type(&doc.mime);
+    let disposition = if mime.starts_with("image/") { "inline" } else { "attachment" };
+    let name = crate::registration::upload::safe_filename(&format!("{}{ext}", doc.kind));
     actix_web::HttpResponse::Ok()
         .content_type(mime)
-        .insert_header((header::CONTENT_DISPOSITION, format!("inline; filename=\"{}{ext}\"", doc.kind)))
+        .insert_header((header::CONTENT_DISPOSITION, format!("{disposition}; filename=\"{name}\"")))
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, crate::web::guard::DOCUMENT_CSP))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(bytes)
 }
 

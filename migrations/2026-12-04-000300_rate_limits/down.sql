@@ -1,0 +1,2 @@
+DROP INDEX rate_limits_window;
+DROP TABLE rate_limits;
