@@ -1130,7 +1130,7 @@ backend_test! {
         let (app, _) = spawn(backend, &[]).await;
         let zone_text = ["建安片区", "德苑片区", "七年级"];
         let g1 = client().get(app.url(&format!("/parent/campaigns/{CAMPAIGN}"))).send().await.unwrap().text().await.unwrap();
-        assert!(g1.contains("招生政策摘要") && g1.contains("一年级"), "{g1}");
+        assert!(g1.contains("录取顺位") && g1.contains("一年级"), "{g1}");
         assert!(g1.contains("龙湖小学生源超额"), "a first-grade draw stays: {g1}");
         for z in zone_text {
             assert!(!g1.contains(z), "{z} on the first-grade notice: {g1}");
@@ -1498,59 +1498,7 @@ backend_test! {
     }
 }
 
-#[tokio::test]
-async fn openapi_lists_every_api_path() {
-    let backend = backends()[0];
-    let (app, _) = spawn(backend, &[]).await;
-    let r = app.client.get(app.url("/api/openapi.json")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("application/json"));
-    let doc: Value = r.json().await.unwrap();
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    let expected: &[(&str, &[&str])] = &[
-        ("/api/v1/registration/session", &["get"]),
-        ("/api/v1/registration/guardian", &["get", "put"]),
-        ("/api/v1/registration/campaigns", &["get"]),
-        ("/api/v1/registration/campaigns/{campaign_id}/drafts", &["post"]),
-        ("/api/v1/registration/drafts/{draft_id}", &["get"]),
-        ("/api/v1/registration/drafts/{draft_id}/child", &["put"]),
-        ("/api/v1/registration/drafts/{draft_id}/documents", &["post"]),
-        ("/api/v1/registration/drafts/{draft_id}/documents/{content_hash}", &["delete"]),
-        ("/api/v1/registration/drafts/{draft_id}/review", &["get"]),
-        ("/api/v1/registration/drafts/{draft_id}/submit", &["post"]),
-        ("/api/v1/registration/applications", &["get"]),
-        ("/api/v1/registration/applications/{application_id}", &["get"]),
-        ("/api/v1/registration/applications/{application_id}/edit", &["post"]),
-        ("/api/v1/registration/applications/{application_id}/withdraw", &["post"]),
-        ("/api/v1/registration/applications/{application_id}/appeal", &["post"]),
-        ("/api/v1/registration/applications/{application_id}/supplement", &["post"]),
-        ("/api/v1/catchment/lookup", &["get"]),
-    ];
-    let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), expected.len(), "{:?}", paths.keys().collect::<Vec<_>>());
-    for (path, methods) in expected {
-        let item = paths.get(*path).unwrap_or_else(|| panic!("{path} missing"));
-        for m in *methods {
-            assert!(item.get(*m).is_some(), "{m} {path}");
-        }
-        // Every listed path is served: without a session it answers 401 (or 4xx for the lookup), never 404.
-        let concrete = path
-            .replace("{campaign_id}", CAMPAIGN)
-            .replace("{draft_id}", "x")
-            .replace("{application_id}", "x")
-            .replace("{content_hash}", "x");
-        for m in *methods {
-            let rb = match *m {
-                "get" => app.client.get(app.url(&concrete)),
-                "put" => app.client.put(app.url(&concrete)),
-                "delete" => app.client.delete(app.url(&concrete)),
-                _ => app.client.post(app.url(&concrete)),
-            };
-            let s = rb.send().await.unwrap().status();
-            assert_ne!(s, StatusCode::NOT_FOUND, "{m} {concrete}");
-        }
-    }
-}
+// The API document (`/api/openapi.json`) is checked against the router in tests/openapi.rs.
 
 // --- headless Chromium at 375×667 -------------------------------------------------
 

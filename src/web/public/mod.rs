@@ -5,8 +5,20 @@ pub mod lookup;
 pub mod portal;
 pub mod verify;
 
+pub mod api_table {
+    //! The public JSON APIs (no login), and the API's own description.
+    use super::{keys, lookup};
+    use crate::web::openapi;
+    api_table! { config;
+        get "/api/v1/keys" => keys::keys,
+        get "/api/v1/catchment/lookup" => lookup::lookup_api,
+        get "/api/openapi.json" => openapi::document,
+        get "/api/docs" => openapi::reference,
+    }
+}
+
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    keys::routes(cfg);
+    api_table::register(cfg);
     lookup::routes(cfg);
     portal::routes(cfg);
     verify::routes(cfg);
