@@ -20,6 +20,7 @@
 
 pub mod addresses;
 pub mod browser;
+pub mod parents;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;
