@@ -211,7 +211,7 @@ struct OpView {
     summary: String,
     description: String,
     security: Vec<String>,
-    params: Vec<(String, String, bool, String)>,
+    params: Vec<Row>,
     body: Option<(String, String)>,
     responses: Vec<(String, String, String)>,
 }
@@ -234,14 +234,21 @@ fn type_of(s: &serde_json::Value) -> String {
     }
 }
 
-fn reference_view(doc: &serde_json::Value) -> (Vec<(String, Vec<OpView>)>, Vec<(String, Vec<(String, String, bool, String)>)>) {
+/// (field or parameter name, type or location, required, description).
+type Row = (String, String, bool, String);
+/// (tag description, its operations).
+type Group = (String, Vec<OpView>);
+/// (schema name, its fields).
+type SchemaView = (String, Vec<Row>);
+
+fn reference_view(doc: &serde_json::Value) -> (Vec<Group>, Vec<SchemaView>) {
     let tags: Vec<(String, String)> = doc["tags"]
         .as_array()
         .map(|a| {
             a.iter().map(|t| (t["name"].as_str().unwrap_or("").to_string(), t["description"].as_str().unwrap_or("").to_string())).collect()
         })
         .unwrap_or_default();
-    let mut groups: Vec<(String, Vec<OpView>)> = tags.iter().map(|(_, d)| (d.clone(), Vec::new())).collect();
+    let mut groups: Vec<Group> = tags.iter().map(|(_, d)| (d.clone(), Vec::new())).collect();
     if let Some(paths) = doc["paths"].as_object() {
         for (path, item) in paths {
             for method in ["get", "post", "put", "delete", "patch"] {
