@@ -13,6 +13,7 @@ pub mod doc;
 pub mod dryrun;
 pub mod facts;
 pub mod keys;
+pub mod notice;
 
 pub use doc::{
     diff, tier_name, CarePlacement, Category, Condition, Cutoffs, Granularity, LotteryPlacement, Policy, PolicyCare, PolicyError,

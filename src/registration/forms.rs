@@ -83,7 +83,7 @@ fn checked(v: &str) -> bool {
 }
 
 /// 监护人信息.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(default)]
 pub struct GuardianForm {
     #[serde(deserialize_with = "flex")]
@@ -138,7 +138,7 @@ pub fn validate_guardian(f: &GuardianForm) -> Result<ValidGuardian, FieldErrors>
 /// 儿童信息 and the family's declarations, flat so that a plain HTML form
 /// maps onto it. Address fields are `{prefix}_{part}` for the prefixes
 /// `hukou`, `prop` (property) and `res` (residence-permit address).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ChildForm {
     #[serde(deserialize_with = "flex")]

@@ -13,7 +13,8 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// The audit page's filters, as typed (all optional).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// A staff account id (its entries), or an actor as stored (`cli`, `anonymous`, `guardian:…`).
     #[serde(default)]

@@ -8,7 +8,8 @@ use crate::db;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     #[serde(default)]
     pub address: Option<String>,
@@ -18,28 +19,31 @@ pub struct LookupQuery {
     pub campaign: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SchoolRef {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Alternative {
     pub rule_id: String,
     pub target_name: String,
     pub explanation: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LookupResult {
     pub campaign: String,
     pub campaign_name: String,
     pub address: String,
+    /// The address as understood: township, community, road, number, compound, building.
+    #[schema(value_type = Object)]
     pub parsed: catchment::Address,
     pub notes: Vec<String>,
     pub found: bool,
     /// `school` or `zone`.
+    #[schema(value_type = Option<String>)]
     pub target_type: Option<&'static str>,
     pub target_code: Option<String>,
     pub target_name: Option<String>,

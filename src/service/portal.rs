@@ -133,3 +133,17 @@ pub async fn catchment(cx: &Ctx, campaign_id: String) -> Result<CatchmentPage, A
         })
         .await
 }
+
+/// 招生公告: a published (not draft) campaign's notice, the policy rendered
+/// from the same document the system computes with
+/// ([`crate::policy::notice`]).
+pub async fn notice(cx: &Ctx, campaign_id: String) -> Result<super::registration::NoticeView, AppError> {
+    let n = super::registration::notice_of(cx, &campaign_id).await.map_err(|e| match e {
+        AppError::Internal(_) | AppError::Unavailable => e,
+        _ => AppError::NotFound,
+    })?;
+    if n.status == crate::domain::CampaignStatus::Draft.to_string() {
+        return Err(AppError::NotFound);
+    }
+    Ok(n)
+}

@@ -805,7 +805,7 @@ pub async fn start_draft(cx: &Ctx, guardian_id: &str, campaign_id: &str) -> Resu
 }
 
 /// A campaign's notice: dates and the policy in a few lines.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeView {
     pub id: String,
     pub name: String,
@@ -821,9 +821,16 @@ pub struct NoticeView {
     pub policy_name: String,
     pub policy_version: String,
     pub description: Option<String>,
+    /// (tier name, label, condition in words), in priority order.
+    #[schema(value_type = Vec<Vec<String>>)]
     pub categories: Vec<(String, String, String)>,
     pub care_kinds: Vec<String>,
     pub lottery: Vec<String>,
+    /// The whole policy as a readable notice (招生公告), generated from the
+    /// same document the keys are computed from.
+    pub policy: crate::policy::notice::PolicyNotice,
+    /// This campaign's schools and zones decided by lottery alone.
+    pub lottery_rules: Vec<String>,
 }
 
 /// `foreign_zones`: zone names of other campaigns
@@ -858,6 +865,23 @@ pub fn notice(ctx: &CampaignCtx, foreign_zones: &[String]) -> NoticeView {
         care_kinds: ctx.policy.care.kinds.clone(),
         // Only the draws of this campaign's schools and zones.
         lottery: ctx.policy.lottery.iter().filter(|l| ctx.assigns(&l.target)).filter_map(|l| l.note.as_deref().and_then(own)).collect(),
+        lottery_rules: ctx
+            .policy
+            .lottery
+            .iter()
+            .filter(|l| ctx.assigns(&l.target))
+            .map(|l| {
+                use crate::catchment::Directory;
+                let name =
+                    ctx.directory.school_name(&l.target).or_else(|| ctx.directory.zone_name(&l.target)).unwrap_or_else(|| l.target.clone());
+                format!("{name}：不分顺位，全部由电脑派位确定{}", if l.keep_policy_care { "（政策性照顾对象仍优先录取）" } else { "" })
+            })
+            .collect(),
+        policy: {
+            let mut n = crate::policy::notice::notice(&ctx.policy);
+            n.description = ctx.policy.description.as_deref().and_then(own);
+            n
+        },
     }
 }
 

@@ -148,7 +148,8 @@ fn township_name(names: &dbr::Names, t: &Option<String>) -> String {
 
 // ---------------------------------------------------------------- queue
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueFilter {
     #[serde(default)]
     pub campaign: Option<String>,
@@ -730,7 +731,7 @@ pub fn document_type(mime: &str) -> (&'static str, &'static str) {
 // ---------------------------------------------------------------- decisions
 
 /// A decision as posted by the page form or the API.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     /// `approve`, `reject`, `supplement` or `note`.
     #[serde(alias = "action")]
@@ -1232,7 +1233,7 @@ pub async fn expire_supplements(cx: &Ctx, at: NaiveDateTime) -> Result<Expired, 
 // ---------------------------------------------------------------- county queue
 
 /// An admin's assignment of a county-queue application to a township.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AssignInput {
     #[serde(default)]
     pub township_id: Option<String>,

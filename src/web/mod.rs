@@ -3,10 +3,46 @@
 //! [`staff`] (the console's pages and API), [`public`] (no login).
 //! Handlers stay thin: they parse, call one `crate::service` use case, render.
 
+/// Registers API routes from one table and lists them as `(method, full
+/// path)`, so that the list the OpenAPI test compares with the document is
+/// exactly what the router serves. Adding an endpoint is one line here plus
+/// its `#[utoipa::path]` and one line in [`openapi::ApiDoc`]'s `paths(…)`.
+///
+/// `scope "/prefix"`: a `fn scoped(Scope) -> Scope` (paths relative to the
+/// prefix, so the scope keeps its middleware); `config`: a
+/// `fn register(&mut ServiceConfig)` with full paths.
+macro_rules! api_table {
+    (scope $prefix:literal; $( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every API route of this table as `(method, full path)`.
+        pub const API_ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), concat!($prefix, $path)) ),* ];
+        /// The table's routes, added to the scope at `$prefix`.
+        pub fn scoped<T>(scope: actix_web::Scope<T>) -> actix_web::Scope<T>
+        where
+            T: actix_web::dev::ServiceFactory<
+                actix_web::dev::ServiceRequest,
+                Config = (),
+                Error = actix_web::Error,
+                InitError = (),
+            >,
+        {
+            scope $( .route($path, actix_web::web::$method().to($handler)) )*
+        }
+    };
+    (config; $( $method:ident $path:literal => $handler:path ),* $(,)?) => {
+        /// Every API route of this table as `(method, path)`.
+        pub const API_ROUTES: &[(&str, &str)] = &[ $( (stringify!($method), $path) ),* ];
+        pub fn register(cfg: &mut actix_web::web::ServiceConfig) {
+            $( cfg.route($path, actix_web::web::$method().to($handler)); )*
+        }
+    };
+}
+
 pub mod auth;
 pub mod errors;
 pub mod guard;
 pub mod health;
+pub mod openapi;
+pub mod page;
 pub mod parent;
 pub mod public;
 pub mod ratelimit;
@@ -80,6 +116,8 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
         App::new()
             .wrap(actix_web::middleware::from_fn(guard::edge))
             .wrap(errors::handlers())
+            // Outermost, so error pages rendered on the way out see it too.
+            .wrap(actix_web::middleware::from_fn(page::scope))
             .wrap_fn(telemetry::echo_request_id)
             .wrap(telemetry::logger())
             .wrap(actix_web::middleware::from_fn(guard::security_headers))
@@ -93,6 +131,7 @@ pub fn build(state: AppState) -> std::io::Result<Running> {
                 AppError::BadRequest { code: "invalid_query", message: format!("查询参数格式错误：{e}"), field: None }.into()
             }))
             .configure(health::routes)
+            .configure(page::routes)
             .configure(public::routes)
             .configure(parent::routes)
             .configure(staff::routes)

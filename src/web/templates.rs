@@ -14,6 +14,9 @@ pub fn environment() -> Environment<'static> {
         ("lookup.html", include_str!("../../templates/lookup.html")),
         ("portal_home.html", include_str!("../../templates/portal_home.html")),
         ("portal_catchment.html", include_str!("../../templates/portal_catchment.html")),
+        ("portal_notice.html", include_str!("../../templates/portal_notice.html")),
+        ("_policy_notice.html", include_str!("../../templates/_policy_notice.html")),
+        ("api_docs.html", include_str!("../../templates/api_docs.html")),
         ("parent/_style.html", include_str!("../../templates/parent/_style.html")),
         ("parent/_macros.html", include_str!("../../templates/parent/_macros.html")),
         ("parent/message.html", include_str!("../../templates/parent/message.html")),
@@ -46,6 +49,7 @@ pub fn environment() -> Environment<'static> {
 
 pub fn render(env: &Environment<'static>, name: &str, ctx: minijinja::Value) -> Result<HttpResponse, AppError> {
     let tpl = env.get_template(name).map_err(AppError::internal)?;
+    let ctx = minijinja::context! { page => crate::web::page::current(), ..ctx };
     let html = tpl.render(ctx).map_err(AppError::internal)?;
     Ok(HttpResponse::Ok().content_type("text/html; charset=utf-8").body(html))
 }
@@ -67,6 +71,12 @@ mod tests {
             "staff_accounts.html",
             "portal_home.html",
             "portal_catchment.html",
+            "portal_notice.html",
+            "_policy_notice.html",
+            "api_docs.html",
+            "base.html",
+            "parent/notice.html",
+            "parent/home.html",
             "staff_campaigns.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));

@@ -21,6 +21,7 @@
 pub mod addresses;
 pub mod browser;
 pub mod parent;
+pub mod parents;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;

@@ -6,14 +6,112 @@
 
 use super::auth::GuardianSession;
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::registration::forms::{self, ChildForm, FieldErrors, GuardianForm};
 use crate::registration::session;
 use crate::service::registration::{self as service, StepError};
+use crate::web::openapi::FieldErrorsBody;
 use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+/// The logged-in guardian.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuardianOut {
+    pub id: String,
+    pub name: String,
+    /// 父亲, 母亲, …
+    pub relation: String,
+    pub mobile: String,
+    /// Name, relation and mobile are filled in (needed before registering).
+    pub profile_complete: bool,
+}
+
+/// `GET /api/v1/registration/session`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionOut {
+    pub guardian: GuardianOut,
+    /// Repeat in `X-CSRF-Token` on state-changing calls made with the cookie.
+    pub csrf_token: String,
+    /// A bearer token for `Authorization: Bearer` (no CSRF header needed).
+    pub token: String,
+    /// Seconds the token is valid.
+    pub expires_in: i64,
+}
+
+/// The campaigns taking registrations now, each with its notice.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignList {
+    pub campaigns: Vec<service::NoticeView>,
+}
+
+/// A new draft (start, edit, supplement).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftCreated {
+    pub draft_id: String,
+}
+
+/// The multipart upload of one document.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// Document kind: `hukou`, `property_cert`, `purchase_contract`, `residence_permit`,
+    /// `social_insurance`, `birth_cert`, `disability`, `policy_care`, `other`.
+    kind: String,
+    /// The photo (JPEG/PNG) or PDF.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The `content_hash` of an uploaded file this one replaces.
+    replace: Option<String>,
+    /// The CSRF token, when neither the header nor a bearer token is used.
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
+/// A stored upload.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentOut {
+    pub kind: String,
+    /// Removes or replaces this file.
+    pub content_hash: String,
+    pub mime: String,
+    pub size_bytes: i64,
+}
+
+/// A submitted registration.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubmitOut {
+    pub application_id: String,
+    /// 报名号.
+    pub registration_no: String,
+    #[schema(value_type = String)]
+    pub status: crate::domain::ApplicationStatus,
+    pub status_label: String,
+    pub note: String,
+}
+
+/// One of the guardian's registrations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub registration_no: String,
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub child_name: String,
+    #[schema(value_type = String)]
+    pub status: crate::domain::ApplicationStatus,
+    pub status_label: String,
+    /// Twins share a family id (one lottery number when the policy says so).
+    pub family_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApplicationList {
+    pub applications: Vec<ApplicationRow>,
+}
 
 type Api = Result<HttpResponse, AppError>;
 
@@ -35,17 +133,18 @@ pub fn fields_response(errors: &FieldErrors) -> HttpResponse {
     }))
 }
 
-fn guardian_json(s: &GuardianSession) -> Value {
-    json!({
-        "id": s.guardian.id,
-        "name": s.guardian.name,
-        "relation": s.guardian.relation,
-        "mobile": s.guardian.phone,
-        "profile_complete": s.profile_complete(),
-    })
+fn guardian_out(s: &GuardianSession) -> GuardianOut {
+    GuardianOut {
+        id: s.guardian.id.clone(),
+        name: s.guardian.name.clone(),
+        relation: s.guardian.relation.clone(),
+        mobile: s.guardian.phone.clone(),
+        profile_complete: s.profile_complete(),
+    }
 }
 
 /// `GET /api/v1/registration/session`: who is logged in, the CSRF token, and a bearer token.
+#[utoipa::path(get, path = "/api/v1/registration/session", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), responses((status = 200, description = "当前登录的监护人、CSRF 令牌和 Bearer 令牌", body = SessionOut)))]
 pub async fn session(state: web::Data<AppState>, s: GuardianSession) -> Api {
     let minutes = state.settings.security.session_minutes;
     let token = session::issue(
@@ -55,45 +154,55 @@ pub async fn session(state: web::Data<AppState>, s: GuardianSession) -> Api {
         chrono::Utc::now().timestamp(),
         minutes,
     );
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
-        "guardian": guardian_json(&s),
-        "csrf_token": s.claims.csrf,
-        "token": token,
-        "expires_in": minutes * 60,
-    })))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(SessionOut {
+        guardian: guardian_out(&s),
+        csrf_token: s.claims.csrf.clone(),
+        token,
+        expires_in: minutes * 60,
+    }))
 }
 
+#[utoipa::path(get, path = "/api/v1/registration/guardian", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), responses((status = 200, description = "监护人信息", body = GuardianOut)))]
 pub async fn guardian_get(s: GuardianSession) -> Api {
-    Ok(HttpResponse::Ok().json(guardian_json(&s)))
+    Ok(HttpResponse::Ok().json(guardian_out(&s)))
 }
 
+#[utoipa::path(put, path = "/api/v1/registration/guardian", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), request_body = GuardianForm, responses((status = 200, description = "已保存", body = GuardianOut), (status = 422, description = "字段有误（fields 列出全部）", body = FieldErrorsBody)))]
 pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, body: web::Json<GuardianForm>) -> Api {
     csrf(&req, &s)?;
     match forms::validate_guardian(&body) {
         Err(e) => Ok(fields_response(&e)),
         Ok(v) => {
             service::update_profile(&state.ctx, s.id(), &v).await?;
-            Ok(HttpResponse::Ok()
-                .json(json!({"id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile, "profile_complete": true})))
+            Ok(HttpResponse::Ok().json(GuardianOut {
+                id: s.id().to_string(),
+                name: v.name,
+                relation: v.relation,
+                mobile: v.mobile,
+                profile_complete: true,
+            }))
         }
     }
 }
 
 /// `GET /api/v1/registration/campaigns`: campaigns taking registrations now, with their notice.
+#[utoipa::path(get, path = "/api/v1/registration/campaigns", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), responses((status = 200, description = "正在报名的招生批次及公告", body = CampaignList)))]
 pub async fn campaigns(state: web::Data<AppState>, _s: GuardianSession) -> Api {
     let notices = service::open_notices(&state.ctx).await?;
-    Ok(HttpResponse::Ok().json(json!({ "campaigns": notices })))
+    Ok(HttpResponse::Ok().json(CampaignList { campaigns: notices }))
 }
 
+#[utoipa::path(post, path = "/api/v1/registration/campaigns/{cid}/drafts", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("cid" = String, Path, description = "招生批次编号，如 2027-G1")), responses((status = 201, description = "已开始一份报名（草稿）", body = DraftCreated), (status = 409, description = "不在报名时间内", body = ErrorBody), (status = 422, description = "请先填写监护人信息（code = profile_incomplete）", body = ErrorBody)))]
 pub async fn start(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     if !s.profile_complete() {
         return Err(AppError::invalid_code("profile_incomplete", "guardian", "请先填写监护人姓名、关系和手机号码"));
     }
     let id = service::start_draft(&state.ctx, s.id(), &path).await?;
-    Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
+    Ok(HttpResponse::Created().json(DraftCreated { draft_id: id }))
 }
 
+#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "报名草稿：id、campaign_id、status、application_id、child（ChildForm，身份证号不回显）、documents、missing_documents", body = Object)))]
 pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     let d = service::load_draft(&state.ctx, s.id(), &path).await?;
     let child = service::child_form(&state.ctx, &d.data);
@@ -108,6 +217,7 @@ pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web
     })))
 }
 
+#[utoipa::path(put, path = "/api/v1/registration/drafts/{id}/child", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), request_body = ChildForm, responses((status = 200, description = "已保存：由身份证号得出的 birth_date、sex、age、id_number_note", body = Object), (status = 422, description = "字段有误（fields 列出全部）", body = FieldErrorsBody)))]
 pub async fn child_put(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -128,6 +238,7 @@ pub async fn child_put(
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/registration/drafts/{id}/documents", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), request_body(content_type = "multipart/form-data", content = UploadForm, description = "证明材料（照片或 PDF，去除元数据后按内容哈希保存）"), responses((status = 201, description = "已上传", body = DocumentOut), (status = 413, description = "文件超过大小上限（error.field = file）", body = ErrorBody)))]
 pub async fn documents_post(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -142,12 +253,12 @@ pub async fn documents_post(
         s.check_csrf(token)?;
     }
     let doc = service::add_document(&state.ctx, s.id(), &path, form).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "kind": doc.kind,
-        "content_hash": doc.content_hash,
-        "mime": doc.mime,
-        "size_bytes": doc.size_bytes,
-    })))
+    Ok(HttpResponse::Created().json(DocumentOut {
+        kind: doc.kind.to_string(),
+        content_hash: doc.content_hash.clone(),
+        mime: doc.mime.clone(),
+        size_bytes: doc.size_bytes,
+    }))
 }
 
 /// A draft's uploads, each with the `content_hash` that removes or replaces it.
@@ -162,7 +273,8 @@ fn documents_json(data: &crate::registration::draft::DraftData) -> Vec<Value> {
         .collect()
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KindQuery {
     #[serde(default)]
     kind: Option<String>,
@@ -170,6 +282,7 @@ pub struct KindQuery {
 
 /// `DELETE /api/v1/registration/drafts/{id}/documents/{content_hash}[?kind=]`:
 /// a wrong upload taken out before submit; answers the draft's uploads.
+#[utoipa::path(delete, path = "/api/v1/registration/drafts/{id}/documents/{hash}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号"), ("hash" = String, Path, description = "文件的 content_hash"), KindQuery), responses((status = 200, description = "删除后的 documents 与 missing_documents", body = Object)))]
 pub async fn document_delete(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -186,6 +299,7 @@ pub async fn document_delete(
     })))
 }
 
+#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}/review", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "提交前核对：出生日期、性别、暂定对口学校与类别（以审核结果为准）", body = Object)))]
 pub async fn review(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     let v = service::review(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(v))
@@ -193,12 +307,13 @@ pub async fn review(state: web::Data<AppState>, s: GuardianSession, path: web::P
 
 /// The optional body of a submit: the family's reply when the draft
 /// answers a supplement request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct SubmitBody {
     #[serde(default)]
     reply: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/registration/drafts/{id}/submit", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号"), ("Idempotency-Key" = Option<String>, Header, description = "同一键重复提交只生效一次")), request_body(content = Option<SubmitBody>, description = "答复补充材料要求时可附 reply；其他情况可为空"), responses((status = 201, description = "已创建报名", body = SubmitOut), (status = 200, description = "同一 Idempotency-Key 的重复提交：原报名", body = SubmitOut), (status = 409, description = "同一儿童已报名（返回原报名号）或报名已截止", body = ErrorBody), (status = 422, description = "材料或信息不全", body = ErrorBody)))]
 pub async fn submit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>, body: web::Bytes) -> Api {
     csrf(&req, &s)?;
     let key = req.headers().get("Idempotency-Key").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -209,60 +324,63 @@ pub async fn submit(state: web::Data<AppState>, s: GuardianSession, req: HttpReq
     };
     let done = service::submit(&state.ctx, s.id(), &path, key.as_deref(), input.reply.as_deref()).await?;
     let status = done.status.unwrap_or(crate::domain::ApplicationStatus::Submitted);
-    let body = json!({
-        "application_id": done.application_id,
-        "registration_no": done.registration_no,
-        "status": status,
-        "status_label": status.label(),
-        "note": "报名先后不影响录取结果；对口学校与类别以审核结果为准",
-    });
+    let body = SubmitOut {
+        application_id: done.application_id.clone(),
+        registration_no: done.registration_no.clone(),
+        status,
+        status_label: status.label().to_string(),
+        note: "报名先后不影响录取结果；对口学校与类别以审核结果为准".into(),
+    };
     Ok(if done.created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
 }
 
+#[utoipa::path(get, path = "/api/v1/registration/applications", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), responses((status = 200, description = "我的报名", body = ApplicationList)))]
 pub async fn applications(state: web::Data<AppState>, s: GuardianSession) -> Api {
     let rows = service::applications(&state.ctx, s.id()).await?;
-    let list: Vec<Value> = rows
+    let applications = rows
         .iter()
-        .map(|(a, ch, cname)| {
-            json!({
-                "id": a.id,
-                "registration_no": a.registration_no,
-                "campaign_id": a.campaign_id,
-                "campaign_name": cname,
-                "child_name": ch.name,
-                "status": a.status,
-                "status_label": a.status.label(),
-                "family_id": a.family_id,
-            })
+        .map(|(a, ch, cname)| ApplicationRow {
+            id: a.id.clone(),
+            registration_no: a.registration_no.clone(),
+            campaign_id: a.campaign_id.clone(),
+            campaign_name: cname.clone(),
+            child_name: ch.name.clone(),
+            status: a.status,
+            status_label: a.status.label().to_string(),
+            family_id: a.family_id.clone(),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "applications": list })))
+    Ok(HttpResponse::Ok().json(ApplicationList { applications }))
 }
 
+#[utoipa::path(get, path = "/api/v1/registration/applications/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名状态与进度（时间线、审核意见、补充材料要求、复核）", body = Object)))]
 pub async fn application(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/edit", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 201, description = "修改用的草稿（报名截止前且未进入审核）", body = DraftCreated), (status = 409, description = "已进入审核或报名已截止", body = ErrorBody)))]
 pub async fn edit(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     let id = service::start_edit(&state.ctx, s.id(), &path).await?;
-    Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
+    Ok(HttpResponse::Created().json(DraftCreated { draft_id: id }))
 }
 
 /// Withdraws a registration before review.
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/withdraw", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "已撤回（审核开始前）；返回报名状态", body = Object), (status = 409, description = "已进入审核，不能撤回", body = ErrorBody)))]
 pub async fn withdraw(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     service::withdraw(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AppealBody {
     #[serde(default)]
     reason: String,
 }
 
 /// Files a 复核申请 of a rejection: `{"reason": …}`.
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/appeal", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AppealBody, responses((status = 200, description = "已提交复核申请；返回报名状态", body = Object), (status = 409, description = "不是未通过的报名或已过复核期限", body = ErrorBody), (status = 422, description = "请填写理由", body = ErrorBody)))]
 pub async fn appeal(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -277,161 +395,9 @@ pub async fn appeal(
 
 /// Starts the answer to a supplement request: a draft to upload into and
 /// correct, then submitted with `{"reply": …}`.
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/supplement", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 201, description = "按审核要求补充材料：上传、修改后提交的草稿", body = DraftCreated), (status = 409, description = "没有待补充的要求或已过期限", body = ErrorBody)))]
 pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     let id = service::start_supplement(&state.ctx, s.id(), &path).await?;
-    Ok(HttpResponse::Created().json(json!({ "draft_id": id })))
-}
-
-/// Every `/api/v1` path this module serves: (path, method, summary).
-pub const API_PATHS: [(&str, &str, &str); 18] = [
-    ("/api/v1/registration/session", "get", "当前登录的监护人、CSRF 令牌和 Bearer 令牌"),
-    ("/api/v1/registration/guardian", "get", "监护人信息"),
-    ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码）"),
-    ("/api/v1/registration/campaigns", "get", "正在报名的招生批次及公告"),
-    ("/api/v1/registration/campaigns/{campaign_id}/drafts", "post", "开始一份报名（草稿）"),
-    ("/api/v1/registration/drafts/{draft_id}", "get", "报名草稿"),
-    ("/api/v1/registration/drafts/{draft_id}/child", "put", "填写儿童信息与申报情况"),
-    (
-        "/api/v1/registration/drafts/{draft_id}/documents",
-        "post",
-        "上传证明材料（multipart：kind、file；replace 填已上传文件的 content_hash 即替换该文件）",
-    ),
-    ("/api/v1/registration/drafts/{draft_id}/documents/{content_hash}", "delete", "提交前删除上传错的文件（可带 kind 只删该类别）"),
-    ("/api/v1/registration/drafts/{draft_id}/review", "get", "提交前核对：出生日期、性别、暂定对口学校与类别"),
-    (
-        "/api/v1/registration/drafts/{draft_id}/submit",
-        "post",
-        "提交报名（以 Idempotency-Key 保证不重复）；补充材料时可附 {\"reply\": 答复说明}",
-    ),
-    ("/api/v1/registration/applications", "get", "我的报名"),
-    ("/api/v1/registration/applications/{application_id}", "get", "报名状态与进度"),
-    ("/api/v1/registration/applications/{application_id}/edit", "post", "修改已提交的报名（报名截止前且未进入审核）"),
-    ("/api/v1/registration/applications/{application_id}/withdraw", "post", "撤回报名（审核开始前）；撤回后可重新报名"),
-    ("/api/v1/registration/applications/{application_id}/appeal", "post", "对审核未通过申请复核（{\"reason\": 理由}，须在复核期限内）"),
-    ("/api/v1/registration/applications/{application_id}/supplement", "post", "按审核要求补充材料：返回一份草稿，上传材料、修改信息后提交"),
-    ("/api/v1/catchment/lookup", "get", "按地址查询对口学校（无需登录）"),
-];
-
-fn child_schema() -> Value {
-    let fields = [
-        "child_name",
-        "id_number",
-        "hukou_type",
-        "hukou_township",
-        "hukou_community",
-        "hukou_road",
-        "hukou_number",
-        "hukou_compound",
-        "hukou_building",
-        "has_property",
-        "prop_cert_no",
-        "prop_owner_name",
-        "prop_owner_relation",
-        "prop_acquired_on",
-        "prop_township",
-        "prop_community",
-        "prop_road",
-        "prop_number",
-        "prop_compound",
-        "prop_building",
-        "permit_no",
-        "residence_start",
-        "permit_issued_on",
-        "social_insurance_months",
-        "res_township",
-        "res_community",
-        "res_road",
-        "res_number",
-        "res_compound",
-        "res_building",
-        "disability_support",
-        "left_behind",
-        "care_category",
-        "sibling_school",
-    ];
-    let mut props = serde_json::Map::new();
-    for f in fields {
-        props.insert(f.into(), json!({"type": "string"}));
-    }
-    props.insert("hukou_type".into(), json!({"type": "string", "enum": ["local", "migrant"]}));
-    props.insert("prop_owner_relation".into(), json!({"type": "string", "enum": ["father", "mother", "grandparent", "self", "other"]}));
-    for date in ["residence_start", "permit_issued_on", "prop_acquired_on"] {
-        props.insert(date.into(), json!({"type": "string", "format": "date"}));
-    }
-    json!({"type": "object", "required": ["child_name", "id_number", "hukou_type"], "properties": props})
-}
-
-/// `GET /api/openapi.json`.
-pub async fn openapi() -> HttpResponse {
-    let mut paths = serde_json::Map::new();
-    for (path, method, summary) in API_PATHS {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut op = json!({
-            "summary": summary,
-            "parameters": params,
-            "responses": {
-                "200": {"description": "成功"},
-                "401": {"description": "未登录", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "422": {"description": "字段有误（error.field 指明字段，fields 列出全部）", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-            },
-        });
-        if path.starts_with("/api/v1/catchment") {
-            op["security"] = json!([]);
-            op["parameters"] = json!([
-                {"name": "address", "in": "query", "required": true, "schema": {"type": "string"}},
-                {"name": "grade", "in": "query", "schema": {"type": "string", "enum": ["1", "7"]}},
-                {"name": "campaign", "in": "query", "schema": {"type": "string"}}
-            ]);
-        }
-        match (path, method) {
-            ("/api/v1/registration/guardian", "put") => {
-                op["requestBody"] =
-                    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Guardian"}}}})
-            }
-            ("/api/v1/registration/drafts/{draft_id}/child", "put") => {
-                op["requestBody"] =
-                    json!({"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Child"}}}})
-            }
-            ("/api/v1/registration/drafts/{draft_id}/documents", "post") => {
-                op["requestBody"] = json!({"required": true, "content": {"multipart/form-data": {"schema": {
-                    "type": "object", "required": ["kind", "file"],
-                    "properties": {"kind": {"type": "string", "enum": crate::registration::upload::DocumentKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>()}, "file": {"type": "string", "format": "binary"}}
-                }}}});
-                op["responses"]["413"] = json!({"description": "文件超过大小上限（error.field = file）"});
-            }
-            ("/api/v1/registration/drafts/{draft_id}/submit", "post") => {
-                if let Some(a) = op["parameters"].as_array_mut() {
-                    a.push(json!({"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}));
-                }
-                op["responses"]["201"] = json!({"description": "已创建报名"});
-                op["responses"]["409"] = json!({"description": "同一儿童已报名（返回原报名号）或报名已截止"});
-            }
-            _ => {}
-        }
-        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        entry[method] = op;
-    }
-    let doc = json!({
-        "openapi": "3.0.3",
-        "info": {"title": "ruxue 入学报名 API", "version": "1.0.0", "description": "家长报名（与网页表单一致）。登录后使用会话 Cookie（修改类请求需带 X-CSRF-Token）或 Authorization: Bearer。"},
-        "paths": paths,
-        "security": [{"bearer": []}, {"cookie": []}],
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": super::auth::SESSION_COOKIE}
-            },
-            "schemas": {
-                "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": true}}}, "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
-                "Guardian": {"type": "object", "required": ["name", "relation", "mobile"], "properties": {"name": {"type": "string"}, "relation": {"type": "string", "enum": forms::RELATIONS}, "mobile": {"type": "string"}}},
-                "Child": child_schema()
-            }
-        }
-    });
-    HttpResponse::Ok().content_type("application/json").body(serde_json::to_string_pretty(&doc).unwrap_or_default())
+    Ok(HttpResponse::Created().json(DraftCreated { draft_id: id }))
 }

@@ -13,54 +13,57 @@ use actix_web::http::StatusCode;
 use actix_web::{middleware::from_fn, web, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/openapi.json", web::get().to(api::openapi))
-        .service(
-            web::scope("/parent")
-                .wrap(from_fn(auth::renew_session))
-                .route("", web::get().to(pages::home))
-                .route("/login", web::get().to(auth::wechat_login))
-                .route("/wechat/callback", web::get().to(auth::wechat_callback))
-                .route("/dev-login", web::get().to(auth::dev_login_page))
-                .route("/dev-login", web::post().to(auth::dev_login))
-                .route("/logout", web::post().to(auth::logout))
-                .route("/profile", web::get().to(pages::profile_page))
-                .route("/profile", web::post().to(pages::profile_save))
-                .route("/campaigns/{cid}", web::get().to(pages::notice))
-                .route("/campaigns/{cid}/start", web::post().to(pages::start))
-                .route("/drafts/{id}/child", web::get().to(pages::child_page))
-                .route("/drafts/{id}/child", web::post().to(pages::child_save))
-                .route("/drafts/{id}/documents", web::get().to(pages::documents_page))
-                .route("/drafts/{id}/documents", web::post().to(pages::documents_upload))
-                .route("/drafts/{id}/documents/remove", web::post().to(pages::documents_remove))
-                .route("/drafts/{id}/review", web::get().to(pages::review_page))
-                .route("/drafts/{id}/submit", web::post().to(pages::submit))
-                .route("/applications/{id}", web::get().to(pages::status_page))
-                .route("/applications/{id}/edit", web::post().to(pages::edit))
-                .route("/applications/{id}/supplement", web::post().to(pages::supplement))
-                .route("/applications/{id}/withdraw", web::post().to(pages::withdraw))
-                .route("/applications/{id}/appeal", web::post().to(pages::appeal)),
-        )
-        .service(
-            web::scope("/api/v1/registration")
-                .wrap(from_fn(auth::renew_session))
-                .route("/session", web::get().to(api::session))
-                .route("/guardian", web::get().to(api::guardian_get))
-                .route("/guardian", web::put().to(api::guardian_put))
-                .route("/campaigns", web::get().to(api::campaigns))
-                .route("/campaigns/{cid}/drafts", web::post().to(api::start))
-                .route("/drafts/{id}", web::get().to(api::draft_get))
-                .route("/drafts/{id}/child", web::put().to(api::child_put))
-                .route("/drafts/{id}/documents", web::post().to(api::documents_post))
-                .route("/drafts/{id}/documents/{hash}", web::delete().to(api::document_delete))
-                .route("/drafts/{id}/review", web::get().to(api::review))
-                .route("/drafts/{id}/submit", web::post().to(api::submit))
-                .route("/applications", web::get().to(api::applications))
-                .route("/applications/{id}", web::get().to(api::application))
-                .route("/applications/{id}/edit", web::post().to(api::edit))
-                .route("/applications/{id}/supplement", web::post().to(api::supplement))
-                .route("/applications/{id}/withdraw", web::post().to(api::withdraw))
-                .route("/applications/{id}/appeal", web::post().to(api::appeal)),
-        );
+    cfg.service(
+        web::scope("/parent")
+            .wrap(from_fn(auth::renew_session))
+            .route("", web::get().to(pages::home))
+            .route("/login", web::get().to(auth::wechat_login))
+            .route("/wechat/callback", web::get().to(auth::wechat_callback))
+            .route("/dev-login", web::get().to(auth::dev_login_page))
+            .route("/dev-login", web::post().to(auth::dev_login))
+            .route("/logout", web::post().to(auth::logout))
+            .route("/profile", web::get().to(pages::profile_page))
+            .route("/profile", web::post().to(pages::profile_save))
+            .route("/campaigns/{cid}", web::get().to(pages::notice))
+            .route("/campaigns/{cid}/start", web::post().to(pages::start))
+            .route("/drafts/{id}/child", web::get().to(pages::child_page))
+            .route("/drafts/{id}/child", web::post().to(pages::child_save))
+            .route("/drafts/{id}/documents", web::get().to(pages::documents_page))
+            .route("/drafts/{id}/documents", web::post().to(pages::documents_upload))
+            .route("/drafts/{id}/documents/remove", web::post().to(pages::documents_remove))
+            .route("/drafts/{id}/review", web::get().to(pages::review_page))
+            .route("/drafts/{id}/submit", web::post().to(pages::submit))
+            .route("/applications/{id}", web::get().to(pages::status_page))
+            .route("/applications/{id}/edit", web::post().to(pages::edit))
+            .route("/applications/{id}/supplement", web::post().to(pages::supplement))
+            .route("/applications/{id}/withdraw", web::post().to(pages::withdraw))
+            .route("/applications/{id}/appeal", web::post().to(pages::appeal)),
+    )
+    .service(api_table::scoped(web::scope("/api/v1/registration")).wrap(from_fn(auth::renew_session)));
+}
+
+pub mod api_table {
+    //! The parent JSON API, relative to `/api/v1/registration`.
+    use super::api;
+    api_table! { scope "/api/v1/registration";
+        get "/session" => api::session,
+        get "/guardian" => api::guardian_get,
+        put "/guardian" => api::guardian_put,
+        get "/campaigns" => api::campaigns,
+        post "/campaigns/{cid}/drafts" => api::start,
+        get "/drafts/{id}" => api::draft_get,
+        put "/drafts/{id}/child" => api::child_put,
+        post "/drafts/{id}/documents" => api::documents_post,
+        delete "/drafts/{id}/documents/{hash}" => api::document_delete,
+        get "/drafts/{id}/review" => api::review,
+        post "/drafts/{id}/submit" => api::submit,
+        get "/applications" => api::applications,
+        get "/applications/{id}" => api::application,
+        post "/applications/{id}/edit" => api::edit,
+        post "/applications/{id}/supplement" => api::supplement,
+        post "/applications/{id}/withdraw" => api::withdraw,
+        post "/applications/{id}/appeal" => api::appeal,
+    }
 }
 
 /// Renders a parent page with the common context.

@@ -10,19 +10,9 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/draws", web::get().to(list))
-        .route("/api/v1/draws/{id}", web::get().to(one))
-        .route("/api/v1/draws/{id}/announcement", web::get().to(announcement))
-        .route("/api/v1/draws/{id}/record", web::get().to(record))
-        .route("/api/v1/draws/{id}/roster", web::get().to(roster))
-        .route("/api/v1/draws/{id}/proof/{registration_no}", web::get().to(proof))
-        .route("/api/v1/witness/{token}", web::post().to(witness_api));
-}
-
 type Api = Result<HttpResponse, AppError>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     #[serde(default)]
     pub campaign: Option<String>,
@@ -85,20 +75,23 @@ fn listed(v: svc::DrawView) -> Listed {
 }
 
 /// `GET /api/v1/draws`: every draw of every campaign (or of `?campaign=`).
-async fn list(state: web::Data<AppState>, q: web::Query<ListQuery>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws", tag = "draws", security(()), params(ListQuery), responses((status = 200, description = "每一次派位：编号、学校、状态（frozen/announced/drawn）、公告摘要、结果摘要与链接", body = Object)))]
+pub async fn list(state: web::Data<AppState>, q: web::Query<ListQuery>) -> Api {
     let all = svc::list(&state.ctx, q.into_inner().campaign.filter(|c| !c.is_empty())).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"draws": all.into_iter().map(listed).collect::<Vec<_>>()})))
 }
 
 /// `GET /api/v1/draws/{id}`: one draw with its witnesses' commitments (and
 /// values once revealed) and the beacon.
-async fn one(state: web::Data<AppState>, path: web::Path<String>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位：学校与学位、见证人的承诺值（揭示后含随机数）、信标轮次", body = Object)))]
+pub async fn one(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(svc::view(&state.ctx, path.into_inner()).await?))
 }
 
 /// `GET /api/v1/draws/{id}/announcement`: `{"announcement": …, "jws": …}`;
 /// the announcement is the signed CJSON, byte for byte.
-async fn announcement(state: web::Data<AppState>, path: web::Path<String>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws/{id}/announcement", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "签名公告：announcement（CJSON 原文）与 jws（EdDSA）", body = Object)))]
+pub async fn announcement(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     let (jws, ann) = svc::announcement(&state.ctx, path.into_inner()).await?;
     let mut body = String::with_capacity(ann.len() + jws.len() + 40);
     body.push_str("{\"announcement\":");
@@ -110,7 +103,8 @@ async fn announcement(state: web::Data<AppState>, path: web::Path<String>) -> Ap
 }
 
 /// `GET /api/v1/draws/{id}/record`: the record (draw-v1 §8) exactly as stored.
-async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws/{id}/record", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（draw-v1 §8），与保存的字节完全相同", body = Object)))]
+pub async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     let id = path.into_inner();
     let r = svc::record(&state.ctx, id.clone()).await?;
     Ok(HttpResponse::Ok()
@@ -122,19 +116,21 @@ async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Api {
 
 /// `GET /api/v1/draws/{id}/roster`: the pseudonymised roster
 /// (registration number, masked name, category).
-async fn roster(state: web::Data<AppState>, path: web::Path<String>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws/{id}/roster", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "化名名单：报名号、打码姓名、顺位", body = Object)))]
+pub async fn roster(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(serde_json::json!({"roster": svc::public_roster(&state.ctx, path.into_inner()).await?})))
 }
 
 /// `GET /api/v1/draws/{id}/proof/{registration_no}`: the entry's RFC 6962
 /// inclusion proof; check it against the announced root and size.
-async fn proof(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Api {
+#[utoipa::path(get, path = "/api/v1/draws/{id}/proof/{registration_no}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号"), ("registration_no" = String, Path, description = "报名号")), responses((status = 200, description = "RFC 6962 包含证明：请对照公告中的名单根与人数核验", body = Object)))]
+pub async fn proof(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Api {
     let (id, no) = path.into_inner();
     let p = svc::proof(&state.ctx, id, no).await?;
     Ok(HttpResponse::Ok().content_type("application/json").body(p))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessInput {
     pub value: String,
@@ -143,7 +139,8 @@ pub struct WitnessInput {
 /// `POST /api/v1/witness/{token}` `{"value"}`: a witness's one-time link,
 /// for a program (the page is `/witness/{token}`). Commits before the
 /// announcement, reveals after it.
-async fn witness_api(state: web::Data<AppState>, path: web::Path<String>, body: web::Json<WitnessInput>) -> Api {
+#[utoipa::path(post, path = "/api/v1/witness/{token}", tag = "draws", security(()), params(("token" = String, Path, description = "见证人的一次性链接")), request_body = WitnessInput, responses((status = 200, description = "已提交承诺值（公告前）或已揭示随机数（公告后）", body = Object)))]
+pub async fn witness_api(state: web::Data<AppState>, path: web::Path<String>, body: web::Json<WitnessInput>) -> Api {
     let (w, step) = svc::witness_link(&state.ctx, path.into_inner(), body.into_inner().value).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -8,11 +8,9 @@ use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/keys", web::get().to(keys));
-}
-
-async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+#[utoipa::path(get, path = "/api/v1/keys", tag = "public", security(()),
+    responses((status = 200, description = "签署派位公告的公钥（JWK Set，RFC 7517）", content_type = "application/jwk-set+json", body = Object)))]
+pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     // The configuration was validated at start, so the key parses.
     let key = state.settings.draw_signing_key().map_err(AppError::internal)?;
     let jwk: serde_json::Value = serde_json::from_str(&key.public_jwk()).map_err(AppError::internal)?;

@@ -8,10 +8,15 @@ use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/catchment/lookup", web::get().to(lookup_api)).route("/lookup", web::get().to(lookup_page));
+    // `GET /api/v1/catchment/lookup` is registered by `super::api_table`.
+    cfg.route("/lookup", web::get().to(lookup_page));
 }
 
-async fn lookup_api(state: web::Data<AppState>, req: HttpRequest, q: web::Query<LookupQuery>) -> Result<HttpResponse, AppError> {
+/// 按地址查询对口学校（无需登录，按来源地址限流）。
+#[utoipa::path(get, path = "/api/v1/catchment/lookup", tag = "public", security(()), params(LookupQuery),
+    responses((status = 200, description = "对口学校或片区，以及依据的划片规则", body = crate::service::lookup::LookupResult),
+        (status = 422, description = "地址为空、过长或无法识别（error.field = address）", body = crate::error::ErrorBody)))]
+pub async fn lookup_api(state: web::Data<AppState>, req: HttpRequest, q: web::Query<LookupQuery>) -> Result<HttpResponse, AppError> {
     state.check_public_rate(&req)?;
     Ok(HttpResponse::Ok().json(lookup::lookup(&state.db, q.into_inner()).await?))
 }

@@ -6,9 +6,27 @@ pub mod lookup;
 pub mod portal;
 pub mod verify;
 
+pub mod api_table {
+    //! The public JSON APIs (no login), and the API's own description.
+    use super::{draws, keys, lookup};
+    use crate::web::openapi;
+    api_table! { config;
+        get "/api/v1/keys" => keys::keys,
+        get "/api/v1/draws" => draws::list,
+        get "/api/v1/draws/{id}" => draws::one,
+        get "/api/v1/draws/{id}/announcement" => draws::announcement,
+        get "/api/v1/draws/{id}/record" => draws::record,
+        get "/api/v1/draws/{id}/roster" => draws::roster,
+        get "/api/v1/draws/{id}/proof/{registration_no}" => draws::proof,
+        post "/api/v1/witness/{token}" => draws::witness_api,
+        get "/api/v1/catchment/lookup" => lookup::lookup_api,
+        get "/api/openapi.json" => openapi::document,
+        get "/api/docs" => openapi::reference,
+    }
+}
+
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
-    draws::routes(cfg);
-    keys::routes(cfg);
+    api_table::register(cfg);
     lookup::routes(cfg);
     portal::routes(cfg);
     verify::routes(cfg);

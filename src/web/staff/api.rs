@@ -5,68 +5,101 @@ use super::{
     attachment, dry_run_csv, dry_run_format, inline_document, StaffIdentity, ADMIN, AUDIT, EVERYONE, PLACEMENT, READERS, REVIEWERS,
 };
 use crate::error::AppError;
+use crate::error::ErrorBody;
 use crate::service::review::{AssignInput, DecisionInput, QueueFilter};
 use crate::service::{audit, campaign, dashboard, export, policy, review, staff};
 use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// Staff tokens: a short-lived access token and a rotating refresh token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokensOut {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// Seconds the access token is valid.
+    pub expires_in: i64,
+    /// The account (login only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub staff: Option<serde_json::Value>,
+}
+
+/// The signed-in account.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeOut {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `reviewer`, `operator` or `auditor`.
+    pub role: String,
+    /// Township ids a reviewer works in (empty: county-wide).
+    pub township_scope: Vec<String>,
+}
 
 type Api = Result<HttpResponse, AppError>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginJson {
     username: String,
     password: String,
 }
 
-fn tokens(state: &AppState, s: &staff::Session) -> serde_json::Value {
-    json!({
-        "access_token": s.access,
-        "refresh_token": s.refresh,
-        "token_type": "Bearer",
-        "expires_in": state.settings.security.staff_access_minutes * 60,
-    })
+fn tokens(state: &AppState, s: &staff::Session) -> TokensOut {
+    TokensOut {
+        access_token: s.access.clone(),
+        refresh_token: s.refresh.clone(),
+        token_type: "Bearer".into(),
+        expires_in: state.settings.security.staff_access_minutes * 60,
+        staff: None,
+    }
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/login", tag = "staff", security(()), request_body = LoginJson, responses((status = 200, description = "登录成功：access_token、refresh_token 与账号信息", body = TokensOut), (status = 401, description = "用户名或密码错误（多次失败后锁定）", body = ErrorBody)))]
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LoginJson>) -> Api {
     state.check_public_rate(&req)?;
     let b = body.into_inner();
     let s = staff::login(&state.ctx, b.username, b.password).await?;
     let mut v = tokens(&state, &s);
-    v["staff"] = json!(staff::view(&s.staff));
+    v.staff = Some(json!(staff::view(&s.staff)));
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(v))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshJson {
     refresh_token: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/refresh", tag = "staff", security(()), request_body = RefreshJson, responses((status = 200, description = "新的令牌（refresh_token 轮换，旧的作废）", body = TokensOut), (status = 401, description = "refresh_token 无效或已过期", body = ErrorBody)))]
 pub async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshJson>) -> Api {
     let s = staff::refresh(&state.ctx, body.into_inner().refresh_token).await?.ok_or(AppError::Unauthorized)?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(tokens(&state, &s)))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/logout", tag = "staff", security(("staff_bearer" = [])), responses((status = 204, description = "已退出，本账号的刷新令牌作废")))]
 pub async fn logout(state: web::Data<AppState>, id: StaffIdentity) -> Api {
     staff::logout(&state.ctx, &id.who).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/me", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "当前账号", body = MeOut)))]
 pub async fn me(id: StaffIdentity) -> Api {
-    Ok(HttpResponse::Ok().json(json!({
-        "id": id.who.id,
-        "username": id.who.username,
-        "display_name": id.who.display_name,
-        "role": id.who.role,
-        "township_scope": id.who.township_scope,
-    })))
+    Ok(HttpResponse::Ok().json(MeOut {
+        id: id.who.id.clone(),
+        username: id.who.username.clone(),
+        display_name: id.who.display_name.clone(),
+        role: id.who.role.to_string(),
+        township_scope: id.who.township_scope.clone(),
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
     #[serde(default)]
     pub current_password: String,
@@ -76,57 +109,66 @@ pub struct PasswordChange {
     pub csrf: String,
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/password", tag = "staff", security(("staff_bearer" = [])), request_body = PasswordChange, responses((status = 204, description = "已修改，其他会话全部结束"), (status = 422, description = "当前密码错误或新密码不符合要求", body = ErrorBody)))]
 pub async fn password(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<PasswordChange>) -> Api {
     let b = body.into_inner();
     staff::change_password(&state.ctx, &id.who, b.current_password, b.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/review/queue", tag = "staff", security(("staff_bearer" = [])), params(QueueFilter), responses((status = 200, description = "审核队列（本乡镇范围内；身份证号打码）", body = Object)))]
 pub async fn queue(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<QueueFilter>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::queue(&state.ctx, &id.who, q.into_inner()).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/review/applications/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名详情、材料、系统计算的对口学校与顺位、风险提示、审核记录（审计员只读、个人信息打码）", body = Object)))]
 pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(d))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/decisions", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = DecisionInput, responses((status = 200, description = "已记录审核决定", body = Object), (status = 409, description = "版本冲突（他人已修改）或状态不允许", body = ErrorBody), (status = 422, description = "决定或理由不完整", body = ErrorBody)))]
 pub async fn decide(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<DecisionInput>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::decide(&state.ctx, &id.who, path.into_inner(), &body).await?))
 }
 
 /// Assigns a county-queue application to a township (admins).
+#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/assign", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AssignInput, responses((status = 200, description = "已分配到乡镇（县级待分配）", body = Object), (status = 409, description = "版本冲突", body = ErrorBody)))]
 pub async fn assign(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AssignInput>) -> Api {
     id.require(ADMIN)?;
     Ok(HttpResponse::Ok().json(review::assign(&state.ctx, &id.who, path.into_inner(), body.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SecondInput {
     agree: Option<serde_json::Value>,
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/review/decisions/{id}/second", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "审核决定编号")), request_body = SecondInput, responses((status = 200, description = "第二审核人的意见", body = Object), (status = 409, description = "不能复核自己的决定，或已有结论", body = ErrorBody)))]
 pub async fn second(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<SecondInput>) -> Api {
     id.require(REVIEWERS)?;
     let agree = review::parse_agree(&body.agree)?;
     Ok(HttpResponse::Ok().json(review::second(&state.ctx, &id.who, path.into_inner(), agree).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/documents/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "材料编号")), responses((status = 200, description = "材料原件（图片或 PDF，不缓存）", content_type = "application/octet-stream")))]
 pub async fn document(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(REVIEWERS)?;
     let (doc, bytes) = review::document(&state.ctx, &id.who, path.into_inner()).await?;
     Ok(inline_document(&doc, bytes))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignQuery {
     #[serde(default)]
     pub campaign: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/dashboard", tag = "staff", security(("staff_bearer" = [])), params(CampaignQuery), responses((status = 200, description = "学位与报名统计：campaign_id、campaign_name、status、summary、phases", body = Object)))]
 pub async fn dashboard(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQuery>) -> Api {
     id.require(EVERYONE)?;
     let (d, _) = dashboard::dashboard(&state.ctx, q.into_inner().campaign).await?;
@@ -139,7 +181,8 @@ pub async fn dashboard(state: web::Data<AppState>, id: StaffIdentity, q: web::Qu
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DryRunQuery {
     #[serde(default)]
     pub campaign: Option<String>,
@@ -147,6 +190,7 @@ pub struct DryRunQuery {
     pub format: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/dry-run", tag = "staff", security(("staff_bearer" = [])), params(DryRunQuery), responses((status = 200, description = "招生方案试运行（JSON；format=csv 或 placement_csv 时为 CSV 下载）", body = Object)))]
 pub async fn dry_run(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DryRunQuery>) -> Api {
     let q = q.into_inner();
     let format = dry_run_format(&id, &q.format)?;
@@ -169,7 +213,8 @@ pub async fn dry_run(state: web::Data<AppState>, id: StaffIdentity, q: web::Quer
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatQuery {
     #[serde(default)]
     pub format: Option<String>,
@@ -177,21 +222,24 @@ pub struct FormatQuery {
     pub page: Option<i64>,
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/exports/{kind}", tag = "staff", security(("staff_bearer" = [])), params(("kind" = String, Path, description = "导出内容"), FormatQuery), responses((status = 200, description = "导出文件（CSV 或 XLSX 附件）", content_type = "application/octet-stream")))]
 pub async fn export(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<FormatQuery>) -> Api {
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/audit", tag = "staff", security(("staff_bearer" = [])), params(audit::AuditFilter), responses((status = 200, description = "审计日志（分页）与哈希链状态", body = Object)))]
 pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Api {
     id.require(AUDIT)?;
     Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.into_inner()).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/audit/export", tag = "staff", security(("staff_bearer" = [])), params(FormatQuery), responses((status = 200, description = "审计日志导出（附件）", content_type = "application/octet-stream")))]
 pub async fn audit_export(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {
     id.require(AUDIT)?;
     Ok(attachment(audit::download(&state.ctx, &id.who, q.into_inner().format).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewAccount {
     #[serde(default)]
     pub username: String,
@@ -230,7 +278,7 @@ impl NewAccount {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResetPassword {
     #[serde(default)]
     pub password: String,
@@ -238,25 +286,28 @@ pub struct ResetPassword {
     pub csrf: String,
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "工作人员账号列表", body = Object)))]
 pub async fn accounts(state: web::Data<AppState>, id: StaffIdentity) -> Api {
     id.require(ADMIN)?;
     let (list, _) = staff::accounts(&state.ctx).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), request_body = NewAccount, responses((status = 201, description = "已创建账号", body = Object), (status = 409, description = "用户名已存在", body = ErrorBody), (status = 422, description = "字段有误", body = ErrorBody)))]
 pub async fn accounts_create(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<NewAccount>) -> Api {
     id.require(ADMIN)?;
     let v = staff::create_account(&state.ctx, &id.who, body.into_inner().into_account()?).await?;
     Ok(HttpResponse::Created().json(v))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/password", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "账号编号")), request_body = ResetPassword, responses((status = 204, description = "已重置密码，该账号的会话全部结束")))]
 pub async fn accounts_reset(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<ResetPassword>) -> Api {
     id.require(ADMIN)?;
     staff::reset_password(&state.ctx, &id.who, path.into_inner(), body.into_inner().password).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AccountState {
     /// `disable`, `enable` or `unlock`.
     #[serde(default)]
@@ -266,13 +317,15 @@ pub struct AccountState {
 }
 
 /// An admin disables, enables or unlocks an account.
+#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/state", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "账号编号")), request_body = AccountState, responses((status = 200, description = "已停用、启用或解锁：message", body = Object)))]
 pub async fn accounts_state(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AccountState>) -> Api {
     id.require(ADMIN)?;
     let message = staff::set_account_state(&state.ctx, &id.who, path.into_inner(), body.into_inner().action).await?;
     Ok(HttpResponse::Ok().json(json!({"message": message})))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     #[serde(default)]
     campaign: Option<String>,
@@ -280,6 +333,7 @@ pub struct PlanQuery {
 
 /// `GET /api/v1/staff/draws/plan?campaign=ID`: which schools and zones need
 /// a public draw, from the approved applications and the seats.
+#[utoipa::path(get, path = "/api/v1/staff/draws/plan", tag = "staff", security(("staff_bearer" = [])), params(PlanQuery), responses((status = 200, description = "需要电脑派位的学校和片区（由已审核通过的报名和学位算出）", body = Object)))]
 pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<PlanQuery>) -> Api {
     id.require(super::DRY_RUN)?;
     let campaign =
@@ -289,12 +343,13 @@ pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Qu
 
 // ------------------------------------------------------------ campaign lifecycle
 
+#[utoipa::path(get, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "每个招生批次的阶段、下一阶段和尚未满足的条件", body = Object)))]
 pub async fn campaigns(state: web::Data<AppState>, id: StaffIdentity) -> Api {
     id.require(AUDIT)?;
     Ok(HttpResponse::Ok().json(campaign::phases(&state.ctx).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdvanceInput {
     #[serde(default)]
     pub to: String,
@@ -322,6 +377,7 @@ impl AdvanceInput {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/advance", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次编号")), request_body = AdvanceInput, responses((status = 200, description = "已进入下一阶段", body = Object), (status = 409, description = "条件未满足（中文原因）", body = ErrorBody)))]
 pub async fn campaign_advance(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -333,7 +389,7 @@ pub async fn campaign_advance(
     Ok(HttpResponse::Ok().json(campaign::advance(&state.ctx, id.who.actor(), path.into_inner(), to, opts).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CopyForm {
     #[serde(default)]
     pub from: String,
@@ -363,13 +419,14 @@ impl CopyForm {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), request_body = CopyForm, responses((status = 201, description = "由已有批次复制出的新草稿批次", body = Object), (status = 409, description = "同一年级同一年份已有批次", body = ErrorBody)))]
 pub async fn campaign_copy(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<CopyForm>) -> Api {
     id.require(ADMIN)?;
     let input = body.parse()?;
     Ok(HttpResponse::Created().json(campaign::copy(&state.ctx, id.who.actor(), input).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     pub planned_classes: Option<i64>,
@@ -377,6 +434,7 @@ pub struct PlanInput {
 }
 
 /// `POST /api/v1/staff/campaigns/{id}/plans/{school}`: a school's classes and class size.
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/plans/{school}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次"), ("school" = String, Path, description = "学校代码")), request_body = PlanInput, responses((status = 200, description = "已修改班数与班额", body = Object), (status = 409, description = "该校学位已被锁定的派位使用", body = ErrorBody)))]
 pub async fn campaign_plan(
     state: web::Data<AppState>,
     id: StaffIdentity,

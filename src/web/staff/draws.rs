@@ -5,7 +5,7 @@
 
 use super::{StaffIdentity, DRY_RUN, PLACEMENT};
 use crate::domain::WitnessRole;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::service::draw as svc;
 use crate::web::AppState;
 use actix_web::http::header;
@@ -14,23 +14,25 @@ use serde::Deserialize;
 
 type Api = Result<HttpResponse, AppError>;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     #[serde(default)]
     pub campaign: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), params(ListQuery), responses((status = 200, description = "派位列表（管理员、派位操作员、督导）", body = Object)))]
 pub async fn list(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<ListQuery>) -> Api {
     id.require(DRY_RUN)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"draws": svc::list(&state.ctx, q.into_inner().campaign).await?})))
 }
 
+#[utoipa::path(get, path = "/api/v1/staff/draws/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位的状态、见证人与信标", body = Object)))]
 pub async fn one(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(DRY_RUN)?;
     Ok(HttpResponse::Ok().json(svc::view(&state.ctx, path.into_inner()).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FreezeInput {
     #[serde(default)]
@@ -54,6 +56,7 @@ impl FreezeInput {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), request_body = FreezeInput, responses((status = 201, description = "已锁定名单", body = Object), (status = 409, description = "审核未结束、无需派位或已锁定", body = ErrorBody)))]
 pub async fn freeze(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<FreezeInput>) -> Api {
     id.require(PLACEMENT)?;
     let (c, u) = body.into_inner().parse()?;
@@ -61,7 +64,7 @@ pub async fn freeze(state: web::Data<AppState>, id: StaffIdentity, body: web::Js
     Ok(HttpResponse::Created().json(svc::view(&state.ctx, d.id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessInput {
     #[serde(default)]
@@ -78,6 +81,7 @@ impl WitnessInput {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = WitnessInput, responses((status = 201, description = "见证人与其一次性链接（只返回这一次）", body = Object)))]
 pub async fn add_witness(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<WitnessInput>) -> Api {
     id.require(PLACEMENT)?;
     let (name, role) = body.into_inner().parse()?;
@@ -89,7 +93,7 @@ pub async fn add_witness(state: web::Data<AppState>, id: StaffIdentity, path: we
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueInput {
     #[serde(default)]
@@ -97,6 +101,7 @@ pub struct ValueInput {
 }
 
 /// The witness types the value on the console (commit, later reveal).
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses/{wid}/value", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号"), ("wid" = String, Path, description = "见证人编号")), request_body = ValueInput, responses((status = 200, description = "已提交承诺值或已揭示", body = Object), (status = 409, description = "与承诺值不符或状态不对", body = ErrorBody)))]
 pub async fn witness_value(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -109,7 +114,7 @@ pub async fn witness_value(
     Ok(HttpResponse::Ok().json(serde_json::json!({"step": step})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AnnounceInput {
     /// Beijing time, `YYYY-MM-DD HH:MM` (or with `T` and seconds).
@@ -127,6 +132,7 @@ pub fn parse_bjt(field: &str, s: &str) -> Result<chrono::NaiveDateTime, AppError
     Ok(crate::db::from_beijing(t))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/announce", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = AnnounceInput, responses((status = 200, description = "已签名发布公告", body = Object)))]
 pub async fn announce(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AnnounceInput>) -> Api {
     id.require(PLACEMENT)?;
     let at = parse_bjt("scheduled_at", &body.scheduled_at)?;
@@ -134,7 +140,7 @@ pub async fn announce(state: web::Data<AppState>, id: StaffIdentity, path: web::
     Ok(HttpResponse::Ok().json(svc::view(&state.ctx, d.id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BeaconInput {
     /// The round's signature, typed in; absent: fetched from the relays.
@@ -142,6 +148,7 @@ pub struct BeaconInput {
     pub value: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/beacon", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = BeaconInput, responses((status = 200, description = "信标已核验（BLS）", body = Object), (status = 409, description = "信标值无效或取不到", body = ErrorBody)))]
 pub async fn beacon(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: Option<web::Json<BeaconInput>>) -> Api {
     id.require(PLACEMENT)?;
     let value = body.and_then(|b| b.into_inner().value);
@@ -150,11 +157,13 @@ pub async fn beacon(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
         .json(serde_json::json!({"round": c.round, "randomness": c.randomness, "published_at": c.published_at, "checked": c.describe()})))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/run", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（只计算并保存一次）", body = Object)))]
 pub async fn run(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(PLACEMENT)?;
     Ok(HttpResponse::Ok().json(svc::run(&state.ctx, id.who.actor(), path.into_inner()).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/publish", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "已公布结果", body = Object)))]
 pub async fn publish(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(PLACEMENT)?;
     let d = svc::publish(&state.ctx, id.who.actor(), path.into_inner()).await?;
