@@ -41,6 +41,15 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
             }
         }
     });
+    // The notification outbox, unless `ruxue worker` runs apart.
+    if state.settings.notify.worker_in_serve {
+        match crate::service::notify::Worker::new(state.db.clone(), state.settings.clone()) {
+            Ok(worker) => {
+                rt.spawn(async move { worker.run(std::future::pending()).await });
+            }
+            Err(e) => return Err(ConfigError::new("mail", e).into()),
+        }
+    }
     match rt.block_on(running.server) {
         Ok(()) => Ok(0),
         Err(e) => Err(ConfigError::new("server", e.to_string()).into()),

@@ -4,13 +4,15 @@
 //! `Forbidden`, so its existence does not leak. Every view and decision is
 //! audited in the same transaction.
 
+use super::notify as notify_svc;
 use super::Ctx;
-use crate::db::models::{Application, ApplicationEvent, Campaign, Document, Notification};
+use crate::db::models::{Application, ApplicationEvent, Campaign, Document};
 use crate::db::review::{self as dbr, AppUpdate, DecisionRow, QueueWhere};
 use crate::db::{audit, new_id, now, DbConn};
 use crate::domain::{ApplicationStatus, DecisionKind, Role, SupplementExpiry};
 use crate::error::AppError;
 use crate::identity::mask_name;
+use crate::notify;
 use crate::review::fraud::{self, Signal};
 use crate::review::scope;
 use crate::review::{self, supplement, Computed, DecisionRequest};
@@ -893,6 +895,7 @@ fn approved_update(computed: &Computed, school: Option<&String>, category: Optio
 
 fn decide_in(
     conn: &mut DbConn,
+    settings: &crate::config::Settings,
     who: &Identity,
     app_id: &str,
     req: &DecisionRequest,
@@ -938,6 +941,7 @@ fn decide_in(
                 let u = approved_update(&computed, outcome.override_school_id.as_ref(), outcome.override_category.as_ref(), &outcome.note);
                 update_app(conn, &app, AppUpdate { status: new_status, ..u })?;
                 add_event(conn, &app.id, new_status, "审核通过")?;
+                notify_approved(conn, settings, &c, &app.id, &decision_id, t)?;
             }
             DecisionKind::Approve => {
                 update_app(conn, &app, keep(&app, new_status))?;
@@ -948,6 +952,10 @@ fn decide_in(
                 let note = if outcome.note.is_empty() { label.to_string() } else { format!("{label}：{}", outcome.note) };
                 update_app(conn, &app, AppUpdate { category: None, priority_json: None, explanation: None, ..keep(&app, new_status) })?;
                 add_event(conn, &app.id, new_status, &note)?;
+                let reason = if label.is_empty() { note.clone() } else { label.to_string() };
+                let event =
+                    notify::Event::Rejected { decision_id: decision_id.clone(), registration_no: app.registration_no.clone(), reason };
+                notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, t)?;
             }
             DecisionKind::Supplement => {
                 let deadline = outcome.supplement_deadline.unwrap_or(t);
@@ -955,23 +963,13 @@ fn decide_in(
                 let asked = outcome.supplement_items.clone().unwrap_or_default().describe(&outcome.note);
                 let text = format!("请于 {}（北京时间）前补充材料。{asked}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"));
                 add_event(conn, &app.id, new_status, &text)?;
-                let openid = dbr::guardian_openid_of_child(conn, &app.child_id)?;
-                dbr::insert_notification(
-                    conn,
-                    &Notification {
-                        id: new_id(),
-                        channel: "wechat".into(),
-                        recipient: openid,
-                        subject: format!("报名号 {} 需补充材料", app.registration_no),
-                        body: text,
-                        status: "pending".into(),
-                        attempts: 0,
-                        next_attempt_at: t,
-                        last_error: None,
-                        created_at: t,
-                        sent_at: None,
-                    },
-                )?;
+                let event = notify::Event::Supplement {
+                    decision_id: decision_id.clone(),
+                    registration_no: app.registration_no.clone(),
+                    asked,
+                    deadline,
+                };
+                notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, t)?;
             }
             DecisionKind::Note => {}
         }
@@ -1029,6 +1027,26 @@ fn decide_in(
     Ok(DecisionResult { decision_id, decision: outcome.decision, status, needs_second: outcome.needs_second })
 }
 
+/// Queues the guardian's "approved" message: the school (or zone) and category as stored.
+fn notify_approved(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    c: &Campaign,
+    app_id: &str,
+    decision_id: &str,
+    t: NaiveDateTime,
+) -> Result<(), AppError> {
+    let a = dbr::application(conn, app_id)?.ok_or(AppError::NotFound)?;
+    let school = notify_svc::place_name(conn, a.catchment_school_id.as_deref().or(a.zone_id.as_deref()))?;
+    let category = match &a.category {
+        Some(code) => categories_of(c).into_iter().find(|(k, _)| k == code).map(|(_, l)| l).unwrap_or_else(|| code.clone()),
+        None => "待定".into(),
+    };
+    let event = notify::Event::Approved { decision_id: decision_id.into(), registration_no: a.registration_no.clone(), school, category };
+    notify_svc::enqueue_for_application(conn, settings, app_id, &a.campaign_id, &event, t)?;
+    Ok(())
+}
+
 /// Records an appeal's outcome with its own audit entry.
 fn settle_appeal(conn: &mut DbConn, who: &Identity, app_id: &str, outcome: &str, at: NaiveDateTime) -> Result<(), AppError> {
     if dbr::decide_appeal(conn, app_id, outcome, &who.id, at)? {
@@ -1051,10 +1069,17 @@ pub async fn decide(cx: &Ctx, who: &Identity, app_id: String, input: &DecisionIn
     let req = input.to_request()?;
     let who = who.clone();
     let version = input.version;
-    cx.db.write(move |c| decide_in(c, &who, &app_id, &req, version)).await
+    let settings = cx.settings.clone();
+    cx.db.write(move |c| decide_in(c, &settings, &who, &app_id, &req, version)).await
 }
 
-fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) -> Result<DecisionResult, AppError> {
+fn second_in(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    who: &Identity,
+    decision_id: &str,
+    agree: bool,
+) -> Result<DecisionResult, AppError> {
     let d = dbr::decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
     let app = load_app(conn, who, &d.application_id)?;
     if d.decision != DecisionKind::Approve || !d.needs_second || d.second_reviewer_id.is_some() {
@@ -1080,6 +1105,7 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
     let status = if agree {
         update_app(conn, &app, approved_update(&computed, d.override_school_id.as_ref(), d.override_category.as_ref(), &d.note))?;
         add_event(conn, &app.id, ApplicationStatus::Approved, "审核通过")?;
+        notify_approved(conn, settings, &c, &app.id, decision_id, now())?;
         if dbr::appeal_of(conn, &app.id)?.is_some_and(|a| a.outcome.is_none()) {
             settle_appeal(conn, who, &app.id, "granted", now())?;
         }
@@ -1098,7 +1124,8 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
 /// The second staff member's word on an override: `agree` applies it.
 pub async fn second(cx: &Ctx, who: &Identity, decision_id: String, agree: bool) -> Result<DecisionResult, AppError> {
     let who = who.clone();
-    cx.db.write(move |c| second_in(c, &who, &decision_id, agree)).await
+    let settings = cx.settings.clone();
+    cx.db.write(move |c| second_in(c, &settings, &who, &decision_id, agree)).await
 }
 
 /// `agree` as a form or JSON sends it.

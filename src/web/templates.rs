@@ -35,6 +35,8 @@ pub fn environment() -> Environment<'static> {
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
         ("staff_campaigns.html", include_str!("../../templates/staff_campaigns.html")),
+        ("staff_notifications.html", include_str!("../../templates/staff_notifications.html")),
+        ("notify/email.html", include_str!("../../templates/notify/email.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -68,6 +70,8 @@ mod tests {
             "portal_home.html",
             "portal_catchment.html",
             "staff_campaigns.html",
+            "staff_notifications.html",
+            "notify/email.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

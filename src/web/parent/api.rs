@@ -41,6 +41,8 @@ fn guardian_json(s: &GuardianSession) -> Value {
         "name": s.guardian.name,
         "relation": s.guardian.relation,
         "mobile": s.guardian.phone,
+        "email": s.guardian.email,
+        "notify": s.guardian.notify_channels,
         "profile_complete": s.profile_complete(),
     })
 }
@@ -73,8 +75,10 @@ pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: H
         Err(e) => Ok(fields_response(&e)),
         Ok(v) => {
             service::update_profile(&state.ctx, s.id(), &v).await?;
-            Ok(HttpResponse::Ok()
-                .json(json!({"id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile, "profile_complete": true})))
+            Ok(HttpResponse::Ok().json(json!({
+                "id": s.id(), "name": v.name, "relation": v.relation, "mobile": v.mobile,
+                "email": v.email, "notify": v.notify, "profile_complete": true,
+            })))
         }
     }
 }
@@ -287,7 +291,7 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
 pub const API_PATHS: [(&str, &str, &str); 18] = [
     ("/api/v1/registration/session", "get", "当前登录的监护人、CSRF 令牌和 Bearer 令牌"),
     ("/api/v1/registration/guardian", "get", "监护人信息"),
-    ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码）"),
+    ("/api/v1/registration/guardian", "put", "填写或修改监护人信息（姓名、关系、手机号码、通知邮箱和通知方式）"),
     ("/api/v1/registration/campaigns", "get", "正在报名的招生批次及公告"),
     ("/api/v1/registration/campaigns/{campaign_id}/drafts", "post", "开始一份报名（草稿）"),
     ("/api/v1/registration/drafts/{draft_id}", "get", "报名草稿"),
@@ -428,7 +432,7 @@ pub async fn openapi() -> HttpResponse {
             },
             "schemas": {
                 "Error": {"type": "object", "properties": {"error": {"type": "object", "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string", "nullable": true}}}, "fields": {"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}},
-                "Guardian": {"type": "object", "required": ["name", "relation", "mobile"], "properties": {"name": {"type": "string"}, "relation": {"type": "string", "enum": forms::RELATIONS}, "mobile": {"type": "string"}}},
+                "Guardian": {"type": "object", "required": ["name", "relation", "mobile"], "properties": {"name": {"type": "string"}, "relation": {"type": "string", "enum": forms::RELATIONS}, "mobile": {"type": "string"}, "email": {"type": "string", "description": "通知邮箱（选择电子邮件通知时必填）"}, "notify": {"type": "string", "enum": ["wechat", "email", "both"], "description": "通知方式：微信消息、电子邮件或两者"}}},
                 "Child": child_schema()
             }
         }

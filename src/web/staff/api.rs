@@ -368,3 +368,24 @@ pub async fn campaign_copy(state: web::Data<AppState>, id: StaffIdentity, body: 
     let input = body.parse()?;
     Ok(HttpResponse::Created().json(campaign::copy(&state.ctx, id.who.actor(), input).await?))
 }
+
+#[derive(Debug, Deserialize)]
+pub struct NotificationQuery {
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /api/v1/staff/notifications?campaign=&status=`: the outbox, recipients masked.
+pub async fn notifications(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<NotificationQuery>) -> Api {
+    id.require(super::NOTIFY_READ)?;
+    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(crate::service::notify::list(&state.ctx, &id.who, q.campaign, q.status).await?))
+}
+
+/// `POST /api/v1/staff/notifications/{id}/resend`: a failed or dead message queued again (admins; audited).
+pub async fn notification_resend(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
+    id.require(ADMIN)?;
+    Ok(HttpResponse::Ok().json(crate::service::notify::resend(&state.ctx, &id.who, path.into_inner()).await?))
+}
