@@ -43,6 +43,7 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
     });
     // The notification outbox, unless `ruxue worker` runs apart.
     if state.settings.notify.worker_in_serve {
+        let _rt = rt.enter();
         match crate::service::notify::Worker::new(state.db.clone(), state.settings.clone()) {
             Ok(worker) => {
                 rt.spawn(async move { worker.run(std::future::pending()).await });

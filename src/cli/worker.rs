@@ -16,6 +16,8 @@ pub fn run(settings: Settings, once: bool) -> CliResult {
         .map_err(|e| CliError::Io(format!("cannot start the runtime: {e}")))?;
     let db = crate::startup::open_database(&settings)?;
     let settings = Arc::new(settings);
+    // The SMTP pool starts a task: inside the runtime.
+    let _rt = rt.enter();
     let worker = Worker::new(db.clone(), settings.clone()).map_err(|m| StartupError::Demo(crate::error::AppError::Internal(m)))?;
     eprintln!("ruxue: outbox worker {} on the {} database", worker.owner, db.backend.name());
     rt.block_on(async move {

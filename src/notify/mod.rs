@@ -120,7 +120,7 @@ pub struct Message {
 }
 
 fn bjt(t: NaiveDateTime) -> String {
-    (t + chrono::Duration::hours(8)).format("%Y年%m月%d日 %H:%M").to_string()
+    (t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M（北京时间）").to_string()
 }
 
 fn f(label: &str, value: impl Into<String>) -> Field {
@@ -396,13 +396,13 @@ mod tests {
     #[test]
     fn every_event_renders_in_chinese_with_its_facts() {
         let expect: [&[&str]; 9] = [
-            &["报名已受理", "2027G1-00012", "2027年一年级", "2027年07月01日 09:00"],
-            &["补充", "房产证", "2027年07月01日 10:00"],
+            &["报名已受理", "2027G1-00012", "2027年一年级", "2027-07-01 09:00"],
+            &["补充", "房产证", "2027-07-01 10:00"],
             &["审核通过", "凤城小学", "第一类"],
             &["未通过", "材料不实", "复核"],
-            &["派位时间", "2027年07月01日 09:00", "https://zs.example/draws/dr/live"],
-            &["派位结果", "已派位至凤城小学", "2027年07月01日 11:00"],
-            &["即将截止", "凤城小学", "2027年07月01日 12:00"],
+            &["派位时间", "2027-07-01 09:00", "https://zs.example/draws/dr/live"],
+            &["派位结果", "已派位至凤城小学", "2027-07-01 11:00"],
+            &["即将截止", "凤城小学", "2027-07-01 12:00"],
             &["候补", "凤城小学"],
             &["统筹", "城厢小学"],
         ];
@@ -435,7 +435,7 @@ mod tests {
     fn html_escapes_and_results_say_what_happened() {
         let e = Event::Rejected { decision_id: "d".into(), registration_no: "N".into(), reason: "<b>x</b>".into() };
         let m = render(&e, &cx());
-        assert!(m.html().contains("&lt;b&gt;x&lt;/b&gt;") && m.text().contains("<b>x</b>"));
+        assert!(m.html().contains("&lt;b&gt;x&lt;&#x2f;b&gt;") && m.text().contains("<b>x</b>"));
         for (o, w) in
             [(DrawOutcome::Waitlisted { school: "凤城小学".into(), position: 3 }, "候补第3位"), (DrawOutcome::NotPlaced, "未派中")]
         {
