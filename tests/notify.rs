@@ -722,6 +722,31 @@ backend_test! {
         for r in &q {
             assert!(!ruxue::notify::contains_id_number(&r.body) && !ruxue::notify::contains_id_number(&r.subject), "{r:?}");
         }
+        // A supplement nobody answered, rejected by the sweep: the family is told why.
+        let a3 = ready[2].0.clone();
+        app.state
+            .db
+            .write(move |c| {
+                diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(CAMPAIGN)))
+                    .set(schema::campaigns::supplement_expiry.eq("reject"))
+                    .execute(c)?;
+                diesel::update(schema::review_decisions::table.filter(schema::review_decisions::application_id.eq(a3)))
+                    .set(schema::review_decisions::supplement_deadline.eq(Some(ruxue::db::now() - chrono::Duration::minutes(1))))
+                    .execute(c)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let (db, st) = (app.state.db.clone(), app.state.settings.clone());
+        let swept = tokio::task::spawn_blocking(move || ruxue::service::review::expire_supplements_notifying(&db, Some(&st), ruxue::db::now()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(swept.rejected, 1);
+        let q = rows(&app).await;
+        assert_eq!(q.len(), 4);
+        assert!(q[3].event == "rejected" && q[3].body.contains("逾期未补充材料"), "{:?}", q[3]);
+
         // The same event again is a no-op (deduplication key).
         let (gid, aid) = demo_families(&app, 1).await.remove(0);
         assert_eq!(queue(&app, &gid, &aid, "once").await, 1);
@@ -910,6 +935,53 @@ backend_test! {
         assert_eq!(wx.shown().len(), 1);
     }
 
+    /// The worker's sweep queues a reminder 24 hours before an open offer's
+    /// deadline, once; offers further away, answered or past are left alone.
+    #[tokio::test]
+    async fn offer_deadline_reminders_are_queued_once(backend) {
+        let wx = spawn_wechat().await;
+        let app = spawn_with(backend, &env(&wx, free_port(), &[])).await;
+        let fam = demo_families(&app, 4).await;
+        let school: String = app.state.db.run(|c| Ok(schema::schools::table.select(schema::schools::id).order(schema::schools::id.asc()).first(c)?)).await.unwrap();
+        let now = ruxue::db::now();
+        let offers = [("o-soon", 20, "offered"), ("o-later", 30, "offered"), ("o-answered", 10, "accepted"), ("o-past", -1, "offered")];
+        for ((_, a), (id, hours, status)) in fam.iter().zip(offers) {
+            let (a, school, id, status) = (a.clone(), school.clone(), id.to_string(), status.to_string());
+            app.state
+                .db
+                .write(move |c| {
+                    diesel::insert_into(schema::offers::table)
+                        .values(ruxue::db::models::Offer {
+                            id,
+                            application_id: a,
+                            school_id: school,
+                            draw_id: None,
+                            status,
+                            deadline: now + chrono::Duration::hours(hours),
+                            offered_at: now,
+                            responded_at: None,
+                        })
+                        .execute(c)?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+        }
+        let (db, st) = (app.state.db.clone(), app.state.settings.clone());
+        let sweep = move || {
+            let (db, st) = (db.clone(), st.clone());
+            tokio::task::spawn_blocking(move || ruxue::service::notify::sweep_offer_reminders(&db, &st, ruxue::db::now()))
+        };
+        assert_eq!(sweep().await.unwrap().unwrap(), 1);
+        assert_eq!(sweep().await.unwrap().unwrap(), 0, "once");
+        let q = rows(&app).await;
+        assert_eq!(q.len(), 1);
+        assert_eq!((q[0].event.as_str(), q[0].dedup_key.as_str()), ("offer_reminder", "offer-reminder.o-soon.wechat"));
+        assert!(q[0].body.contains("确认入学即将截止") && q[0].body.contains("确认截止时间"), "{}", q[0].body);
+        assert_eq!(worker(&app).run_once().await.unwrap().sent, 1);
+        assert_eq!(wx.posts_to(&q[0].recipient)[0]["template_id"], "tpl-offer_reminder");
+    }
+
     /// `ruxue worker` is killed (SIGKILL) after WeChat accepted a message and
     /// before it recorded it: the lease expires, another worker sends it again
     /// with the same `client_msg_id`, and the parent's WeChat shows it once.
@@ -1007,17 +1079,27 @@ async fn two_workers_on_one_postgres_deliver_1000_messages_exactly_once() {
     assert_eq!(queued, 1000);
     let mut workers: Vec<_> =
         (0..2).map(|_| worker_cmd(&app, &wx, &[("RUXUE__NOTIFY__BATCH_SIZE", "10")]).arg("--once").spawn().unwrap()).collect();
-    let deadline = Instant::now() + Duration::from_secs(240);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(240);
+    let mut sent_by = Vec::new();
     for w in &mut workers {
         loop {
             if let Some(status) = w.try_wait().unwrap() {
-                assert!(status.success());
+                let mut err = String::new();
+                std::io::Read::read_to_string(w.stderr.as_mut().unwrap(), &mut err).unwrap();
+                assert!(status.success(), "{err}");
+                let line = err.lines().find(|l| l.contains("outbox worker done: sent ")).unwrap_or_else(|| panic!("{err}"));
+                let n: usize = line.split("sent ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();
+                sent_by.push(n);
                 break;
             }
             assert!(Instant::now() < deadline, "workers did not finish");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+    eprintln!("two workers delivered 1,000 messages in {:?} ({sent_by:?})", started.elapsed());
+    assert_eq!(sent_by.iter().sum::<usize>(), 1000, "{sent_by:?}");
+    assert!(sent_by.iter().all(|&k| k > 0), "both workers took part: {sent_by:?}");
     let posts = wx.posts_to("o-bulk");
     let mut per_key: HashMap<String, usize> = HashMap::new();
     for p in &posts {
@@ -1028,6 +1110,5 @@ async fn two_workers_on_one_postgres_deliver_1000_messages_exactly_once() {
     assert_eq!(posts.len(), 1000);
     let q = rows(&app).await;
     assert!(q.iter().all(|r| r.status == "sent" && r.attempts == 1));
-    // Both workers took part (leases by two owners).
     assert_eq!(wx.tokens(), 1, "one token shared by both workers");
 }

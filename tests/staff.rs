@@ -880,7 +880,9 @@ backend_test! {
                     .filter(schema::applications::id.eq(&a3c))
                     .select(schema::guardians::openid)
                     .first(c)?;
+                // The approval and rejection above queued theirs too (#13).
                 let notes = schema::notifications::table
+                    .filter(schema::notifications::event.eq("supplement"))
                     .select((schema::notifications::recipient, schema::notifications::body, schema::notifications::status))
                     .load(c)?;
                 Ok((openid, notes))

@@ -23,11 +23,20 @@ pub fn run(settings: Settings, once: bool) -> CliResult {
     rt.block_on(async move {
         if once {
             // Until nothing is due: what a cron job or a test wants.
+            let mut all = crate::service::notify::Pass::default();
             loop {
                 let pass = worker.run_once().await.map_err(|e| CliError::Io(e.to_string()))?;
                 if pass.total() == 0 {
+                    eprintln!(
+                        "ruxue: outbox worker done: sent {}, to retry {}, failed {}, dead {}",
+                        all.sent, all.retried, all.failed, all.dead
+                    );
                     return Ok(0);
                 }
+                all.sent += pass.sent;
+                all.retried += pass.retried;
+                all.failed += pass.failed;
+                all.dead += pass.dead;
             }
         }
         worker.run(shutdown_signal()).await;

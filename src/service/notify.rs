@@ -465,7 +465,13 @@ impl Worker {
         let batch = self.db.write(move |c| dbn::claim(c, &owner, now, until, limit)).await?;
         let mut pass = Pass::default();
         for n in batch {
-            let outcome = self.deliver(&n).await;
+            // A server's error may quote the address: logs and staff see it masked.
+            let masked = notify::mask_recipient(&n.channel, &n.recipient);
+            let outcome = match self.deliver(&n).await {
+                Delivery::Retry(e) => Delivery::Retry(e.replace(&n.recipient, &masked)),
+                Delivery::Refused(e) => Delivery::Refused(e.replace(&n.recipient, &masked)),
+                Delivery::Sent => Delivery::Sent,
+            };
             if let Some(p) = pause_after_send(s) {
                 tokio::time::sleep(p).await;
             }

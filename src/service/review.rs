@@ -1152,7 +1152,13 @@ pub struct Expired {
 /// One overdue request, in the caller's transaction: the answer row
 /// (`expired`) first, so a request is settled once however many sweeps run;
 /// then the application as the campaign says, its timeline and the audit.
-fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDateTime) -> Result<Option<SupplementExpiry>, AppError> {
+fn expire_one(
+    conn: &mut DbConn,
+    settings: Option<&crate::config::Settings>,
+    d: &DecisionRow,
+    app: &Application,
+    at: NaiveDateTime,
+) -> Result<Option<SupplementExpiry>, AppError> {
     let c = dbr::campaign(conn, &app.campaign_id)?;
     let response = dbr::SupplementResponse {
         id: new_id(),
@@ -1198,6 +1204,12 @@ fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDa
             "reason_code": (c.supplement_expiry == SupplementExpiry::Reject).then_some("supplement_expired"),
         })),
     )?;
+    if let (Some(settings), SupplementExpiry::Reject) = (settings, c.supplement_expiry) {
+        let reason = review::reject_reason_label("supplement_expired").unwrap_or("逾期未补充材料").to_string();
+        let event =
+            notify::Event::Rejected { decision_id: format!("{}-expired", d.id), registration_no: app.registration_no.clone(), reason };
+        notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, at)?;
+    }
     Ok(Some(c.supplement_expiry))
 }
 
@@ -1205,6 +1217,16 @@ fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDa
 /// in its own transaction (one failure does not hold back the others), as
 /// the request's campaign says: rejected, or back to review as it stands.
 pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Result<Expired, AppError> {
+    expire_supplements_notifying(db, None, at)
+}
+
+/// [`expire_supplements_blocking`], queueing the guardian's "rejected"
+/// message (in the same transaction) when the rule rejects.
+pub fn expire_supplements_notifying(
+    db: &crate::db::Db,
+    settings: Option<&crate::config::Settings>,
+    at: NaiveDateTime,
+) -> Result<Expired, AppError> {
     let mut done = Expired::default();
     loop {
         let batch = db.write_blocking(|c| dbr::overdue_supplements(c, at, 200))?;
@@ -1213,7 +1235,7 @@ pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Res
         }
         let mut progressed = false;
         for (d, app) in batch {
-            match db.write_blocking(|c| expire_one(c, &d, &app, at)) {
+            match db.write_blocking(|c| expire_one(c, settings, &d, &app, at)) {
                 Ok(Some(rule)) => {
                     progressed = true;
                     match rule {
@@ -1235,7 +1257,8 @@ pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Res
 /// [`expire_supplements_blocking`] on the blocking pool.
 pub async fn expire_supplements(cx: &Ctx, at: NaiveDateTime) -> Result<Expired, AppError> {
     let db = cx.db.clone();
-    actix_web::web::block(move || expire_supplements_blocking(&db, at)).await.map_err(AppError::internal)?
+    let settings = cx.settings.clone();
+    actix_web::web::block(move || expire_supplements_notifying(&db, Some(&settings), at)).await.map_err(AppError::internal)?
 }
 
 // ---------------------------------------------------------------- county queue
