@@ -704,7 +704,10 @@ backend_test! {
         assert_eq!(decide(&ready[0].0, json!({"decision": "approve"})).await.unwrap().status(), 200);
         assert_eq!(decide(&ready[1].0, json!({"decision": "reject", "reason_code": "property_invalid", "note": "复印件"})).await.unwrap().status(), 200);
         let soon = (chrono::Utc::now() + chrono::Duration::days(5)).format("%Y-%m-%dT%H:%M").to_string();
-        assert_eq!(decide(&ready[2].0, json!({"decision": "supplement", "deadline": soon, "note": "请补交居住证"})).await.unwrap().status(), 200);
+        // A note that quotes the child's ID number: the message must not carry it.
+        let id3 = ready[2].1["id_number"].as_str().unwrap().to_string();
+        assert_eq!(id3.len(), 18);
+        assert_eq!(decide(&ready[2].0, json!({"decision": "supplement", "deadline": soon, "note": format!("请补交居住证，并核对身份证号 {id3}")})).await.unwrap().status(), 200);
 
         let q = rows(&app).await;
         assert_eq!(q.iter().map(|r| r.event.as_str()).collect::<Vec<_>>(), vec!["approved", "rejected", "supplement"], "{q:?}");
@@ -719,6 +722,7 @@ backend_test! {
         assert!(q[0].body.contains(&format!("对口学校或片区：{school}")), "{} lacks {school}", q[0].body);
         assert!(q[1].body.contains("房产证明不符合要求") && q[1].body.contains("申请复核"), "{}", q[1].body);
         assert!(q[2].body.contains("请补交居住证") && q[2].body.contains("北京时间"), "{}", q[2].body);
+        assert!(!q[2].body.contains(&id3) && q[2].body.contains("证件号码已隐去"), "{}", q[2].body);
         for r in &q {
             assert!(!ruxue::notify::contains_id_number(&r.body) && !ruxue::notify::contains_id_number(&r.subject), "{r:?}");
         }

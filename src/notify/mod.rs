@@ -184,6 +184,8 @@ pub fn render(event: &Event, cx: &RenderCtx<'_>) -> Message {
             ("统筹安排入学通知", fields, "教育局已为您的孩子统筹安排学位，请在“我的报名”中查看并确认。".into())
         }
     };
+    // Free text (a reviewer's note) could quote an ID number: never sent.
+    let fields = fields.into_iter().map(|f| Field { label: f.label, value: redact_id_numbers(&f.value) }).collect();
     Message {
         event: event.kind().as_str().into(),
         title: title.into(),
@@ -324,28 +326,58 @@ pub fn mask_recipient(channel: &str, r: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// The spans `(start, end)` (char indices) of runs shaped like a mainland ID
+/// number: 18 digits, 17 digits and an X, or an old 15-digit number, not
+/// part of a longer ASCII word (a hex id such as an application's UUID may
+/// hold a run of digits that is no ID number).
+fn id_number_spans(b: &[char]) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let n = i - start;
+        let mut end = i;
+        if n == 17 && i < b.len() && matches!(b[i], 'x' | 'X') {
+            end = i + 1;
+        }
+        let shaped = n == 15 || n == 18 || (n == 17 && end == i + 1);
+        let before_ok = start == 0 || !b[start - 1].is_ascii_alphanumeric();
+        let after_ok = end >= b.len() || !b[end].is_ascii_alphanumeric();
+        if shaped && before_ok && after_ok {
+            spans.push((start, end));
+        }
+        i = end.max(i);
+    }
+    spans
+}
+
+/// `text` with every run shaped like an ID number (see [`contains_id_number`])
+/// replaced by `（证件号码已隐去）`.
+pub fn redact_id_numbers(text: &str) -> String {
+    let b: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (s, e) in id_number_spans(&b) {
+        out.extend(&b[at..s]);
+        out.push_str("（证件号码已隐去）");
+        at = e;
+    }
+    out.extend(&b[at..]);
+    out
+}
+
 /// Whether `text` holds something shaped like a mainland ID number (17
 /// digits and a digit or X, or an old 15-digit number), which a message
 /// must never carry.
 pub fn contains_id_number(text: &str) -> bool {
-    let b: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i].is_ascii_digit() {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            let n = i - start;
-            let x = i < b.len() && matches!(b[i], 'x' | 'X');
-            if n == 15 || n == 18 || (n == 17 && x) {
-                return true;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    false
+    !id_number_spans(&text.chars().collect::<Vec<_>>()).is_empty()
 }
 
 #[cfg(test)]
@@ -504,5 +536,19 @@ mod tests {
         assert!(contains_id_number("身份证 11010120210315123X 号"));
         assert!(contains_id_number("110101202103151234"));
         assert!(!contains_id_number("报名号 2027G1-00012，电话 13805951234，0595-23222222"));
+        assert_eq!(redact_id_numbers("号码 11010120210315123X 与 110101202103151234。"), "号码 （证件号码已隐去） 与 （证件号码已隐去）。");
+        assert_eq!(redact_id_numbers("电话 13805951234"), "电话 13805951234");
+        // Digits inside a hex id are not an ID number; beside Chinese text they are.
+        assert!(!contains_id_number("applications/d01c4cf9123456789012345e04e238a8fb4f56f"));
+        assert!(contains_id_number("身份证号110101202103151234，请核对"));
+        // A reviewer's note quoting the number is redacted before anything is stored.
+        let e = Event::Supplement {
+            decision_id: "d".into(),
+            registration_no: "N".into(),
+            asked: "核对 11010120210315123X".into(),
+            deadline: t(1),
+        };
+        let m = render(&e, &cx());
+        assert!(!contains_id_number(&m.text()) && m.text().contains("证件号码已隐去"));
     }
 }

@@ -41,8 +41,9 @@ pub struct Target<'a> {
 
 /// Queues `event` for the guardian on each channel they chose, in the
 /// caller's transaction. Returns how many messages were queued (0 when the
-/// same event was queued before: the deduplication key). Refuses (500,
-/// nothing written) a message that would carry an ID number.
+/// same event was queued before: the deduplication key). ID-number-shaped
+/// text is redacted when the message is rendered; as a last guard a message
+/// that still carried one would be refused (nothing written).
 pub fn enqueue(conn: &mut DbConn, settings: &Settings, target: Target<'_>, event: &Event, now: NaiveDateTime) -> Result<usize, AppError> {
     let g = dbn::guardian(conn, target.guardian_id)?.ok_or(AppError::NotFound)?;
     let choice = NotifyChannels::parse(&g.notify_channels).unwrap_or(NotifyChannels::Wechat);
