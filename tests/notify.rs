@@ -505,7 +505,7 @@ fn png(pad: usize) -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
     v.extend(chunk(b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]));
     let mut idat = vec![0x78, 0x01, 0x01, 0x04, 0x00, 0xFB, 0xFF, 0x00, 0xFF, 0x00, 0x00, 0x03, 0x00, 0x01, 0x00];
-    idat.extend(std::iter::repeat_n(0u8, pad));
+    idat.extend(std::iter::repeat(0u8).take(pad));
     v.extend(chunk(b"IDAT", &idat));
     v.extend(chunk(b"IEND", b""));
     v

@@ -527,7 +527,7 @@ impl Worker {
         let poll = std::time::Duration::from_millis(self.settings.notify.poll_interval_ms);
         let mut last_sweep: Option<std::time::Instant> = None;
         loop {
-            if last_sweep.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+            if last_sweep.map_or(true, |t| t.elapsed() >= std::time::Duration::from_secs(60)) {
                 last_sweep = Some(std::time::Instant::now());
                 let (db, s) = (self.db.clone(), self.settings.clone());
                 match tokio::task::spawn_blocking(move || sweep_offer_reminders(&db, &s, db::now())).await {
