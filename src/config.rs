@@ -69,6 +69,7 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub mail: MailSettings,
     pub wechat: WechatSettings,
+    pub notify: NotifySettings,
     pub uploads: UploadSettings,
     pub admission: AdmissionSettings,
     pub bureau: BureauSettings,
@@ -238,7 +239,24 @@ pub struct MailSettings {
     pub smtp_password: SecretString,
     #[serde(default)]
     pub smtp_password_file: Option<PathBuf>,
-    pub smtp_tls: bool,
+    /// `none` (plain, loopback relays only), `starttls` or `tls` (implicit TLS, port 465).
+    pub smtp_tls: SmtpTls,
+    /// A PEM file of extra CA certificates the SMTP server's certificate may
+    /// chain to (a bureau's private CA; the tests' self-signed certificate).
+    #[serde(default)]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// Connections kept open to the SMTP server.
+    pub smtp_pool_size: u32,
+    /// Seconds for connecting to and talking with the SMTP server.
+    pub smtp_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -250,6 +268,43 @@ pub struct WechatSettings {
     pub app_secret: SecretString,
     #[serde(default)]
     pub app_secret_file: Option<PathBuf>,
+    /// The access_token is fetched again this many seconds before it expires.
+    pub token_margin_secs: i64,
+    /// Seconds a call to WeChat's server API may take.
+    pub timeout_secs: u64,
+    /// Template message ids (模板消息), one per event; an empty id means that
+    /// event is not sent by WeChat.
+    pub template_received: String,
+    pub template_supplement: String,
+    pub template_approved: String,
+    pub template_rejected: String,
+    pub template_draw_scheduled: String,
+    pub template_result: String,
+    pub template_offer_reminder: String,
+    pub template_waitlist_offer: String,
+    pub template_placement: String,
+}
+
+/// The outbox worker (`src/service/notify.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySettings {
+    /// Run the worker inside `ruxue serve` (turn off when `ruxue worker` runs apart).
+    pub worker_in_serve: bool,
+    /// Attempts before a message is dead-lettered (`dead`).
+    pub max_attempts: i32,
+    /// Retry delay: base × 2^(attempt−1), at most the cap, then jittered to 50–100 %.
+    pub backoff_base_secs: i64,
+    pub backoff_cap_secs: i64,
+    /// How long a claimed message stays leased to a worker; a worker that
+    /// dies loses it after this and another delivers it.
+    pub lease_secs: i64,
+    /// Milliseconds between polls when the outbox is empty.
+    pub poll_interval_ms: u64,
+    /// Messages claimed at once.
+    pub batch_size: i64,
+    /// Offer reminders go out this many hours before an offer's deadline.
+    pub offer_reminder_hours: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -464,6 +519,19 @@ impl Settings {
         }
         id_key_bytes(self.security.id_key.expose_secret()).map_err(|m| ConfigError::new("security.id_key", m))?;
         self.draw_signing_key().map_err(|m| ConfigError::new("security.draw_signing_key", m))?;
+        let n = &self.notify;
+        if n.max_attempts < 1 {
+            return Err(ConfigError::new("notify.max_attempts", "must be at least 1"));
+        }
+        if n.backoff_base_secs < 1 || n.backoff_cap_secs < n.backoff_base_secs {
+            return Err(ConfigError::new("notify.backoff_cap_secs", "base must be at least 1 and the cap at least the base"));
+        }
+        if n.lease_secs < 1 || n.batch_size < 1 || n.poll_interval_ms == 0 {
+            return Err(ConfigError::new("notify.lease_secs", "lease, batch size and poll interval must be positive"));
+        }
+        if self.mail.smtp_pool_size == 0 {
+            return Err(ConfigError::new("mail.smtp_pool_size", "must be at least 1"));
+        }
         if self.uploads.max_bytes == 0 {
             return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
         }
@@ -497,6 +565,9 @@ impl Settings {
             if self.mail.backend != MailBackendKind::Smtp {
                 return Err(ConfigError::new("mail.backend", "production requires the smtp mail backend"));
             }
+            if self.mail.smtp_tls == SmtpTls::None && !is_loopback(&self.mail.smtp_host) {
+                return Err(ConfigError::new("mail.smtp_tls", "production requires starttls or tls unless the relay is on loopback"));
+            }
             if !self.security.cookie_secure {
                 return Err(ConfigError::new("security.cookie_secure", "must be true in production"));
             }
@@ -528,6 +599,10 @@ pub fn id_key_bytes(s: &str) -> Result<[u8; 32], String> {
     let hexpart = s.strip_prefix(DEV_SECRET_PREFIX).unwrap_or(s).trim();
     let bytes = hex::decode(hexpart).map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())?;
     bytes.try_into().map_err(|_| "must be 64 hexadecimal digits (32 bytes)".to_string())
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 fn first_line(s: &str) -> String {

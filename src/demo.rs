@@ -359,6 +359,8 @@ fn insert_applicant(
                     phone: format!("1380595{n:04}"),
                     created_at: now,
                     updated_at: now,
+                    email: None,
+                    notify_channels: "wechat".into(),
                 })
                 .execute(conn)?;
             // Six full years by 31 August 2027 (grade 1) or twelve (grade 7).

@@ -222,3 +222,39 @@ mod tests {
         assert!(serde_json::from_str::<Role>("\"root\"").is_err());
     }
 }
+
+text_enum! {
+    /// What a notification to a guardian announces (`notifications.event`).
+    pub enum NotifyEvent {
+        Received = ("received", "报名已受理"),
+        Supplement = ("supplement", "需补充材料"),
+        Approved = ("approved", "审核通过"),
+        Rejected = ("rejected", "审核未通过"),
+        DrawScheduled = ("draw_scheduled", "派位时间"),
+        DrawResult = ("draw_result", "派位结果"),
+        OfferReminder = ("offer_reminder", "确认入学提醒"),
+        WaitlistOffer = ("waitlist_offer", "候补录取"),
+        Placement = ("placement", "统筹安排"),
+        Legacy = ("legacy", "旧通知"),
+    }
+}
+
+text_enum! {
+    /// Where an outbox message stands.
+    pub enum NotifyStatus {
+        Pending = ("pending", "待发送"),
+        Sending = ("sending", "发送中"),
+        Sent = ("sent", "已发送"),
+        Failed = ("failed", "发送失败（不再重试）"),
+        Dead = ("dead", "多次失败已停止"),
+    }
+}
+
+text_enum! {
+    /// How a guardian wants to be told (the guardian page).
+    pub enum NotifyChannels {
+        Wechat = ("wechat", "微信消息"),
+        Email = ("email", "电子邮件"),
+        Both = ("both", "微信消息和电子邮件"),
+    }
+}

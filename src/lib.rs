@@ -24,6 +24,7 @@ pub mod domain;
 pub mod draw;
 pub mod error;
 pub mod identity;
+pub mod notify;
 pub mod policy;
 pub mod registration;
 pub mod review;

@@ -200,6 +200,8 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         // The throwaway account is not locked: the admin gets 409, the others 403.
         case("POST", format!("/api/v1/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         case("GET", "/api/v1/staff/campaigns", None, AUD, Some(200)),
+        case("GET", "/api/v1/staff/notifications?campaign=2027-G1", None, DRY, Some(200)),
+        case("POST", "/api/v1/staff/notifications/no-such-message/resend", None, ADM, Some(404)),
         // Refusals only, so the matrix leaves the campaigns as they were:
         // 2027-G1 still has applications under review, and 2027 grade 1 exists.
         case("POST", "/api/v1/staff/campaigns/2027-G1/advance", Some(json!({"to": "draw"})), ADM, Some(409)),
@@ -255,6 +257,8 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("POST", format!("/staff/accounts/{throwaway}/password"), Some(json!({"password": "reset-to-this-password"})), ADM, Some(200)),
         case("POST", format!("/staff/accounts/{throwaway}/state"), Some(json!({"action": "unlock"})), ADM, Some(409)),
         case("GET", "/staff/campaigns", None, AUD, Some(200)),
+        case("GET", "/staff/notifications?status=dead", None, DRY, Some(200)),
+        case("POST", "/staff/notifications/no-such-message/resend", Some(json!({})), ADM, Some(404)),
         case("POST", "/staff/campaigns/2027-G1/advance", Some(json!({"to": "draw"})), ADM, Some(409)),
         case("POST", "/staff/campaigns", Some(json!({"from": "2027-G1", "year": "2027"})), ADM, Some(409)),
         case("POST", "/staff/logout", None, ALL, Some(303)),
@@ -893,7 +897,9 @@ backend_test! {
                     .filter(schema::applications::id.eq(&a3c))
                     .select(schema::guardians::openid)
                     .first(c)?;
+                // The approval and rejection above queued theirs too (#13).
                 let notes = schema::notifications::table
+                    .filter(schema::notifications::event.eq("supplement"))
                     .select((schema::notifications::recipient, schema::notifications::body, schema::notifications::status))
                     .load(c)?;
                 Ok((openid, notes))

@@ -123,7 +123,7 @@ pub fn run(settings: Settings, cmd: CampaignCommand) -> CliResult {
         }
         CampaignCommand::ExpireSupplements => {
             let db = open(&settings)?;
-            match crate::service::review::expire_supplements_blocking(&db, crate::db::now()) {
+            match crate::service::review::expire_supplements_notifying(&db, Some(&settings), crate::db::now()) {
                 Ok(e) => {
                     outln!("supplement requests past their deadline: {} rejected, {} returned to review", e.rejected, e.returned);
                     Ok(0)

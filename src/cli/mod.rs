@@ -12,6 +12,7 @@
 //! | `draw …`           | [`draw`]      |
 //! | `audit …`          | [`audit`]     |
 //! | `review …`         | [`review`]    |
+//! | `worker`           | [`worker`]    |
 
 #[macro_use]
 mod util;
@@ -27,6 +28,7 @@ pub mod policy;
 pub mod review;
 pub mod serve;
 pub mod staff;
+pub mod worker;
 
 pub use error::{CliError, CliResult};
 pub use util::CLI_ACTOR;
@@ -60,6 +62,13 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Deliver the notification outbox (email, WeChat) until stopped; also runs
+    /// inside `serve` unless notify.worker_in_serve = false.
+    Worker {
+        /// Deliver what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+    },
     /// The public draw: compute, verify, prove inclusion (spec ruxue-draw-v1).
     #[command(subcommand)]
     Draw(draw::DrawCommand),
@@ -95,6 +104,7 @@ pub fn main() -> i32 {
         Command::Draw(cmd) => draw::run(cmd),
         Command::Serve { demo } => with_settings(|s| serve::run(s, demo)),
         Command::Migrate => with_settings(migrate::run),
+        Command::Worker { once } => with_settings(|s| worker::run(s, once)),
         Command::Demo => with_settings(demo::run),
         Command::Audit(cmd) => with_settings(|s| audit::run(s, cmd)),
         Command::Catchment(cmd) => with_settings(|s| catchment::run(s, cmd)),

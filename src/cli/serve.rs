@@ -25,13 +25,16 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
     // Background work: settle supplement requests whose deadline passed
     // (each in its own transaction; safe to run on several instances).
     let db = state.db.clone();
+    let sweep_settings = state.settings.clone();
     rt.spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(SUPPLEMENT_SWEEP_SECS));
         loop {
             tick.tick().await;
-            let db = db.clone();
-            let swept =
-                tokio::task::spawn_blocking(move || crate::service::review::expire_supplements_blocking(&db, crate::db::now())).await;
+            let (db, settings) = (db.clone(), sweep_settings.clone());
+            let swept = tokio::task::spawn_blocking(move || {
+                crate::service::review::expire_supplements_notifying(&db, Some(&settings), crate::db::now())
+            })
+            .await;
             match swept {
                 Ok(Ok(e)) if e.rejected + e.returned > 0 => {
                     tracing::info!(rejected = e.rejected, returned = e.returned, "supplement requests past their deadline settled")
@@ -41,6 +44,16 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
             }
         }
     });
+    // The notification outbox, unless `ruxue worker` runs apart.
+    if state.settings.notify.worker_in_serve {
+        let _rt = rt.enter();
+        match crate::service::notify::Worker::new(state.db.clone(), state.settings.clone()) {
+            Ok(worker) => {
+                rt.spawn(async move { worker.run(std::future::pending()).await });
+            }
+            Err(e) => return Err(ConfigError::new("mail", e).into()),
+        }
+    }
     match rt.block_on(running.server) {
         Ok(()) => Ok(0),
         Err(e) => Err(ConfigError::new("server", e.to_string()).into()),

@@ -12,6 +12,7 @@ pub mod campaign;
 pub mod catchment;
 pub mod draw;
 pub mod models;
+pub mod notify;
 pub mod policy;
 pub mod ratelimit;
 pub mod registration;

@@ -112,6 +112,10 @@ pub struct Guardian {
     pub phone: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Where email notifications go, when the guardian gave an address.
+    pub email: Option<String>,
+    /// `wechat`, `email` or `both` (see `crate::notify::Channels`).
+    pub notify_channels: String,
 }
 
 /// A child. The national ID number is stored encrypted (`id_number_enc`),
@@ -276,17 +280,30 @@ pub struct Offer {
     pub responded_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// One message in the outbox (`src/service/notify.rs` delivers it).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = notifications)]
 pub struct Notification {
     pub id: String,
+    /// Deterministic per event and channel: the same event is never queued
+    /// twice; sent as WeChat `client_msg_id` and as the email Message-ID.
+    pub dedup_key: String,
+    pub event: String,
+    pub campaign_id: Option<String>,
+    pub application_id: Option<String>,
+    pub guardian_id: Option<String>,
     pub channel: String,
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// The rendered message (`crate::notify::Message`) as JSON.
+    pub data_json: String,
+    /// `pending`, `sending` (leased), `sent`, `failed` (refused, not retried), `dead` (attempts used up).
     pub status: String,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,

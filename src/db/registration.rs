@@ -59,6 +59,8 @@ pub fn upsert_guardian(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -
         phone: String::new(),
         created_at: t,
         updated_at: t,
+        email: None,
+        notify_channels: "wechat".into(),
     };
     diesel::insert_into(g::guardians).values(&row).execute(conn)?;
     audit::append(
@@ -72,10 +74,18 @@ pub fn upsert_guardian(conn: &mut DbConn, openid: &str, unionid: Option<&str>) -
     Ok(row)
 }
 
-pub fn update_guardian(conn: &mut DbConn, id: &str, name: &str, relation: &str, phone: &str) -> Result<(), AppError> {
+pub fn update_guardian(conn: &mut DbConn, id: &str, v: &crate::registration::forms::ValidGuardian) -> Result<(), AppError> {
     use schema::guardians::dsl as g;
+    let (name, relation, phone) = (v.name.as_str(), v.relation.as_str(), v.mobile.as_str());
     let n = diesel::update(g::guardians.filter(g::id.eq(id)))
-        .set((g::name.eq(name), g::relation.eq(relation), g::phone.eq(phone), g::updated_at.eq(now())))
+        .set((
+            g::name.eq(name),
+            g::relation.eq(relation),
+            g::phone.eq(phone),
+            g::email.eq(v.email.as_deref()),
+            g::notify_channels.eq(v.notify.as_str()),
+            g::updated_at.eq(now()),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(AppError::NotFound);
@@ -87,7 +97,13 @@ pub fn update_guardian(conn: &mut DbConn, id: &str, name: &str, relation: &str, 
         "guardian.profile",
         &format!("guardian:{id}"),
         None,
-        Some(&json!({"name": mask_name(name), "relation": relation, "phone": crate::identity::crypto::mask_phone(phone)})),
+        Some(&json!({
+            "name": mask_name(name),
+            "relation": relation,
+            "phone": crate::identity::crypto::mask_phone(phone),
+            "email": v.email.as_deref().map(|e| crate::notify::mask_recipient("email", e)),
+            "notify": v.notify,
+        })),
     )?;
     Ok(())
 }

@@ -2,11 +2,10 @@
 //! decisions, the rows the dashboard and the exports read, and the audit
 //! pages. Queries only; the rules are `crate::service::review`'s.
 
-use super::models::{Application, ApplicationEvent, Campaign, Document, Notification};
+use super::models::{Application, ApplicationEvent, Campaign, Document};
 use super::schema::{
     appeals, application_events as ev, applications as ap, audit_log as al, campaigns, children as ch, documents, draws, guardians as gu,
-    notifications, offers, review_decisions as rd, school_plans, schools, staff, supplement_responses as sr, townships, zone_schools,
-    zones,
+    offers, review_decisions as rd, school_plans, schools, staff, supplement_responses as sr, townships, zone_schools, zones,
 };
 use super::{audit, now, DbConn};
 use crate::domain::{ApplicationStatus, DecisionKind};
@@ -270,11 +269,6 @@ pub fn applications_of(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<Appli
     Ok(ap::table.filter(ap::campaign_id.eq(campaign_id)).order(ap::registration_no.asc()).select(Application::as_select()).load(conn)?)
 }
 
-pub fn insert_notification(conn: &mut DbConn, n: &Notification) -> Result<(), AppError> {
-    diesel::insert_into(notifications::table).values(n).execute(conn)?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------- decisions
 
 /// A stored review decision.
@@ -343,7 +337,7 @@ pub fn insert_decision(conn: &mut DbConn, d: &DecisionRow) -> Result<(), AppErro
 /// An insert guarded by a UNIQUE key: true when it wrote the row, false when
 /// the key was taken. On PostgreSQL the failed statement aborts the
 /// transaction, so a caller that gets false writes nothing more in it.
-fn first_insert(r: QueryResult<usize>) -> Result<bool, AppError> {
+pub(crate) fn first_insert(r: QueryResult<usize>) -> Result<bool, AppError> {
     match r {
         Ok(_) => Ok(true),
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => Ok(false),

@@ -96,6 +96,8 @@ diesel::table! {
         phone -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email -> Nullable<Text>,
+        notify_channels -> Text,
     }
 }
 
@@ -281,13 +283,21 @@ diesel::table! {
 diesel::table! {
     notifications (id) {
         id -> Text,
+        dedup_key -> Text,
+        event -> Text,
+        campaign_id -> Nullable<Text>,
+        application_id -> Nullable<Text>,
+        guardian_id -> Nullable<Text>,
         channel -> Text,
         recipient -> Text,
         subject -> Text,
         body -> Text,
+        data_json -> Text,
         status -> Text,
         attempts -> Integer,
         next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
@@ -387,6 +397,7 @@ macro_rules! for_each_table {
             supplement_responses,
             appeals,
             rate_limits,
+            wechat_tokens,
         }
     };
 }
@@ -452,3 +463,17 @@ diesel::table! {
         hits -> Integer,
     }
 }
+// The outbox's WeChat access_token, shared by every instance
+// (migrations/2026-12-04-000200_notify); see src/db/notify.rs.
+diesel::table! {
+    wechat_tokens (app_id) {
+        app_id -> Text,
+        access_token -> Text,
+        expires_at -> Timestamp,
+        refreshing_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+diesel::joinable!(notifications -> campaigns (campaign_id));
+diesel::joinable!(notifications -> applications (application_id));
+diesel::joinable!(notifications -> guardians (guardian_id));

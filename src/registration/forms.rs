@@ -92,6 +92,12 @@ pub struct GuardianForm {
     pub relation: String,
     #[serde(deserialize_with = "flex")]
     pub mobile: String,
+    /// Optional; required when notifications go by email.
+    #[serde(deserialize_with = "flex")]
+    pub email: String,
+    /// `wechat` (default), `email` or `both`.
+    #[serde(deserialize_with = "flex")]
+    pub notify: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +105,22 @@ pub struct ValidGuardian {
     pub name: String,
     pub relation: String,
     pub mobile: String,
+    pub email: Option<String>,
+    pub notify: crate::domain::NotifyChannels,
+}
+
+/// A plausible email address: one `@`, a dotted domain, no spaces or
+/// characters mail headers would need quoting for.
+pub fn plausible_email(e: &str) -> bool {
+    let Some((user, domain)) = e.split_once('@') else { return false };
+    !user.is_empty()
+        && user.len() <= 64
+        && domain.len() <= 190
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.chars().all(|c| c.is_ascii_alphanumeric() || "._%+-@".contains(c))
 }
 
 /// The refusal of an ID number already registered in the campaign. To the
@@ -128,8 +150,25 @@ pub fn validate_guardian(f: &GuardianForm) -> Result<ValidGuardian, FieldErrors>
     {
         e.add("mobile", "手机号码应为以1开头的11位数字");
     }
+    let email = f.email.trim().to_ascii_lowercase();
+    if !email.is_empty() && !plausible_email(&email) {
+        e.add("email", "邮箱地址格式不正确");
+    }
+    let notify = match f.notify.trim() {
+        "" => crate::domain::NotifyChannels::Wechat,
+        v => match crate::domain::NotifyChannels::parse(v) {
+            Some(c) => c,
+            None => {
+                e.add("notify", "通知方式只能是微信消息、电子邮件或两者");
+                crate::domain::NotifyChannels::Wechat
+            }
+        },
+    };
+    if notify != crate::domain::NotifyChannels::Wechat && email.is_empty() {
+        e.add("email", "选择电子邮件通知时请填写邮箱地址");
+    }
     if e.is_empty() {
-        Ok(ValidGuardian { name, relation, mobile })
+        Ok(ValidGuardian { name, relation, mobile, email: Some(email).filter(|m| !m.is_empty()), notify })
     } else {
         Err(e)
     }
@@ -710,10 +749,25 @@ mod tests {
 
     #[test]
     fn guardian_rules() {
-        let ok =
-            validate_guardian(&GuardianForm { name: "欧阳·娜娜".into(), relation: "母亲".into(), mobile: "138 0595 1234".into() }).unwrap();
+        let ok = validate_guardian(&GuardianForm {
+            name: "欧阳·娜娜".into(),
+            relation: "母亲".into(),
+            mobile: "138 0595 1234".into(),
+            ..Default::default()
+        })
+        .unwrap();
         assert_eq!(ok.mobile, "13805951234");
-        let e = validate_guardian(&GuardianForm { name: "".into(), relation: "x".into(), mobile: "123".into() }).unwrap_err();
+        let e = validate_guardian(&GuardianForm { name: "".into(), relation: "x".into(), mobile: "123".into(), ..Default::default() })
+            .unwrap_err();
         assert_eq!(e.0.len(), 3);
+        let base = GuardianForm { name: "林美玲".into(), relation: "母亲".into(), mobile: "13805951234".into(), ..Default::default() };
+        assert_eq!(validate_guardian(&base).unwrap().notify, crate::domain::NotifyChannels::Wechat);
+        let both = GuardianForm { email: " Lin@Example.COM ".into(), notify: "both".into(), ..base.clone() };
+        let v = validate_guardian(&both).unwrap();
+        assert_eq!((v.email.as_deref(), v.notify), (Some("lin@example.com"), crate::domain::NotifyChannels::Both));
+        for (email, notify) in [("", "email"), ("not-an-email", "wechat"), ("a@b.c", "sms"), ("a b@c.d", "both")] {
+            let f = GuardianForm { email: email.into(), notify: notify.into(), ..base.clone() };
+            assert!(validate_guardian(&f).is_err(), "{email} {notify}");
+        }
     }
 }

@@ -27,6 +27,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("review.approve", "审核通过"),
     ("review.reject", "驳回"),
     ("review.supplement", "要求补充材料"),
+    ("notify.resend", "重新发送通知"),
     ("review.note", "添加备注"),
     ("review.second_agree", "复核同意改判"),
     ("review.second_disagree", "复核不同意改判"),

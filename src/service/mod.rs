@@ -19,6 +19,7 @@
 //! | [`campaign`] | open registration, move a campaign through its phases, copy last year's |
 //! | [`lookup`] | the public catchment lookup |
 //! | [`wechat`] | WeChat's server API (the login code exchange) |
+//! | [`notify`] | the outbox: enqueue (inside other use cases), the delivery worker, the staff list and resend |
 
 pub mod audit;
 pub mod campaign;
@@ -27,6 +28,7 @@ pub mod dashboard;
 pub mod draw;
 pub mod export;
 pub mod lookup;
+pub mod notify;
 pub mod policy;
 pub mod portal;
 pub mod registration;

@@ -493,7 +493,9 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
     let DraftCtx { draft, data, answering, .. } = d;
     let hash = cipher.lookup_hash(&valid.id.number);
     let campaign = draft.campaign_id.clone();
+    let campaign_of_draft = draft.campaign_id.clone();
     let except = draft.application_id.clone();
+    let settings = cx.settings.clone();
     let result = cx
         .db
         .write(move |c| {
@@ -507,10 +509,27 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
                 cipher: &cipher,
                 answering: None,
             };
-            match &answering {
-                None => dbr::submit(c, input),
-                Some(request) => answer_supplement(c, &gid, request, &reply, input),
+            let done = match &answering {
+                None => dbr::submit(c, input)?,
+                Some(request) => answer_supplement(c, &gid, request, &reply, input)?,
+            };
+            if done.created {
+                // 报名已受理, in the same transaction as the application.
+                let campaign_name = db::review::campaign(c, &campaign_of_draft)?.name;
+                let event = crate::notify::Event::Received {
+                    application_id: done.application_id.clone(),
+                    registration_no: done.registration_no.clone(),
+                    campaign_name,
+                    at: db::now(),
+                };
+                let target = super::notify::Target {
+                    guardian_id: &gid,
+                    application_id: Some(&done.application_id),
+                    campaign_id: Some(&campaign_of_draft),
+                };
+                super::notify::enqueue(c, &settings, target, &event, db::now())?;
             }
+            Ok(done)
         })
         .await;
     match result {
@@ -906,8 +925,8 @@ pub async fn guardian_for_openid(cx: &Ctx, openid: String, unionid: Option<Strin
 /// Stores the guardian's validated profile.
 pub async fn update_profile(cx: &Ctx, guardian_id: &str, v: &forms::ValidGuardian) -> Result<(), AppError> {
     let gid = guardian_id.to_string();
-    let (n, r, m) = (v.name.clone(), v.relation.clone(), v.mobile.clone());
-    cx.db.write(move |c| dbr::update_guardian(c, &gid, &n, &r, &m)).await
+    let v = v.clone();
+    cx.db.write(move |c| dbr::update_guardian(c, &gid, &v)).await
 }
 
 /// What the parent home page lists: open campaigns, and (when logged in)

@@ -4,13 +4,15 @@
 //! `Forbidden`, so its existence does not leak. Every view and decision is
 //! audited in the same transaction.
 
+use super::notify as notify_svc;
 use super::Ctx;
-use crate::db::models::{Application, ApplicationEvent, Campaign, Document, Notification};
+use crate::db::models::{Application, ApplicationEvent, Campaign, Document};
 use crate::db::review::{self as dbr, AppUpdate, DecisionRow, QueueWhere};
 use crate::db::{audit, new_id, now, DbConn};
 use crate::domain::{ApplicationStatus, DecisionKind, Role, SupplementExpiry};
 use crate::error::AppError;
 use crate::identity::mask_name;
+use crate::notify;
 use crate::review::fraud::{self, Signal};
 use crate::review::scope;
 use crate::review::{self, supplement, Computed, DecisionRequest};
@@ -908,6 +910,7 @@ pub fn decide_with(conn: &mut DbConn, who: &Identity, app_id: &str, req: &Decisi
 
 fn decide_in(
     conn: &mut DbConn,
+    settings: &crate::config::Settings,
     who: &Identity,
     app_id: &str,
     req: &DecisionRequest,
@@ -953,6 +956,7 @@ fn decide_in(
                 let u = approved_update(&computed, outcome.override_school_id.as_ref(), outcome.override_category.as_ref(), &outcome.note);
                 update_app(conn, &app, AppUpdate { status: new_status, ..u })?;
                 add_event(conn, &app.id, new_status, "审核通过")?;
+                notify_approved(conn, settings, &c, &app.id, &decision_id, t)?;
             }
             DecisionKind::Approve => {
                 update_app(conn, &app, keep(&app, new_status))?;
@@ -963,6 +967,10 @@ fn decide_in(
                 let note = if outcome.note.is_empty() { label.to_string() } else { format!("{label}：{}", outcome.note) };
                 update_app(conn, &app, AppUpdate { category: None, priority_json: None, explanation: None, ..keep(&app, new_status) })?;
                 add_event(conn, &app.id, new_status, &note)?;
+                let reason = if label.is_empty() { note.clone() } else { label.to_string() };
+                let event =
+                    notify::Event::Rejected { decision_id: decision_id.clone(), registration_no: app.registration_no.clone(), reason };
+                notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, t)?;
             }
             DecisionKind::Supplement => {
                 let deadline = outcome.supplement_deadline.unwrap_or(t);
@@ -970,23 +978,13 @@ fn decide_in(
                 let asked = outcome.supplement_items.clone().unwrap_or_default().describe(&outcome.note);
                 let text = format!("请于 {}（北京时间）前补充材料。{asked}", crate::db::beijing(deadline).format("%Y-%m-%d %H:%M"));
                 add_event(conn, &app.id, new_status, &text)?;
-                let openid = dbr::guardian_openid_of_child(conn, &app.child_id)?;
-                dbr::insert_notification(
-                    conn,
-                    &Notification {
-                        id: new_id(),
-                        channel: "wechat".into(),
-                        recipient: openid,
-                        subject: format!("报名号 {} 需补充材料", app.registration_no),
-                        body: text,
-                        status: "pending".into(),
-                        attempts: 0,
-                        next_attempt_at: t,
-                        last_error: None,
-                        created_at: t,
-                        sent_at: None,
-                    },
-                )?;
+                let event = notify::Event::Supplement {
+                    decision_id: decision_id.clone(),
+                    registration_no: app.registration_no.clone(),
+                    asked,
+                    deadline,
+                };
+                notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, t)?;
             }
             DecisionKind::Note => {}
         }
@@ -1044,6 +1042,26 @@ fn decide_in(
     Ok(DecisionResult { decision_id, decision: outcome.decision, status, needs_second: outcome.needs_second })
 }
 
+/// Queues the guardian's "approved" message: the school (or zone) and category as stored.
+fn notify_approved(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    c: &Campaign,
+    app_id: &str,
+    decision_id: &str,
+    t: NaiveDateTime,
+) -> Result<(), AppError> {
+    let a = dbr::application(conn, app_id)?.ok_or(AppError::NotFound)?;
+    let school = notify_svc::place_name(conn, a.catchment_school_id.as_deref().or(a.zone_id.as_deref()))?;
+    let category = match &a.category {
+        Some(code) => categories_of(c).into_iter().find(|(k, _)| k == code).map(|(_, l)| l).unwrap_or_else(|| code.clone()),
+        None => "待定".into(),
+    };
+    let event = notify::Event::Approved { decision_id: decision_id.into(), registration_no: a.registration_no.clone(), school, category };
+    notify_svc::enqueue_for_application(conn, settings, app_id, &a.campaign_id, &event, t)?;
+    Ok(())
+}
+
 /// Records an appeal's outcome with its own audit entry.
 fn settle_appeal(conn: &mut DbConn, who: &Identity, app_id: &str, outcome: &str, at: NaiveDateTime) -> Result<(), AppError> {
     if dbr::decide_appeal(conn, app_id, outcome, &who.id, at)? {
@@ -1067,11 +1085,18 @@ pub async fn decide(cx: &Ctx, who: &Identity, app_id: String, input: &DecisionIn
     let who = who.clone();
     let version = input.version;
     let (actor, target) = (who.actor(), format!("application:{app_id}"));
-    let r = cx.db.write(move |c| decide_in(c, &who, &app_id, &req, version)).await;
+    let settings = cx.settings.clone();
+    let r = cx.db.write(move |c| decide_in(c, &settings, &who, &app_id, &req, version)).await;
     super::draw::audited(cx, &actor, &target, r).await
 }
 
-fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) -> Result<DecisionResult, AppError> {
+fn second_in(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    who: &Identity,
+    decision_id: &str,
+    agree: bool,
+) -> Result<DecisionResult, AppError> {
     let d = dbr::decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
     let app = load_app_to_change(conn, who, &d.application_id)?;
     if d.decision != DecisionKind::Approve || !d.needs_second || d.second_reviewer_id.is_some() {
@@ -1097,6 +1122,7 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
     let status = if agree {
         update_app(conn, &app, approved_update(&computed, d.override_school_id.as_ref(), d.override_category.as_ref(), &d.note))?;
         add_event(conn, &app.id, ApplicationStatus::Approved, "审核通过")?;
+        notify_approved(conn, settings, &c, &app.id, decision_id, now())?;
         if dbr::appeal_of(conn, &app.id)?.is_some_and(|a| a.outcome.is_none()) {
             settle_appeal(conn, who, &app.id, "granted", now())?;
         }
@@ -1116,7 +1142,8 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
 pub async fn second(cx: &Ctx, who: &Identity, decision_id: String, agree: bool) -> Result<DecisionResult, AppError> {
     let who = who.clone();
     let (actor, target) = (who.actor(), format!("decision:{decision_id}"));
-    let r = cx.db.write(move |c| second_in(c, &who, &decision_id, agree)).await;
+    let settings = cx.settings.clone();
+    let r = cx.db.write(move |c| second_in(c, &settings, &who, &decision_id, agree)).await;
     super::draw::audited(cx, &actor, &target, r).await
 }
 
@@ -1144,7 +1171,13 @@ pub struct Expired {
 /// One overdue request, in the caller's transaction: the answer row
 /// (`expired`) first, so a request is settled once however many sweeps run;
 /// then the application as the campaign says, its timeline and the audit.
-fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDateTime) -> Result<Option<SupplementExpiry>, AppError> {
+fn expire_one(
+    conn: &mut DbConn,
+    settings: Option<&crate::config::Settings>,
+    d: &DecisionRow,
+    app: &Application,
+    at: NaiveDateTime,
+) -> Result<Option<SupplementExpiry>, AppError> {
     let c = dbr::campaign(conn, &app.campaign_id)?;
     let response = dbr::SupplementResponse {
         id: new_id(),
@@ -1190,6 +1223,12 @@ fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDa
             "reason_code": (c.supplement_expiry == SupplementExpiry::Reject).then_some("supplement_expired"),
         })),
     )?;
+    if let (Some(settings), SupplementExpiry::Reject) = (settings, c.supplement_expiry) {
+        let reason = review::reject_reason_label("supplement_expired").unwrap_or("逾期未补充材料").to_string();
+        let event =
+            notify::Event::Rejected { decision_id: format!("{}-expired", d.id), registration_no: app.registration_no.clone(), reason };
+        notify_svc::enqueue_for_application(conn, settings, &app.id, &app.campaign_id, &event, at)?;
+    }
     Ok(Some(c.supplement_expiry))
 }
 
@@ -1197,6 +1236,16 @@ fn expire_one(conn: &mut DbConn, d: &DecisionRow, app: &Application, at: NaiveDa
 /// in its own transaction (one failure does not hold back the others), as
 /// the request's campaign says: rejected, or back to review as it stands.
 pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Result<Expired, AppError> {
+    expire_supplements_notifying(db, None, at)
+}
+
+/// [`expire_supplements_blocking`], queueing the guardian's "rejected"
+/// message (in the same transaction) when the rule rejects.
+pub fn expire_supplements_notifying(
+    db: &crate::db::Db,
+    settings: Option<&crate::config::Settings>,
+    at: NaiveDateTime,
+) -> Result<Expired, AppError> {
     let mut done = Expired::default();
     loop {
         let batch = db.write_blocking(|c| dbr::overdue_supplements(c, at, 200))?;
@@ -1205,7 +1254,7 @@ pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Res
         }
         let mut progressed = false;
         for (d, app) in batch {
-            match db.write_blocking(|c| expire_one(c, &d, &app, at)) {
+            match db.write_blocking(|c| expire_one(c, settings, &d, &app, at)) {
                 Ok(Some(rule)) => {
                     progressed = true;
                     match rule {
@@ -1227,7 +1276,8 @@ pub fn expire_supplements_blocking(db: &crate::db::Db, at: NaiveDateTime) -> Res
 /// [`expire_supplements_blocking`] on the blocking pool.
 pub async fn expire_supplements(cx: &Ctx, at: NaiveDateTime) -> Result<Expired, AppError> {
     let db = cx.db.clone();
-    actix_web::web::block(move || expire_supplements_blocking(&db, at)).await.map_err(AppError::internal)?
+    let settings = cx.settings.clone();
+    actix_web::web::block(move || expire_supplements_notifying(&db, Some(&settings), at)).await.map_err(AppError::internal)?
 }
 
 // ---------------------------------------------------------------- county queue

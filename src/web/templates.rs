@@ -38,6 +38,10 @@ pub fn environment() -> Environment<'static> {
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
         ("staff_campaigns.html", include_str!("../../templates/staff_campaigns.html")),
+        ("staff_notifications.html", include_str!("../../templates/staff_notifications.html")),
+        // Rendered by `crate::notify` (its own environment: the text body is not HTML-escaped).
+        ("notify/email.html", include_str!("../../templates/notify/email.html")),
+        ("notify/email.txt", include_str!("../../templates/notify/email.txt")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -78,6 +82,9 @@ mod tests {
             "parent/notice.html",
             "parent/home.html",
             "staff_campaigns.html",
+            "staff_notifications.html",
+            "notify/email.html",
+            "notify/email.txt",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

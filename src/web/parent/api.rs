@@ -26,6 +26,10 @@ pub struct GuardianOut {
     /// 父亲, 母亲, …
     pub relation: String,
     pub mobile: String,
+    /// Where notifications go by email (when chosen).
+    pub email: Option<String>,
+    /// `wechat`, `email` or `both`.
+    pub notify: String,
     /// Name, relation and mobile are filled in (needed before registering).
     pub profile_complete: bool,
 }
@@ -139,6 +143,8 @@ fn guardian_out(s: &GuardianSession) -> GuardianOut {
         name: s.guardian.name.clone(),
         relation: s.guardian.relation.clone(),
         mobile: s.guardian.phone.clone(),
+        email: s.guardian.email.clone(),
+        notify: s.guardian.notify_channels.clone(),
         profile_complete: s.profile_complete(),
     }
 }
@@ -179,6 +185,8 @@ pub async fn guardian_put(state: web::Data<AppState>, s: GuardianSession, req: H
                 name: v.name,
                 relation: v.relation,
                 mobile: v.mobile,
+                email: v.email,
+                notify: v.notify.as_str().to_string(),
                 profile_complete: true,
             }))
         }

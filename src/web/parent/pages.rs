@@ -92,13 +92,22 @@ fn profile_render(state: &AppState, s: &GuardianSession, f: &GuardianForm, error
     render_page(
         state,
         "parent/profile.html",
-        minijinja::context! { f => f, errors => errors.map(), relations => forms::RELATIONS, csrf => s.claims.csrf, next => next },
+        minijinja::context! {
+            f => f, errors => errors.map(), relations => forms::RELATIONS, csrf => s.claims.csrf, next => next,
+            channels => crate::domain::NotifyChannels::choices(),
+        },
     )
 }
 
 /// `GET /parent/profile`: 监护人信息.
 pub async fn profile_page(state: web::Data<AppState>, s: GuardianSession, q: web::Query<NextQuery>) -> Page {
-    let f = GuardianForm { name: s.guardian.name.clone(), relation: s.guardian.relation.clone(), mobile: s.guardian.phone.clone() };
+    let f = GuardianForm {
+        name: s.guardian.name.clone(),
+        relation: s.guardian.relation.clone(),
+        mobile: s.guardian.phone.clone(),
+        email: s.guardian.email.clone().unwrap_or_default(),
+        notify: s.guardian.notify_channels.clone(),
+    };
     profile_render(&state, &s, &f, &FieldErrors::default(), &local_next(q.next.as_deref()))
 }
 

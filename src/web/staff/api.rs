@@ -448,3 +448,26 @@ pub async fn campaign_plan(
     let cap = b.class_size_cap.ok_or_else(|| AppError::invalid("class_size_cap", "请填写班额"))?;
     Ok(HttpResponse::Ok().json(campaign::set_plan(&state.ctx, id.who.actor(), c, s, classes, cap).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct NotificationQuery {
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// `GET /api/v1/staff/notifications?campaign=&status=`: the outbox, recipients masked.
+#[utoipa::path(get, path = "/api/v1/staff/notifications", tag = "staff", security(("staff_bearer" = [])), params(NotificationQuery), responses((status = 200, description = "通知发件箱：待发、已发、失败（收件人已打码）", body = Object)))]
+pub async fn notifications(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<NotificationQuery>) -> Api {
+    id.require(super::NOTIFY_READ)?;
+    let q = q.into_inner();
+    Ok(HttpResponse::Ok().json(crate::service::notify::list(&state.ctx, &id.who, q.campaign, q.status).await?))
+}
+
+/// `POST /api/v1/staff/notifications/{id}/resend`: a failed or dead message queued again (admins; audited).
+#[utoipa::path(post, path = "/api/v1/staff/notifications/{id}/resend", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "通知编号")), responses((status = 200, description = "已重新排队发送", body = Object), (status = 409, description = "只有失败的通知才能重发", body = ErrorBody)))]
+pub async fn notification_resend(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
+    id.require(ADMIN)?;
+    Ok(HttpResponse::Ok().json(crate::service::notify::resend(&state.ctx, &id.who, path.into_inner()).await?))
+}

@@ -61,6 +61,8 @@ route_table! {
     get "/staff/campaigns" => pages::campaigns_page,
     post "/staff/campaigns" => pages::campaign_copy_form,
     post "/staff/campaigns/{id}/advance" => pages::campaign_advance_form,
+    get "/staff/notifications" => pages::notifications_page,
+    post "/staff/notifications/{id}/resend" => pages::notification_resend_form,
     post "/api/v1/staff/login" => api::login,
     post "/api/v1/staff/refresh" => api::refresh,
     post "/api/v1/staff/logout" => api::logout,
@@ -95,6 +97,8 @@ route_table! {
     post "/api/v1/staff/campaigns" => api::campaign_copy,
     post "/api/v1/staff/campaigns/{id}/advance" => api::campaign_advance,
     post "/api/v1/staff/campaigns/{id}/plans/{school}" => api::campaign_plan,
+    get "/api/v1/staff/notifications" => api::notifications,
+    post "/api/v1/staff/notifications/{id}/resend" => api::notification_resend,
 }
 
 // ------------------------------------------------------------ roles
@@ -110,6 +114,9 @@ pub const ADMIN: &[Role] = &[Role::Admin];
 pub const DRY_RUN: &[Role] = &[Role::Admin, Role::Operator, Role::Auditor];
 /// The dry run's list of children needing placement (registration numbers).
 pub const PLACEMENT: &[Role] = &[Role::Admin, Role::Operator];
+/// The notification outbox: read by the bureau's admins, operators and
+/// auditors; only admins resend.
+pub const NOTIFY_READ: &[Role] = crate::service::notify::READ_ROLES;
 
 /// Checks the dry run's `format` for `id`: csv for everyone who sees the dry
 /// run, the placement list only for those who place children.

@@ -566,3 +566,50 @@ pub async fn campaign_copy_form(state: web::Data<AppState>, req: HttpRequest, id
         Err(e) => campaigns_refusal(&state, &id, e).await,
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct NotificationsQuery {
+    #[serde(default)]
+    campaign: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    resent: Option<String>,
+}
+
+/// `GET /staff/notifications`: the outbox per campaign and status, with errors.
+pub async fn notifications_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<NotificationsQuery>) -> Page {
+    id.require(super::NOTIFY_READ)?;
+    let q = q.into_inner();
+    let listing = crate::service::notify::list(&state.ctx, &id.who, q.campaign, q.status).await?;
+    let campaigns = campaign::phases(&state.ctx).await?;
+    let extra = json!({
+        "listing": listing,
+        "campaigns": campaigns.iter().map(|c| json!({"id": c.id, "name": c.name})).collect::<Vec<_>>(),
+        "statuses": crate::domain::NotifyStatus::choices(),
+        "can_resend": id.who.is(ADMIN),
+        "notice": q.resent.map(|_| "已重新排入发送队列".to_string()),
+    });
+    render(&state, "staff_notifications.html", merge(base_ctx(&state, Some(&id), "notifications"), extra))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /staff/notifications/{id}/resend` (admins).
+pub async fn notification_resend_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<ResendForm>,
+) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    id.require(ADMIN)?;
+    let row = crate::service::notify::resend(&state.ctx, &id.who, path.into_inner()).await?;
+    let campaign = row.campaign_id.map(|c| format!("&campaign={}", encode_component(&c))).unwrap_or_default();
+    Ok(redirect(&format!("/staff/notifications?resent=1{campaign}")))
+}
