@@ -240,25 +240,85 @@ pub fn remembered(conn: &mut DbConn, key: &str) -> Result<Option<Submitted>, App
 
 /// Next registration number `{campaign}-{NNNNN}`, skipping numbers already used
 /// (e.g. loaded by the demo without the counter).
+///
+/// On PostgreSQL the number comes from a sequence per campaign
+/// (`ruxue_regno_{hex of the campaign id}`), so concurrent submissions hold no
+/// row lock: a submission that fails after taking its number leaves a gap
+/// (numbers are unique and increasing, not necessarily consecutive; see
+/// docs/performance.md). On SQLite, with one writer at a time, the
+/// `registration_no:{campaign}` counter gives consecutive numbers.
 fn next_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
+    if conn.backend() == super::Backend::Postgres {
+        return next_registration_no_pg(conn, campaign_id);
+    }
     let counter = format!("registration_no:{campaign_id}");
     let n = super::next_counter(conn, &counter)?;
     let candidate = format!("{campaign_id}-{n:05}");
-    let taken: i64 = schema::applications::table.filter(schema::applications::registration_no.eq(&candidate)).count().get_result(conn)?;
-    if taken == 0 {
+    if !registration_no_taken(conn, &candidate)? {
         return Ok(candidate);
     }
+    let next = highest_registration_no(conn, campaign_id)?.max(n) + 1;
+    diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
+        .set(schema::counters::value.eq(next))
+        .execute(conn)?;
+    Ok(format!("{campaign_id}-{next:05}"))
+}
+
+fn registration_no_taken(conn: &mut DbConn, no: &str) -> Result<bool, AppError> {
+    let taken: i64 = schema::applications::table.filter(schema::applications::registration_no.eq(no)).count().get_result(conn)?;
+    Ok(taken > 0)
+}
+
+/// The largest number in `{campaign}-{N}` registration numbers already stored.
+fn highest_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<i64, AppError> {
     let used: Vec<String> = schema::applications::table
         .filter(schema::applications::campaign_id.eq(campaign_id))
         .select(schema::applications::registration_no)
         .load(conn)?;
     let prefix = format!("{campaign_id}-");
-    let max = used.iter().filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok())).max().unwrap_or(0);
-    let next = max.max(n) + 1;
-    diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
-        .set(schema::counters::value.eq(next))
-        .execute(conn)?;
-    Ok(format!("{campaign_id}-{next:05}"))
+    Ok(used.iter().filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok())).max().unwrap_or(0))
+}
+
+#[derive(diesel::QueryableByName)]
+struct NextVal {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    v: Option<i64>,
+}
+
+/// Key of the advisory lock taken while a campaign's number sequence is created.
+const REGNO_SEQUENCE_LOCK_KEY: i64 = 0x72_75_78_75_65_52;
+
+fn next_registration_no_pg(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
+    let seq = format!("ruxue_regno_{}", hex::encode(campaign_id.as_bytes()));
+    // NULL while the sequence does not exist yet (nextval is strict).
+    let next = |c: &mut DbConn| -> Result<Option<i64>, AppError> {
+        Ok(diesel::sql_query(format!("SELECT nextval(to_regclass('{seq}')) AS v")).get_result::<NextVal>(c)?.v)
+    };
+    let mut n = next(conn)?;
+    if n.is_none() {
+        // First submission of the campaign: create the sequence, starting
+        // after the numbers already stored and the old counter. In this
+        // transaction, so that it disappears with it if the submit fails.
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REGNO_SEQUENCE_LOCK_KEY})")).execute(conn)?;
+        n = next(conn)?;
+        if n.is_none() {
+            let counter: Option<i64> = schema::counters::table
+                .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
+                .select(schema::counters::value)
+                .first(conn)
+                .optional()?;
+            let start = highest_registration_no(conn, campaign_id)?.max(counter.unwrap_or(0)) + 1;
+            diesel::sql_query(format!("CREATE SEQUENCE {seq} START WITH {start}")).execute(conn)?;
+            n = next(conn)?;
+        }
+    }
+    loop {
+        let candidate = format!("{campaign_id}-{:05}", n.ok_or_else(|| AppError::internal("registration number sequence missing"))?);
+        if !registration_no_taken(conn, &candidate)? {
+            return Ok(candidate);
+        }
+        n = next(conn)?;
+    }
 }
 
 /// Everything submit needs, validated by the caller against the campaign.

@@ -20,6 +20,7 @@
 
 pub mod addresses;
 pub mod browser;
+pub mod load;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;
