@@ -357,3 +357,160 @@ async fn two_instances_on_one_postgres_behave_as_one_service() {
     drop((a, b));
     check_store(&db.url, dir.path(), &acks);
 }
+
+backend_test! {
+    #[test]
+    fn the_audit_chain_takes_concurrent_writers_and_still_catches_tampering(backend) {
+        use diesel::connection::SimpleConnection;
+        use ruxue::db::audit;
+        use ruxue::error::AppError;
+        let tdb = TestDb::new(backend);
+        let db = ruxue::db::Db::connect(&tdb.url, 8, 5000).unwrap();
+        db.migrate().unwrap();
+        let before = audit::verify(&mut db.get().unwrap()).unwrap().entries;
+        // Eight writers, 30 transactions each with two entries; every fifth
+        // rolls back. A sealer runs beside them (PostgreSQL).
+        let done = Arc::new(AtomicBool::new(false));
+        let sealer = {
+            let (db, done) = (db.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::SeqCst) {
+                    audit::seal(&mut db.get().unwrap(), false).unwrap();
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
+        };
+        let writers: Vec<_> = (0..8)
+            .map(|t| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    let mut committed = 0;
+                    for i in 0..30 {
+                        let r = db.write_blocking(|c| {
+                            audit::append(c, "test", "test.append", &format!("t{t}-{i}-a"), None, None)?;
+                            audit::append(c, "test", "test.append", &format!("t{t}-{i}-b"), None, Some(&serde_json::json!({"i": i})))?;
+                            if i % 5 == 0 {
+                                Err(AppError::internal("rolled back on purpose"))
+                            } else {
+                                Ok(())
+                            }
+                        });
+                        if r.is_ok() {
+                            committed += 2;
+                        }
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let committed: i64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        done.store(true, Ordering::SeqCst);
+        sealer.join().unwrap();
+        let mut c = db.get().unwrap();
+        audit::seal(&mut c, true).unwrap();
+        assert_eq!(audit::pending(&mut c).unwrap(), 0);
+        let r = audit::verify(&mut c).unwrap();
+        assert_eq!(r.broken, None, "{backend:?}");
+        assert_eq!(r.entries, before + committed, "every committed entry chained once, none of the rolled-back ones");
+        assert_eq!(audit::head(&mut c).unwrap(), (r.entries, r.head.clone()));
+        let rolled_back: i64 = schema::audit_log::table.filter(schema::audit_log::target.like("%-0-%")).count().get_result(&mut *c).unwrap();
+        assert_eq!(rolled_back, 0);
+
+        let broken_at = |c: &mut ruxue::db::DbConn| {
+            audit::seal(c, true).unwrap();
+            audit::verify(c).unwrap().broken
+        };
+        let row = |c: &mut ruxue::db::DbConn, seq: i64| -> audit::AuditEntry {
+            schema::audit_log::table.find(seq).select(audit::AuditEntry::as_select()).first(c).unwrap()
+        };
+        let n = before + 10;
+        // Edited.
+        let orig = row(&mut c, n);
+        c.batch_execute(&format!("UPDATE audit_log SET target = 'forged' WHERE seq = {n}")).unwrap();
+        let b = broken_at(&mut c).expect("an edit is caught");
+        assert_eq!(b.0, n, "{b:?}");
+        c.batch_execute(&format!("UPDATE audit_log SET target = '{}' WHERE seq = {n}", orig.target)).unwrap();
+        assert_eq!(broken_at(&mut c), None);
+        // Removed from the middle.
+        c.batch_execute(&format!("DELETE FROM audit_log WHERE seq = {n}")).unwrap();
+        let b = broken_at(&mut c).expect("a removal is caught");
+        assert!(b.1.contains(&format!("entry {n} is missing")), "{b:?}");
+        diesel::insert_into(schema::audit_log::table).values(&orig).execute(&mut *c).unwrap();
+        assert_eq!(broken_at(&mut c), None);
+        // Removed by making it look pending again (so that the sealer would
+        // chain it anew at the end).
+        c.batch_execute(&format!(
+            "UPDATE audit_log SET seq = {}, prev_hash = '', hash = 'pending:forged' WHERE seq = {n}",
+            audit::PENDING_BASE + 999_999
+        ))
+        .unwrap();
+        let b = broken_at(&mut c).expect("an entry moved out of the chain is caught");
+        assert!(b.1.contains(&format!("entry {n} is missing")), "{b:?}");
+        // Reordered.
+        let tdb2 = TestDb::new(backend);
+        let db2 = ruxue::db::Db::connect(&tdb2.url, 2, 5000).unwrap();
+        db2.migrate().unwrap();
+        for i in 0..5 {
+            db2.write_blocking(|c| Ok(audit::append(c, "test", "test.append", &format!("r{i}"), None, None)?)).unwrap();
+        }
+        let mut c2 = db2.get().unwrap();
+        audit::seal(&mut c2, true).unwrap();
+        let head = audit::verify(&mut c2).unwrap();
+        assert_eq!(head.broken, None);
+        let m = head.entries - 2;
+        c2.batch_execute(&format!(
+            "UPDATE audit_log SET seq = -1 WHERE seq = {m}; UPDATE audit_log SET seq = {m} WHERE seq = {}; UPDATE audit_log SET seq = {} WHERE seq = -1",
+            m + 1,
+            m + 1
+        ))
+        .unwrap();
+        let b = broken_at(&mut c2).expect("a reordering is caught");
+        assert_eq!(b.0, m, "{b:?}");
+        // The newest entries removed: the sealed count remembers.
+        c2.batch_execute(&format!("DELETE FROM audit_log WHERE seq >= {m}")).unwrap();
+        let b = broken_at(&mut c2).expect("a removed tail is caught");
+        assert!(b.1.contains("tail deleted"), "{b:?}");
+    }
+}
+
+backend_test! {
+    #[test]
+    fn the_campaign_cache_sees_every_change(backend) {
+        use diesel::connection::SimpleConnection;
+        use ruxue::service::registration::campaign_ctx;
+        let tdb = TestDb::new(backend);
+        let dir = tempfile::tempdir().unwrap();
+        ruxue_ok(&tdb.url, dir.path(), &["demo"]);
+        let db = ruxue::db::Db::connect(&tdb.url, 2, 5000).unwrap();
+        let mut c = db.get().unwrap();
+        // Two instances' caches.
+        let (a, b) = (ruxue::service::CampaignCache::default(), ruxue::service::CampaignCache::default());
+        let first = campaign_ctx(&a, &mut c, CAMPAIGN).unwrap();
+        assert_eq!(campaign_ctx(&b, &mut c, CAMPAIGN).unwrap().rules.len(), first.rules.len());
+        assert!(first.rules.len() > 1);
+        // A rule removed by a use case (with its audit entry, in one
+        // transaction): both caches reload at their next use.
+        db.write_blocking(|c| {
+            c.batch_execute(&format!(
+                "DELETE FROM catchment_rules WHERE campaign_id = '{CAMPAIGN}' AND position = (SELECT MAX(position) FROM catchment_rules WHERE campaign_id = '{CAMPAIGN}')"
+            ))?;
+            ruxue::db::audit::append(c, "cli", "catchment.import", &format!("campaign:{CAMPAIGN}"), None, None)?;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(campaign_ctx(&a, &mut c, CAMPAIGN).unwrap().rules.len(), first.rules.len() - 1);
+        assert_eq!(campaign_ctx(&b, &mut c, CAMPAIGN).unwrap().rules.len(), first.rules.len() - 1);
+        // Nothing changed: the cached context (equal to a fresh load).
+        let cached = campaign_ctx(&a, &mut c, CAMPAIGN).unwrap();
+        let fresh = ruxue::service::registration::load_campaign_ctx(&mut c, CAMPAIGN).unwrap();
+        assert_eq!(cached.campaign, fresh.campaign);
+        assert_eq!(cached.rules.len(), fresh.rules.len());
+        // The campaign row changed even by hand (dates, phase, policy): seen at once.
+        c.batch_execute(&format!("UPDATE campaigns SET four_eyes = NOT four_eyes WHERE id = '{CAMPAIGN}'")).unwrap();
+        assert_eq!(campaign_ctx(&a, &mut c, CAMPAIGN).unwrap().campaign.four_eyes, !first.campaign.four_eyes);
+        // A review decision does not invalidate (the hot path keeps its cache).
+        let v = ruxue::db::campaign_ctx_version(&mut c).unwrap();
+        db.write_blocking(|c| Ok(ruxue::db::audit::append(c, "staff:x", "review.approve", "application:x", None, None)?)).unwrap();
+        assert_eq!(ruxue::db::campaign_ctx_version(&mut c).unwrap(), v);
+    }
+}

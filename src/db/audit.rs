@@ -104,6 +104,13 @@ pub fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(Sha256::digest(canonical(&v).as_bytes()))
 }
 
+/// Actions (by prefix) that change what a campaign context holds: the
+/// campaign row, its policy, catchment rules, school plans, zones, schools
+/// or townships. [`append`] bumps `campaign_ctx_version` for them, in the
+/// same transaction, so every instance's campaign cache reloads. A new
+/// action that changes any of those must start with one of these.
+pub const INVALIDATES_CAMPAIGN_CTX: &[&str] = &["campaign.", "policy.", "catchment.", "demo.", "plan.", "zone.", "school.", "township."];
+
 /// Appends one entry inside the caller's transaction.
 pub fn append(
     conn: &mut DbConn,
@@ -113,6 +120,9 @@ pub fn append(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> Result<AuditEntry, diesel::result::Error> {
+    if INVALIDATES_CAMPAIGN_CTX.iter().any(|p| action.starts_with(p)) {
+        super::next_counter(conn, super::CAMPAIGN_CTX_VERSION)?;
+    }
     if conn.backend() == super::Backend::Postgres {
         let seq = diesel::sql_query(format!("SELECT nextval('{PENDING_SEQUENCE}') AS v")).get_result::<BigIntRow>(conn)?.v;
         let e = AuditEntry {

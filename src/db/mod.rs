@@ -388,6 +388,18 @@ pub fn next_counter(conn: &mut DbConn, name: &str) -> Result<i64, diesel::result
     c::counters.filter(c::name.eq(name)).select(c::value).first(conn)
 }
 
+/// Name of the counter bumped by every change to a campaign's context
+/// (campaign row, policy, catchment rules, plans, zones): see
+/// `service::CampaignCache`.
+pub const CAMPAIGN_CTX_VERSION: &str = "campaign_ctx_version";
+
+/// The current campaign-context version (0 before the first change).
+pub fn campaign_ctx_version(conn: &mut DbConn) -> Result<i64, diesel::result::Error> {
+    use diesel::prelude::*;
+    use schema::counters::dsl as c;
+    Ok(c::counters.filter(c::name.eq(CAMPAIGN_CTX_VERSION)).select(c::value).first(conn).optional()?.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
