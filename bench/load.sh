@@ -25,6 +25,8 @@ CONNS=${CONNS:-"8 32 128"}
 DRAFTS=${DRAFTS:-8000}
 POOL=${POOL:-16}
 THREADS=${THREADS:-2}
+# pgbench clients at most (the shared server has max_connections = 100).
+PGBENCH_MAX=${PGBENCH_MAX:-32}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
 if [ -z "${RUXUE_BIN:-}" ]; then
   cargo build --release --locked >&2
@@ -45,6 +47,8 @@ export RUXUE_ENV=test RUXUE__DATABASE__URL="$URL" RUXUE__SERVER__PORT=$PORT RUXU
 [ -n "${CHECK_ON_CHECKOUT:-}" ] && export RUXUE__DATABASE__CHECK_ON_CHECKOUT=$CHECK_ON_CHECKOUT
 SERVER_PID=
 cleanup() {
+  local rc=$?
+  [ $rc -ne 0 ] && [ -f "$WORK/serve.log" ] && { echo "-- server log (tail):" >&2; tail -20 "$WORK/serve.log" >&2; }
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   [ "$BACKEND" = postgres ] && psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" || true
   rm -rf "$WORK"
@@ -78,8 +82,9 @@ echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 run_wrk() { # name conns script [ratio-to]
   local name=$1 c=$2 script=$3
   cat "$script" bench/load/report.lua >"$WORK/s.lua"
-  local out; out=$(WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$c" -d"${DURATION}s" --latency -s "$WORK/s.lua" "$BASE$4" 2>&1 | grep '^RESULT' | sed 's/^RESULT //')
-  echo "$out"
+  local out; out=$(WRK_THREADS=$THREADS wrk -t"$THREADS" -c"$c" -d"${DURATION}s" --latency -s "$WORK/s.lua" "$BASE$4" 2>&1) || true
+  if ! grep -q '^RESULT' <<<"$out"; then echo "wrk $name failed: $out" >&2; exit 1; fi
+  grep '^RESULT' <<<"$out" | sed 's/^RESULT //'
 }
 row() { # name conns json ratio
   python3 - "$@" <<'PY'
@@ -95,7 +100,7 @@ for c in $CONNS; do
   row "/healthz" "$c" "$j" "limit" "$(peak_mib)"
   j=$(run_wrk lookup "$c" bench/load/lookup.lua /)
   row "catchment lookup" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"
-  j=$(STATUS="$WORK/status.txt" run_wrk status "$c" bench/load/status.lua /)
+  j=$(STATUS_FILE="$WORK/status.txt" run_wrk status "$c" bench/load/status.lua /)
   row "status API" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"
 done
 start=1000000
@@ -103,13 +108,15 @@ for c in $CONNS; do
   python3 bench/load/prepare.py "$BASE" "$WORK/drafts.txt" "$DRAFTS" "$start"
   start=$((start + DRAFTS))
   before=$(count_apps)
-  j=$(DRAFTS="$WORK/drafts.txt" run_wrk submit "$c" bench/load/submit.lua /)
+  j=$(DRAFTS_FILE="$WORK/drafts.txt" run_wrk submit "$c" bench/load/submit.lua /)
   after=$(count_apps)
   new=$(( after - before ))
   ratio="new: $new ($(python3 -c "print(f'{$new/$DURATION:.0f}')")/s)"
   if [ "$BACKEND" = postgres ]; then
-    tps=$(pgbench -n -c "$c" -j "$THREADS" -T "$DURATION" -f bench/load/pgbench_submit.sql "$URL" 2>/dev/null | awk '/^tps/ {print $3; exit}')
-    ratio="$ratio; pgbench $tps tps; $(python3 -c "print(f'{$new/$DURATION/float(\"$tps\"):.2f}')")× pgbench"
+    pc=$(( c < PGBENCH_MAX ? c : PGBENCH_MAX ))
+    tps=$(pgbench -n -c "$pc" -j "$THREADS" -T "$DURATION" -D seed="$SEED" -f bench/load/pgbench_submit.sql "$URL" 2>"$WORK/pgbench.err" | awk '/^tps/ {print $3; exit}')
+    [ -n "$tps" ] || { echo "pgbench failed:" >&2; cat "$WORK/pgbench.err" >&2; exit 1; }
+    ratio="$ratio; pgbench ($pc clients) $tps tps; $(python3 -c "print(f'{$new/$DURATION/float(\"$tps\"):.2f}')")× pgbench"
   fi
   row "submit" "$c" "$j" "$ratio" "$(peak_mib)"
 done

@@ -4,7 +4,7 @@
 -- idempotency record, duplicate and sibling checks) are here too, by the
 -- same indexes.
 \set id random(1, 9000000000000)
-\set g random(1, 300000)
+\set g random(1, :seed)
 BEGIN;
 SELECT response_json FROM idempotency_keys WHERE key = 'pb-k' || :id;
 SELECT id, data_json FROM registration_drafts WHERE id = 'seed-r' || :g AND guardian_id = 'seed-g' || :g;

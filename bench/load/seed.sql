@@ -12,7 +12,7 @@ SELECT 'seed-g' || i, 'seed-' || i, NULL, '林美玲', '母亲', '13805951234', 
 
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < @SEED@)
 INSERT INTO children (id, campaign_id, guardian_id, name, id_number_enc, id_number_hash, id_number_masked, birth_date, sex, created_at)
-SELECT 'seed-c' || i, '2027-G1', 'seed-g' || i, '林小明', 'seed', 'seed-h' || i, '350524********0000', DATE '2021-01-01', 'M', CURRENT_TIMESTAMP FROM s;
+SELECT 'seed-c' || i, '2027-G1', 'seed-g' || i, '林小明', 'seed', 'seed-h' || i, '350524********0000', '2021-01-01', 'M', CURRENT_TIMESTAMP FROM s;
 
 WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < @SEED@)
 INSERT INTO applications (id, campaign_id, child_id, registration_no, status, facts_json, family_id, township_id,

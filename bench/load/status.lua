@@ -3,7 +3,7 @@
 local lines = {}
 local idx = 0
 function init(args)
-  for line in io.lines(os.getenv("STATUS")) do
+  for line in io.lines(os.getenv("STATUS_FILE")) do
     lines[#lines + 1] = line
   end
   idx = math.random(#lines)

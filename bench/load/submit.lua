@@ -1,6 +1,6 @@
 -- wrk: each request submits one prepared draft (child filled in, 户口簿
 -- uploaded beforehand by prepare.py) with its parent's bearer token.
--- DRAFTS names the file of "token draft_id" lines; each thread takes every
+-- DRAFTS_FILE names the file of "token draft_id" lines; each thread takes every
 -- Nth line so that no draft is submitted twice.
 local lines = {}
 local idx, step = 0, 1
@@ -15,7 +15,7 @@ end
 function init(args)
   step = tonumber(os.getenv("WRK_THREADS") or "1")
   idx = tid
-  for line in io.lines(os.getenv("DRAFTS")) do
+  for line in io.lines(os.getenv("DRAFTS_FILE")) do
     lines[#lines + 1] = line
   end
 end

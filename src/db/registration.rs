@@ -285,32 +285,69 @@ struct NextVal {
     v: Option<i64>,
 }
 
-/// Key of the advisory lock taken while a campaign's number sequence is created.
-const REGNO_SEQUENCE_LOCK_KEY: i64 = 0x72_75_78_75_65_52;
+fn registration_sequence(campaign_id: &str) -> String {
+    format!("ruxue_regno_{}", hex::encode(campaign_id.as_bytes()))
+}
+
+/// Creates the campaign's registration-number sequence when it does not
+/// exist yet (PostgreSQL; nothing on SQLite), starting after the numbers
+/// already stored and the old counter. Call it outside the submit's
+/// transaction, in a transaction of its own (the service does, once per
+/// campaign and process): a transaction that waited for another one to
+/// create it would not see it. Two instances creating it at once: one wins,
+/// the other's error is ignored and the sequence is there.
+pub fn ensure_registration_sequence(conn: &mut DbConn, campaign_id: &str) -> Result<(), AppError> {
+    if conn.backend() != super::Backend::Postgres {
+        return Ok(());
+    }
+    let seq = registration_sequence(campaign_id);
+    let exists = |c: &mut DbConn| -> Result<bool, AppError> {
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            v: bool,
+        }
+        Ok(diesel::sql_query(format!("SELECT to_regclass('{seq}') IS NOT NULL AS v")).get_result::<Found>(c)?.v)
+    };
+    if exists(conn)? {
+        return Ok(());
+    }
+    let created = conn.transaction(|c| -> Result<(), AppError> {
+        let counter: Option<i64> = schema::counters::table
+            .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
+            .select(schema::counters::value)
+            .first(c)
+            .optional()?;
+        let start = highest_registration_no(c, campaign_id)?.max(counter.unwrap_or(0)) + 1;
+        diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}")).execute(c)?;
+        Ok(())
+    });
+    match created {
+        Ok(()) => Ok(()),
+        // Created meanwhile by another instance.
+        Err(_) if exists(conn)? => Ok(()),
+        Err(e) => Err(e),
+    }
+}
 
 fn next_registration_no_pg(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
-    let seq = format!("ruxue_regno_{}", hex::encode(campaign_id.as_bytes()));
-    // NULL while the sequence does not exist yet (nextval is strict).
+    let seq = registration_sequence(campaign_id);
+    // NULL when the sequence does not exist (nextval is strict).
     let next = |c: &mut DbConn| -> Result<Option<i64>, AppError> {
         Ok(diesel::sql_query(format!("SELECT nextval(to_regclass('{seq}')) AS v")).get_result::<NextVal>(c)?.v)
     };
     let mut n = next(conn)?;
     if n.is_none() {
-        // First submission of the campaign: create the sequence, starting
-        // after the numbers already stored and the old counter. In this
-        // transaction, so that it disappears with it if the submit fails.
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({REGNO_SEQUENCE_LOCK_KEY})")).execute(conn)?;
+        // Not ensured beforehand (a caller other than the service): create
+        // it in this transaction; it disappears with it if the submit fails.
+        let counter: Option<i64> = schema::counters::table
+            .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
+            .select(schema::counters::value)
+            .first(conn)
+            .optional()?;
+        let start = highest_registration_no(conn, campaign_id)?.max(counter.unwrap_or(0)) + 1;
+        diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}")).execute(conn)?;
         n = next(conn)?;
-        if n.is_none() {
-            let counter: Option<i64> = schema::counters::table
-                .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
-                .select(schema::counters::value)
-                .first(conn)
-                .optional()?;
-            let start = highest_registration_no(conn, campaign_id)?.max(counter.unwrap_or(0)) + 1;
-            diesel::sql_query(format!("CREATE SEQUENCE {seq} START WITH {start}")).execute(conn)?;
-            n = next(conn)?;
-        }
     }
     loop {
         let candidate = format!("{campaign_id}-{:05}", n.ok_or_else(|| AppError::internal("registration number sequence missing"))?);

@@ -69,6 +69,9 @@ impl Ctx {
 /// policy TOML and the rules JSON.
 #[derive(Default)]
 pub struct CampaignCache {
+    /// Campaigns whose registration-number sequence is known to exist
+    /// (`db::registration::ensure_registration_sequence`).
+    pub registration_sequences: std::sync::Mutex<std::collections::HashSet<String>>,
     entries: std::sync::Mutex<std::collections::HashMap<String, (i64, crate::registration::campaign::CampaignCtx)>>,
 }
 

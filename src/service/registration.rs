@@ -478,6 +478,11 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
     let hash = cipher.lookup_hash(&valid.id.number);
     let campaign = draft.campaign_id.clone();
     let except = draft.application_id.clone();
+    if !cx.campaigns.registration_sequences.lock().unwrap_or_else(|p| p.into_inner()).contains(&campaign) {
+        let cid = campaign.clone();
+        cx.db.run(move |c| dbr::ensure_registration_sequence(c, &cid)).await?;
+        cx.campaigns.registration_sequences.lock().unwrap_or_else(|p| p.into_inner()).insert(campaign.clone());
+    }
     let result = cx
         .db
         .write(move |c| {
