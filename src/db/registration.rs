@@ -503,7 +503,10 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             // Twins and other multiple births: same guardian, campaign and birth date.
             let sibling: Option<(String, String, Option<String>, String)> = schema::applications::table
                 .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
-                .filter(schema::applications::campaign_id.eq(&draft.campaign_id))
+                // By the child's campaign, not the application's (the same
+                // value): then `children (guardian_id, campaign_id)` serves the
+                // whole condition and no planner starts from the campaign.
+                .filter(schema::children::campaign_id.eq(&draft.campaign_id))
                 .filter(schema::children::guardian_id.eq(input.guardian_id))
                 .filter(schema::children::birth_date.eq(child.id.birth_date))
                 .filter(schema::applications::status.ne(ApplicationStatus::Withdrawn))
