@@ -158,14 +158,17 @@ backend_test! {
             h.await.unwrap();
         }
         server.kill9();
-        let t = tally.lock().unwrap();
-        eprintln!("{backend:?}: {} acknowledged, {} failed attempts in {:?}", t.acks.len(), t.failures, started.elapsed());
-        assert!(t.acks.len() >= 10, "the load made too few submissions to mean anything: {}", t.acks.len());
+        let (acks, failures) = {
+            let t = tally.lock().unwrap();
+            (t.acks.clone(), t.failures)
+        };
+        eprintln!("{backend:?}: {} acknowledged, {failures} failed attempts in {:?}", acks.len(), started.elapsed());
+        assert!(acks.len() >= 10, "the load made too few submissions to mean anything: {}", acks.len());
         // A restart after the last kill serves, and the store is whole.
         let server = Server::start(&db.url, dir.path(), &[]);
         assert_eq!(reqwest::get(server.url("/readyz")).await.unwrap().status(), 200);
         drop(server);
-        check_store(&db.url, dir.path(), &t.acks);
+        check_store(&db.url, dir.path(), &acks);
     }
 }
 
