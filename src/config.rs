@@ -180,11 +180,34 @@ pub struct DatabaseSettings {
     /// Milliseconds `/readyz` waits for the database before answering 503.
     #[serde(default = "default_ready_timeout_ms")]
     pub ready_timeout_ms: u64,
+    /// Run `SELECT 1` on every connection taken from the pool (one round
+    /// trip per checkout, but a connection broken by a database restart is
+    /// replaced instead of failing a request).
+    #[serde(default = "default_true")]
+    pub check_on_checkout: bool,
+    /// libpq `sslmode` added to a PostgreSQL URL that names none (`disable`
+    /// for a database on loopback or a private link; empty: libpq's default,
+    /// `prefer`).
+    #[serde(default)]
+    pub sslmode: String,
+    /// How often `ruxue serve` seals pending audit entries into the hash
+    /// chain (PostgreSQL), in milliseconds.
+    #[serde(default = "default_seal_ms")]
+    pub audit_seal_interval_ms: u64,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_seal_ms() -> u64 {
+    200
 }
 
 fn default_acquire_timeout_ms() -> u64 {
     2_000
 }
+
 fn default_ready_timeout_ms() -> u64 {
     500
 }
@@ -514,6 +537,12 @@ impl Settings {
             return Err(ConfigError::new("database.pool_size", "must be at least 1"));
         }
         crate::db::DbUrl::parse(&self.database.url).map_err(|m| ConfigError::new("database.url", m))?;
+        if !matches!(self.database.sslmode.as_str(), "" | "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") {
+            return Err(ConfigError::new("database.sslmode", "one of disable, allow, prefer, require, verify-ca, verify-full"));
+        }
+        if self.database.audit_seal_interval_ms == 0 {
+            return Err(ConfigError::new("database.audit_seal_interval_ms", "must be at least 1"));
+        }
         if self.security.jwt_key.expose_secret().len() < 32 {
             return Err(ConfigError::new("security.jwt_key", "must be at least 32 characters"));
         }

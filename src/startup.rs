@@ -19,7 +19,9 @@ pub enum StartupError {
 
 /// Opens the database named in the settings and applies pending migrations.
 pub fn open_database(settings: &Settings) -> Result<Db, StartupError> {
-    let db = Db::connect(&settings.database.url, settings.database.pool_size, settings.database.busy_timeout_ms)?
+    let opts =
+        crate::db::PoolOptions { check_on_checkout: settings.database.check_on_checkout, sslmode: settings.database.sslmode.clone() };
+    let db = Db::connect_with(&settings.database.url, settings.database.pool_size, settings.database.busy_timeout_ms, &opts)?
         .with_acquire_timeout(std::time::Duration::from_millis(settings.database.acquire_timeout_ms));
     db.migrate()?;
     Ok(db)

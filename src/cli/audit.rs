@@ -19,6 +19,7 @@ pub fn run(settings: Settings, cmd: AuditCommand) -> CliResult {
     let mut conn = conn(&db)?;
     match cmd {
         AuditCommand::Verify => {
+            crate::db::audit::seal(&mut conn, true).map_err(CliError::database)?;
             let r = crate::db::audit::verify(&mut conn).map_err(CliError::database)?;
             match r.broken {
                 None => {
@@ -32,6 +33,7 @@ pub fn run(settings: Settings, cmd: AuditCommand) -> CliResult {
             }
         }
         AuditCommand::Head => {
+            crate::db::audit::seal(&mut conn, true).map_err(CliError::database)?;
             let (seq, hash) = crate::db::audit::head(&mut conn).map_err(CliError::database)?;
             outln!("{seq} {hash}");
             Ok(0)

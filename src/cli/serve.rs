@@ -54,6 +54,28 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
             Err(e) => return Err(ConfigError::new("mail", e).into()),
         }
     }
+    // The audit sealer (PostgreSQL): chains the committed pending entries;
+    // with several instances the advisory lock lets one seal at a time.
+    if state.db.backend == crate::db::Backend::Postgres {
+        let db = state.db.clone();
+        let every = std::time::Duration::from_millis(state.settings.database.audit_seal_interval_ms);
+        rt.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let db = db.clone();
+                let sealed = tokio::task::spawn_blocking(move || {
+                    let mut c = db.get()?;
+                    crate::db::audit::seal(&mut c, false).map_err(crate::error::AppError::from)
+                })
+                .await;
+                if let Ok(Err(e)) = sealed {
+                    tracing::warn!(error = %e, "audit sealing failed; retrying at the next tick");
+                }
+            }
+        });
+    }
     match rt.block_on(running.server) {
         Ok(()) => Ok(0),
         Err(e) => Err(ConfigError::new("server", e.to_string()).into()),

@@ -4,8 +4,23 @@
 //! `prev_hash` = the `hash` of row `n-1` (64 zeros for the first) and
 //! `hash = SHA-256(CJSON({seq, at, actor, action, target, before, after, prev_hash}))`,
 //! so editing, deleting or reordering any row breaks the chain at that row.
-//! Sequence numbers come from the `audit_seq` counter, whose row lock
-//! serialises concurrent appenders on PostgreSQL.
+//!
+//! Writers are not serialised by the chain. On PostgreSQL an appender only
+//! takes a number from the `ruxue_audit_pending` sequence (no row lock) and
+//! inserts the entry *pending*: its `seq` is at or above [`PENDING_BASE`],
+//! `prev_hash` is empty and `hash` is `pending:{seq}`. The sealer ([`seal`],
+//! run by `ruxue serve` every `audit.seal_interval_ms`, and by `ruxue audit
+//! verify|head` and the auditor's pages before they read) takes the committed
+//! pending entries in the order of their numbers, renumbers them to the next
+//! chain positions `n+1, n+2, …` and writes their `prev_hash` and `hash`, in
+//! one transaction under an advisory lock (one sealer at a time across
+//! instances); the `audit_seq` counter holds the number of sealed entries, so
+//! a deleted tail is caught. Sealed entries are numbered 1..n without gaps,
+//! exactly as before, and [`verify`] checks them as before. An entry whose
+//! transaction commits late is simply sealed in a later round.
+//!
+//! On SQLite the database has one writer at a time anyway, so [`append`]
+//! chains the entry at once (the sealer has nothing to do).
 
 use super::schema::audit_log::dsl as a;
 use super::DbConn;
@@ -14,6 +29,32 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Pending (not yet sealed) entries have `seq >= PENDING_BASE` (2^50); sealed
+/// entries are `1..=n`.
+pub const PENDING_BASE: i64 = 1 << 50;
+
+/// The PostgreSQL sequence pending entries take their numbers from (created
+/// by `db::run_migrations`, not by a migration: SQLite has no sequences).
+pub const PENDING_SEQUENCE: &str = "ruxue_audit_pending";
+
+/// Advisory lock held by the one sealer at work ("ruxueS").
+const SEAL_LOCK_KEY: i64 = 0x72_75_78_75_65_53;
+
+/// How many pending entries one sealing transaction takes at most.
+const SEAL_BATCH: i64 = 2000;
+
+#[derive(QueryableByName)]
+struct BigIntRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    v: i64,
+}
+
+#[derive(QueryableByName)]
+struct BoolRow {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    v: bool,
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = super::schema::audit_log)]
@@ -63,6 +104,13 @@ pub fn entry_hash(e: &AuditEntry) -> String {
     hex::encode(Sha256::digest(canonical(&v).as_bytes()))
 }
 
+/// Actions (by prefix) that change what a campaign context holds: the
+/// campaign row, its policy, catchment rules, school plans, zones, schools
+/// or townships. [`append`] bumps `campaign_ctx_version` for them, in the
+/// same transaction, so every instance's campaign cache reloads. A new
+/// action that changes any of those must start with one of these.
+pub const INVALIDATES_CAMPAIGN_CTX: &[&str] = &["campaign.", "policy.", "catchment.", "demo.", "plan.", "zone.", "school.", "township."];
+
 /// Appends one entry inside the caller's transaction.
 pub fn append(
     conn: &mut DbConn,
@@ -72,6 +120,25 @@ pub fn append(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> Result<AuditEntry, diesel::result::Error> {
+    if INVALIDATES_CAMPAIGN_CTX.iter().any(|p| action.starts_with(p)) {
+        super::next_counter(conn, super::CAMPAIGN_CTX_VERSION)?;
+    }
+    if conn.backend() == super::Backend::Postgres {
+        let seq = diesel::sql_query(format!("SELECT nextval('{PENDING_SEQUENCE}') AS v")).get_result::<BigIntRow>(conn)?.v;
+        let e = AuditEntry {
+            seq,
+            at: super::now(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            target: target.to_string(),
+            before_json: before.map(canonical),
+            after_json: after.map(canonical),
+            prev_hash: String::new(),
+            hash: format!("pending:{seq}"),
+        };
+        diesel::insert_into(a::audit_log).values(&e).execute(conn)?;
+        return Ok(e);
+    }
     let seq = super::next_counter(conn, "audit_seq")?;
     let prev_hash: String =
         if seq == 1 { GENESIS.to_string() } else { a::audit_log.filter(a::seq.eq(seq - 1)).select(a::hash).first(conn)? };
@@ -89,6 +156,79 @@ pub fn append(
     e.hash = entry_hash(&e);
     diesel::insert_into(a::audit_log).values(&e).execute(conn)?;
     Ok(e)
+}
+
+/// Seals the committed pending entries (PostgreSQL; nothing to do on
+/// SQLite) and returns how many were sealed. With `wait` it waits for another
+/// sealer to finish and seals until nothing committed is pending (for
+/// `ruxue audit verify|head` and the auditor's pages); without, it gives way
+/// when another instance is sealing (the background sealer).
+pub fn seal(conn: &mut DbConn, wait: bool) -> Result<i64, diesel::result::Error> {
+    if conn.backend() != super::Backend::Postgres {
+        return Ok(0);
+    }
+    let mut total = 0;
+    loop {
+        let n = conn.transaction(|c| seal_batch(c, wait))?;
+        total += n;
+        if n < SEAL_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
+/// One sealing round inside the caller's transaction.
+fn seal_batch(c: &mut DbConn, wait: bool) -> Result<i64, diesel::result::Error> {
+    use super::schema::counters::dsl as k;
+    if wait {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({SEAL_LOCK_KEY})")).execute(c)?;
+    } else if !diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SEAL_LOCK_KEY}) AS v")).get_result::<BoolRow>(c)?.v {
+        return Ok(0);
+    }
+    let pending: Vec<AuditEntry> = a::audit_log
+        .filter(a::seq.ge(PENDING_BASE))
+        .filter(a::hash.like("pending:%"))
+        .order(a::seq.asc())
+        .limit(SEAL_BATCH)
+        .select(AuditEntry::as_select())
+        .load(c)?;
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let sealed: Option<i64> = k::counters.filter(k::name.eq("audit_seq")).select(k::value).first(c).optional()?;
+    let mut n = sealed.unwrap_or(0);
+    let mut prev: String = if n == 0 { GENESIS.to_string() } else { a::audit_log.filter(a::seq.eq(n)).select(a::hash).first(c)? };
+    // One UPDATE for the batch: (pending seq, chain seq, prev_hash, hash).
+    // Every value is a number or a hex digest, so they are written inline.
+    let mut values = String::with_capacity(pending.len() * 160);
+    for mut e in pending.iter().cloned() {
+        let old = e.seq;
+        n += 1;
+        e.seq = n;
+        e.prev_hash = prev;
+        e.hash = entry_hash(&e);
+        if !values.is_empty() {
+            values.push(',');
+        }
+        values.push_str(&format!("({old}::BIGINT,{n}::BIGINT,'{}','{}')", e.prev_hash, e.hash));
+        prev = e.hash;
+    }
+    diesel::sql_query(format!(
+        "UPDATE audit_log SET seq = v.new_seq, prev_hash = v.prev, hash = v.h \
+         FROM (VALUES {values}) AS v(old_seq, new_seq, prev, h) WHERE audit_log.seq = v.old_seq"
+    ))
+    .execute(c)?;
+    if sealed.is_some() {
+        diesel::update(k::counters.filter(k::name.eq("audit_seq"))).set(k::value.eq(n)).execute(c)?;
+    } else {
+        diesel::insert_into(k::counters).values((k::name.eq("audit_seq"), k::value.eq(n))).execute(c)?;
+    }
+    Ok(pending.len() as i64)
+}
+
+/// How many entries wait for the sealer.
+pub fn pending(conn: &mut DbConn) -> Result<i64, diesel::result::Error> {
+    a::audit_log.filter(a::seq.ge(PENDING_BASE)).count().get_result(conn)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -111,8 +251,13 @@ pub fn verify(conn: &mut DbConn) -> Result<ChainReport, diesel::result::Error> {
     let mut last_seq = 0i64;
     const PAGE: i64 = 5000;
     loop {
-        let rows: Vec<AuditEntry> =
-            a::audit_log.filter(a::seq.gt(last_seq)).order(a::seq.asc()).limit(PAGE).select(AuditEntry::as_select()).load(conn)?;
+        let rows: Vec<AuditEntry> = a::audit_log
+            .filter(a::seq.gt(last_seq))
+            .filter(a::seq.lt(PENDING_BASE))
+            .order(a::seq.asc())
+            .limit(PAGE)
+            .select(AuditEntry::as_select())
+            .load(conn)?;
         if rows.is_empty() {
             break;
         }
@@ -147,6 +292,7 @@ pub fn verify(conn: &mut DbConn) -> Result<ChainReport, diesel::result::Error> {
 
 /// The latest head (sequence number and hash) for auditors to write down.
 pub fn head(conn: &mut DbConn) -> Result<(i64, String), diesel::result::Error> {
-    let row: Option<(i64, String)> = a::audit_log.order(a::seq.desc()).select((a::seq, a::hash)).first(conn).optional()?;
+    let row: Option<(i64, String)> =
+        a::audit_log.filter(a::seq.lt(PENDING_BASE)).order(a::seq.desc()).select((a::seq, a::hash)).first(conn).optional()?;
     Ok(row.unwrap_or((0, GENESIS.to_string())))
 }

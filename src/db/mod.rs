@@ -227,6 +227,12 @@ impl Db {
     /// Opens the pool, checking one connection at once so that an unreachable
     /// database is reported at start-up rather than at the first request.
     pub fn connect(url: &str, pool_size: u32, busy_timeout_ms: u32) -> Result<Self, DbInitError> {
+        Self::connect_with(url, pool_size, busy_timeout_ms, &PoolOptions::default())
+    }
+
+    /// [`Db::connect`] with the `database.*` pool options.
+    pub fn connect_with(url: &str, pool_size: u32, busy_timeout_ms: u32, opts: &PoolOptions) -> Result<Self, DbInitError> {
+        let url = &with_sslmode(url, &opts.sslmode);
         let parsed = DbUrl::parse(url).map_err(|m| DbInitError::Connect { url: url.to_string(), message: m })?;
         let manager = Manager::new(parsed.clone(), busy_timeout_ms);
         // Fail fast with the real error rather than r2d2's time-out.
@@ -234,6 +240,7 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
+            .test_on_check_out(opts.check_on_checkout)
             .build(manager)
             .map_err(|e| DbInitError::Connect { url: parsed.redacted(), message: e.to_string() })?;
         Ok(Self { pool, backend: parsed.backend(), acquire_timeout: Duration::from_secs(10), write_lock: Default::default() })
@@ -310,13 +317,45 @@ impl Db {
     }
 }
 
+/// Pool options from `database.*` (see config/default.toml).
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub check_on_checkout: bool,
+    pub sslmode: String,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self { check_on_checkout: true, sslmode: String::new() }
+    }
+}
+
+/// A PostgreSQL URL with `sslmode=MODE` added when it names none.
+pub fn with_sslmode(url: &str, mode: &str) -> String {
+    let pg = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !pg || mode.is_empty() || url.contains("sslmode=") {
+        return url.to_string();
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}sslmode={mode}")
+}
+
 pub fn run_migrations(conn: &mut DbConn) -> Result<usize, DbInitError> {
     let err = |e: Box<dyn std::error::Error + Send + Sync>| DbInitError::Migrate(e.to_string());
     match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()).map_err(err),
         DbConn::Postgres(c) => {
             c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")).map_err(|e| DbInitError::Migrate(e.to_string()))?;
-            let out = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()).map_err(err);
+            let out = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()).map_err(err).and_then(|n| {
+                // Not a migration: SQLite has no sequences (see db/audit.rs).
+                c.batch_execute(&format!(
+                    "CREATE SEQUENCE IF NOT EXISTS {} START WITH {p} MINVALUE {p}",
+                    audit::PENDING_SEQUENCE,
+                    p = audit::PENDING_BASE
+                ))
+                .map_err(|e| DbInitError::Migrate(e.to_string()))?;
+                Ok(n)
+            });
             let unlock = c
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
                 .map_err(|e| DbInitError::Migrate(e.to_string()));
@@ -381,6 +420,18 @@ pub fn next_counter(conn: &mut DbConn, name: &str) -> Result<i64, diesel::result
     c::counters.filter(c::name.eq(name)).select(c::value).first(conn)
 }
 
+/// Name of the counter bumped by every change to a campaign's context
+/// (campaign row, policy, catchment rules, plans, zones): see
+/// `service::CampaignCache`.
+pub const CAMPAIGN_CTX_VERSION: &str = "campaign_ctx_version";
+
+/// The current campaign-context version (0 before the first change).
+pub fn campaign_ctx_version(conn: &mut DbConn) -> Result<i64, diesel::result::Error> {
+    use diesel::prelude::*;
+    use schema::counters::dsl as c;
+    Ok(c::counters.filter(c::name.eq(CAMPAIGN_CTX_VERSION)).select(c::value).first(conn).optional()?.unwrap_or(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,5 +452,10 @@ mod tests {
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("").is_err());
         assert_eq!(DbUrl::parse("postgres://u:secret@h:5432/db").unwrap().redacted(), "postgres://***@h:5432/db");
+        assert_eq!(with_sslmode("postgres://h/db", "disable"), "postgres://h/db?sslmode=disable");
+        assert_eq!(with_sslmode("postgres://h/db?x=1", "disable"), "postgres://h/db?x=1&sslmode=disable");
+        assert_eq!(with_sslmode("postgres://h/db?sslmode=require", "disable"), "postgres://h/db?sslmode=require");
+        assert_eq!(with_sslmode("sqlite://x.db", "disable"), "sqlite://x.db");
+        assert_eq!(with_sslmode("postgres://h/db", ""), "postgres://h/db");
     }
 }

@@ -26,7 +26,7 @@ pub struct School {
     pub address: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = campaigns)]
 pub struct Campaign {
     pub id: String,

@@ -256,25 +256,122 @@ pub fn remembered(conn: &mut DbConn, key: &str) -> Result<Option<Submitted>, App
 
 /// Next registration number `{campaign}-{NNNNN}`, skipping numbers already used
 /// (e.g. loaded by the demo without the counter).
+///
+/// On PostgreSQL the number comes from a sequence per campaign
+/// (`ruxue_regno_{hex of the campaign id}`), so concurrent submissions hold no
+/// row lock: a submission that fails after taking its number leaves a gap
+/// (numbers are unique and increasing, not necessarily consecutive; see
+/// docs/performance.md). On SQLite, with one writer at a time, the
+/// `registration_no:{campaign}` counter gives consecutive numbers.
 fn next_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
+    if conn.backend() == super::Backend::Postgres {
+        return next_registration_no_pg(conn, campaign_id);
+    }
     let counter = format!("registration_no:{campaign_id}");
     let n = super::next_counter(conn, &counter)?;
     let candidate = format!("{campaign_id}-{n:05}");
-    let taken: i64 = schema::applications::table.filter(schema::applications::registration_no.eq(&candidate)).count().get_result(conn)?;
-    if taken == 0 {
+    if !registration_no_taken(conn, &candidate)? {
         return Ok(candidate);
     }
+    let next = highest_registration_no(conn, campaign_id)?.max(n) + 1;
+    diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
+        .set(schema::counters::value.eq(next))
+        .execute(conn)?;
+    Ok(format!("{campaign_id}-{next:05}"))
+}
+
+fn registration_no_taken(conn: &mut DbConn, no: &str) -> Result<bool, AppError> {
+    let taken: i64 = schema::applications::table.filter(schema::applications::registration_no.eq(no)).count().get_result(conn)?;
+    Ok(taken > 0)
+}
+
+/// The largest number in `{campaign}-{N}` registration numbers already stored.
+fn highest_registration_no(conn: &mut DbConn, campaign_id: &str) -> Result<i64, AppError> {
     let used: Vec<String> = schema::applications::table
         .filter(schema::applications::campaign_id.eq(campaign_id))
         .select(schema::applications::registration_no)
         .load(conn)?;
     let prefix = format!("{campaign_id}-");
-    let max = used.iter().filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok())).max().unwrap_or(0);
-    let next = max.max(n) + 1;
-    diesel::update(schema::counters::table.filter(schema::counters::name.eq(&counter)))
-        .set(schema::counters::value.eq(next))
-        .execute(conn)?;
-    Ok(format!("{campaign_id}-{next:05}"))
+    Ok(used.iter().filter_map(|r| r.strip_prefix(&prefix).and_then(|s| s.parse::<i64>().ok())).max().unwrap_or(0))
+}
+
+#[derive(diesel::QueryableByName)]
+struct NextVal {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    v: Option<i64>,
+}
+
+fn registration_sequence(campaign_id: &str) -> String {
+    format!("ruxue_regno_{}", hex::encode(campaign_id.as_bytes()))
+}
+
+/// Creates the campaign's registration-number sequence when it does not
+/// exist yet (PostgreSQL; nothing on SQLite), starting after the numbers
+/// already stored and the old counter. Call it outside the submit's
+/// transaction, in a transaction of its own (the service does, once per
+/// campaign and process): a transaction that waited for another one to
+/// create it would not see it. Two instances creating it at once: one wins,
+/// the other's error is ignored and the sequence is there.
+pub fn ensure_registration_sequence(conn: &mut DbConn, campaign_id: &str) -> Result<(), AppError> {
+    if conn.backend() != super::Backend::Postgres {
+        return Ok(());
+    }
+    let seq = registration_sequence(campaign_id);
+    let exists = |c: &mut DbConn| -> Result<bool, AppError> {
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            v: bool,
+        }
+        Ok(diesel::sql_query(format!("SELECT to_regclass('{seq}') IS NOT NULL AS v")).get_result::<Found>(c)?.v)
+    };
+    if exists(conn)? {
+        return Ok(());
+    }
+    let created = conn.transaction(|c| -> Result<(), AppError> {
+        let counter: Option<i64> = schema::counters::table
+            .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
+            .select(schema::counters::value)
+            .first(c)
+            .optional()?;
+        let start = highest_registration_no(c, campaign_id)?.max(counter.unwrap_or(0)) + 1;
+        diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}")).execute(c)?;
+        Ok(())
+    });
+    match created {
+        Ok(()) => Ok(()),
+        // Created meanwhile by another instance.
+        Err(_) if exists(conn)? => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn next_registration_no_pg(conn: &mut DbConn, campaign_id: &str) -> Result<String, AppError> {
+    let seq = registration_sequence(campaign_id);
+    // NULL when the sequence does not exist (nextval is strict).
+    let next = |c: &mut DbConn| -> Result<Option<i64>, AppError> {
+        Ok(diesel::sql_query(format!("SELECT nextval(to_regclass('{seq}')) AS v")).get_result::<NextVal>(c)?.v)
+    };
+    let mut n = next(conn)?;
+    if n.is_none() {
+        // Not ensured beforehand (a caller other than the service): create
+        // it in this transaction; it disappears with it if the submit fails.
+        let counter: Option<i64> = schema::counters::table
+            .filter(schema::counters::name.eq(format!("registration_no:{campaign_id}")))
+            .select(schema::counters::value)
+            .first(conn)
+            .optional()?;
+        let start = highest_registration_no(conn, campaign_id)?.max(counter.unwrap_or(0)) + 1;
+        diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}")).execute(conn)?;
+        n = next(conn)?;
+    }
+    loop {
+        let candidate = format!("{campaign_id}-{:05}", n.ok_or_else(|| AppError::internal("registration number sequence missing"))?);
+        if !registration_no_taken(conn, &candidate)? {
+            return Ok(candidate);
+        }
+        n = next(conn)?;
+    }
 }
 
 /// Everything submit needs, validated by the caller against the campaign.
@@ -422,7 +519,10 @@ pub fn submit(conn: &mut DbConn, input: SubmitInput<'_>) -> Result<Submitted, Ap
             // Twins and other multiple births: same guardian, campaign and birth date.
             let sibling: Option<(String, String, Option<String>, String)> = schema::applications::table
                 .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
-                .filter(schema::applications::campaign_id.eq(&draft.campaign_id))
+                // By the child's campaign, not the application's (the same
+                // value): then `children (guardian_id, campaign_id)` serves the
+                // whole condition and no planner starts from the campaign.
+                .filter(schema::children::campaign_id.eq(&draft.campaign_id))
                 .filter(schema::children::guardian_id.eq(input.guardian_id))
                 .filter(schema::children::birth_date.eq(child.id.birth_date))
                 .filter(schema::applications::status.ne(ApplicationStatus::Withdrawn))

@@ -643,7 +643,8 @@ pub struct AuditWhere {
 macro_rules! audit_filtered {
     ($w:expr) => {{
         let w: &AuditWhere = $w;
-        let mut q = al::table.into_boxed();
+        // Sealed entries only: pending ones are sealed before a page is read.
+        let mut q = al::table.filter(al::seq.lt(audit::PENDING_BASE)).into_boxed();
         if let Some(x) = &w.actor {
             q = q.filter(al::actor.eq(x.clone()));
         }
@@ -695,5 +696,5 @@ pub fn audit_entries(conn: &mut DbConn, offset: i64, limit: i64) -> Result<Vec<a
 
 /// The whole log, oldest first.
 pub fn audit_all(conn: &mut DbConn) -> Result<Vec<audit::AuditEntry>, AppError> {
-    Ok(al::table.order(al::seq.asc()).select(audit::AuditEntry::as_select()).load(conn)?)
+    Ok(al::table.filter(al::seq.lt(audit::PENDING_BASE)).order(al::seq.asc()).select(audit::AuditEntry::as_select()).load(conn)?)
 }

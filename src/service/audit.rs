@@ -167,6 +167,7 @@ fn where_of(c: &mut crate::db::DbConn, f: &AuditFilter) -> Result<Option<dbr::Au
 pub async fn page(cx: &Ctx, f: AuditFilter) -> Result<AuditPage, AppError> {
     cx.db
         .run(move |c| {
+            audit::seal(c, true)?;
             let (head_seq, head_hash) = audit::head(c)?;
             let people = people_of(c)?;
             let w = where_of(c, &f)?;
@@ -221,6 +222,9 @@ pub async fn download(cx: &Ctx, who: &Identity, format: Option<String>) -> Resul
         .db
         .write(move |c| {
             audit::append(c, &who.actor(), "audit.export", "audit_log", None, Some(&json!({"format": f})))?;
+            // The download holds sealed entries only; seal what is committed
+            // (this transaction's own entry included) first.
+            audit::seal(c, true)?;
             let people = people_of(c)?;
             let all = dbr::audit_all(c)?;
             if f == "csv" {

@@ -46,15 +46,46 @@ use std::sync::Arc;
 pub struct Ctx {
     pub settings: Arc<Settings>,
     pub db: Db,
+    /// Campaign contexts (rules, schools, zones, policy) read once, checked
+    /// against the database's `campaign_ctx_version` on every use.
+    pub campaigns: Arc<CampaignCache>,
 }
 
 impl Ctx {
     pub fn new(settings: Settings, db: Db) -> Self {
-        Self { settings: Arc::new(settings), db }
+        Self { settings: Arc::new(settings), db, campaigns: Default::default() }
     }
 
     /// The cipher for ID numbers at rest.
     pub fn cipher(&self) -> IdCipher {
         IdCipher::new(&self.settings.id_key())
+    }
+}
+
+/// Parsed campaign contexts by campaign id, each with the
+/// `campaign_ctx_version` counter it was read at. A change to a campaign, its
+/// policy, catchment rules, plans or zones bumps that counter in its own
+/// transaction (`db::audit::append` does it for those actions, see
+/// `db::audit::INVALIDATES_CAMPAIGN_CTX`), so every instance reloads at its
+/// next use: the check is one primary-key read instead of eight tables, the
+/// policy TOML and the rules JSON.
+#[derive(Default)]
+pub struct CampaignCache {
+    /// Campaigns whose registration-number sequence is known to exist
+    /// (`db::registration::ensure_registration_sequence`).
+    pub registration_sequences: std::sync::Mutex<std::collections::HashSet<String>>,
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, crate::registration::campaign::CampaignCtx)>>,
+}
+
+impl CampaignCache {
+    pub fn get(&self, campaign_id: &str, version: i64) -> Option<crate::registration::campaign::CampaignCtx> {
+        let m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        m.get(campaign_id).filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
+    }
+
+    pub fn put(&self, campaign_id: &str, version: i64, ctx: crate::registration::campaign::CampaignCtx) {
+        let mut m = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        m.retain(|_, (v, _)| *v == version);
+        m.insert(campaign_id.to_string(), (version, ctx));
     }
 }

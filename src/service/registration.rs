@@ -27,6 +27,25 @@ pub fn today() -> NaiveDate {
     crate::registration::campaign::local(db::now()).date()
 }
 
+/// A campaign with its policy, rules and form choices, from the cache when
+/// nothing changed since it was read, else from the database. Two primary-key
+/// reads decide: the `campaign_ctx_version` counter (bumped with every change
+/// to rules, plans, zones or policy) and the campaign row itself (so that
+/// even a change made by hand to a campaign's dates, phase or policy is seen
+/// at once).
+pub fn campaign_ctx(cache: &crate::service::CampaignCache, conn: &mut db::DbConn, campaign_id: &str) -> Result<CampaignCtx, AppError> {
+    let version = db::campaign_ctx_version(conn)?;
+    if let Some(ctx) = cache.get(campaign_id, version) {
+        let campaign = db::catchment::load_campaign(conn, campaign_id).map_err(|_| AppError::NotFound)?;
+        if campaign == ctx.campaign {
+            return Ok(ctx);
+        }
+    }
+    let ctx = load_campaign_ctx(conn, campaign_id)?;
+    cache.put(campaign_id, version, ctx.clone());
+    Ok(ctx)
+}
+
 /// Loads a campaign with its policy, rules and form choices.
 pub fn load_campaign_ctx(conn: &mut db::DbConn, campaign_id: &str) -> Result<CampaignCtx, AppError> {
     let campaign = db::catchment::load_campaign(conn, campaign_id).map_err(|_| AppError::NotFound)?;
@@ -73,11 +92,12 @@ pub struct DraftCtx {
 
 pub async fn load_draft(cx: &Ctx, guardian_id: &str, draft_id: &str) -> Result<DraftCtx, AppError> {
     let (gid, id) = (guardian_id.to_string(), draft_id.to_string());
+    let cache = cx.campaigns.clone();
     cx.db
         .run(move |c| {
             let draft = dbr::draft(c, &gid, &id)?;
             let data = draft.data()?;
-            let ctx = load_campaign_ctx(c, &draft.campaign_id)?;
+            let ctx = campaign_ctx(&cache, c, &draft.campaign_id)?;
             let answering = match (&draft.application_id, draft.status.as_str()) {
                 (Some(app_id), "open") => match db::review::application(c, app_id)? {
                     Some(app) => open_supplement(app.status, &db::review::latest_supplement(c, app_id)?),
@@ -496,6 +516,11 @@ pub async fn submit(cx: &Ctx, guardian_id: &str, draft_id: &str, key: Option<&st
     let campaign_of_draft = draft.campaign_id.clone();
     let except = draft.application_id.clone();
     let settings = cx.settings.clone();
+    if !cx.campaigns.registration_sequences.lock().unwrap_or_else(|p| p.into_inner()).contains(&campaign) {
+        let cid = campaign.clone();
+        cx.db.run(move |c| dbr::ensure_registration_sequence(c, &cid)).await?;
+        cx.campaigns.registration_sequences.lock().unwrap_or_else(|p| p.into_inner()).insert(campaign.clone());
+    }
     let result = cx
         .db
         .write(move |c| {
@@ -628,11 +653,12 @@ fn answer_supplement(
 /// The status page of one of the guardian's applications.
 pub async fn status(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<StatusView, AppError> {
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let cache = cx.campaigns.clone();
     let (v, ctx) = cx
         .db
         .run(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
-            let ctx = load_campaign_ctx(c, &v.application.campaign_id)?;
+            let ctx = campaign_ctx(&cache, c, &v.application.campaign_id)?;
             Ok((v, ctx))
         })
         .await?;
@@ -962,13 +988,14 @@ pub async fn applications(
 
 /// The notices of the campaigns taking registrations now.
 pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
+    let cache = cx.campaigns.clone();
     cx.db
-        .run(|c| {
+        .run(move |c| {
             let open = dbr::open_campaigns(c, db::now())?;
             open.iter()
                 .map(|x| {
                     let foreign = db::catchment::zone_names_elsewhere(c, &x.id)?;
-                    load_campaign_ctx(c, &x.id).map(|ctx| notice(&ctx, &foreign))
+                    campaign_ctx(&cache, c, &x.id).map(|ctx| notice(&ctx, &foreign))
                 })
                 .collect()
         })
@@ -978,9 +1005,10 @@ pub async fn open_notices(cx: &Ctx) -> Result<Vec<NoticeView>, AppError> {
 /// One campaign's notice.
 pub async fn notice_of(cx: &Ctx, campaign_id: &str) -> Result<NoticeView, AppError> {
     let cid = campaign_id.to_string();
+    let cache = cx.campaigns.clone();
     cx.db
         .run(move |c| {
-            let ctx = load_campaign_ctx(c, &cid)?;
+            let ctx = campaign_ctx(&cache, c, &cid)?;
             let foreign = db::catchment::zone_names_elsewhere(c, &cid)?;
             Ok(notice(&ctx, &foreign))
         })

@@ -22,6 +22,7 @@ pub mod addresses;
 pub mod browser;
 pub mod parent;
 pub mod parents;
+pub mod load;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;
