@@ -25,6 +25,7 @@ pub mod campaign;
 pub mod catchment;
 pub mod dashboard;
 pub mod draw;
+pub mod draw_page;
 pub mod export;
 pub mod lookup;
 pub mod policy;

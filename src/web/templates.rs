@@ -35,6 +35,13 @@ pub fn environment() -> Environment<'static> {
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
         ("staff_campaigns.html", include_str!("../../templates/staff_campaigns.html")),
+        ("draws.html", include_str!("../../templates/draws.html")),
+        ("draw.html", include_str!("../../templates/draw.html")),
+        ("draw_live.html", include_str!("../../templates/draw_live.html")),
+        ("draw_live_body.html", include_str!("../../templates/draw_live_body.html")),
+        ("witness.html", include_str!("../../templates/witness.html")),
+        ("staff_draws.html", include_str!("../../templates/staff_draws.html")),
+        ("staff_draw.html", include_str!("../../templates/staff_draw.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -68,6 +75,13 @@ mod tests {
             "portal_home.html",
             "portal_catchment.html",
             "staff_campaigns.html",
+            "draws.html",
+            "draw.html",
+            "draw_live.html",
+            "draw_live_body.html",
+            "witness.html",
+            "staff_draws.html",
+            "staff_draw.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

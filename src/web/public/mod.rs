@@ -1,5 +1,6 @@
 //! Pages and APIs for everyone, without login.
 
+pub mod draw_pages;
 pub mod draws;
 pub mod keys;
 pub mod lookup;
@@ -7,6 +8,7 @@ pub mod portal;
 pub mod verify;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    draw_pages::routes(cfg);
     draws::routes(cfg);
     keys::routes(cfg);
     lookup::routes(cfg);
