@@ -331,6 +331,7 @@ async fn the_draw_days_pages_in_a_browser() {
         .await
         .unwrap();
     let text = v.body_text().await;
+    v.client.execute("document.getElementById('verdict').scrollIntoView({block: 'center'});", vec![]).await.unwrap();
     v.shot("verify-published").await;
     assert_eq!(verdict, json!(["match", "valid"]), "{text}");
     v.close().await;
