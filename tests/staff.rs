@@ -261,6 +261,16 @@ fn page_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("POST", "/staff/notifications/no-such-message/resend", Some(json!({})), ADM, Some(404)),
         case("POST", "/staff/campaigns/2027-G1/advance", Some(json!({"to": "draw"})), ADM, Some(409)),
         case("POST", "/staff/campaigns", Some(json!({"from": "2027-G1", "year": "2027"})), ADM, Some(409)),
+        case("GET", "/staff/draws", None, DRY, Some(200)),
+        case("GET", "/staff/draws?campaign=2027-G7", None, DRY, Some(200)),
+        case("POST", "/staff/draws", Some(json!({"campaign": "2027-G1", "unit": "P01"})), PLACE, Some(409)),
+        case("GET", "/staff/draws/NOPE", None, DRY, Some(404)),
+        case("POST", "/staff/draws/NOPE/witnesses", Some(json!({"name": "王公证", "role": "notary"})), PLACE, Some(404)),
+        case("POST", "/staff/draws/NOPE/witnesses/NOPE/value", Some(json!({"value": "1"})), PLACE, Some(404)),
+        case("POST", "/staff/draws/NOPE/announce", Some(json!({"scheduled_at": "2099-07-20 09:00"})), PLACE, Some(404)),
+        case("POST", "/staff/draws/NOPE/beacon", Some(json!({"value": ""})), PLACE, Some(404)),
+        case("POST", "/staff/draws/NOPE/run", None, PLACE, Some(404)),
+        case("POST", "/staff/draws/NOPE/publish", None, PLACE, Some(404)),
         case("POST", "/staff/logout", None, ALL, Some(303)),
     ]
 }

@@ -26,6 +26,7 @@ pub mod campaign;
 pub mod catchment;
 pub mod dashboard;
 pub mod draw;
+pub mod draw_page;
 pub mod export;
 pub mod lookup;
 pub mod notify;

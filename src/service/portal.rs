@@ -22,6 +22,8 @@ pub struct PortalHome {
     pub county: String,
     pub phone: String,
     pub campaigns: Vec<CampaignCard>,
+    /// Every draw (派位), for the portal's draw section.
+    pub draws: Vec<super::draw::DrawView>,
 }
 
 /// The portal's home page: campaigns newest first, drafts left out.
@@ -40,8 +42,9 @@ pub async fn home(cx: &Ctx) -> Result<PortalHome, AppError> {
             id: c.id,
         })
         .collect();
+    let draws = super::draw::list(cx, None).await?;
     let b = &cx.settings.bureau;
-    Ok(PortalHome { bureau: b.name.clone(), county: b.county.clone(), phone: b.phone.clone(), campaigns })
+    Ok(PortalHome { bureau: b.name.clone(), county: b.county.clone(), phone: b.phone.clone(), campaigns, draws })
 }
 
 /// One school or zone of the public 划片范围 table.

@@ -42,6 +42,13 @@ pub fn environment() -> Environment<'static> {
         // Rendered by `crate::notify` (its own environment: the text body is not HTML-escaped).
         ("notify/email.html", include_str!("../../templates/notify/email.html")),
         ("notify/email.txt", include_str!("../../templates/notify/email.txt")),
+        ("draws.html", include_str!("../../templates/draws.html")),
+        ("draw.html", include_str!("../../templates/draw.html")),
+        ("draw_live.html", include_str!("../../templates/draw_live.html")),
+        ("draw_live_body.html", include_str!("../../templates/draw_live_body.html")),
+        ("witness.html", include_str!("../../templates/witness.html")),
+        ("staff_draws.html", include_str!("../../templates/staff_draws.html")),
+        ("staff_draw.html", include_str!("../../templates/staff_draw.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -85,6 +92,13 @@ mod tests {
             "staff_notifications.html",
             "notify/email.html",
             "notify/email.txt",
+            "draws.html",
+            "draw.html",
+            "draw_live.html",
+            "draw_live_body.html",
+            "witness.html",
+            "staff_draws.html",
+            "staff_draw.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

@@ -155,6 +155,35 @@
     }
   }
 
+  // `?draw={id}`: open a published draw from this server — its record, its
+  // signed announcement and the bureau's key — and verify it at once.
+  async function openDraw(id) {
+    const base = new URL('../api/v1/', window.location.href);
+    const get = async (path, what) => {
+      const r = await fetch(new URL(path, base), { cache: 'no-store' });
+      if (!r.ok) throw new Error('无法取得' + what + '（HTTP ' + r.status + '）');
+      return r.text();
+    };
+    setState($('verdict'), 'running', '正在取得派位 ' + id + ' 的记录、公告和公钥……');
+    try {
+      const enc = encodeURIComponent(id);
+      const [record, ann, keys] = await Promise.all([
+        get('draws/' + enc + '/record', '派位记录'),
+        get('draws/' + enc + '/announcement', '公告'),
+        get('keys', '公钥'),
+      ]);
+      $('record-text').value = record;
+      $('jws').value = JSON.parse(ann).jws;
+      const k = JSON.parse(keys).keys;
+      $('jwk').value = JSON.stringify(k && k.length ? k[0] : {});
+      $('signature').open = true;
+    } catch (e) {
+      setState($('verdict'), 'error', '出错：' + (e && e.message ? e.message : String(e)));
+      return;
+    }
+    await run();
+  }
+
   function init() {
     $('record-file').addEventListener('change', (ev) => {
       file = ev.target.files && ev.target.files.length > 0 ? ev.target.files[0] : null;
@@ -173,6 +202,11 @@
       return;
     }
     $('verify').disabled = false;
+    const draw = new URLSearchParams(window.location.search).get('draw');
+    if (draw && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(draw)) {
+      openDraw(draw).finally(() => { document.body.dataset.ready = 'true'; document.body.dataset.opened = draw; });
+      return;
+    }
     // For tests and scripts: the page is ready.
     document.body.dataset.ready = 'true';
   }

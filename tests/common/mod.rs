@@ -23,6 +23,7 @@ pub mod browser;
 pub mod parent;
 pub mod parents;
 pub mod load;
+pub mod draws;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;

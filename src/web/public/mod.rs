@@ -1,5 +1,6 @@
 //! Pages and APIs for everyone, without login.
 
+pub mod draw_pages;
 pub mod draws;
 pub mod keys;
 pub mod lookup;
@@ -26,6 +27,7 @@ pub mod api_table {
 }
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    draw_pages::routes(cfg);
     api_table::register(cfg);
     lookup::routes(cfg);
     portal::routes(cfg);

@@ -13,6 +13,7 @@
 //! its `csrf` field; a mismatch is refused with 403 before anything runs.
 
 pub mod api;
+pub mod draw_pages;
 pub mod draws;
 pub mod identity;
 pub mod pages;
@@ -63,6 +64,15 @@ route_table! {
     post "/staff/campaigns/{id}/advance" => pages::campaign_advance_form,
     get "/staff/notifications" => pages::notifications_page,
     post "/staff/notifications/{id}/resend" => pages::notification_resend_form,
+    get "/staff/draws" => draw_pages::list_page,
+    post "/staff/draws" => draw_pages::freeze_form,
+    get "/staff/draws/{id}" => draw_pages::draw_page,
+    post "/staff/draws/{id}/witnesses" => draw_pages::witness_form,
+    post "/staff/draws/{id}/witnesses/{wid}/value" => draw_pages::witness_value_form,
+    post "/staff/draws/{id}/announce" => draw_pages::announce_form,
+    post "/staff/draws/{id}/beacon" => draw_pages::beacon_form,
+    post "/staff/draws/{id}/run" => draw_pages::run_form,
+    post "/staff/draws/{id}/publish" => draw_pages::publish_form,
     post "/api/v1/staff/login" => api::login,
     post "/api/v1/staff/refresh" => api::refresh,
     post "/api/v1/staff/logout" => api::logout,
