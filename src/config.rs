@@ -95,6 +95,14 @@ pub struct ServerSettings {
     /// Requests per minute per client address on public, no-login pages
     /// (the catchment lookup).
     pub public_rate_per_minute: u32,
+    /// Requests per minute per client address on the public result lookup
+    /// (录取查询): registration number plus six ID digits must not be guessable.
+    #[serde(default = "default_results_rate")]
+    pub results_rate_per_minute: u32,
+}
+
+fn default_results_rate() -> u32 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -97,6 +97,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 created_at: now,
                 supplement_expiry: crate::domain::SupplementExpiry::Reject,
                 appeal_days: 5,
+                offer_days: 7,
             })
             .execute(conn)?;
     }

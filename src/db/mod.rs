@@ -11,6 +11,7 @@ pub mod audit;
 pub mod campaign;
 pub mod catchment;
 pub mod models;
+pub mod offers;
 pub mod policy;
 pub mod registration;
 pub mod review;

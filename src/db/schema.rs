@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         supplement_expiry -> Text,
         appeal_days -> Integer,
+        offer_days -> Integer,
     }
 }
 
@@ -275,6 +276,8 @@ diesel::table! {
         deadline -> Timestamp,
         offered_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        source -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -386,6 +389,9 @@ macro_rules! for_each_table {
             registration_drafts,
             supplement_responses,
             appeals,
+            waitlist_entries,
+            waitlist_moves,
+            placements,
         }
     };
 }
@@ -441,3 +447,52 @@ diesel::table! {
 }
 
 diesel::joinable!(appeals -> applications (application_id));
+
+// After the draw (migrations/2026-12-04-000600_after_draw): waitlists, their
+// moves and administrative placements.
+diesel::table! {
+    waitlist_entries (draw_id, school_id, application_id) {
+        draw_id -> Text,
+        school_id -> Text,
+        application_id -> Text,
+        registration_no -> Text,
+        position -> Integer,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    waitlist_moves (id) {
+        id -> Text,
+        campaign_id -> Text,
+        school_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        cause -> Text,
+        freed_registration_no -> Text,
+        offered_registration_no -> Nullable<Text>,
+        waitlist_position -> Nullable<Integer>,
+        offer_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Text,
+        campaign_id -> Text,
+        application_id -> Text,
+        school_id -> Text,
+        reason -> Text,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        offer_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(waitlist_entries -> applications (application_id));
+diesel::joinable!(waitlist_entries -> schools (school_id));
+diesel::joinable!(placements -> applications (application_id));
+diesel::joinable!(placements -> schools (school_id));

@@ -27,6 +27,7 @@ pub mod dashboard;
 pub mod draw;
 pub mod export;
 pub mod lookup;
+pub mod offers;
 pub mod policy;
 pub mod portal;
 pub mod registration;

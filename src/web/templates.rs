@@ -35,6 +35,10 @@ pub fn environment() -> Environment<'static> {
         ("staff_audit.html", include_str!("../../templates/staff_audit.html")),
         ("staff_accounts.html", include_str!("../../templates/staff_accounts.html")),
         ("staff_campaigns.html", include_str!("../../templates/staff_campaigns.html")),
+        ("staff_placements.html", include_str!("../../templates/staff_placements.html")),
+        ("staff_indicators.html", include_str!("../../templates/staff_indicators.html")),
+        ("results.html", include_str!("../../templates/results.html")),
+        ("results_school.html", include_str!("../../templates/results_school.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -68,6 +72,11 @@ mod tests {
             "portal_home.html",
             "portal_catchment.html",
             "staff_campaigns.html",
+            "staff_placements.html",
+            "staff_indicators.html",
+            "results.html",
+            "results_school.html",
+            "parent/status.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

@@ -435,3 +435,33 @@ pub async fn openapi() -> HttpResponse {
     });
     HttpResponse::Ok().content_type("application/json").body(serde_json::to_string_pretty(&doc).unwrap_or_default())
 }
+
+/// The outcome of one application: the offer, the draw's explanation for
+/// every school ranked at, the inclusion proof.
+pub async fn result(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
+    Ok(HttpResponse::Ok().json(crate::service::offers::result(&state.ctx, s.id(), &path).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OfferBody {
+    /// `accept` or `decline`.
+    answer: String,
+}
+
+/// Accepts or declines the offer: `{"answer": "accept" | "decline"}`.
+pub async fn offer(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<OfferBody>,
+) -> Api {
+    csrf(&req, &s)?;
+    let accept = match body.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::invalid("answer", "answer 只能是 accept 或 decline")),
+    };
+    let r = crate::service::offers::respond(&state.ctx, s.id(), &path, accept).await?;
+    Ok(HttpResponse::Ok().json(r))
+}

@@ -38,7 +38,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications/{id}/edit", web::post().to(pages::edit))
                 .route("/applications/{id}/supplement", web::post().to(pages::supplement))
                 .route("/applications/{id}/withdraw", web::post().to(pages::withdraw))
-                .route("/applications/{id}/appeal", web::post().to(pages::appeal)),
+                .route("/applications/{id}/appeal", web::post().to(pages::appeal))
+                .route("/applications/{id}/offer", web::post().to(pages::offer)),
         )
         .service(
             web::scope("/api/v1/registration")
@@ -59,7 +60,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/applications/{id}/edit", web::post().to(api::edit))
                 .route("/applications/{id}/supplement", web::post().to(api::supplement))
                 .route("/applications/{id}/withdraw", web::post().to(api::withdraw))
-                .route("/applications/{id}/appeal", web::post().to(api::appeal)),
+                .route("/applications/{id}/appeal", web::post().to(api::appeal))
+                .route("/applications/{id}/result", web::get().to(api::result))
+                .route("/applications/{id}/offer", web::post().to(api::offer)),
         );
 }
 

@@ -3,11 +3,13 @@
 pub mod keys;
 pub mod lookup;
 pub mod portal;
+pub mod results;
 pub mod verify;
 
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     keys::routes(cfg);
     lookup::routes(cfg);
     portal::routes(cfg);
+    results::routes(cfg);
     verify::routes(cfg);
 }

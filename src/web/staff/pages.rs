@@ -23,7 +23,7 @@ use serde_json::json;
 
 type Page = Result<HttpResponse, AppError>;
 
-fn base_ctx(state: &AppState, id: Option<&StaffIdentity>, active: &str) -> serde_json::Value {
+pub(super) fn base_ctx(state: &AppState, id: Option<&StaffIdentity>, active: &str) -> serde_json::Value {
     json!({
         "bureau": state.settings.bureau.name,
         "me": id.map(|i| json!({
@@ -42,7 +42,7 @@ fn base_ctx(state: &AppState, id: Option<&StaffIdentity>, active: &str) -> serde
     })
 }
 
-fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+pub(super) fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
     if let (Some(b), serde_json::Value::Object(e)) = (base.as_object_mut(), extra) {
         for (k, v) in e {
             b.insert(k, v);
@@ -51,7 +51,7 @@ fn merge(mut base: serde_json::Value, extra: serde_json::Value) -> serde_json::V
     base
 }
 
-fn render(state: &AppState, name: &str, ctx: serde_json::Value) -> Page {
+pub(super) fn render(state: &AppState, name: &str, ctx: serde_json::Value) -> Page {
     let mut r = crate::web::templates::render(&state.templates, name, minijinja::Value::from_serialize(&ctx))?;
     r.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(r)

@@ -1,0 +1,127 @@
+//! After the draw (issue #12), staff side: administrative placement (统筹)
+//! with its proposals and second approval, offers for schools that admit
+//! everyone, and the inspectors' indicators (督导).
+
+use super::identity::{check_csrf, encode_component, redirect};
+use super::pages::{base_ctx, merge, render};
+use super::{StaffIdentity, DRY_RUN};
+use crate::error::AppError;
+use crate::service::offers;
+use crate::web::AppState;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+type Page = Result<HttpResponse, AppError>;
+
+#[derive(Debug, Deserialize)]
+pub struct CampaignQ {
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub done: Option<String>,
+}
+
+fn campaign_of(q: &CampaignQ) -> String {
+    q.campaign.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "2027-G1".into())
+}
+
+/// `GET /staff/placements?campaign=ID`: children without a seat, schools
+/// with free seats, proposals, and placements waiting for a second person.
+pub async fn placements_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQ>) -> Page {
+    id.require(DRY_RUN)?;
+    let campaign = campaign_of(&q);
+    let v = offers::placement_view(&state.ctx, &id.who, campaign).await?;
+    let can_place = id.who.is(super::PLACEMENT);
+    let ctx = merge(base_ctx(&state, Some(&id), "placements"), json!({"v": v, "can_place": can_place, "me_id": id.who.id, "done": q.done}));
+    render(&state, "staff_placements.html", ctx)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaceForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    campaign: String,
+    #[serde(default)]
+    application_id: String,
+    #[serde(default)]
+    school_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn placement_form(state: web::Data<AppState>, req: HttpRequest, id: StaffIdentity, form: web::Form<PlaceForm>) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    let f = form.into_inner();
+    let r = offers::propose_placement(&state.ctx, &id.who, f.application_id, f.school_id, f.reason).await?;
+    Ok(redirect(&format!("/staff/placements?campaign={}&done={}", encode_component(&f.campaign), encode_component(&r.status))))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    campaign: String,
+    #[serde(default)]
+    approve: String,
+}
+
+pub async fn placement_decide_form(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    form: web::Form<DecideForm>,
+) -> Page {
+    check_csrf(&req, &form.csrf)?;
+    let r = offers::decide_placement(&state.ctx, &id.who, path.into_inner(), form.approve == "yes").await?;
+    Ok(redirect(&format!("/staff/placements?campaign={}&done={}", encode_component(&form.campaign), encode_component(&r.status))))
+}
+
+// ------------------------------------------------------------ API
+
+pub async fn placements_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQ>) -> Page {
+    id.require(DRY_RUN)?;
+    Ok(HttpResponse::Ok().json(offers::placement_view(&state.ctx, &id.who, campaign_of(&q)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaceBody {
+    application_id: String,
+    school_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn placement_api(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<PlaceBody>) -> Page {
+    let b = body.into_inner();
+    let r = offers::propose_placement(&state.ctx, &id.who, b.application_id, b.school_id, b.reason).await?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecideBody {
+    approve: bool,
+}
+
+pub async fn placement_decide_api(
+    state: web::Data<AppState>,
+    id: StaffIdentity,
+    path: web::Path<String>,
+    body: web::Json<DecideBody>,
+) -> Page {
+    Ok(HttpResponse::Ok().json(offers::decide_placement(&state.ctx, &id.who, path.into_inner(), body.approve).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AdmitAllBody {
+    campaign: String,
+}
+
+/// `POST /api/v1/staff/offers/admit-all` `{"campaign"}`: offers for every
+/// school whose approved applicants fit its seats.
+pub async fn admit_all_api(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<AdmitAllBody>) -> Page {
+    Ok(HttpResponse::Ok().json(offers::offer_admit_all(&state.ctx, &id.who, body.into_inner().campaign).await?))
+}
