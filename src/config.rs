@@ -73,6 +73,7 @@ pub struct Settings {
     pub admission: AdmissionSettings,
     pub bureau: BureauSettings,
     pub calendar: CalendarSettings,
+    pub draw: DrawSettings,
     pub log: LogSettings,
     /// Filled in by the loader, never read from files.
     #[serde(skip, default = "default_env")]
@@ -205,6 +206,21 @@ pub struct CalendarSettings {
     pub review_days_after_close: i64,
     pub draw_days_after_close: i64,
     pub offer_days_after_close: i64,
+}
+
+/// Draw day (issue #11): where the public beacon is fetched, how long a
+/// witness's one-time link lives, what the announcement says if the beacon fails.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrawSettings {
+    /// drand HTTP relays, tried in order: `{relay}/{chain hash}/public/{round}`.
+    /// A list in files; comma-separated in `RUXUE__DRAW__RELAYS`.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub relays: Vec<String>,
+    pub relay_timeout_ms: u64,
+    pub witness_link_hours: i64,
+    /// The announced fallback if the beacon round is not published (beacon-drand.md).
+    pub fallback: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -435,6 +451,19 @@ fn set_path(root: &mut toml::Value, path: &[String], value: toml::Value) -> Resu
 }
 
 /// `8080` → integer, `true` → bool, anything else → string (secrets stay verbatim).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum L {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match L::deserialize(d)? {
+        L::List(v) => v,
+        L::Text(t) => t.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+    })
+}
+
 fn parse_env_value(v: &str) -> toml::Value {
     if let Ok(i) = v.parse::<i64>() {
         return toml::Value::Integer(i);

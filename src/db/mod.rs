@@ -10,6 +10,7 @@
 pub mod audit;
 pub mod campaign;
 pub mod catchment;
+pub mod draw;
 pub mod models;
 pub mod offers;
 pub mod policy;

@@ -220,6 +220,25 @@ pub fn input_json(announcement_json: &str, roster_json: &str, values: &[(String,
     String::from_utf8(out).expect("CJSON is UTF-8")
 }
 
+/// The inclusion proof (spec §9) of entry `id` in a frozen roster
+/// (`CJSON(roster)`), before any record exists.
+pub fn roster_proof(roster_json: &str, id: &str) -> Result<super::Proof, DrawError> {
+    let v = super::cjson::parse(roster_json).map_err(|e| DrawError::invalid("roster", e.to_string()))?;
+    let entries = v.as_arr().ok_or_else(|| DrawError::invalid("roster", "not an array"))?;
+    let leaves: Vec<merkle::Hash> = entries.iter().map(|e| merkle::leaf_hash(&e.to_bytes())).collect();
+    let i = entries
+        .iter()
+        .position(|e| e.as_obj().and_then(|o| o.get("id")).and_then(CVal::as_str) == Some(id))
+        .ok_or_else(|| DrawError::invalid("applicant_id", format!("{id:?} is not in the roster")))?;
+    Ok(super::Proof {
+        leaf_index: i as u64,
+        tree_size: entries.len() as u64,
+        entry: entries[i].clone(),
+        audit_path: merkle::audit_path(&leaves, i).unwrap_or_default(),
+        root: merkle::root_from_leaf_hashes(&leaves),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +264,19 @@ mod tests {
         assert!(freeze(vec![]).is_err());
         assert!(freeze(vec![e("R1", None), e("R1", None)]).is_err());
         assert!(freeze(vec![e("报名1", None)]).is_err());
+    }
+
+    #[test]
+    fn roster_proofs_check_against_the_root() {
+        let f = freeze(vec![e("R1", None), e("R2", None), e("R3", None)]).unwrap();
+        let text = String::from_utf8(f.roster_json).unwrap();
+        let mut root = [0u8; 32];
+        hex::decode_to_slice(&f.root, &mut root).unwrap();
+        for id in ["R1", "R2", "R3"] {
+            let p = roster_proof(&text, id).unwrap();
+            p.check_against(&root, 3).unwrap();
+        }
+        assert!(roster_proof(&text, "R9").is_err());
     }
 
     #[test]

@@ -10,6 +10,15 @@ use std::collections::HashMap;
 /// Chinese for the actions the service writes; unknown codes read as they are.
 pub const ACTIONS: &[(&str, &str)] = &[
     ("application.submit", "家长提交报名"),
+    ("draw.freeze", "锁定派位名单"),
+    ("draw.witness_add", "添加派位见证人"),
+    ("draw.witness_commit", "见证人提交承诺值"),
+    ("draw.witness_reveal", "见证人揭示随机数"),
+    ("draw.announce", "签名发布派位公告"),
+    ("draw.beacon", "录入公共随机信标"),
+    ("draw.run", "执行电脑派位"),
+    ("draw.publish", "公布派位结果"),
+    ("draw.change_refused", "拒绝修改已锁定的派位"),
     ("application.edit", "家长修改报名"),
     ("application.view", "查看申请"),
     ("document.view", "查看材料"),

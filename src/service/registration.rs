@@ -588,9 +588,12 @@ pub async fn status(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<StatusV
 pub async fn withdraw(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<(), AppError> {
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
     let phone = cx.settings.bureau.phone.clone();
-    cx.db
+    let (actor, target) = (format!("guardian:{guardian_id}"), format!("application:{app_id}"));
+    let r = cx
+        .db
         .write(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
+            super::draw::guard_application(c, &id)?;
             if v.application.status != crate::domain::ApplicationStatus::Submitted {
                 return Err(AppError::conflict(
                     "review_started",
@@ -610,7 +613,8 @@ pub async fn withdraw(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<(), A
             )?;
             Ok(())
         })
-        .await
+        .await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// Files the family's review request of a rejection (复核申请), within the
@@ -620,9 +624,12 @@ pub async fn appeal(cx: &Ctx, guardian_id: &str, app_id: &str, reason: &str) -> 
     use crate::domain::ApplicationStatus;
     let reason = crate::review::appeal::check_reason(reason).map_err(|(f, m)| AppError::invalid(f, m))?;
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
-    cx.db
+    let (actor, target) = (format!("guardian:{guardian_id}"), format!("application:{app_id}"));
+    let r = cx
+        .db
         .write(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
+            super::draw::guard_application(c, &id)?;
             let a = &v.application;
             let rejected = v.events.iter().rev().find(|e| e.status == ApplicationStatus::Rejected);
             let t = db::now();
@@ -670,23 +677,28 @@ pub async fn appeal(cx: &Ctx, guardian_id: &str, app_id: &str, reason: &str) -> 
             )?;
             Ok(())
         })
-        .await
+        .await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// Starts an edit of a submitted application: a draft holding its current data.
 pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<String, AppError> {
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
     let cipher = cx.cipher();
-    cx.db
+    let (actor, target) = (format!("guardian:{guardian_id}"), format!("application:{app_id}"));
+    let r = cx
+        .db
         .write(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
+            super::draw::guard_application(c, &id)?;
             if v.application.status != crate::domain::ApplicationStatus::Submitted {
                 return Err(AppError::conflict("review_started", "报名已进入审核，不能再修改；如有变化请联系招生办"));
             }
             registration_open(&v.campaign, db::now())?;
             edit_draft(c, &gid, &v, &cipher)
         })
-        .await
+        .await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// Starts the answer to the application's supplement request: a draft
@@ -695,15 +707,19 @@ pub async fn start_edit(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<Str
 pub async fn start_supplement(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<String, AppError> {
     let (gid, id) = (guardian_id.to_string(), app_id.to_string());
     let cipher = cx.cipher();
-    cx.db
+    let (actor, target) = (format!("guardian:{guardian_id}"), format!("application:{app_id}"));
+    let r = cx
+        .db
         .write(move |c| {
             let v = dbr::application_view(c, &gid, &id)?;
+            super::draw::guard_application(c, &id)?;
             let open = open_supplement(v.application.status, &v.supplement)
                 .ok_or_else(|| AppError::conflict("no_supplement", "这份报名目前不需要补充材料"))?;
             supplement_window(&open, db::now())?;
             edit_draft(c, &gid, &v, &cipher)
         })
-        .await
+        .await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// An open edit draft of the application (reused when one is open).

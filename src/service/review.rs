@@ -30,6 +30,14 @@ fn load_app(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, 
     Ok(app)
 }
 
+/// An application a decision changes: refused (409, audited by the caller)
+/// once a frozen draw holds it.
+fn load_app_to_change(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
+    let app = load_app(conn, who, id)?;
+    super::draw::guard_application(conn, &app.id)?;
+    Ok(app)
+}
+
 /// An application to read: also auditors', read-only and masked.
 fn load_app_to_read(conn: &mut DbConn, who: &Identity, id: &str) -> Result<Application, AppError> {
     let app = dbr::application(conn, id)?.ok_or(AppError::NotFound)?;
@@ -898,7 +906,7 @@ fn decide_in(
     req: &DecisionRequest,
     expected_version: Option<i32>,
 ) -> Result<DecisionResult, AppError> {
-    let app = load_app(conn, who, app_id)?;
+    let app = load_app_to_change(conn, who, app_id)?;
     if let Some(v) = expected_version {
         if v != app.version {
             return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
@@ -1051,12 +1059,14 @@ pub async fn decide(cx: &Ctx, who: &Identity, app_id: String, input: &DecisionIn
     let req = input.to_request()?;
     let who = who.clone();
     let version = input.version;
-    cx.db.write(move |c| decide_in(c, &who, &app_id, &req, version)).await
+    let (actor, target) = (who.actor(), format!("application:{app_id}"));
+    let r = cx.db.write(move |c| decide_in(c, &who, &app_id, &req, version)).await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) -> Result<DecisionResult, AppError> {
     let d = dbr::decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
-    let app = load_app(conn, who, &d.application_id)?;
+    let app = load_app_to_change(conn, who, &d.application_id)?;
     if d.decision != DecisionKind::Approve || !d.needs_second || d.second_reviewer_id.is_some() {
         return Err(AppError::conflict("not_pending", "这项决定不需要或已经完成复核"));
     }
@@ -1098,7 +1108,9 @@ fn second_in(conn: &mut DbConn, who: &Identity, decision_id: &str, agree: bool) 
 /// The second staff member's word on an override: `agree` applies it.
 pub async fn second(cx: &Ctx, who: &Identity, decision_id: String, agree: bool) -> Result<DecisionResult, AppError> {
     let who = who.clone();
-    cx.db.write(move |c| second_in(c, &who, &decision_id, agree)).await
+    let (actor, target) = (who.actor(), format!("decision:{decision_id}"));
+    let r = cx.db.write(move |c| second_in(c, &who, &decision_id, agree)).await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// `agree` as a form or JSON sends it.
@@ -1237,7 +1249,7 @@ fn assign_in(conn: &mut DbConn, who: &Identity, app_id: &str, input: &AssignInpu
     if who.role != Role::Admin {
         return Err(AppError::Forbidden);
     }
-    let app = load_app(conn, who, app_id)?;
+    let app = load_app_to_change(conn, who, app_id)?;
     if let Some(v) = input.version {
         if v != app.version {
             return Err(AppError::conflict("stale", "该申请刚被他人修改，请刷新后重试"));
@@ -1283,7 +1295,9 @@ fn assign_in(conn: &mut DbConn, who: &Identity, app_id: &str, input: &AssignInpu
 /// with a reason, audited as `review.assign`.
 pub async fn assign(cx: &Ctx, who: &Identity, app_id: String, input: AssignInput) -> Result<AssignResult, AppError> {
     let who = who.clone();
-    cx.db.write(move |c| assign_in(c, &who, &app_id, &input)).await
+    let (actor, target) = (who.actor(), format!("application:{app_id}"));
+    let r = cx.db.write(move |c| assign_in(c, &who, &app_id, &input)).await;
+    super::draw::audited(cx, &actor, &target, r).await
 }
 
 /// What [`rescope`] changed.

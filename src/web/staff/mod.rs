@@ -14,6 +14,7 @@
 
 pub mod after;
 pub mod api;
+pub mod draws;
 pub mod identity;
 pub mod pages;
 
@@ -75,6 +76,15 @@ route_table! {
     get "/api/v1/staff/dashboard" => api::dashboard,
     get "/api/v1/staff/dry-run" => api::dry_run,
     get "/api/v1/staff/draws/plan" => api::draw_plan,
+    get "/api/v1/staff/draws" => draws::list,
+    post "/api/v1/staff/draws" => draws::freeze,
+    get "/api/v1/staff/draws/{id}" => draws::one,
+    post "/api/v1/staff/draws/{id}/witnesses" => draws::add_witness,
+    post "/api/v1/staff/draws/{id}/witnesses/{wid}/value" => draws::witness_value,
+    post "/api/v1/staff/draws/{id}/announce" => draws::announce,
+    post "/api/v1/staff/draws/{id}/beacon" => draws::beacon,
+    post "/api/v1/staff/draws/{id}/run" => draws::run,
+    post "/api/v1/staff/draws/{id}/publish" => draws::publish,
     get "/api/v1/staff/exports/{kind}" => api::export,
     get "/api/v1/staff/audit" => api::audit,
     get "/api/v1/staff/audit/export" => api::audit_export,
