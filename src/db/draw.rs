@@ -114,7 +114,11 @@ pub fn approved_at(conn: &mut DbConn, campaign_id: &str, unit_id: &str, zone: bo
         .filter(ap::status.eq(ApplicationStatus::Approved))
         .select((ap::id, ap::registration_no, ap::family_id, ap::catchment_school_id, ap::zone_id, ap::category, ap::priority_json))
         .into_boxed();
-    let q = if zone { q.filter(ap::zone_id.eq(unit_id.to_string())) } else { q.filter(ap::catchment_school_id.eq(unit_id.to_string())).filter(ap::zone_id.is_null()) };
+    let q = if zone {
+        q.filter(ap::zone_id.eq(unit_id.to_string()))
+    } else {
+        q.filter(ap::catchment_school_id.eq(unit_id.to_string())).filter(ap::zone_id.is_null())
+    };
     Ok(q.load(conn)?)
 }
 
@@ -246,8 +250,10 @@ pub fn set_record(conn: &mut DbConn, id: &str, c: &Computed) -> Result<bool, App
 }
 
 pub fn set_published(conn: &mut DbConn, id: &str, at: NaiveDateTime) -> Result<bool, AppError> {
-    let n = diesel::update(draws::table.filter(draws::id.eq(id)).filter(draws::status.eq(DrawStatus::Drawn)).filter(draws::published_at.is_null()))
-        .set(draws::published_at.eq(at))
-        .execute(conn)?;
+    let n = diesel::update(
+        draws::table.filter(draws::id.eq(id)).filter(draws::status.eq(DrawStatus::Drawn)).filter(draws::published_at.is_null()),
+    )
+    .set(draws::published_at.eq(at))
+    .execute(conn)?;
     Ok(n == 1)
 }

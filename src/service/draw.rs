@@ -176,7 +176,10 @@ pub fn draw_id_of(campaign_id: &str, unit_id: &str) -> String {
 pub fn freeze_in(conn: &mut DbConn, actor: &str, campaign_id: &str, unit_id: &str, now: NaiveDateTime) -> Result<Draw, AppError> {
     let p = plan_in(conn, campaign_id)?;
     if !p.final_ {
-        return Err(AppError::conflict("review_open", format!("招生计划 {} 仍在「{}」阶段：审核结束、进入派位阶段后才能锁定名单", p.campaign_id, p.phase.label())));
+        return Err(AppError::conflict(
+            "review_open",
+            format!("招生计划 {} 仍在「{}」阶段：审核结束、进入派位阶段后才能锁定名单", p.campaign_id, p.phase.label()),
+        ));
     }
     let prop = p
         .proposals
@@ -204,7 +207,12 @@ pub fn freeze_in(conn: &mut DbConn, actor: &str, campaign_id: &str, unit_id: &st
     for r in rows {
         let key: Vec<i64> = match r.priority_json.as_deref().map(serde_json::from_str::<Vec<i64>>) {
             Some(Ok(k)) => k,
-            _ => return Err(AppError::conflict("no_priority", format!("报名 {} 没有按冻结政策计算的优先级，不能锁定名单", r.registration_no))),
+            _ => {
+                return Err(AppError::conflict(
+                    "no_priority",
+                    format!("报名 {} 没有按冻结政策计算的优先级，不能锁定名单", r.registration_no),
+                ))
+            }
         };
         entries.push(day::Entry {
             id: r.registration_no.clone(),
@@ -251,7 +259,9 @@ pub fn freeze_in(conn: &mut DbConn, actor: &str, campaign_id: &str, unit_id: &st
         "draw.freeze",
         &id,
         None,
-        Some(&json!({"campaign": campaign_id, "unit": unit_id, "roster_root": d.roster_root, "roster_size": d.roster_size, "schools": d.schools_json})),
+        Some(
+            &json!({"campaign": campaign_id, "unit": unit_id, "roster_root": d.roster_root, "roster_size": d.roster_size, "schools": d.schools_json}),
+        ),
     )?;
     Ok(d)
 }
@@ -440,22 +450,36 @@ pub fn announce_in(
 }
 
 /// Check a beacon value for the announced round and store it.
-pub fn beacon_in(conn: &mut DbConn, actor: &str, draw_id: &str, value: &str, via: &str) -> Result<crate::draw::beacon::BeaconCheck, AppError> {
+pub fn beacon_in(
+    conn: &mut DbConn,
+    actor: &str,
+    draw_id: &str,
+    value: &str,
+    via: &str,
+) -> Result<crate::draw::beacon::BeaconCheck, AppError> {
     let d = draw_or_404(conn, draw_id)?;
     if d.status != DrawStatus::Announced {
         return Err(wrong_status(&d, "公告后、派位前才能录入信标值"));
     }
     let round = d.beacon_round.unwrap_or_default() as u64;
     let value = value.trim().to_ascii_lowercase();
-    let check = crate::draw::beacon::verify_drand(crate::draw::beacon::QUICKNET_CHAIN_HASH, round, &value).map_err(|e| AppError::Conflict {
-        code: "beacon_invalid",
-        message: format!("信标值不是 drand quicknet 第 {round} 轮的有效签名，不予接受（{e}）"),
-        field: Some("value".into()),
-    })?;
+    let check =
+        crate::draw::beacon::verify_drand(crate::draw::beacon::QUICKNET_CHAIN_HASH, round, &value).map_err(|e| AppError::Conflict {
+            code: "beacon_invalid",
+            message: format!("信标值不是 drand quicknet 第 {round} 轮的有效签名，不予接受（{e}）"),
+            field: Some("value".into()),
+        })?;
     if !dbd::set_beacon(conn, draw_id, &value)? {
         return Err(AppError::conflict("beacon_set", "信标值已录入"));
     }
-    audit::append(conn, actor, "draw.beacon", draw_id, None, Some(&json!({"round": round, "value": value, "via": via, "randomness": check.randomness})))?;
+    audit::append(
+        conn,
+        actor,
+        "draw.beacon",
+        draw_id,
+        None,
+        Some(&json!({"round": round, "value": value, "via": via, "randomness": check.randomness})),
+    )?;
     Ok(check)
 }
 
@@ -466,10 +490,7 @@ pub async fn fetch_beacon(relays: &[String], timeout_ms: u64, round: u64) -> Res
     if relays.is_empty() {
         return Err(AppError::conflict("no_relay", "没有配置信标中继（draw.relays），请手工录入信标值"));
     }
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_millis(timeout_ms))
-        .build()
-        .map_err(AppError::internal)?;
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_millis(timeout_ms)).build().map_err(AppError::internal)?;
     let chain = crate::draw::beacon::QUICKNET_CHAIN_HASH;
     let mut faults = Vec::new();
     for r in relays {
@@ -582,7 +603,10 @@ pub fn publish_in(conn: &mut DbConn, actor: &str, draw_id: &str, now: NaiveDateT
     }
     dbd::set_published(conn, draw_id, now)?;
     audit::append(conn, actor, "draw.publish", draw_id, None, Some(&json!({"result_digest": d.result_digest})))?;
-    draw_or_404(conn, draw_id)
+    let d = draw_or_404(conn, draw_id)?;
+    // Issue #12: the draw's offers and waitlists, in the same transaction.
+    crate::service::offers::on_draw_published(conn, &d, now)?;
+    Ok(d)
 }
 
 // ------------------------------------------------------------ async wrappers
@@ -620,7 +644,13 @@ pub async fn witness_link(cx: &Ctx, token: String, value: String) -> Result<(Dra
 }
 
 /// The operator's screen, the witness typing (the value hidden).
-pub async fn witness_at_console(cx: &Ctx, actor: String, draw_id: String, witness_id: String, value: String) -> Result<&'static str, AppError> {
+pub async fn witness_at_console(
+    cx: &Ctx,
+    actor: String,
+    draw_id: String,
+    witness_id: String,
+    value: String,
+) -> Result<&'static str, AppError> {
     let (a2, t2) = (actor.clone(), draw_id.clone());
     let r = cx
         .db
@@ -737,7 +767,11 @@ fn schools_of(conn: &mut DbConn, schools_json: &str) -> Result<Vec<SchoolSeats>,
     Ok(v.iter()
         .map(|s| {
             let id = s["id"].as_str().unwrap_or_default().to_string();
-            SchoolSeats { name: names.schools.get(&id).cloned().unwrap_or_else(|| id.clone()), seats: s["seats"].as_i64().unwrap_or_default(), id }
+            SchoolSeats {
+                name: names.schools.get(&id).cloned().unwrap_or_else(|| id.clone()),
+                seats: s["seats"].as_i64().unwrap_or_default(),
+                id,
+            }
         })
         .collect())
 }

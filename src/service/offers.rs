@@ -406,6 +406,8 @@ pub struct DrawResult {
     pub schools: Vec<admission::SchoolLine>,
     /// The entry's inclusion proof (JSON) against the announced roster root.
     pub proof: serde_json::Value,
+    /// The same proof as text, for the page.
+    pub proof_text: String,
     pub roster_root: String,
     pub record_url: String,
     pub verify_url: String,
@@ -476,7 +478,7 @@ fn draw_result(conn: &mut DbConn, app_id: &str, no: &str, campaign: &Campaign) -
     let labels: HashMap<String, String> = super::review::categories_of(campaign).into_iter().collect();
     let app = dbo::application(conn, app_id)?;
     Ok(Some(DrawResult {
-        record_url: format!("/results/draws/{}/record.json", draw.id),
+        record_url: format!("/api/v1/draws/{}/record", draw.id),
         verify_url: format!("/verify/?draw={}", draw.id),
         draw_id: draw.id.clone(),
         title: draw.title.clone(),
@@ -485,6 +487,7 @@ fn draw_result(conn: &mut DbConn, app_id: &str, no: &str, campaign: &Campaign) -
         category,
         explanation: app.and_then(|a| a.explanation),
         schools: x.schools,
+        proof_text: proof.to_string(),
         proof,
         roster_root: draw.roster_root.clone(),
     }))
@@ -929,20 +932,4 @@ pub fn placements_snapshot(conn: &mut DbConn, campaign_id: &str) -> Result<BTree
         out.entry(no).or_default().push((o.school_id, o.status));
     }
     Ok(out)
-}
-
-/// A published draw's record (CJSON), as stored.
-pub async fn published_record(cx: &Ctx, draw_id: String) -> Result<String, AppError> {
-    use crate::db::schema::draws as dr;
-    use diesel::prelude::*;
-    cx.db
-        .run(move |c| {
-            let r: Option<(Option<String>, Option<NaiveDateTime>)> =
-                dr::table.filter(dr::id.eq(&draw_id)).select((dr::record_json, dr::published_at)).first(c).optional()?;
-            match r {
-                Some((Some(rec), Some(_))) => Ok(rec),
-                _ => Err(AppError::NotFound),
-            }
-        })
-        .await
 }

@@ -20,6 +20,7 @@
 
 pub mod addresses;
 pub mod browser;
+pub mod draws;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;

@@ -1,7 +1,7 @@
 //! Public results, no login (issue #12): 录取查询 by registration number and
 //! the last six characters of the child's ID number (rate-limited per
 //! address, masked name and outcome only), each school's page of waitlist
-//! movements, and a published draw's record.
+//! movements. The record itself is at `/api/v1/draws/{id}/record`.
 
 use crate::error::AppError;
 use crate::service::offers;
@@ -14,8 +14,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/results", web::post().to(page_post))
         .route("/api/v1/results/lookup", web::post().to(lookup_api))
         .route("/results/{campaign}/schools/{school}", web::get().to(school_page))
-        .route("/api/v1/results/{campaign}/schools/{school}/moves", web::get().to(school_api))
-        .route("/results/draws/{id}/record.json", web::get().to(record));
+        .route("/api/v1/results/{campaign}/schools/{school}/moves", web::get().to(school_api));
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,9 +68,4 @@ async fn school_api(state: web::Data<AppState>, req: HttpRequest, path: web::Pat
     state.check_public_rate(&req)?;
     let (c, s) = path.into_inner();
     Ok(HttpResponse::Ok().json(offers::school_moves(&state.ctx, c, s).await?))
-}
-
-async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let text = offers::published_record(&state.ctx, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().content_type("application/json").body(text))
 }

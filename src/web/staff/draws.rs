@@ -72,7 +72,8 @@ pub struct WitnessInput {
 
 impl WitnessInput {
     pub fn parse(self) -> Result<(String, WitnessRole), AppError> {
-        let role = WitnessRole::parse(&self.role).ok_or_else(|| AppError::invalid("role", "见证人身份只能是公证员、家长代表或其他见证人"))?;
+        let role =
+            WitnessRole::parse(&self.role).ok_or_else(|| AppError::invalid("role", "见证人身份只能是公证员、家长代表或其他见证人"))?;
         Ok((self.name, role))
     }
 }
@@ -96,7 +97,12 @@ pub struct ValueInput {
 }
 
 /// The witness types the value on the console (commit, later reveal).
-pub async fn witness_value(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<(String, String)>, body: web::Json<ValueInput>) -> Api {
+pub async fn witness_value(
+    state: web::Data<AppState>,
+    id: StaffIdentity,
+    path: web::Path<(String, String)>,
+    body: web::Json<ValueInput>,
+) -> Api {
     id.require(PLACEMENT)?;
     let (d, w) = path.into_inner();
     let step = svc::witness_at_console(&state.ctx, id.who.actor(), d, w, body.into_inner().value).await?;
@@ -140,7 +146,8 @@ pub async fn beacon(state: web::Data<AppState>, id: StaffIdentity, path: web::Pa
     id.require(PLACEMENT)?;
     let value = body.and_then(|b| b.into_inner().value);
     let c = svc::beacon(&state.ctx, id.who.actor(), path.into_inner(), value).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"round": c.round, "randomness": c.randomness, "published_at": c.published_at, "checked": c.describe()})))
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({"round": c.round, "randomness": c.randomness, "published_at": c.published_at, "checked": c.describe()})))
 }
 
 pub async fn run(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
