@@ -387,3 +387,215 @@ backend_test! {
         assert!(html.contains("已安置") && html.contains("就近安置"), "{html}");
     }
 }
+
+backend_test! {
+    /// 录取通知书: a child's A4 page and a school's batch parse as PDF, their
+    /// text layer holds the child's name and school, and the pages render to
+    /// non-blank PNGs. Rosters follow the role's masking.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn notices_and_rosters(backend) {
+        let (app, draw_id) = demo_with_draw(backend, &[]).await;
+        let rec = draws::record(&app, &draw_id);
+        let entries = draws::entries(&app, &draw_id);
+        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let no = admitted[0].as_str().unwrap();
+        let app_id = &entries[no];
+        let child: String = {
+            let id = app_id.clone();
+            app.state.db.write_blocking(move |c| {
+                let child: String = schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(c)?;
+                Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::name).first(c)?)
+            }).unwrap()
+        };
+        let school_name = app.state.db.write_blocking({ let s = school.clone(); move |c| ruxue::db::offers::school_name(c, &s) }).unwrap();
+        let t = token(&app, OPERATOR.0, OPERATOR.1).await;
+        let c = reqwest::Client::new();
+        let r = c.get(app.url(&format!("/api/v1/staff/notices/{app_id}"))).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "application/pdf");
+        let pdf = r.bytes().await.unwrap().to_vec();
+        assert!(pdf.starts_with(b"%PDF-"));
+        assert!(pdf.len() < 400_000, "the font is a subset: {} bytes", pdf.len());
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("notice.pdf");
+        std::fs::write(&f, &pdf).unwrap();
+        let text = std::process::Command::new("pdftotext").arg("-layout").arg(&f).arg("-").output().expect("pdftotext (poppler-utils)");
+        assert!(text.status.success());
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(text.contains("录取通知书"), "{text}");
+        assert!(text.contains(&child), "the child's name in the text layer: {text}");
+        assert!(text.contains(&school_name) && text.contains(no), "{text}");
+        let info = String::from_utf8(std::process::Command::new("pdfinfo").arg(&f).output().unwrap().stdout).unwrap();
+        assert!(info.contains("595 x 842"), "A4: {info}");
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        let png_base = shots.join(format!("after-notice-{}", backend.name()));
+        let st = std::process::Command::new("pdftoppm").args(["-png", "-r", "60", "-singlefile"]).arg(&f).arg(&png_base).status().unwrap();
+        assert!(st.success());
+        let png = std::fs::read(png_base.with_extension("png")).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "a rendered, non-blank page ({} bytes)", png.len());
+
+        // The school's batch: one page per admitted child.
+        let r = c.get(app.url(&format!("/api/v1/staff/notices/schools/{school}?campaign={G1}"))).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let f2 = dir.path().join("school.pdf");
+        std::fs::write(&f2, r.bytes().await.unwrap()).unwrap();
+        let info = String::from_utf8(std::process::Command::new("pdfinfo").arg(&f2).output().unwrap().stdout).unwrap();
+        let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).map(|v| v.trim().parse().unwrap()).expect("page count");
+        assert_eq!(pages, admitted.as_array().unwrap().len(), "{info}");
+        // A child without a seat has no notice; auditors and reviewers print none.
+        let unassigned = rec["result"]["unassigned"][0].as_str().unwrap();
+        let r = c.get(app.url(&format!("/api/v1/staff/notices/{}", entries[unassigned]))).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        let ta = token(&app, AUDITOR.0, AUDITOR.1).await;
+        let r = c.get(app.url(&format!("/api/v1/staff/notices/{app_id}"))).bearer_auth(&ta).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        // Rosters: the admin sees the full ID number, the auditor a masked one and name.
+        let id = id_number(&app, app_id);
+        let tad = token(&app, ADMIN.0, ADMIN.1).await;
+        let csv = c.get(app.url(&format!("/api/v1/staff/rosters/{school}?campaign={G1}&format=csv"))).bearer_auth(&tad).send().await.unwrap().text().await.unwrap();
+        assert!(csv.contains(&id) && csv.contains(&child), "{csv}");
+        let csv = c.get(app.url(&format!("/api/v1/staff/rosters/{school}?campaign={G1}&format=csv"))).bearer_auth(&ta).send().await.unwrap().text().await.unwrap();
+        assert!(!csv.contains(&id) && !csv.contains(&child) && csv.contains(no), "{csv}");
+        let r = c.get(app.url(&format!("/api/v1/staff/rosters/{school}?campaign={G1}&format=xlsx"))).bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    }
+}
+
+/// A hand-made county: campaign `2099-G1` with two schools, 140 children.
+fn hand_made_county(app: &TestApp) {
+    use ruxue::db::models::{Application, Campaign, Child, Offer};
+    app.state
+        .db
+        .write_blocking(|c| {
+            let mut camp: Campaign =
+                schema::campaigns::table.filter(schema::campaigns::id.eq(G1)).select(Campaign::as_select()).first(c)?;
+            camp.id = "2099-G1".into();
+            camp.year = 2099;
+            diesel::insert_into(schema::campaigns::table).values(&camp).execute(c)?;
+            let schools: Vec<(String, String)> = schema::schools::table
+                .filter(schema::schools::kind.eq("primary"))
+                .select((schema::schools::id, schema::schools::kind))
+                .order(schema::schools::id.asc())
+                .limit(2)
+                .load(c)?;
+            let (sa, sb) = (schools[0].0.clone(), schools[1].0.clone());
+            for (s, classes) in [(&sa, 2), (&sb, 1)] {
+                diesel::insert_into(schema::school_plans::table)
+                    .values((
+                        schema::school_plans::campaign_id.eq("2099-G1"),
+                        schema::school_plans::school_id.eq(s),
+                        schema::school_plans::planned_classes.eq(classes),
+                        schema::school_plans::class_size_cap.eq(45),
+                    ))
+                    .execute(c)?;
+            }
+            let guardian: String = schema::guardians::table.select(schema::guardians::id).first(c)?;
+            let now = ruxue::db::now();
+            for i in 0..140 {
+                let child = Child {
+                    id: format!("hm-child-{i}"),
+                    campaign_id: "2099-G1".into(),
+                    guardian_id: guardian.clone(),
+                    name: format!("测试{i}"),
+                    id_number_enc: "x".into(),
+                    id_number_hash: format!("hm-hash-{i}"),
+                    id_number_masked: "3505**********0000".into(),
+                    birth_date: chrono::NaiveDate::from_ymd_opt(2093, 1, 1).unwrap(),
+                    sex: "男".into(),
+                    created_at: now,
+                };
+                diesel::insert_into(schema::children::table).values(&child).execute(c)?;
+                // 0..25 disability (24 placed: all but #24), 25..35 migrant
+                // (9 placed: all but #34), 35..38 left behind; 131 placed:
+                // 0..91 at A (91 in 2 classes: one class of 46), 91..131 at B.
+                let mut facts = json!({"application_no": format!("HM{i:04}")});
+                if i < 25 {
+                    facts["disability_support"] = json!(true);
+                }
+                if (25..35).contains(&i) {
+                    facts["migrant"] = json!({"permit_no": "P1", "residence_start": "2095-01-01", "social_insurance_months": 24});
+                }
+                if (35..38).contains(&i) {
+                    facts["left_behind"] = json!(true);
+                }
+                let placed = i != 24 && i != 34 && i < 133;
+                let a = Application {
+                    id: format!("hm-app-{i}"),
+                    campaign_id: "2099-G1".into(),
+                    child_id: child.id.clone(),
+                    registration_no: format!("HM{i:04}"),
+                    status: if placed { ruxue::domain::ApplicationStatus::Offered } else { ruxue::domain::ApplicationStatus::Waitlisted },
+                    facts_json: facts.to_string(),
+                    family_id: None,
+                    township_id: None,
+                    catchment_school_id: None,
+                    zone_id: None,
+                    category: None,
+                    priority_json: None,
+                    explanation: None,
+                    idempotency_key: None,
+                    submitted_at: now,
+                    updated_at: now,
+                    version: 1,
+                    assigned_township_id: None,
+                };
+                diesel::insert_into(schema::applications::table).values(&a).execute(c)?;
+                if placed {
+                    // Placed order skips #24 and #34: count the placed so far.
+                    let k = (0..i).filter(|j| *j != 24 && *j != 34).count();
+                    let school = if k < 91 { &sa } else { &sb };
+                    let o = Offer {
+                        id: format!("hm-offer-{i}"),
+                        application_id: a.id.clone(),
+                        school_id: school.clone(),
+                        draw_id: None,
+                        status: if i % 2 == 0 { "accepted".into() } else { "offered".into() },
+                        deadline: now,
+                        offered_at: now,
+                        responded_at: None,
+                        source: "admit_all".into(),
+                        note: None,
+                    };
+                    diesel::insert_into(schema::offers::table).values(&o).execute(c)?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+backend_test! {
+    /// 督导指标 on a county where every figure is known.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn indicators_on_a_hand_made_county(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        hand_made_county(&app);
+        let (s, i) = staff_json(&app, AUDITOR, "GET", "/api/v1/staff/indicators?campaign=2099-G1", None).await;
+        assert_eq!(s, StatusCode::OK, "{i}");
+        assert_eq!(i["classes"], json!(3));
+        assert_eq!(i["pupils"], json!(131));
+        let a = &i["schools"][0];
+        assert_eq!((a["pupils"].clone(), a["largest_class"].clone(), a["oversize_classes"].clone(), a["ok"].clone()), (json!(91), json!(46), json!(1), json!(false)));
+        let b = &i["schools"][1];
+        assert_eq!((b["pupils"].clone(), b["largest_class"].clone(), b["ok"].clone()), (json!(40), json!(40), json!(true)));
+        assert_eq!(i["oversize_classes"], json!(1));
+        assert_eq!(i["schools_failing"], json!(1));
+        assert_eq!((i["disability_registered"].clone(), i["disability_enrolled"].clone(), i["disability_rate_permille"].clone()), (json!(25), json!(24), json!(960)));
+        assert_eq!(i["disability_target_met"], json!(true));
+        assert_eq!((i["migrant_registered"].clone(), i["migrant_placed_public"].clone(), i["migrant_rate_permille"].clone()), (json!(10), json!(9), json!(900)));
+        assert_eq!(i["left_behind"], json!(3));
+        // The page, with its charts, and the workbook.
+        let (c, _) = common::staff::page_login(&app, OPERATOR).await;
+        let html = c.get(app.url("/staff/indicators?campaign=2099-G1")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("<svg") && html.contains("96.0%") && html.contains("90.0%") && html.contains("大班额"), "{html}");
+        let r = c.get(app.url("/staff/indicators?campaign=2099-G1&format=xlsx")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+        // Reviewers do not see it.
+        let (s, _) = staff_json(&app, REVIEWER, "GET", "/api/v1/staff/indicators?campaign=2099-G1", None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+    }
+}

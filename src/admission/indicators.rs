@@ -167,3 +167,55 @@ mod tests {
         assert!(!compute(&[], &c2).disability_target_met);
     }
 }
+
+/// The class-size chart (server-rendered SVG): each school's largest class
+/// against its cap; red bars are 大班额.
+pub fn class_chart(i: &Indicators) -> String {
+    let esc = crate::review::charts::esc;
+    let row = 26.0;
+    let left = 170.0;
+    let width = 420.0;
+    let max = i.schools.iter().map(|s| s.largest_class.max(i64::from(s.cap))).max().unwrap_or(1).max(1) as f64;
+    let h = 30.0 + row * i.schools.len() as f64;
+    let mut out = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="100%" role="img" aria-label="各校最大班额与班额上限"><style>text{{font-size:12px;font-family:sans-serif}}</style>"#,
+        w = left + width + 80.0
+    );
+    for (k, s) in i.schools.iter().enumerate() {
+        let y = 10.0 + row * k as f64;
+        let bw = width * s.largest_class as f64 / max;
+        let cap_x = left + width * f64::from(s.cap) / max;
+        let colour = if s.ok { "#2e7d32" } else { "#c62828" };
+        out.push_str(&format!(
+            r##"<text x="{tx}" y="{ty}" text-anchor="end">{name}</text><rect x="{left}" y="{y}" width="{bw:.1}" height="16" fill="{colour}"/><line x1="{cap_x:.1}" x2="{cap_x:.1}" y1="{y0}" y2="{y1}" stroke="#333" stroke-dasharray="3,2"/><text x="{vx:.1}" y="{ty}">{v} / {cap}</text>"##,
+            tx = left - 6.0,
+            ty = y + 12.0,
+            name = esc(&s.name),
+            y0 = y - 2.0,
+            y1 = y + 18.0,
+            vx = left + bw + 6.0,
+            v = s.largest_class,
+            cap = s.cap,
+        ));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A share as a horizontal bar against a target line (SVG).
+pub fn share_chart(label: &str, permille: Option<i64>, target_permille: Option<i64>) -> String {
+    let esc = crate::review::charts::esc;
+    let p = permille.unwrap_or(0) as f64 / 1000.0;
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 500 44" width="100%" role="img" aria-label="{l}"><style>text{{font-size:12px;font-family:sans-serif}}</style><rect x="0" y="8" width="400" height="18" fill="#e5e7eb"/><rect x="0" y="8" width="{w:.1}" height="18" fill="#0b5cad"/><text x="408" y="22">{t}</text>"##,
+        l = esc(label),
+        w = 400.0 * p,
+        t = percent_text(permille)
+    );
+    if let Some(t) = target_permille {
+        let x = 400.0 * t as f64 / 1000.0;
+        out.push_str(&format!(r##"<line x1="{x:.1}" x2="{x:.1}" y1="2" y2="32" stroke="#c62828" stroke-width="2"/><text x="{x:.1}" y="42" text-anchor="middle" fill="#c62828">目标 {}</text>"##, percent_text(Some(t))));
+    }
+    out.push_str("</svg>");
+    out
+}

@@ -20,6 +20,7 @@
 //! | [`lookup`] | the public catchment lookup |
 //! | [`wechat`] | WeChat's server API (the login code exchange) |
 
+pub mod after_docs;
 pub mod audit;
 pub mod campaign;
 pub mod catchment;

@@ -125,3 +125,68 @@ pub struct AdmitAllBody {
 pub async fn admit_all_api(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<AdmitAllBody>) -> Page {
     Ok(HttpResponse::Ok().json(offers::offer_admit_all(&state.ctx, &id.who, body.into_inner().campaign).await?))
 }
+
+// ------------------------------------------------------------ notices, rosters, indicators
+
+#[derive(Debug, Deserialize)]
+pub struct DocQ {
+    #[serde(default)]
+    pub campaign: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+fn campaign_in(q: &DocQ) -> String {
+    q.campaign.clone().filter(|c| !c.trim().is_empty()).unwrap_or_else(|| "2027-G1".into())
+}
+
+/// `GET /staff/notices/{application}` (and the API): one 录取通知书 (PDF).
+pub async fn notice(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Page {
+    Ok(super::attachment(crate::service::after_docs::notice_for(&state.ctx, &id.who, path.into_inner()).await?))
+}
+
+/// `GET /staff/notices/schools/{school}?campaign=ID`: a school's notices (PDF).
+pub async fn school_notices(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<DocQ>) -> Page {
+    let d = crate::service::after_docs::notices_for_school(&state.ctx, &id.who, campaign_in(&q), path.into_inner()).await?;
+    Ok(super::attachment(d))
+}
+
+/// `GET /staff/rosters/{school}?campaign=ID&format=csv|xlsx`: 新生名册.
+pub async fn roster(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<DocQ>) -> Page {
+    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
+    let d = crate::service::after_docs::roster(&state.ctx, &id.who, campaign_in(&q), path.into_inner(), format).await?;
+    Ok(super::attachment(d))
+}
+
+/// `GET /staff/indicators?campaign=ID` (`&format=xlsx` downloads): 督导指标.
+pub async fn indicators_page(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DocQ>) -> Page {
+    let campaign = campaign_in(&q);
+    let i = crate::service::after_docs::indicators(&state.ctx, &id.who, campaign.clone()).await?;
+    if q.format.as_deref() == Some("xlsx") {
+        return Ok(super::attachment(crate::service::after_docs::indicators_xlsx(&i, &campaign)?));
+    }
+    use crate::admission::indicators as ind;
+    let ctx = merge(
+        base_ctx(&state, Some(&id), "indicators"),
+        json!({
+            "i": i,
+            "campaign": campaign,
+            "class_chart": ind::class_chart(&i),
+            "disability_chart": ind::share_chart("随班就读比例", i.disability_rate_permille, Some(ind::DISABILITY_TARGET_PERMILLE)),
+            "migrant_chart": ind::share_chart("随迁子女公办学校就读比例", i.migrant_rate_permille, None),
+            "disability_rate": ind::percent_text(i.disability_rate_permille),
+            "migrant_rate": ind::percent_text(i.migrant_rate_permille),
+            "can_print": id.who.is(super::PLACEMENT),
+        }),
+    );
+    render(&state, "staff_indicators.html", ctx)
+}
+
+pub async fn indicators_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DocQ>) -> Page {
+    let campaign = campaign_in(&q);
+    let i = crate::service::after_docs::indicators(&state.ctx, &id.who, campaign.clone()).await?;
+    if q.format.as_deref() == Some("xlsx") {
+        return Ok(super::attachment(crate::service::after_docs::indicators_xlsx(&i, &campaign)?));
+    }
+    Ok(HttpResponse::Ok().json(i))
+}

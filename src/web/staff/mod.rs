@@ -102,6 +102,14 @@ route_table! {
     post "/api/v1/staff/placements" => after::placement_api,
     post "/api/v1/staff/placements/{id}/decide" => after::placement_decide_api,
     post "/api/v1/staff/offers/admit-all" => after::admit_all_api,
+    get "/staff/notices/schools/{school}" => after::school_notices,
+    get "/staff/notices/{id}" => after::notice,
+    get "/staff/rosters/{school}" => after::roster,
+    get "/staff/indicators" => after::indicators_page,
+    get "/api/v1/staff/notices/schools/{school}" => after::school_notices,
+    get "/api/v1/staff/notices/{id}" => after::notice,
+    get "/api/v1/staff/rosters/{school}" => after::roster,
+    get "/api/v1/staff/indicators" => after::indicators_api,
 }
 
 // ------------------------------------------------------------ roles
