@@ -177,6 +177,16 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         case("GET", "/api/v1/staff/notices/schools/P01?campaign=2027-G1", None, PLACE, Some(409)),
         case("GET", "/api/v1/staff/rosters/P01?campaign=2027-G1&format=csv", None, DRY, Some(200)),
         case("GET", "/api/v1/staff/indicators?campaign=2027-G1", None, DRY, Some(200)),
+        // Draw day: refusals only (review is open in the demo), and unknown draws.
+        case("GET", "/api/v1/staff/draws", None, DRY, Some(200)),
+        case("POST", "/api/v1/staff/draws", Some(json!({"campaign": "2027-G1", "unit": "P01"})), PLACE, Some(409)),
+        case("GET", "/api/v1/staff/draws/no-such-draw", None, DRY, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/witnesses", Some(json!({"name": "王", "role": "notary"})), PLACE, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/witnesses/w/value", Some(json!({"value": "1"})), PLACE, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/announce", Some(json!({"scheduled_at": "2099-07-20 09:00"})), PLACE, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/beacon", Some(json!({})), PLACE, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/run", None, PLACE, Some(404)),
+        case("POST", "/api/v1/staff/draws/no-such-draw/publish", None, PLACE, Some(404)),
         case("GET", "/api/v1/staff/dry-run?campaign=2027-G1&format=placement_csv", None, PLACE, Some(200)),
         case("GET", "/api/v1/staff/exports/applications?format=csv", None, EXP_APPS, Some(200)),
         case("GET", "/api/v1/staff/exports/reviews?format=xlsx", None, EXP_APPS, Some(200)),
@@ -209,6 +219,13 @@ fn api_cases(fc_app: &str, doc: &str, throwaway: &str, n: usize) -> Vec<Case> {
         // 2027-G1 still has applications under review, and 2027 grade 1 exists.
         case("POST", "/api/v1/staff/campaigns/2027-G1/advance", Some(json!({"to": "draw"})), ADM, Some(409)),
         case("POST", "/api/v1/staff/campaigns", Some(json!({"from": "2027-G1", "year": 2027})), ADM, Some(409)),
+        case(
+            "POST",
+            "/api/v1/staff/campaigns/2027-G1/plans/no-such-school",
+            Some(json!({"planned_classes": 1, "class_size_cap": 45})),
+            ADM,
+            Some(404),
+        ),
         // Last: it revokes the caller's tokens.
         case("POST", "/api/v1/staff/logout", None, ALL, Some(204)),
     ]
@@ -1075,18 +1092,31 @@ backend_test! {
             "unassigned": []
         }});
         let draw = ruxue::db::models::Draw {
-            id: ruxue::db::new_id(),
+            id: "2027-G1-P01".into(),
             campaign_id: "2027-G1".into(),
             draw_id: "2027-G1-P01".into(),
-            kind: "school".into(),
-            status: "computed".into(),
-            announcement_json: "{}".into(),
-            announcement_digest: "ab".repeat(32),
-            signature: "sig".into(),
+            kind: ruxue::domain::DrawKind::School,
+            unit_id: "P01".into(),
+            title: "测试".into(),
+            status: ruxue::domain::DrawStatus::Drawn,
+            schools_json: "[]".into(),
+            roster_json: "[]".into(),
+            roster_root: "ef".repeat(32),
+            roster_size: 2,
+            scheduled_at: None,
+            beacon_round: None,
+            announcement_json: Some("{}".into()),
+            announcement_digest: Some("ab".repeat(32)),
+            signature: Some("sig".into()),
+            beacon_value: None,
             record_json: Some(record.to_string()),
+            record_digest: None,
             result_digest: Some("cd".repeat(32)),
+            frozen_by: "staff:t".into(),
             created_at: ruxue::db::now(),
+            announced_at: None,
             computed_at: Some(ruxue::db::now()),
+            published_at: None,
         };
         app.state.db.write(move |c| Ok(diesel::insert_into(schema::draws::table).values(&draw).execute(c)?)).await.unwrap();
         let op = api_login(&app, OPERATOR).await;

@@ -124,3 +124,20 @@ pub fn insert_with_setup(conn: &mut DbConn, c: &Campaign, s: &Setup) -> Result<(
     }
     Ok(())
 }
+
+/// A school's plan in a campaign: `(planned_classes, class_size_cap)`.
+pub fn plan_of(conn: &mut DbConn, campaign_id: &str, school_id: &str) -> Result<Option<(i32, i32)>, AppError> {
+    Ok(school_plans::table
+        .filter(school_plans::campaign_id.eq(campaign_id))
+        .filter(school_plans::school_id.eq(school_id))
+        .select((school_plans::planned_classes, school_plans::class_size_cap))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn set_plan(conn: &mut DbConn, campaign_id: &str, school_id: &str, classes: i32, cap: i32) -> Result<(), AppError> {
+    diesel::update(school_plans::table.filter(school_plans::campaign_id.eq(campaign_id)).filter(school_plans::school_id.eq(school_id)))
+        .set((school_plans::planned_classes.eq(classes), school_plans::class_size_cap.eq(cap)))
+        .execute(conn)?;
+    Ok(())
+}

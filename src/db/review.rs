@@ -529,7 +529,7 @@ pub struct RosterRow {
 pub fn approved_roster(conn: &mut DbConn, campaign_id: &str) -> Result<Vec<RosterRow>, AppError> {
     Ok(ap::table
         .filter(ap::campaign_id.eq(campaign_id))
-        .filter(ap::status.eq(ApplicationStatus::Approved))
+        .filter(ap::status.eq_any([ApplicationStatus::Approved, ApplicationStatus::InDraw]))
         .order(ap::registration_no.asc())
         .select((ap::registration_no, ap::family_id, ap::catchment_school_id, ap::zone_id, ap::priority_json))
         .load(conn)?)

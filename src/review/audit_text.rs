@@ -10,6 +10,7 @@ use std::collections::HashMap;
 /// Chinese for the actions the service writes; unknown codes read as they are.
 pub const ACTIONS: &[(&str, &str)] = &[
     ("application.submit", "家长提交报名"),
+    ("campaign.plan_set", "修改学校招生计划"),
     ("draw.freeze", "锁定派位名单"),
     ("draw.witness_add", "添加派位见证人"),
     ("draw.witness_commit", "见证人提交承诺值"),

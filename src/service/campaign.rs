@@ -432,3 +432,56 @@ pub fn copy_blocking(db: &Db, actor: &str, input: CopyInput) -> Result<Copied, A
 pub async fn copy(cx: &crate::service::Ctx, actor: String, input: CopyInput) -> Result<Copied, AppError> {
     cx.db.write(move |conn| copy_in(conn, &actor, &input)).await
 }
+
+/// A school's classes and class size in a campaign, as an admin sets them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PlanChange {
+    pub campaign_id: String,
+    pub school_id: String,
+    pub planned_classes: i32,
+    pub class_size_cap: i32,
+    pub seats: i64,
+}
+
+/// Change a school's plan. Refused (409, audited) once a frozen draw holds
+/// the school's seats; the class size never above the configured cap
+/// (消除大班额: 45 in primary, 50 in junior).
+pub async fn set_plan(
+    cx: &crate::service::Ctx,
+    actor: String,
+    campaign_id: String,
+    school_id: String,
+    classes: i64,
+    cap: i64,
+) -> Result<PlanChange, AppError> {
+    let target = format!("school_plan:{campaign_id}/{school_id}");
+    let adm = cx.settings.admission.clone();
+    let a2 = actor.clone();
+    let r = cx
+        .db
+        .write(move |c| {
+            let camp = dbk::find(c, &campaign_id)?.ok_or(AppError::NotFound)?;
+            let max = if camp.grade >= 7 { adm.class_cap_junior } else { adm.class_cap_primary } as i64;
+            if !(0..=60).contains(&classes) {
+                return Err(AppError::invalid("planned_classes", "班数应在 0 到 60 之间"));
+            }
+            if !(1..=max).contains(&cap) {
+                return Err(AppError::invalid("class_size_cap", format!("班额应在 1 到 {max} 人之间（不得超过大班额标准）")));
+            }
+            let before = dbk::plan_of(c, &campaign_id, &school_id)?.ok_or(AppError::NotFound)?;
+            crate::service::draw::guard_school(c, &campaign_id, &school_id)?;
+            dbk::set_plan(c, &campaign_id, &school_id, classes as i32, cap as i32)?;
+            let target = format!("school_plan:{campaign_id}/{school_id}");
+            audit::append(
+                c,
+                &actor,
+                "campaign.plan_set",
+                &target,
+                Some(&serde_json::json!({"planned_classes": before.0, "class_size_cap": before.1})),
+                Some(&serde_json::json!({"planned_classes": classes, "class_size_cap": cap})),
+            )?;
+            Ok(PlanChange { campaign_id, school_id, planned_classes: classes as i32, class_size_cap: cap as i32, seats: classes * cap })
+        })
+        .await;
+    crate::service::draw::audited(cx, &a2, &target, r).await
+}

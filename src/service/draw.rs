@@ -175,6 +175,9 @@ pub fn draw_id_of(campaign_id: &str, unit_id: &str) -> String {
 /// everyone, and for a unit frozen already.
 pub fn freeze_in(conn: &mut DbConn, actor: &str, campaign_id: &str, unit_id: &str, now: NaiveDateTime) -> Result<Draw, AppError> {
     let p = plan_in(conn, campaign_id)?;
+    if let Some(d) = dbd::by_unit(conn, campaign_id, unit_id)? {
+        return Err(frozen_error(&d, "unit", "名单"));
+    }
     if !p.final_ {
         return Err(AppError::conflict(
             "review_open",
@@ -188,9 +191,6 @@ pub fn freeze_in(conn: &mut DbConn, actor: &str, campaign_id: &str, unit_id: &st
         .ok_or_else(|| AppError::invalid("unit", format!("招生计划 {campaign_id} 中没有学校或片区 {unit_id}")))?;
     if !prop.needs_draw() {
         return Err(AppError::Conflict { code: "no_draw_needed", message: prop.summary.clone(), field: Some("unit".into()) });
-    }
-    if let Some(d) = dbd::by_unit(conn, campaign_id, unit_id)? {
-        return Err(frozen_error(&d, "unit", "名单"));
     }
     let zone = prop.kind == "zone";
     // Seats (classes × cap) in announced order, from the plan's own figures.

@@ -368,3 +368,25 @@ pub async fn campaign_copy(state: web::Data<AppState>, id: StaffIdentity, body: 
     let input = body.parse()?;
     Ok(HttpResponse::Created().json(campaign::copy(&state.ctx, id.who.actor(), input).await?))
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    pub planned_classes: Option<i64>,
+    pub class_size_cap: Option<i64>,
+}
+
+/// `POST /api/v1/staff/campaigns/{id}/plans/{school}`: a school's classes and class size.
+pub async fn campaign_plan(
+    state: web::Data<AppState>,
+    id: StaffIdentity,
+    path: web::Path<(String, String)>,
+    body: web::Json<PlanInput>,
+) -> Api {
+    id.require(ADMIN)?;
+    let (c, s) = path.into_inner();
+    let b = body.into_inner();
+    let classes = b.planned_classes.ok_or_else(|| AppError::invalid("planned_classes", "请填写班数"))?;
+    let cap = b.class_size_cap.ok_or_else(|| AppError::invalid("class_size_cap", "请填写班额"))?;
+    Ok(HttpResponse::Ok().json(campaign::set_plan(&state.ctx, id.who.actor(), c, s, classes, cap).await?))
+}

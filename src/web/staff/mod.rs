@@ -110,6 +110,7 @@ route_table! {
     get "/api/v1/staff/notices/{id}" => after::notice,
     get "/api/v1/staff/rosters/{school}" => after::roster,
     get "/api/v1/staff/indicators" => after::indicators_api,
+    post "/api/v1/staff/campaigns/{id}/plans/{school}" => api::campaign_plan,
 }
 
 // ------------------------------------------------------------ roles

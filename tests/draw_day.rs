@@ -1,0 +1,443 @@
+//! Issue 11: a whole draw day over HTTP on both backends — plan, freeze,
+//! witnesses (one-time link and console), a signed announcement, reveals,
+//! the beacon through a drand relay on loopback, the run (twice at once:
+//! one record), publication — and the published record checked by
+//! `ruxue draw verify`, by `verifier/verify_draw.py` and an inclusion proof
+//! for every applicant. Then every refusal: changes to a frozen draw, a
+//! reveal that does not match, a beacon of the wrong round.
+
+mod common;
+
+use common::staff::token;
+use common::*;
+use diesel::prelude::*;
+use ruxue::db::schema;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const CHAIN: &str = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971";
+const SIG_657413: &str = "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b";
+
+/// A drand relay on loopback: serves quicknet round 657413 and refuses
+/// every other path. Counts requests.
+async fn relay() -> (String, Arc<AtomicUsize>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = format!("http://{}", l.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = l.accept().await else { break };
+            let h = h.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                h.fetch_add(1, Ordering::SeqCst);
+                let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
+                let (status, body) = if path == format!("/{CHAIN}/public/657413") {
+                    ("200 OK", json!({"round": 657413, "randomness": "fc1873a13f3545aeade8401532ef5519920652eee6b0d2b19ca12643b87b3587", "signature": SIG_657413}).to_string())
+                } else {
+                    ("404 Not Found", "{\"error\":\"unknown round\"}".to_string())
+                };
+                let resp = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = s.write_all(resp.as_bytes()).await;
+            });
+        }
+    });
+    (addr, hits)
+}
+
+/// Move a demo campaign to the draw phase (review closed) directly: the
+/// phase steps have their own tests; here review is taken as done.
+async fn close_review(app: &TestApp, campaign: &'static str) {
+    app.state
+        .db
+        .write(move |c| {
+            diesel::update(schema::campaigns::table.find(campaign)).set(schema::campaigns::status.eq("draw")).execute(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    let mut r = match method {
+        "GET" => app.client.get(app.url(path)),
+        _ => app.client.post(app.url(path)),
+    }
+    .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn anon(app: &TestApp, path: &str) -> (u16, String) {
+    let r = app.client.get(app.url(path)).send().await.unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// The first over-subscribed school of the campaign's plan.
+async fn school_to_draw(app: &TestApp, op: &str, campaign: &str) -> (String, i64) {
+    let (s, p) = call(app, "GET", &format!("/api/v1/staff/draws/plan?campaign={campaign}"), op, None).await;
+    assert_eq!(s, 200, "{p}");
+    assert_eq!(p["final"], true, "{p}");
+    let x = p["proposals"].as_array().unwrap().iter().find(|x| x["decision"] == "school_draw").expect("a school that draws").clone();
+    (x["id"].as_str().unwrap().to_string(), x["applicants"].as_i64().unwrap())
+}
+
+/// Announce through the use case with a clock set to 2023-09-15, so that
+/// the draw names quicknet round 657413 (whose real signature the relay
+/// serves); over HTTP the scheduled time must lie in the future.
+async fn announce_for_657413(app: &TestApp, draw: &str) -> Value {
+    let key = app.state.settings.draw_signing_key().unwrap();
+    let fallback = app.state.settings.draw.fallback.clone();
+    let id = draw.to_string();
+    let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+    let d = app
+        .state
+        .db
+        .write(move |c| {
+            ruxue::service::draw::announce_in(
+                c,
+                "staff:test-operator",
+                &key,
+                &fallback,
+                &id,
+                t("2023-09-15 11:00:02"),
+                t("2023-09-15 10:00:00"),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!(d.beacon_round, Some(657413));
+    json!({"digest": d.announcement_digest})
+}
+
+async fn listed_digest(app: &TestApp, id: &str) -> Option<String> {
+    let (_, list) = anon(app, "/api/v1/draws").await;
+    let list: Value = serde_json::from_str(&list).unwrap();
+    list["draws"].as_array().unwrap().iter().find(|x| x["id"] == id)?["announcement_digest"].as_str().map(String::from)
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(ruxue_bin());
+    cmd.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RUXUE") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("RUXUE__DATABASE__URL", &app.db.url).output().expect("run ruxue")
+}
+
+async fn audit_actions(app: &TestApp, target: &'static str) -> Vec<String> {
+    app.state
+        .db
+        .run(move |c| {
+            Ok(schema::audit_log::table
+                .filter(schema::audit_log::target.eq(target))
+                .order(schema::audit_log::seq.asc())
+                .select(schema::audit_log::action)
+                .load::<String>(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+backend_test! {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_whole_draw_day_over_http(backend) {
+        let (relay_url, hits) = relay().await;
+        // The first relay is dead: the second one answers.
+        let relays = format!("http://127.0.0.1:9,{relay_url}");
+        let app = spawn_app_with(backend, true, &[("RUXUE__DRAW__RELAYS", relays.as_str()), ("RUXUE__DRAW__RELAY_TIMEOUT_MS", "2000")]).await;
+        let op = token(&app, "operator", "ruxue-demo-operator").await;
+        let aud = token(&app, "auditor", "ruxue-demo-auditor").await;
+
+        // Freezing is refused while review is open.
+        let (s, b) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": "P01"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("review_open")), "{b}");
+        close_review(&app, "2027-G1").await;
+        let (unit, applicants) = school_to_draw(&app, &op, "2027-G1").await;
+
+        // 1. Freeze: the roster of the school's approved applications.
+        let (s, d) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": unit}))).await;
+        assert_eq!(s, 201, "{d}");
+        let id = d["id"].as_str().unwrap().to_string();
+        assert_eq!(d["status"], "frozen");
+        assert_eq!(d["roster_size"].as_i64().unwrap(), applicants);
+        let (s, b) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": unit}))).await;
+        assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (409, Some("draw_frozen"), Some("unit")), "{b}");
+        // An auditor reads but does not act.
+        assert_eq!(call(&app, "GET", &format!("/api/v1/staff/draws/{id}"), &aud, None).await.0, 200);
+        assert_eq!(call(&app, "POST", &format!("/api/v1/staff/draws/{id}/run"), &aud, None).await.0, 403);
+
+        // 2. Witnesses: the notary on their phone, a parent at the console.
+        let (s, n) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "王公证", "role": "notary"}))).await;
+        assert_eq!(s, 201, "{n}");
+        let token1 = n["token"].as_str().unwrap().to_string();
+        assert!(n["link"].as_str().unwrap().ends_with(&format!("/witness/{token1}")));
+        let (s, p) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "李家长", "role": "parent_rep"}))).await;
+        assert_eq!(s, 201, "{p}");
+        let w2 = p["witness"]["id"].as_str().unwrap().to_string();
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "x", "role": "boss"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("role")), "{b}");
+
+        let r = app.client.post(app.url(&format!("/api/v1/witness/{token1}"))).json(&json!({"value": "公证员的数 731"})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["step"], "committed");
+        let c1 = v["witness"]["commitment"].as_str().unwrap().to_string();
+        assert!(v["witness"]["value"].is_null(), "only the commitment is kept: {v}");
+        let (s, v) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses/{w2}/value"), &op, Some(json!({"value": "20270720"}))).await;
+        assert_eq!((s, v["step"].as_str()), (200, Some("committed")), "{v}");
+        // Nothing stored anywhere holds the values.
+        let (_, page) = call(&app, "GET", &format!("/api/v1/staff/draws/{id}"), &op, None).await;
+        assert!(!page.to_string().contains("20270720") && !page.to_string().contains("731"), "{page}");
+        assert_eq!(page["witnesses"][0]["commitment"].as_str(), Some(c1.as_str()));
+
+        // 3. The announcement names a round that does not exist yet.
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/announce"), &op, Some(json!({"scheduled_at": "2020-01-01 09:00"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("scheduled_at")), "{b}");
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/announce"), &op, Some(json!({"scheduled_at": "next week"}))).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("scheduled_at")), "{b}");
+        announce_for_657413(&app, &id).await;
+        // After the announcement no source may be added.
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "晚到者", "role": "other"}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("draw_frozen")), "{b}");
+
+        // The announcement is public and signed with the served key.
+        let (s, body) = anon(&app, &format!("/api/v1/draws/{id}/announcement")).await;
+        assert_eq!(s, 200, "{body}");
+        let ann: Value = serde_json::from_str(&body).unwrap();
+        let jws = ann["jws"].as_str().unwrap();
+        let (_, keys) = anon(&app, "/api/v1/keys").await;
+        let keys: Value = serde_json::from_str(&keys).unwrap();
+        let key = ruxue::draw::announce::verifying_key(&keys["keys"][0].to_string(), None).unwrap();
+        let signed = ruxue::draw::announce::verify(jws, &key).unwrap();
+        let ann_text = {
+            let start = body.find("{\"announcement\":").unwrap() + "{\"announcement\":".len();
+            let end = body.rfind(",\"jws\":").unwrap();
+            body[start..end].to_string()
+        };
+        assert_eq!(signed.digest, ruxue::draw::digest_hex(ann_text.as_bytes()), "the JWS signs the published CJSON");
+        assert_eq!(Some(signed.digest.as_str()), listed_digest(&app, &id).await.as_deref());
+        assert_eq!(ann["announcement"]["sources"][2]["drand"]["round"], 657413);
+        assert_eq!(ann["announcement"]["sources"][0]["commitment"].as_str(), Some(c1.as_str()));
+
+        // A run before the reveals is refused.
+        let (s, _) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/run"), &op, None).await;
+        assert_eq!(s, 422);
+
+        // 5. Reveals: a wrong value is refused, the right ones accepted.
+        let r = app.client.post(app.url(&format!("/api/v1/witness/{token1}"))).json(&json!({"value": "公证员的数 732"})).send().await.unwrap();
+        assert_eq!(r.status(), 409);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!((v["error"]["code"].as_str(), v["error"]["field"].as_str()), (Some("commitment_mismatch"), Some("value")), "{v}");
+        let r = app.client.post(app.url(&format!("/api/v1/witness/{token1}"))).json(&json!({"value": "公证员的数 731"})).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        // The one-time link is spent.
+        let r = app.client.post(app.url(&format!("/api/v1/witness/{token1}"))).json(&json!({"value": "公证员的数 731"})).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let (s, v) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses/{w2}/value"), &op, Some(json!({"value": "20270720"}))).await;
+        assert_eq!((s, v["step"].as_str()), (200, Some("revealed")), "{v}");
+
+        // The beacon: a forged value typed in is refused; the relay's is checked.
+        let mut forged = SIG_657413.to_string();
+        forged.replace_range(0..2, "a7");
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/beacon"), &op, Some(json!({"value": forged}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("beacon_invalid")), "{b}");
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/beacon"), &op, Some(json!({}))).await;
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["round"], 657413);
+        assert!(hits.load(Ordering::SeqCst) >= 1);
+
+        // The run, twice at once: one record.
+        let url = app.url(&format!("/api/v1/staff/draws/{id}/run"));
+        let (a, b) = tokio::join!(
+            app.client.post(&url).bearer_auth(&op).send(),
+            app.client.post(&url).bearer_auth(&op).send()
+        );
+        let a: Value = a.unwrap().json().await.unwrap();
+        let b: Value = b.unwrap().json().await.unwrap();
+        assert_eq!(a["record_digest"], b["record_digest"], "{a} {b}");
+        assert_eq!([a["fresh"].as_bool(), b["fresh"].as_bool()].iter().filter(|f| **f == Some(true)).count(), 1, "one run stored: {a} {b}");
+        let (s, again) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/run"), &op, None).await;
+        assert_eq!((s, again["fresh"].as_bool()), (200, Some(false)));
+
+        // Publication.
+        let (s, p) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/publish"), &op, None).await;
+        assert_eq!((s, p["status"].as_str()), (200, Some("drawn")), "{p}");
+
+        // The public list and the record, byte for byte.
+        let (s, list) = anon(&app, "/api/v1/draws").await;
+        assert_eq!(s, 200);
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let listed = list["draws"].as_array().unwrap().iter().find(|x| x["id"] == id.as_str()).unwrap().clone();
+        assert_eq!(listed["status"], "drawn");
+        assert_eq!(listed["result_digest"], a["result_digest"]);
+        assert_eq!(listed["announcement_digest"], a["announcement_digest"]);
+        let (s, record) = anon(&app, &format!("/api/v1/draws/{id}/record")).await;
+        assert_eq!(s, 200);
+        let idc = id.clone();
+        let stored: String = app
+            .state
+            .db
+            .run(move |c| Ok(schema::draws::table.find(idc).select(schema::draws::record_json).first::<Option<String>>(c)?.unwrap()))
+            .await
+            .unwrap();
+        assert_eq!(record, stored);
+        assert_eq!(ruxue::draw::digest_hex(record.as_bytes()), a["record_digest"].as_str().unwrap());
+
+        // Three checks of the record: ruxue draw verify (with the signed
+        // announcement and key), the Python verifier, and every proof.
+        let dir = tempfile::tempdir().unwrap();
+        let rec_path = dir.path().join("record.json");
+        std::fs::write(&rec_path, &record).unwrap();
+        let jws_path = dir.path().join("announcement.jws");
+        std::fs::write(&jws_path, jws).unwrap();
+        let key_path = dir.path().join("key.jwk");
+        std::fs::write(&key_path, keys["keys"][0].to_string()).unwrap();
+        let out = cli(&app, &["draw", "verify", rec_path.to_str().unwrap(), "--announcement", jws_path.to_str().unwrap(), "--key", key_path.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert_eq!(out.status.code(), Some(0), "{text} {}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains(a["result_digest"].as_str().unwrap()), "{text}");
+        let py = std::process::Command::new("python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/verifier/verify_draw.py"))
+            .arg(&rec_path)
+            .output()
+            .unwrap();
+        let pytext = String::from_utf8_lossy(&py.stdout).to_string();
+        assert_eq!(py.status.code(), Some(0), "{pytext} {}", String::from_utf8_lossy(&py.stderr));
+        assert!(pytext.contains(a["result_digest"].as_str().unwrap()), "{pytext}");
+        let mut root = [0u8; 32];
+        hex::decode_to_slice(listed["roster_root"].as_str().unwrap(), &mut root).unwrap();
+        let size = listed["roster_size"].as_u64().unwrap();
+        let roster: Value = serde_json::from_str(&anon(&app, &format!("/api/v1/draws/{id}/roster")).await.1).unwrap();
+        let roster = roster["roster"].as_array().unwrap().clone();
+        assert_eq!(roster.len() as u64, size);
+        for e in &roster {
+            let no = e["registration_no"].as_str().unwrap();
+            assert!(e["name"].as_str().unwrap().contains('*'), "masked: {e}");
+            let (s, p) = anon(&app, &format!("/api/v1/draws/{id}/proof/{no}")).await;
+            assert_eq!(s, 200, "{p}");
+            let proof = ruxue::draw::Proof::from_json(&p).unwrap();
+            proof.check_against(&root, size).unwrap();
+        }
+        assert_eq!(anon(&app, &format!("/api/v1/draws/{id}/proof/NOPE")).await.0, 404);
+        assert_eq!(anon(&app, "/api/v1/draws/NOPE/record").await.0, 404);
+
+        // Every step is in the audit log.
+        let target: &'static str = Box::leak(id.clone().into_boxed_str());
+        let actions = audit_actions(&app, target).await;
+        for step in ["draw.freeze", "draw.witness_add", "draw.witness_commit", "draw.announce", "draw.witness_reveal", "draw.beacon", "draw.run", "draw.publish"] {
+            assert!(actions.iter().any(|a| a == step), "{step} in {actions:?}");
+        }
+        assert_eq!(actions.iter().filter(|a| *a == "draw.run").count(), 1, "{actions:?}");
+        let out = cli(&app, &["audit", "verify"]);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    }
+
+    #[tokio::test]
+    async fn a_frozen_draw_refuses_every_change_and_the_refusals_are_audited(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let op = token(&app, "operator", "ruxue-demo-operator").await;
+        let admin = token(&app, "admin", "ruxue-demo-admin").await;
+        close_review(&app, "2027-G1").await;
+        let (unit, _) = school_to_draw(&app, &op, "2027-G1").await;
+        let (s, d) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": unit}))).await;
+        assert_eq!(s, 201, "{d}");
+        let id = d["id"].as_str().unwrap().to_string();
+
+        // An application in the draw: a decision on it is refused, by name.
+        let u2 = unit.clone();
+        let app_id: String = app
+            .state
+            .db
+            .run(move |c| {
+                Ok(schema::applications::table
+                    .filter(schema::applications::catchment_school_id.eq(u2))
+                    .filter(schema::applications::status.eq("in_draw"))
+                    .select(schema::applications::id)
+                    .first(c)?)
+            })
+            .await
+            .unwrap();
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/staff/review/applications/{app_id}/decisions"),
+            &admin,
+            Some(json!({"decision": "reject", "reason_code": "R01", "note": "x", "version": 1})),
+        )
+        .await;
+        assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (409, Some("draw_frozen"), Some("application")), "{b}");
+        assert!(b["error"]["message"].as_str().unwrap().contains(&id), "{b}");
+        let target: &'static str = Box::leak(format!("application:{app_id}").into_boxed_str());
+        assert!(audit_actions(&app, target).await.iter().any(|a| a == "draw.change_refused"));
+
+        // The seats of the school.
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/staff/campaigns/2027-G1/plans/{unit}"),
+            &admin,
+            Some(json!({"planned_classes": 9, "class_size_cap": 45})),
+        )
+        .await;
+        assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (409, Some("draw_frozen"), Some("school")), "{b}");
+        let target: &'static str = Box::leak(format!("school_plan:2027-G1/{unit}").into_boxed_str());
+        assert!(audit_actions(&app, target).await.iter().any(|a| a == "draw.change_refused"));
+        // A school outside any draw can still change its plan.
+        let (s, b) = call(&app, "GET", "/api/v1/staff/draws/plan?campaign=2027-G1", &op, None).await;
+        assert_eq!(s, 200);
+        let free = b["proposals"].as_array().unwrap().iter().find(|x| x["decision"] == "admits_all" && x["kind"] == "school").unwrap()["id"].as_str().unwrap().to_string();
+        let (s, b) = call(
+            &app,
+            "POST",
+            &format!("/api/v1/staff/campaigns/2027-G1/plans/{free}"),
+            &admin,
+            Some(json!({"planned_classes": 4, "class_size_cap": 45})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+
+        // The sources: a second witness after the announcement (covered in
+        // the day test); a beacon of the wrong round.
+        let (s, n) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "王公证", "role": "notary"}))).await;
+        assert_eq!(s, 201);
+        let wid = n["witness"]["id"].as_str().unwrap().to_string();
+        assert_eq!(call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses/{wid}/value"), &op, Some(json!({"value": "1"}))).await.0, 200);
+        let key = app.state.settings.draw_signing_key().unwrap();
+        let idc = id.clone();
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        // Scheduled one round later: 657414.
+        let d = app
+            .state
+            .db
+            .write(move |c| ruxue::service::draw::announce_in(c, "staff:t", &key, "x", &idc, t("2023-09-15 11:00:05"), t("2023-09-15 10:00:00")))
+            .await
+            .unwrap();
+        assert_eq!(d.beacon_round, Some(657414));
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/beacon"), &op, Some(json!({"value": SIG_657413}))).await;
+        assert_eq!((s, b["error"]["code"].as_str(), b["error"]["field"].as_str()), (409, Some("beacon_invalid"), Some("value")), "{b}");
+        // No relay is configured in tests: fetching says so.
+        let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/beacon"), &op, Some(json!({}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("no_relay")), "{b}");
+        // A second announcement is refused.
+        let (s, _) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/announce"), &op, Some(json!({"scheduled_at": "2099-07-20 09:00"}))).await;
+        assert_eq!(s, 409);
+        // A school that admits everyone needs no draw.
+        let (s, b) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": free}))).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("no_draw_needed")), "{b}");
+    }
+}
