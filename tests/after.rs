@@ -599,3 +599,28 @@ backend_test! {
         assert_eq!(s, StatusCode::FORBIDDEN);
     }
 }
+
+backend_test! {
+    /// The demo after the draw (item 8): results with explanations, a declined
+    /// offer that moved a waitlist, two placements, notices and indicators.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn demo_after_the_draw(backend) {
+        let app = spawn_app_with(backend, true, &[]).await;
+        let settings = app.state.settings.clone();
+        let db = app.state.db.clone();
+        let draw_id = tokio::task::spawn_blocking(move || ruxue::demo::after_draw(&db, &settings)).await.unwrap().expect("after draw");
+        let (o, moves) = outcome(&app);
+        assert!(moves.iter().any(|m| m.2 == "declined" && m.4.is_some()), "a declined offer moved the waitlist: {moves:?}");
+        assert_eq!(o.values().flatten().filter(|x| x.2 == "placement").count(), 2, "two placements");
+        assert!(o.values().flatten().any(|x| x.2 == "admit_all"), "schools that admit everyone have offers");
+        let (s, v) = staff_json(&app, ADMIN, "GET", &format!("/api/v1/staff/placements?campaign={G1}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(v["placements"].as_array().unwrap().iter().filter(|p| p["status"] == json!("已安置")).count(), 2, "{v}");
+        let (s, i) = staff_json(&app, AUDITOR, "GET", &format!("/api/v1/staff/indicators?campaign={G1}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(i["pupils"].as_i64().unwrap() > 0);
+        let entries = draws::entries(&app, &draw_id);
+        let r = result_of(&app, entries.values().next().unwrap());
+        assert!(!r.draw.unwrap().schools[0].sentence.is_empty());
+    }
+}

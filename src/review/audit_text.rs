@@ -42,6 +42,7 @@ pub const ACTIONS: &[(&str, &str)] = &[
     ("notice.print", "打印录取通知书"),
     ("notice.print_school", "打印学校录取通知书"),
     ("roster.export", "导出新生名册"),
+    ("demo.after_draw", "演示：进入派位阶段"),
     ("application.supplement_answer", "家长补充材料"),
     ("review.supplement_expired", "补充材料逾期，按方案处理"),
     ("application.appeal", "家长申请复核"),

@@ -694,6 +694,11 @@ fn county_cap(cx_caps: (i32, i32), kind: &str) -> i32 {
     }
 }
 
+/// Seats, taken and free per school of a campaign.
+pub fn placement_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Result<Vec<SchoolSeats>, AppError> {
+    school_seats(conn, campaign_id, caps)
+}
+
 fn school_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Result<Vec<SchoolSeats>, AppError> {
     use crate::db::schema::schools as sc;
     use diesel::prelude::*;
@@ -838,50 +843,57 @@ pub async fn propose_placement(
         return Err(AppError::invalid("reason", "理由不超过 500 字"));
     }
     let (who, caps) = (who.clone(), caps(cx));
-    cx.db
-        .write(move |c| {
-            let now = db::now();
-            let app = dbo::application(c, &app_id)?.ok_or(AppError::NotFound)?;
-            if !matches!(app.status, ApplicationStatus::Waitlisted | ApplicationStatus::Approved) || dbo::live_offer(c, &app.id)?.is_some()
-            {
-                return Err(AppError::conflict("not_unplaced", "这名儿童已有学位或不在待安置名单中"));
-            }
-            if dbo::pending_placement_of_app(c, &app.id)?.is_some() {
-                return Err(AppError::conflict("placement_pending", "这名儿童已有待复核的统筹安置"));
-            }
-            check_fits(c, &app.campaign_id, &school_id, caps, 0)?;
-            let campaign = dbr::campaign(c, &app.campaign_id)?;
-            let mut p = Placement {
-                id: db::new_id(),
-                campaign_id: app.campaign_id.clone(),
-                application_id: app.id.clone(),
-                school_id: school_id.clone(),
-                reason: reason.clone(),
-                status: "pending".into(),
-                proposed_by: who.id.clone(),
-                proposed_at: now,
-                decided_by: None,
-                decided_at: None,
-                offer_id: None,
-            };
-            if !campaign.four_eyes {
-                p.offer_id = Some(make_placement_offer(c, &p, &who.actor(), now)?);
-                p.status = "approved".into();
-                p.decided_by = Some(who.id.clone());
-                p.decided_at = Some(now);
-            }
-            dbo::insert_placement(c, &p)?;
-            audit::append(
-                c,
-                &who.actor(),
-                "placement.propose",
-                &format!("application:{}", app.id),
-                None,
-                Some(&json!({"placement": p.id, "school": school_id, "reason": reason, "status": p.status})),
-            )?;
-            Ok(PlacementOutcome { placement_id: p.id, status: p.status, offer_id: p.offer_id })
-        })
-        .await
+    cx.db.write(move |c| propose_placement_in(c, &who, &app_id, &school_id, &reason, caps, db::now())).await
+}
+
+pub fn propose_placement_in(
+    c: &mut DbConn,
+    who: &Identity,
+    app_id: &str,
+    school_id: &str,
+    reason: &str,
+    caps: (i32, i32),
+    now: NaiveDateTime,
+) -> Result<PlacementOutcome, AppError> {
+    let (school_id, reason) = (school_id.to_string(), reason.to_string());
+    let app = dbo::application(c, app_id)?.ok_or(AppError::NotFound)?;
+    if !matches!(app.status, ApplicationStatus::Waitlisted | ApplicationStatus::Approved) || dbo::live_offer(c, &app.id)?.is_some() {
+        return Err(AppError::conflict("not_unplaced", "这名儿童已有学位或不在待安置名单中"));
+    }
+    if dbo::pending_placement_of_app(c, &app.id)?.is_some() {
+        return Err(AppError::conflict("placement_pending", "这名儿童已有待复核的统筹安置"));
+    }
+    check_fits(c, &app.campaign_id, &school_id, caps, 0)?;
+    let campaign = dbr::campaign(c, &app.campaign_id)?;
+    let mut p = Placement {
+        id: db::new_id(),
+        campaign_id: app.campaign_id.clone(),
+        application_id: app.id.clone(),
+        school_id: school_id.clone(),
+        reason: reason.clone(),
+        status: "pending".into(),
+        proposed_by: who.id.clone(),
+        proposed_at: now,
+        decided_by: None,
+        decided_at: None,
+        offer_id: None,
+    };
+    if !campaign.four_eyes {
+        p.offer_id = Some(make_placement_offer(c, &p, &who.actor(), now)?);
+        p.status = "approved".into();
+        p.decided_by = Some(who.id.clone());
+        p.decided_at = Some(now);
+    }
+    dbo::insert_placement(c, &p)?;
+    audit::append(
+        c,
+        &who.actor(),
+        "placement.propose",
+        &format!("application:{}", app.id),
+        None,
+        Some(&json!({"placement": p.id, "school": school_id, "reason": reason, "status": p.status})),
+    )?;
+    Ok(PlacementOutcome { placement_id: p.id, status: p.status, offer_id: p.offer_id })
 }
 
 /// The second staff member approves or refuses a pending placement.
@@ -890,38 +902,44 @@ pub async fn decide_placement(cx: &Ctx, who: &Identity, placement_id: String, ap
         return Err(AppError::Forbidden);
     }
     let (who, caps) = (who.clone(), caps(cx));
-    cx.db
-        .write(move |c| {
-            let now = db::now();
-            let p = dbo::placement(c, &placement_id)?.ok_or(AppError::NotFound)?;
-            if p.status != "pending" {
-                return Err(AppError::conflict("not_pending", "这项统筹安置已经处理过"));
-            }
-            if p.proposed_by == who.id {
-                return Err(AppError::conflict("four_eyes", "统筹安置须由另一名工作人员复核，提出人不能自己复核"));
-            }
-            let offer_id = if approve {
-                // The pending placement already counts as taken: exclude it.
-                check_fits(c, &p.campaign_id, &p.school_id, caps, 1)?;
-                Some(make_placement_offer(c, &p, &who.actor(), now)?)
-            } else {
-                None
-            };
-            let status = if approve { "approved" } else { "refused" };
-            if !dbo::decide_placement(c, &p.id, status, &who.id, now, offer_id.as_deref())? {
-                return Err(AppError::conflict("stale", "这项统筹安置刚刚被处理，请刷新页面"));
-            }
-            audit::append(
-                c,
-                &who.actor(),
-                if approve { "placement.approve" } else { "placement.refuse" },
-                &format!("application:{}", p.application_id),
-                Some(&json!({"placement": p.id, "status": "pending"})),
-                Some(&json!({"placement": p.id, "status": status, "offer": offer_id})),
-            )?;
-            Ok(PlacementOutcome { placement_id: p.id, status: status.into(), offer_id })
-        })
-        .await
+    cx.db.write(move |c| decide_placement_in(c, &who, &placement_id, approve, caps, db::now())).await
+}
+
+pub fn decide_placement_in(
+    c: &mut DbConn,
+    who: &Identity,
+    placement_id: &str,
+    approve: bool,
+    caps: (i32, i32),
+    now: NaiveDateTime,
+) -> Result<PlacementOutcome, AppError> {
+    let p = dbo::placement(c, placement_id)?.ok_or(AppError::NotFound)?;
+    if p.status != "pending" {
+        return Err(AppError::conflict("not_pending", "这项统筹安置已经处理过"));
+    }
+    if p.proposed_by == who.id {
+        return Err(AppError::conflict("four_eyes", "统筹安置须由另一名工作人员复核，提出人不能自己复核"));
+    }
+    let offer_id = if approve {
+        // The pending placement already counts as taken: exclude it.
+        check_fits(c, &p.campaign_id, &p.school_id, caps, 1)?;
+        Some(make_placement_offer(c, &p, &who.actor(), now)?)
+    } else {
+        None
+    };
+    let status = if approve { "approved" } else { "refused" };
+    if !dbo::decide_placement(c, &p.id, status, &who.id, now, offer_id.as_deref())? {
+        return Err(AppError::conflict("stale", "这项统筹安置刚刚被处理，请刷新页面"));
+    }
+    audit::append(
+        c,
+        &who.actor(),
+        if approve { "placement.approve" } else { "placement.refuse" },
+        &format!("application:{}", p.application_id),
+        Some(&json!({"placement": p.id, "status": "pending"})),
+        Some(&json!({"placement": p.id, "status": status, "offer": offer_id})),
+    )?;
+    Ok(PlacementOutcome { placement_id: p.id, status: status.into(), offer_id })
 }
 
 /// Every offer of a campaign as `registration_no → [(school, status)]`, for

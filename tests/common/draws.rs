@@ -7,7 +7,6 @@
 use super::TestApp;
 use diesel::prelude::*;
 use ruxue::db::schema;
-use ruxue::draw::day;
 
 /// drand quicknet round 657413 (beacon-drand.md).
 pub const BEACON_657413: &str = "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b";
@@ -34,71 +33,11 @@ pub fn unit_needing_draw(app: &TestApp, campaign: &str, kind: &str) -> String {
     plan.proposals.iter().find(|p| p.needs_draw() && p.kind == kind).map(|p| p.id.clone()).expect("a unit that needs a draw")
 }
 
-/// Freezes, "announces", computes and publishes one unit's draw; returns
-/// the draw id.
+/// Freezes, "announces", computes and publishes one unit's draw (the
+/// demo's own step, `ruxue::demo::publish_draw`); returns the draw id.
 pub fn publish(app: &TestApp, campaign: &str, unit: &str, witness_value: &str) -> String {
     let (c, u, w) = (campaign.to_string(), unit.to_string(), witness_value.to_string());
-    app.state
-        .db
-        .write_blocking(move |conn| {
-            let now = ruxue::db::now();
-            let d = ruxue::service::draw::freeze_in(conn, "cli", &c, &u, now)?;
-            let witnesses = vec![day::WitnessSource {
-                name: "witness-1".into(),
-                commitment: ruxue::draw::input::commitment_of("witness-1", &w),
-                description: "公证员（测试）".into(),
-            }];
-            let ann = day::announcement(&day::Announce {
-                draw_id: &d.id,
-                title: &d.title,
-                campaign: &c,
-                policy: "test",
-                schools_json: &d.schools_json,
-                roster_root: &d.roster_root,
-                roster_size: d.roster_size as usize,
-                witnesses: &witnesses,
-                beacon_round: 657_413,
-                beacon_time: "2023-09-15 19:00:03",
-                scheduled_at: "2023-09-15T19:00:00+08:00",
-                fallback: "test",
-            })
-            .map_err(|e| ruxue::error::AppError::internal(e.to_string()))?;
-            let ann_json = String::from_utf8(ann.to_bytes()).unwrap();
-            let digest = ruxue::draw::digest_hex(ann_json.as_bytes());
-            ruxue::db::draw::set_announced(
-                conn,
-                &d.id,
-                &ruxue::db::draw::Announced {
-                    scheduled_at: now,
-                    beacon_round: 657_413,
-                    json: &ann_json,
-                    digest: &digest,
-                    jws: "test",
-                    at: now,
-                },
-            )?;
-            ruxue::db::draw::set_beacon(conn, &d.id, BEACON_657413)?;
-            let input = day::input_json(
-                &ann_json,
-                &d.roster_json,
-                &[("witness-1".into(), w.clone()), (day::BEACON_SOURCE.into(), BEACON_657413.into())],
-            );
-            let computed = ruxue::draw::compute(&input).map_err(|e| ruxue::error::AppError::internal(e.to_string()))?;
-            let record = String::from_utf8(computed.record).unwrap();
-            ruxue::db::draw::set_record(
-                conn,
-                &d.id,
-                &ruxue::db::draw::Computed {
-                    record: &record,
-                    record_digest: &computed.record_digest,
-                    result_digest: &computed.result_digest,
-                    at: now,
-                },
-            )?;
-            ruxue::service::draw::publish_in(conn, "cli", &d.id, now)?;
-            Ok(d.id)
-        })
-        .expect("draw published")
+    app.state.db.write_blocking(move |conn| ruxue::demo::publish_draw(conn, &c, &u, &w, ruxue::db::now())).expect("draw published")
 }
 
 /// The published record of a draw.
