@@ -129,45 +129,6 @@ pub fn compute(schools: &[SchoolCount], c: &ChildCounts) -> Indicators {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(classes: i32, cap: i32, pupils: i64) -> SchoolCount {
-        SchoolCount { school_id: "S".into(), name: "S".into(), kind: "primary".into(), classes, cap, pupils }
-    }
-
-    #[test]
-    fn class_sizes() {
-        let f = school_figures(&s(2, 45, 90));
-        assert_eq!((f.largest_class, f.oversize_classes, f.ok), (45, 0, true));
-        let f = school_figures(&s(2, 45, 91));
-        assert_eq!((f.largest_class, f.oversize_classes, f.ok), (46, 1, false));
-        let f = school_figures(&s(2, 45, 100));
-        assert_eq!((f.largest_class, f.oversize_classes), (50, 2));
-        let f = school_figures(&s(0, 45, 3));
-        assert!(!f.ok);
-    }
-
-    #[test]
-    fn rates() {
-        let c = ChildCounts {
-            disability_registered: 25,
-            disability_enrolled: 24,
-            migrant_registered: 10,
-            migrant_placed_public: 9,
-            left_behind: 3,
-        };
-        let i = compute(&[s(2, 45, 80), s(1, 45, 46)], &c);
-        assert_eq!(i.disability_rate_permille, Some(960));
-        assert!(i.disability_target_met);
-        assert_eq!(percent_text(i.migrant_rate_permille), "90.0%");
-        assert_eq!((i.classes, i.pupils, i.oversize_classes, i.schools_failing), (3, 126, 1, 1));
-        let c2 = ChildCounts { disability_registered: 26, disability_enrolled: 24, ..c };
-        assert!(!compute(&[], &c2).disability_target_met);
-    }
-}
-
 /// The class-size chart (server-rendered SVG): each school's largest class
 /// against its cap; red bars are 大班额.
 pub fn class_chart(i: &Indicators) -> String {
@@ -218,4 +179,43 @@ pub fn share_chart(label: &str, permille: Option<i64>, target_permille: Option<i
     }
     out.push_str("</svg>");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(classes: i32, cap: i32, pupils: i64) -> SchoolCount {
+        SchoolCount { school_id: "S".into(), name: "S".into(), kind: "primary".into(), classes, cap, pupils }
+    }
+
+    #[test]
+    fn class_sizes() {
+        let f = school_figures(&s(2, 45, 90));
+        assert_eq!((f.largest_class, f.oversize_classes, f.ok), (45, 0, true));
+        let f = school_figures(&s(2, 45, 91));
+        assert_eq!((f.largest_class, f.oversize_classes, f.ok), (46, 1, false));
+        let f = school_figures(&s(2, 45, 100));
+        assert_eq!((f.largest_class, f.oversize_classes), (50, 2));
+        let f = school_figures(&s(0, 45, 3));
+        assert!(!f.ok);
+    }
+
+    #[test]
+    fn rates() {
+        let c = ChildCounts {
+            disability_registered: 25,
+            disability_enrolled: 24,
+            migrant_registered: 10,
+            migrant_placed_public: 9,
+            left_behind: 3,
+        };
+        let i = compute(&[s(2, 45, 80), s(1, 45, 46)], &c);
+        assert_eq!(i.disability_rate_permille, Some(960));
+        assert!(i.disability_target_met);
+        assert_eq!(percent_text(i.migrant_rate_permille), "90.0%");
+        assert_eq!((i.classes, i.pupils, i.oversize_classes, i.schools_failing), (3, 126, 1, 1));
+        let c2 = ChildCounts { disability_registered: 26, disability_enrolled: 24, ..c };
+        assert!(!compute(&[], &c2).disability_target_met);
+    }
 }

@@ -271,7 +271,7 @@ mod tests {
             verify_url: "https://example.org/results".into(),
             issued: "2027年7月1日".into(),
         };
-        assert!(super::render(b"not a font", 0, &[n.clone()]).unwrap_err().contains("字体"));
+        assert!(super::render(b"not a font", 0, std::slice::from_ref(&n)).unwrap_err().contains("字体"));
         assert!(super::render(b"x", 0, &[]).is_err());
     }
 }
