@@ -76,6 +76,9 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     pub draw: DrawSettings,
     pub demo: DemoSettings,
+    /// Admission notices (录取通知书).
+    #[serde(default)]
+    pub notices: NoticeSettings,
     pub log: LogSettings,
     /// Request limits per guardian and per client address (`[ratelimit]`).
     #[serde(default)]
@@ -112,6 +115,10 @@ pub struct ServerSettings {
     /// arrive; a slow sender is cut off with 408.
     #[serde(default = "default_body_read_timeout_secs")]
     pub body_read_timeout_secs: u64,
+    /// Requests per minute per client address on the public result lookup
+    /// (录取查询): registration number plus six ID digits must not be guessable.
+    #[serde(default = "default_results_rate")]
+    pub results_rate_per_minute: u32,
 }
 
 fn default_client_request_timeout_ms() -> u64 {
@@ -165,6 +172,10 @@ impl Default for RateLimitSettings {
             duplicate_hits_per_hour: 5,
         }
     }
+}
+
+fn default_results_rate() -> u32 {
+    10
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -415,6 +426,34 @@ pub struct DrawSettings {
     pub witness_link_hours: i64,
     /// The announced fallback if the beacon round is not published (beacon-drand.md).
     pub fallback: String,
+}
+
+/// Admission notices (录取通知书): the CJK font embedded in the PDF (a
+/// TrueType font or collection; `font_index` picks the face), when to report
+/// and what to bring.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NoticeSettings {
+    pub font_file: PathBuf,
+    pub font_index: u32,
+    pub report_date: String,
+    pub bring: Vec<String>,
+}
+
+impl Default for NoticeSettings {
+    fn default() -> Self {
+        Self {
+            font_file: PathBuf::from("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+            font_index: 0,
+            report_date: "按学校通知的时间到校报到（一般为 8 月下旬）".into(),
+            bring: vec![
+                "本通知书".into(),
+                "儿童户口簿原件及复印件".into(),
+                "房产证明或居住证（报名时提交的证明材料）原件".into(),
+                "儿童预防接种证".into(),
+            ],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

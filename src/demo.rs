@@ -102,6 +102,7 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 created_at: now,
                 supplement_expiry: crate::domain::SupplementExpiry::Reject,
                 appeal_days: 5,
+                offer_days: 7,
             })
             .execute(conn)?;
     }
@@ -466,4 +467,140 @@ fn insert_applicant(
 
 fn demo_status(code: &str) -> Result<crate::domain::ApplicationStatus, AppError> {
     crate::domain::ApplicationStatus::parse(code).ok_or_else(|| AppError::internal(format!("demo status {code}")))
+}
+
+/// A draw published on the demo county (issue #12): freezes `unit`,
+/// announces it with one witness and drand quicknet round 657413 (whose
+/// signature is known, so the record verifies offline), computes and
+/// publishes it, which makes its offers and waitlists. The announcement is
+/// unsigned (`jws` "demo"): a real draw names a future round and is signed.
+pub fn publish_draw(
+    conn: &mut DbConn,
+    campaign: &str,
+    unit: &str,
+    witness_value: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<String, AppError> {
+    use crate::draw::day;
+    const BEACON_657413: &str = "b713718a38ae728dfd477991af2822e08d2f305e47718cef9f7848ce4050e7be41076862b98fad56e91a6b85b89cd97b";
+    let d = crate::service::draw::freeze_in(conn, "system:demo", campaign, unit, now)?;
+    let witnesses = vec![day::WitnessSource {
+        name: "witness-1".into(),
+        commitment: crate::draw::input::commitment_of("witness-1", witness_value),
+        description: "公证员（演示）".into(),
+    }];
+    let ann = day::announcement(&day::Announce {
+        draw_id: &d.id,
+        title: &d.title,
+        campaign,
+        policy: "演示",
+        schools_json: &d.schools_json,
+        roster_root: &d.roster_root,
+        roster_size: d.roster_size as usize,
+        witnesses: &witnesses,
+        beacon_round: 657_413,
+        beacon_time: "2023-09-15 19:00:03",
+        scheduled_at: "2023-09-15T19:00:00+08:00",
+        fallback: "演示",
+    })
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    let ann_json = String::from_utf8(ann.to_bytes()).expect("CJSON is UTF-8");
+    let digest = crate::draw::digest_hex(ann_json.as_bytes());
+    let a = crate::db::draw::Announced { scheduled_at: now, beacon_round: 657_413, json: &ann_json, digest: &digest, jws: "demo", at: now };
+    crate::db::draw::set_announced(conn, &d.id, &a)?;
+    crate::db::draw::set_beacon(conn, &d.id, BEACON_657413)?;
+    let values = [("witness-1".to_string(), witness_value.to_string()), (day::BEACON_SOURCE.to_string(), BEACON_657413.to_string())];
+    let input = day::input_json(&ann_json, &d.roster_json, &values);
+    let computed = crate::draw::compute(&input).map_err(|e| AppError::internal(e.to_string()))?;
+    let record = String::from_utf8(computed.record).expect("CJSON is UTF-8");
+    let c = crate::db::draw::Computed {
+        record: &record,
+        record_digest: &computed.record_digest,
+        result_digest: &computed.result_digest,
+        at: now,
+    };
+    crate::db::draw::set_record(conn, &d.id, &c)?;
+    crate::service::draw::publish_in(conn, "system:demo", &d.id, now)?;
+    Ok(d.id)
+}
+
+fn demo_staff(conn: &mut DbConn, username: &str) -> Result<crate::staff::Identity, AppError> {
+    let (id, name, role): (String, String, crate::domain::Role) = schema::staff::table
+        .filter(schema::staff::username.eq(username))
+        .select((schema::staff::id, schema::staff::display_name, schema::staff::role))
+        .first(conn)?;
+    Ok(crate::staff::Identity { id, username: username.into(), display_name: name, role, township_scope: vec![] })
+}
+
+/// The demo after the draw (issue #12, item 8; `ruxue demo --after-draw`):
+/// 2027-G1 moves to its draw phase, the first over-subscribed school's draw
+/// is published (offers, waitlists, explanations), schools that admit
+/// everyone get their offers, one family declines (the waitlist moves), and
+/// two waitlisted children are placed (统筹), one by two staff members.
+pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
+    db.write_blocking(|conn| {
+        let now = db::now();
+        let c = crate::db::review::campaign(conn, G1_CAMPAIGN)?;
+        if c.status == crate::domain::CampaignStatus::Review {
+            diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(G1_CAMPAIGN)))
+                .set(schema::campaigns::status.eq(crate::domain::CampaignStatus::Draw))
+                .execute(conn)?;
+            crate::db::audit::append(
+                conn,
+                "system:demo",
+                "demo.after_draw",
+                &format!("campaign:{G1_CAMPAIGN}"),
+                None,
+                Some(&serde_json::json!({"status": "draw"})),
+            )?;
+        }
+        let plan = crate::service::draw::plan_in(conn, G1_CAMPAIGN)?;
+        let unit = plan
+            .proposals
+            .iter()
+            .find(|p| p.needs_draw() && p.kind == "school")
+            .map(|p| p.id.clone())
+            .ok_or_else(|| AppError::conflict("no_draw", "演示县没有需要派位的学校"))?;
+        let draw_id = publish_draw(conn, G1_CAMPAIGN, &unit, "20270801", now)?;
+        crate::service::offers::offer_admit_all_in(conn, "system:demo", G1_CAMPAIGN, now)?;
+        // One family declines: the seat goes to the first child waiting.
+        let rv =
+            crate::admission::parse_record(&crate::db::draw::record(conn, &draw_id)?.unwrap_or_default()).map_err(AppError::internal)?;
+        let entries: std::collections::HashMap<String, String> =
+            crate::db::offers::entries_of(conn, &draw_id)?.into_iter().map(|(no, app, _)| (no, app)).collect();
+        if let Some(first) = rv.assignments.get(&unit).and_then(|v| v.first()) {
+            crate::service::offers::respond_in(conn, "system:demo", &entries[first], false, now)?;
+        }
+        // Two placements of children still waiting, at the school with the most free seats.
+        let caps = (settings.admission.class_cap_primary, settings.admission.class_cap_junior);
+        let (operator, admin) = (demo_staff(conn, "operator")?, demo_staff(conn, "admin")?);
+        let waiting: Vec<String> = rv.unassigned.iter().filter_map(|no| entries.get(no).cloned()).collect();
+        let mut placed = 0;
+        for app in waiting.iter() {
+            if placed == 2 {
+                break;
+            }
+            if crate::db::offers::live_offer(conn, app)?.is_some() {
+                continue;
+            }
+            let view = crate::service::offers::placement_seats(conn, G1_CAMPAIGN, caps)?;
+            let Some(school) =
+                view.iter().filter(|s| s.free > 0 && s.school_id != unit).max_by_key(|s| (s.free, std::cmp::Reverse(s.school_id.clone())))
+            else {
+                break;
+            };
+            let school = school.school_id.clone();
+            let reason = if placed == 0 {
+                "对口学校学位已满，按就近原则统筹到有空余学位的学校"
+            } else {
+                "家长申请，经教育局研究统筹安置"
+            };
+            let p = crate::service::offers::propose_placement_in(conn, &operator, app, &school, reason, caps, now)?;
+            if p.status == "pending" {
+                crate::service::offers::decide_placement_in(conn, &admin, &p.placement_id, true, caps, now)?;
+            }
+            placed += 1;
+        }
+        Ok(draw_id)
+    })
 }

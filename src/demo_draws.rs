@@ -72,12 +72,12 @@ pub fn load(db: &Db, settings: &Settings) -> Result<(), AppError> {
                 crate::review::DecisionRequest::Approve {
                     school_id: None, category: None, reason: "演示：七年级审核完成".into()
                 };
-            if crate::service::review::decide_with(c, &who, &id, &approve).is_err() {
+            if crate::service::review::decide_with(c, settings, &who, &id, &approve).is_err() {
                 let reject = crate::review::DecisionRequest::Reject {
                     reason_code: "out_of_catchment".into(),
                     note: "演示：住址不在片区内".into(),
                 };
-                crate::service::review::decide_with(c, &who, &id, &reject)?;
+                crate::service::review::decide_with(c, settings, &who, &id, &reject)?;
             }
         }
         // Overrides waiting for a second opinion: the demo's second reviewer agrees.

@@ -14,6 +14,7 @@
 //!   parse, call one use case, render.
 //! - [`cli`]: the `ruxue` command line, one file per command group.
 
+pub mod admission;
 pub mod catchment;
 pub mod cli;
 pub mod config;

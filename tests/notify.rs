@@ -964,6 +964,8 @@ backend_test! {
                             deadline: now + chrono::Duration::hours(hours),
                             offered_at: now,
                             responded_at: None,
+                            source: "admit_all".into(),
+                            note: None,
                         })
                         .execute(c)?;
                     Ok(())

@@ -628,6 +628,8 @@ backend_test! {
                         deadline: t + chrono::Duration::days(30),
                         offered_at: t + chrono::Duration::days(20),
                         responded_at: Some(t + chrono::Duration::days(21)),
+                        source: "admit_all".into(),
+                        note: None,
                     })
                     .execute(c)?;
                 Ok(())

@@ -76,7 +76,12 @@ pub enum Command {
     #[command(subcommand)]
     Audit(audit::AuditCommand),
     /// Load the demo county into an empty database and exit.
-    Demo,
+    Demo {
+        /// On a loaded demo: publish a first-grade draw and show what follows
+        /// (offers, a declined offer that moves a waitlist, two placements).
+        #[arg(long)]
+        after_draw: bool,
+    },
     /// Catchment rules (划片) of a campaign: import, export, lint, diff, lookup.
     #[command(subcommand)]
     Catchment(catchment::CatchmentCommand),
@@ -105,7 +110,7 @@ pub fn main() -> i32 {
         Command::Serve { demo } => with_settings(|s| serve::run(s, demo)),
         Command::Migrate => with_settings(migrate::run),
         Command::Worker { once } => with_settings(|s| worker::run(s, once)),
-        Command::Demo => with_settings(demo::run),
+        Command::Demo { after_draw } => with_settings(|s| demo::run(s, after_draw)),
         Command::Audit(cmd) => with_settings(|s| audit::run(s, cmd)),
         Command::Catchment(cmd) => with_settings(|s| catchment::run(s, cmd)),
         Command::Policy(cmd) => with_settings(|s| policy::run(s, cmd)),

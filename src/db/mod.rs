@@ -13,6 +13,7 @@ pub mod catchment;
 pub mod draw;
 pub mod models;
 pub mod notify;
+pub mod offers;
 pub mod policy;
 pub mod ratelimit;
 pub mod registration;

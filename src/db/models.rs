@@ -52,6 +52,9 @@ pub struct Campaign {
     pub supplement_expiry: SupplementExpiry,
     /// Days after a rejection in which the family may ask for its review.
     pub appeal_days: i32,
+    /// Days a family has to accept or decline an offer made after the draw
+    /// (a waitlist seat, a placement); draw offers run to `offer_deadline`.
+    pub offer_days: i32,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -278,6 +281,56 @@ pub struct Offer {
     pub deadline: NaiveDateTime,
     pub offered_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
+    /// `draw`, `admit_all`, `waitlist` or `placement`.
+    pub source: String,
+    /// Why a seat was withdrawn, or the placement's reason.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = waitlist_entries)]
+pub struct WaitlistEntry {
+    pub draw_id: String,
+    pub school_id: String,
+    pub application_id: String,
+    pub registration_no: String,
+    /// 1-based, in the record's order; never changes.
+    pub position: i32,
+    /// `waiting`, `offered` or `left`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = waitlist_moves)]
+pub struct WaitlistMove {
+    pub id: String,
+    pub campaign_id: String,
+    pub school_id: String,
+    pub seq: i32,
+    pub at: NaiveDateTime,
+    /// `declined`, `expired` or `moved_up` (the child took a seat they preferred).
+    pub cause: String,
+    pub freed_registration_no: String,
+    pub offered_registration_no: Option<String>,
+    pub waitlist_position: Option<i32>,
+    pub offer_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = placements)]
+pub struct Placement {
+    pub id: String,
+    pub campaign_id: String,
+    pub application_id: String,
+    pub school_id: String,
+    pub reason: String,
+    /// `pending`, `approved` or `refused`.
+    pub status: String,
+    pub proposed_by: String,
+    pub proposed_at: NaiveDateTime,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub offer_id: Option<String>,
 }
 
 /// One message in the outbox (`src/service/notify.rs` delivers it).

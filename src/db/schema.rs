@@ -43,6 +43,7 @@ diesel::table! {
         created_at -> Timestamp,
         supplement_expiry -> Text,
         appeal_days -> Integer,
+        offer_days -> Integer,
     }
 }
 
@@ -277,6 +278,8 @@ diesel::table! {
         deadline -> Timestamp,
         offered_at -> Timestamp,
         responded_at -> Nullable<Timestamp>,
+        source -> Text,
+        note -> Nullable<Text>,
     }
 }
 
@@ -398,6 +401,9 @@ macro_rules! for_each_table {
             appeals,
             rate_limits,
             wechat_tokens,
+            waitlist_entries,
+            waitlist_moves,
+            placements,
         }
     };
 }
@@ -477,3 +483,51 @@ diesel::table! {
 diesel::joinable!(notifications -> campaigns (campaign_id));
 diesel::joinable!(notifications -> applications (application_id));
 diesel::joinable!(notifications -> guardians (guardian_id));
+// After the draw (migrations/2026-12-04-000600_after_draw): waitlists, their
+// moves and administrative placements.
+diesel::table! {
+    waitlist_entries (draw_id, school_id, application_id) {
+        draw_id -> Text,
+        school_id -> Text,
+        application_id -> Text,
+        registration_no -> Text,
+        position -> Integer,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    waitlist_moves (id) {
+        id -> Text,
+        campaign_id -> Text,
+        school_id -> Text,
+        seq -> Integer,
+        at -> Timestamp,
+        cause -> Text,
+        freed_registration_no -> Text,
+        offered_registration_no -> Nullable<Text>,
+        waitlist_position -> Nullable<Integer>,
+        offer_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    placements (id) {
+        id -> Text,
+        campaign_id -> Text,
+        application_id -> Text,
+        school_id -> Text,
+        reason -> Text,
+        status -> Text,
+        proposed_by -> Text,
+        proposed_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        offer_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(waitlist_entries -> applications (application_id));
+diesel::joinable!(waitlist_entries -> schools (school_id));
+diesel::joinable!(placements -> applications (application_id));
+diesel::joinable!(placements -> schools (school_id));

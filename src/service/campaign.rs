@@ -366,6 +366,7 @@ fn copy_in(conn: &mut DbConn, actor: &str, input: &CopyInput) -> Result<Copied, 
         created_at: t,
         supplement_expiry: src.supplement_expiry,
         appeal_days: src.appeal_days,
+        offer_days: src.offer_days,
     };
     let old = dbk::setup_of(conn, &src.id)?;
     let zone_map: std::collections::HashMap<String, String> =

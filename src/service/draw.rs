@@ -608,7 +608,10 @@ pub fn publish_in(conn: &mut DbConn, actor: &str, draw_id: &str, now: NaiveDateT
     }
     dbd::set_published(conn, draw_id, now)?;
     audit::append(conn, actor, "draw.publish", draw_id, None, Some(&json!({"result_digest": d.result_digest})))?;
-    draw_or_404(conn, draw_id)
+    let d = draw_or_404(conn, draw_id)?;
+    // Issue #12: the draw's offers and waitlists, in the same transaction.
+    crate::service::offers::on_draw_published(conn, &d, now)?;
+    Ok(d)
 }
 
 // ------------------------------------------------------------ async wrappers

@@ -21,6 +21,7 @@
 //! | [`wechat`] | WeChat's server API (the login code exchange) |
 //! | [`notify`] | the outbox: enqueue (inside other use cases), the delivery worker, the staff list and resend |
 
+pub mod after_docs;
 pub mod audit;
 pub mod campaign;
 pub mod catchment;
@@ -30,6 +31,7 @@ pub mod draw_page;
 pub mod export;
 pub mod lookup;
 pub mod notify;
+pub mod offers;
 pub mod policy;
 pub mod portal;
 pub mod registration;

@@ -904,8 +904,14 @@ fn approved_update(computed: &Computed, school: Option<&String>, category: Optio
 
 /// One decision inside the caller's transaction (the demo's finished
 /// seventh-grade review uses it as a reviewer would).
-pub fn decide_with(conn: &mut DbConn, who: &Identity, app_id: &str, req: &DecisionRequest) -> Result<DecisionResult, AppError> {
-    decide_in(conn, who, app_id, req, None)
+pub fn decide_with(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    who: &Identity,
+    app_id: &str,
+    req: &DecisionRequest,
+) -> Result<DecisionResult, AppError> {
+    decide_in(conn, settings, who, app_id, req, None)
 }
 
 fn decide_in(

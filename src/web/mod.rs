@@ -69,6 +69,8 @@ pub struct AppState {
     pub public_limiter: Arc<ratelimit::RateLimiter>,
     /// The limits every instance on the database shares (`web::guard`).
     pub rate_limiter: Arc<ratelimit::SharedLimiter>,
+    /// The result lookup's own, stricter limit.
+    pub results_limiter: Arc<ratelimit::RateLimiter>,
 }
 
 impl std::ops::Deref for AppState {
@@ -82,11 +84,21 @@ impl AppState {
     pub fn new(settings: Settings, db: Db) -> Self {
         let limiter = ratelimit::RateLimiter::per_minute(settings.server.public_rate_per_minute);
         let shared = Arc::new(ratelimit::SharedLimiter::new(&settings, &db));
+        let results = ratelimit::RateLimiter::per_minute(settings.server.results_rate_per_minute);
         Self {
             ctx: Ctx::new(settings, db),
             templates: Arc::new(templates::environment()),
             public_limiter: Arc::new(limiter),
             rate_limiter: shared,
+            results_limiter: Arc::new(results),
+        }
+    }
+
+    /// The per-address limit of the public result lookup (录取查询).
+    pub fn check_results_rate(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        match req.peer_addr() {
+            Some(addr) if !self.results_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+            _ => Ok(()),
         }
     }
 

@@ -49,6 +49,10 @@ pub fn environment() -> Environment<'static> {
         ("witness.html", include_str!("../../templates/witness.html")),
         ("staff_draws.html", include_str!("../../templates/staff_draws.html")),
         ("staff_draw.html", include_str!("../../templates/staff_draw.html")),
+        ("staff_placements.html", include_str!("../../templates/staff_placements.html")),
+        ("staff_indicators.html", include_str!("../../templates/staff_indicators.html")),
+        ("results.html", include_str!("../../templates/results.html")),
+        ("results_school.html", include_str!("../../templates/results_school.html")),
     ] {
         // The templates ship with the binary; a syntax error is caught by the tests.
         if let Err(e) = env.add_template(name, source) {
@@ -99,6 +103,11 @@ mod tests {
             "witness.html",
             "staff_draws.html",
             "staff_draw.html",
+            "staff_placements.html",
+            "staff_indicators.html",
+            "results.html",
+            "results_school.html",
+            "parent/status.html",
         ] {
             env.get_template(name).unwrap_or_else(|e| panic!("{name}: {e}"));
         }

@@ -20,10 +20,11 @@
 
 pub mod addresses;
 pub mod browser;
+pub mod draws;
+pub mod load;
 pub mod parent;
 pub mod parents;
-pub mod load;
-pub mod draws;
+pub mod published;
 pub mod staff;
 
 use diesel::connection::SimpleConnection;

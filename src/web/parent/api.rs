@@ -409,3 +409,35 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
     let id = service::start_supplement(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Created().json(DraftCreated { draft_id: id }))
 }
+
+/// The outcome of one application: the offer, the draw's explanation for
+/// every school ranked at, the inclusion proof.
+#[utoipa::path(get, path = "/api/v1/registration/applications/{id}/result", tag = "parent", security(("guardian_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取结果与派位解释、包含证明", body = Object)))]
+pub async fn result(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
+    Ok(HttpResponse::Ok().json(crate::service::offers::result(&state.ctx, s.id(), &path).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OfferBody {
+    /// `accept` or `decline`.
+    answer: String,
+}
+
+/// Accepts or declines the offer: `{"answer": "accept" | "decline"}`.
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/offer", tag = "parent", security(("guardian_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = Object, responses((status = 200, description = "已确认或放弃录取", body = Object)))]
+pub async fn offer(
+    state: web::Data<AppState>,
+    s: GuardianSession,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Json<OfferBody>,
+) -> Api {
+    csrf(&req, &s)?;
+    let accept = match body.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AppError::invalid("answer", "answer 只能是 accept 或 decline")),
+    };
+    let r = crate::service::offers::respond(&state.ctx, s.id(), &path, accept).await?;
+    Ok(HttpResponse::Ok().json(r))
+}

@@ -37,7 +37,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/applications/{id}/edit", web::post().to(pages::edit))
             .route("/applications/{id}/supplement", web::post().to(pages::supplement))
             .route("/applications/{id}/withdraw", web::post().to(pages::withdraw))
-            .route("/applications/{id}/appeal", web::post().to(pages::appeal)),
+            .route("/applications/{id}/appeal", web::post().to(pages::appeal))
+            .route("/applications/{id}/offer", web::post().to(pages::offer)),
     )
     .service(api_table::scoped(web::scope("/api/v1/registration")).wrap(from_fn(auth::renew_session)));
 }
@@ -63,6 +64,8 @@ pub mod api_table {
         post "/applications/{id}/supplement" => api::supplement,
         post "/applications/{id}/withdraw" => api::withdraw,
         post "/applications/{id}/appeal" => api::appeal,
+        get "/applications/{id}/result" => api::result,
+        post "/applications/{id}/offer" => api::offer,
     }
 }
 

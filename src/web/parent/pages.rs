@@ -374,11 +374,12 @@ pub struct SubmittedQuery {
 
 /// `GET /parent/applications/{id}`: 报名状态 and timeline.
 pub async fn status_page(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, q: web::Query<SubmittedQuery>) -> Page {
+    let r = crate::service::offers::result(&state.ctx, s.id(), &path).await.ok();
     match service::status(&state.ctx, s.id(), &path).await {
         Ok(v) => render_page(
             &state,
             "parent/status.html",
-            minijinja::context! { v => v, csrf => s.claims.csrf, just_submitted => q.submitted.is_some() },
+            minijinja::context! { v => v, r => r, csrf => s.claims.csrf, just_submitted => q.submitted.is_some() },
         ),
         Err(e) => Ok(error_page(&state, e)),
     }
@@ -436,6 +437,30 @@ pub async fn edit(state: web::Data<AppState>, s: GuardianSession, path: web::Pat
     }
     match service::start_edit(&state.ctx, s.id(), &path).await {
         Ok(draft) => Ok(see_other(&format!("/parent/drafts/{draft}/child"))),
+        Err(e) => Ok(error_page(&state, e)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OfferForm {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    answer: String,
+}
+
+/// `POST /parent/applications/{id}/offer`: 确认入学 or 放弃学位.
+pub async fn offer(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>, form: web::Form<OfferForm>) -> Page {
+    if let Err(e) = s.check_csrf(&form.csrf) {
+        return Ok(error_page(&state, e));
+    }
+    let accept = match form.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Ok(error_page(&state, AppError::invalid("answer", "请选择确认入学或放弃学位"))),
+    };
+    match crate::service::offers::respond(&state.ctx, s.id(), &path, accept).await {
+        Ok(_) => Ok(see_other(&format!("/parent/applications/{}", path.as_str()))),
         Err(e) => Ok(error_page(&state, e)),
     }
 }

@@ -5,11 +5,12 @@ pub mod draws;
 pub mod keys;
 pub mod lookup;
 pub mod portal;
+pub mod results;
 pub mod verify;
 
 pub mod api_table {
     //! The public JSON APIs (no login), and the API's own description.
-    use super::{draws, keys, lookup};
+    use super::{draws, keys, lookup, results};
     use crate::web::openapi;
     api_table! { config;
         get "/api/v1/keys" => keys::keys,
@@ -20,6 +21,8 @@ pub mod api_table {
         get "/api/v1/draws/{id}/roster" => draws::roster,
         get "/api/v1/draws/{id}/proof/{registration_no}" => draws::proof,
         post "/api/v1/witness/{token}" => draws::witness_api,
+        post "/api/v1/results/lookup" => results::lookup_api,
+        get "/api/v1/results/{campaign}/schools/{school}/moves" => results::school_api,
         get "/api/v1/catchment/lookup" => lookup::lookup_api,
         get "/api/openapi.json" => openapi::document,
         get "/api/docs" => openapi::reference,
@@ -31,5 +34,6 @@ pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     api_table::register(cfg);
     lookup::routes(cfg);
     portal::routes(cfg);
+    results::routes(cfg);
     verify::routes(cfg);
 }

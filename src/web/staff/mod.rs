@@ -12,6 +12,7 @@
 //! the `ruxue_csrf` cookie (SameSite=Strict) that the form must repeat in
 //! its `csrf` field; a mismatch is refused with 403 before anything runs.
 
+pub mod after;
 pub mod api;
 pub mod draw_pages;
 pub mod draws;
@@ -106,6 +107,21 @@ route_table! {
     get "/api/v1/staff/campaigns" => api::campaigns,
     post "/api/v1/staff/campaigns" => api::campaign_copy,
     post "/api/v1/staff/campaigns/{id}/advance" => api::campaign_advance,
+    get "/staff/placements" => after::placements_page,
+    post "/staff/placements" => after::placement_form,
+    post "/staff/placements/{id}/decide" => after::placement_decide_form,
+    get "/api/v1/staff/placements" => after::placements_api,
+    post "/api/v1/staff/placements" => after::placement_api,
+    post "/api/v1/staff/placements/{id}/decide" => after::placement_decide_api,
+    post "/api/v1/staff/offers/admit-all" => after::admit_all_api,
+    get "/staff/notices/schools/{school}" => after::school_notices,
+    get "/staff/notices/{id}" => after::notice,
+    get "/staff/rosters/{school}" => after::roster,
+    get "/staff/indicators" => after::indicators_page,
+    get "/api/v1/staff/notices/schools/{school}" => after::school_notices,
+    get "/api/v1/staff/notices/{id}" => after::notice,
+    get "/api/v1/staff/rosters/{school}" => after::roster,
+    get "/api/v1/staff/indicators" => after::indicators_api,
     post "/api/v1/staff/campaigns/{id}/plans/{school}" => api::campaign_plan,
     get "/api/v1/staff/notifications" => api::notifications,
     post "/api/v1/staff/notifications/{id}/resend" => api::notification_resend,
