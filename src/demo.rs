@@ -56,6 +56,12 @@ pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
     if loaded && settings.demo.draws {
         crate::demo_draws::load(db, settings)?;
     }
+    if loaded {
+        // Chain the demo's audit entries now (on PostgreSQL they wait for the
+        // sealer of `ruxue serve` otherwise).
+        let mut c = db.get()?;
+        db::audit::seal(&mut c, true)?;
+    }
     Ok(loaded)
 }
 

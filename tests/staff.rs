@@ -1263,6 +1263,8 @@ backend_test! {
         assert!(ruxue::staff::auth::verify_password("first-admin-password", &hash));
         let z: String = schema::staff::table.filter(schema::staff::username.eq("zhang")).select(schema::staff::password_hash).first(&mut *c).unwrap();
         assert!(ruxue::staff::auth::verify_password("changed-password-1", &z));
+        // On PostgreSQL the commands' entries wait for the sealer (`ruxue serve`).
+        ruxue::db::audit::seal(&mut c, true).unwrap();
         let r = ruxue::db::audit::verify(&mut c).unwrap();
         assert!(r.broken.is_none() && r.entries >= 3);
     }

@@ -412,7 +412,7 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
 
 /// The outcome of one application: the offer, the draw's explanation for
 /// every school ranked at, the inclusion proof.
-#[utoipa::path(get, path = "/api/v1/registration/applications/{id}/result", tag = "parent", security(("guardian_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取结果与派位解释、包含证明", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registration/applications/{id}/result", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取结果与派位解释、包含证明", body = Object)))]
 pub async fn result(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(crate::service::offers::result(&state.ctx, s.id(), &path).await?))
 }
@@ -424,7 +424,7 @@ pub struct OfferBody {
 }
 
 /// Accepts or declines the offer: `{"answer": "accept" | "decline"}`.
-#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/offer", tag = "parent", security(("guardian_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = Object, responses((status = 200, description = "已确认或放弃录取", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/offer", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = Object, responses((status = 200, description = "已确认或放弃录取", body = Object)))]
 pub async fn offer(
     state: web::Data<AppState>,
     s: GuardianSession,

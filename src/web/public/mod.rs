@@ -22,7 +22,7 @@ pub mod api_table {
         get "/api/v1/draws/{id}/proof/{registration_no}" => draws::proof,
         post "/api/v1/witness/{token}" => draws::witness_api,
         post "/api/v1/results/lookup" => results::lookup_api,
-        get "/api/v1/results/{campaign}/schools/{school}/moves" => results::school_api,
+        get "/api/v1/results/{cid}/schools/{id}/moves" => results::school_api,
         get "/api/v1/catchment/lookup" => lookup::lookup_api,
         get "/api/openapi.json" => openapi::document,
         get "/api/docs" => openapi::reference,

@@ -43,7 +43,7 @@ async fn page_post(state: web::Data<AppState>, req: HttpRequest, form: web::Form
     Ok(r)
 }
 
-#[utoipa::path(post, path = "/api/v1/results/lookup", tag = "public", security(()), request_body = Object, responses((status = 200, description = "录取查询：打码姓名与结果", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/results/lookup", operation_id = "results_lookup", tag = "public", security(()), request_body = Object, responses((status = 200, description = "录取查询：打码姓名与结果", body = Object)))]
 pub async fn lookup_api(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LookupInput>) -> Result<HttpResponse, AppError> {
     state.check_results_rate(&req)?;
     let b = body.into_inner();
@@ -63,7 +63,7 @@ async fn school_page(state: web::Data<AppState>, req: HttpRequest, path: web::Pa
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/results/{campaign}/schools/{school}/moves", tag = "public", security(()), params(("campaign" = String, Path, description = "招生批次"), ("school" = String, Path, description = "学校代码")), responses((status = 200, description = "该校候补递补记录", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/results/{cid}/schools/{id}/moves", operation_id = "results_school_moves", tag = "public", security(()), params(("cid" = String, Path, description = "招生批次"), ("id" = String, Path, description = "学校代码")), responses((status = 200, description = "该校候补递补记录", body = Object)))]
 pub async fn school_api(state: web::Data<AppState>, req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
     state.check_public_rate(&req)?;
     let (c, s) = path.into_inner();
