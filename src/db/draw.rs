@@ -28,6 +28,7 @@ pub struct DrawBrief {
     pub roster_size: i32,
     pub scheduled_at: Option<NaiveDateTime>,
     pub beacon_round: Option<i64>,
+    pub beacon_value: Option<String>,
     pub announcement_digest: Option<String>,
     pub record_digest: Option<String>,
     pub result_digest: Option<String>,

@@ -762,7 +762,6 @@ pub struct DrawView {
     pub schools: Vec<SchoolSeats>,
     pub witnesses: Vec<WitnessView>,
     pub beacon_round_at: Option<NaiveDateTime>,
-    pub beacon_value: Option<String>,
     pub chain_hash: &'static str,
 }
 
@@ -782,8 +781,9 @@ fn schools_of(conn: &mut DbConn, schools_json: &str) -> Result<Vec<SchoolSeats>,
 }
 
 pub fn view_in(conn: &mut DbConn, draw_id: &str) -> Result<DrawView, AppError> {
+    // The brief leaves out the roster and the record: a list of draws
+    // must not read every record (a 100,000-applicant one is ~19 MB).
     let b = dbd::brief(conn, draw_id)?.ok_or_else(not_found)?;
-    let full = draw_or_404(conn, draw_id)?;
     let ws = dbd::witnesses(conn, draw_id)?;
     Ok(DrawView {
         status_label: b.status.label(),
@@ -793,7 +793,6 @@ pub fn view_in(conn: &mut DbConn, draw_id: &str) -> Result<DrawView, AppError> {
         beacon_round_at: b.beacon_round.and_then(|r| {
             chrono::DateTime::from_timestamp(crate::draw::beacon::quicknet_round_time(r as u64) as i64, 0).map(|t| t.naive_utc())
         }),
-        beacon_value: full.beacon_value,
         chain_hash: crate::draw::beacon::QUICKNET_CHAIN_HASH,
         draw: b,
     })

@@ -114,7 +114,7 @@ fn state_key_of(view: &DrawView) -> String {
         h.update(w.value.as_deref().unwrap_or("-"));
         h.update([0]);
     }
-    for x in [&view.draw.announcement_digest, &view.beacon_value, &view.draw.record_digest] {
+    for x in [&view.draw.announcement_digest, &view.draw.beacon_value, &view.draw.record_digest] {
         h.update(x.as_deref().unwrap_or("-"));
         h.update([0]);
     }
