@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Freezing a 100,000-applicant draw from the database (issue #11 target: under
 # 5 s on either backend): roster from the approved applications, priority keys,
-# families, the RFC 6962 root, the draw's entries, every application marked
-# in_draw and the audit entry, in one transaction (`ruxue draw freeze`).
+# families, the RFC 6962 root, the draw's entries and the audit entry, in one
+# transaction (`ruxue draw freeze`). The entries are the applications' mark:
+# their rows are not rewritten (readers show them as in_draw).
 #
 #   bench/freeze.sh [N]        # N applicants (default 100000), both backends
 #

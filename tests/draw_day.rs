@@ -259,8 +259,8 @@ backend_test! {
             .db
             .run(move |c| {
                 Ok(schema::applications::table
+                    .inner_join(schema::draw_entries::table.on(schema::draw_entries::application_id.eq(schema::applications::id)))
                     .filter(schema::applications::catchment_school_id.eq(u2))
-                    .filter(schema::applications::status.eq("in_draw"))
                     .select(schema::applications::id)
                     .first(c)?)
             })

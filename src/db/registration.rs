@@ -658,12 +658,16 @@ pub fn applications_of(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<(Appl
         .order(schema::applications::submitted_at.desc())
         .select((Application::as_select(), Child::as_select(), schema::campaigns::name))
         .load(conn)?;
+    let mut rows = rows;
+    for (a, _, _) in &mut rows {
+        super::draw::show_in_draw(conn, a)?;
+    }
     Ok(rows)
 }
 
 /// The guardian's own application; another guardian's is "not found".
 pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> Result<ApplicationView, AppError> {
-    let (application, child): (Application, Child) = schema::applications::table
+    let (mut application, child): (Application, Child) = schema::applications::table
         .inner_join(schema::children::table.on(schema::children::id.eq(schema::applications::child_id)))
         .filter(schema::applications::id.eq(app_id))
         .filter(schema::children::guardian_id.eq(guardian_id))
@@ -671,6 +675,7 @@ pub fn application_view(conn: &mut DbConn, guardian_id: &str, app_id: &str) -> R
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
+    super::draw::show_in_draw(conn, &mut application)?;
     let campaign = super::catchment::load_campaign(conn, &application.campaign_id)?;
     let events = schema::application_events::table
         .filter(schema::application_events::application_id.eq(app_id))

@@ -856,7 +856,9 @@ pub fn propose_placement_in(
     now: NaiveDateTime,
 ) -> Result<PlacementOutcome, AppError> {
     let (school_id, reason) = (school_id.to_string(), reason.to_string());
-    let app = dbo::application(c, app_id)?.ok_or(AppError::NotFound)?;
+    let mut app = dbo::application(c, app_id)?.ok_or(AppError::NotFound)?;
+    // An approved child in a draw not yet published waits for its result.
+    crate::db::draw::show_in_draw(c, &mut app)?;
     if !matches!(app.status, ApplicationStatus::Waitlisted | ApplicationStatus::Approved) || dbo::live_offer(c, &app.id)?.is_some() {
         return Err(AppError::conflict("not_unplaced", "这名儿童已有学位或不在待安置名单中"));
     }

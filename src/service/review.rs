@@ -566,7 +566,8 @@ fn detail_in(
     cipher: &crate::identity::IdCipher,
     cfg: &fraud::Config,
 ) -> Result<Detail, AppError> {
-    let app = load_app_to_read(conn, who, id)?;
+    let mut app = load_app_to_read(conn, who, id)?;
+    crate::db::draw::show_in_draw(conn, &mut app)?;
     let masked = who.reads_masked();
     let c = dbr::campaign(conn, &app.campaign_id)?;
     let mut child = dbr::child_of(conn, &app.child_id)?;
