@@ -166,15 +166,31 @@ pub fn pg_base_url() -> String {
 }
 
 /// The URL of database `name` on the server of [`pg_base_url`].
+///
+/// Without TLS unless the base URL says otherwise: the server is on loopback,
+/// and libpq's default (`prefer`) left OpenSSL sessions open in the pools'
+/// threads when a test binary exited, whose teardown then crashed now and then
+/// ("double free or corruption") after every test had passed.
 fn pg_url(name: &str) -> String {
-    let base = pg_base_url();
-    let (prefix, _) = base.rsplit_once('/').expect("database url has a path");
-    format!("{prefix}/{name}")
+    let base = with_sslmode(&pg_base_url());
+    let (path, query) = base.split_once('?').unwrap_or((&base, ""));
+    let (prefix, _) = path.rsplit_once('/').expect("database url has a path");
+    format!("{prefix}/{name}?{query}")
+}
+
+fn with_sslmode(url: &str) -> String {
+    if url.contains("sslmode=") {
+        url.to_string()
+    } else if url.contains('?') {
+        format!("{url}&sslmode=disable")
+    } else {
+        format!("{url}?sslmode=disable")
+    }
 }
 
 /// A connection to the base database, for creating and dropping others.
 fn pg_admin() -> diesel::PgConnection {
-    let base = pg_base_url();
+    let base = with_sslmode(&pg_base_url());
     diesel::PgConnection::establish(&base).unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for the tests: {e}"))
 }
 
