@@ -83,6 +83,9 @@ pub struct Settings {
     /// Request limits per guardian and per client address (`[ratelimit]`).
     #[serde(default)]
     pub ratelimit: RateLimitSettings,
+    /// Redis for the rate-limit counters of several instances (`[redis]`).
+    #[serde(default)]
+    pub redis: RedisSettings,
     /// Filled in by the loader, never read from files.
     #[serde(skip, default = "default_env")]
     pub environment: Environment,
@@ -119,6 +122,20 @@ pub struct ServerSettings {
     /// (录取查询): registration number plus six ID digits must not be guessable.
     #[serde(default = "default_results_rate")]
     pub results_rate_per_minute: u32,
+    /// Reverse proxies (addresses or CIDR blocks, comma-separated) whose
+    /// `X-Forwarded-For` names the client for the per-address limits
+    /// (`web::client_addr`). Empty: the connection's peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: String,
+    /// How long the public catchment lookup answers from memory before it
+    /// checks (one primary-key read) whether a campaign or its map changed,
+    /// in milliseconds; 0 checks on every request (`service::lookup`).
+    #[serde(default = "default_lookup_cache_ms")]
+    pub lookup_cache_ms: u64,
+}
+
+fn default_lookup_cache_ms() -> u64 {
+    1_000
 }
 
 fn default_client_request_timeout_ms() -> u64 {
@@ -160,6 +177,33 @@ pub enum RateLimitStore {
     Auto,
     Database,
     Memory,
+    /// Redis at `redis.url` (required then), shared by every instance.
+    Redis,
+}
+
+/// Redis, when a deployment has one: `url` (`redis://host:6379/0`, a
+/// password in it stays secret) makes `ratelimit.store = "auto"` count in
+/// Redis, one `INCR` per request instead of a database write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSettings {
+    pub url: Option<SecretString>,
+    /// Prefix of every key, so that several services (or test runs) can
+    /// share one Redis.
+    pub prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self { url: None, prefix: "ruxue".into() }
+    }
+}
+
+impl RedisSettings {
+    /// The URL, when one is set and not empty.
+    pub fn url(&self) -> Option<String> {
+        self.url.as_ref().map(|u| u.expose_secret().trim().to_string()).filter(|u| !u.is_empty())
+    }
 }
 
 impl Default for RateLimitSettings {
@@ -575,6 +619,14 @@ impl Settings {
         if self.database.pool_size == 0 {
             return Err(ConfigError::new("database.pool_size", "must be at least 1"));
         }
+        if let Some(u) = self.redis.url() {
+            if !(u.starts_with("redis://") || u.starts_with("rediss://") || u.starts_with("redis+unix://") || u.starts_with("unix://")) {
+                return Err(ConfigError::new("redis.url", "must start with redis://, rediss:// or unix://"));
+            }
+        } else if self.ratelimit.store == RateLimitStore::Redis {
+            return Err(ConfigError::new("redis.url", "ratelimit.store = \"redis\" needs redis.url"));
+        }
+        crate::web::client_addr::parse_trusted(&self.server.trusted_proxies).map_err(|m| ConfigError::new("server.trusted_proxies", m))?;
         crate::db::DbUrl::parse(&self.database.url).map_err(|m| ConfigError::new("database.url", m))?;
         if !matches!(self.database.sslmode.as_str(), "" | "disable" | "allow" | "prefer" | "require" | "verify-ca" | "verify-full") {
             return Err(ConfigError::new("database.sslmode", "one of disable, allow, prefer, require, verify-ca, verify-full"));

@@ -335,6 +335,43 @@ backend_test! {
         assert!(!codes[..5].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
         assert_eq!(codes[6], StatusCode::TOO_MANY_REQUESTS, "{codes:?}");
     }
+
+    /// Behind a trusted reverse proxy the per-address limits count the
+    /// client that the proxy names in X-Forwarded-For, so two families behind
+    /// one proxy do not share a limit; a client that forges the header
+    /// gains nothing, and without the setting the header is ignored.
+    #[tokio::test]
+    async fn limits_count_the_client_a_trusted_proxy_names(backend) {
+        let lookup = "/api/v1/catchment/lookup?campaign=2027-G1&address=x";
+        let c = reqwest::Client::new();
+        let hits = |app: &TestApp, xff: &'static str| {
+            let (c, url) = (c.clone(), app.url(lookup));
+            async move {
+                let mut codes = Vec::new();
+                for _ in 0..4 {
+                    codes.push(c.get(&url).header("X-Forwarded-For", xff).send().await.unwrap().status());
+                }
+                codes
+            }
+        };
+        let limited = |codes: &[StatusCode]| codes.contains(&StatusCode::TOO_MANY_REQUESTS);
+
+        let app = open_app(backend, &[("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "3"), ("RUXUE__SERVER__TRUSTED_PROXIES", "127.0.0.1, ::1")]).await;
+        let a = hits(&app, "198.51.100.1").await;
+        assert!(limited(&a) && !limited(&a[..3]), "{a:?}");
+        // Another family behind the same proxy has its own count.
+        let b = hits(&app, "198.51.100.2").await;
+        assert!(!limited(&b[..3]), "{b:?}");
+        // Forged entries to the left of what the proxy wrote change nothing.
+        let forged = hits(&app, "10.0.0.9, 198.51.100.1").await;
+        assert!(forged.iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{forged:?}");
+
+        // Nobody trusted: the header is the client's own word and is ignored.
+        let direct = open_app(backend, &[("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "3")]).await;
+        let _ = hits(&direct, "198.51.100.1").await;
+        let other = hits(&direct, "198.51.100.2").await;
+        assert!(other.iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{other:?}");
+    }
 }
 
 /// Two `ruxue serve` on one PostgreSQL share one limit: requests spread over
@@ -360,6 +397,58 @@ async fn two_instances_on_one_postgres_share_the_limit() {
     }
     assert!(!codes[..6].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
     assert_eq!(&codes[6..], &[StatusCode::TOO_MANY_REQUESTS; 2], "each instance alone has seen only 3 or 4: {codes:?}");
+}
+
+/// With `redis.url`, instances count in Redis: two on one database share a
+/// limit with no database write per request, and a Redis that cannot be
+/// reached lets requests through instead of failing them.
+#[tokio::test]
+async fn with_redis_two_instances_share_the_limit_and_an_outage_fails_open() {
+    if !should_run(Backend::Sqlite, "with_redis_two_instances_share_the_limit_and_an_outage_fails_open") {
+        return;
+    }
+    let prefix = format!("ruxue-test-{}", std::process::id());
+    let extra = [
+        ("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "6"),
+        ("RUXUE__REDIS__URL", "redis://127.0.0.1:6379/0"),
+        ("RUXUE__REDIS__PREFIX", prefix.as_str()),
+    ];
+    let first = spawn_app_with(Backend::Sqlite, true, &extra).await;
+    assert_eq!(first.state.rate_limiter.store_name(), "redis");
+    let settings = settings_for(&first.db, &extra);
+    let (running, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false)).await.unwrap().unwrap();
+    let second_port = running.port;
+    tokio::spawn(running.server);
+    let c = reqwest::Client::new();
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        let port = if i % 2 == 0 { first.port } else { second_port };
+        let r = c.get(format!("http://127.0.0.1:{port}/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
+        codes.push(r.status());
+    }
+    assert!(!codes[..6].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
+    assert_eq!(&codes[6..], &[StatusCode::TOO_MANY_REQUESTS; 2], "each instance alone has seen only 3 or 4: {codes:?}");
+    // The counters are in Redis, under the prefix, expiring with their window.
+    let mut r = redis::Client::open("redis://127.0.0.1:6379/0").unwrap().get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:rl:*")).query_async(&mut r).await.unwrap();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert!(!k.contains("127.0.0.1"), "buckets are digests: {k}");
+        let ttl: i64 = redis::cmd("TTL").arg(k).query_async(&mut r).await.unwrap();
+        assert!((1..=65).contains(&ttl), "{k}: {ttl}");
+    }
+    let _: () = redis::cmd("DEL").arg(&keys).query_async(&mut r).await.unwrap();
+
+    // Redis down (nothing listens there): every request is answered.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("redis://127.0.0.1:{closed}/0");
+    let down =
+        spawn_app_with(Backend::Sqlite, true, &[("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "100"), ("RUXUE__REDIS__URL", url.as_str())])
+            .await;
+    for _ in 0..3 {
+        let r = c.get(down.url("/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
+        assert!(r.status().is_success() || r.status() == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status());
+    }
 }
 
 /// A TCP proxy in front of the shared PostgreSQL that the test can cut:

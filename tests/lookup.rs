@@ -127,3 +127,55 @@ backend_test! {
         assert!(wrong.is_empty(), "{backend:?}:\n{}", wrong.join("\n"));
     }
 }
+
+backend_test! {
+    /// The lookup answers from memory: the campaign list and a campaign's
+    /// map are read once; every change to a campaign or its map (which bumps
+    /// `campaign_ctx_version`) makes the next check reload them; within
+    /// `server.lookup_cache_ms` the database is not asked at all.
+    #[tokio::test]
+    async fn lookups_are_served_from_memory_until_the_map_changes(backend) {
+        use std::sync::atomic::Ordering;
+        let q = [("address", "凤城镇东岳社区二环路123号"), ("grade", "1")];
+
+        // Checked on every request (the test setting): one version read each,
+        // no reload while nothing changes.
+        let app = spawn_app_with(backend, true, &[]).await;
+        let loads = |app: &TestApp| app.state.ctx.lookup.loads.load(Ordering::Relaxed);
+        let (_, first) = api(&app, &q).await;
+        assert_eq!(first["target_code"], "P01", "{first}");
+        let after_first = loads(&app);
+        assert_eq!(after_first, 2, "the campaign list and one map");
+        for _ in 0..20 {
+            let (s, b) = api(&app, &q).await;
+            assert_eq!((s, &b), (200, &first));
+        }
+        assert_eq!(loads(&app), after_first);
+        // The page shares the cache.
+        let r = app.client.get(app.url("/lookup")).query(&q).send().await.unwrap();
+        assert!(r.text().await.unwrap().contains("安溪县实验小学"));
+        assert_eq!(loads(&app), after_first);
+
+        // A change to the county's maps: the next request reloads.
+        app.state.db.run(|c| Ok(ruxue::db::next_counter(c, ruxue::db::CAMPAIGN_CTX_VERSION)?)).await.unwrap();
+        let (_, again) = api(&app, &q).await;
+        assert_eq!(again, first);
+        assert_eq!(loads(&app), after_first + 2);
+
+        // With an interval, even the version read is skipped: a change is
+        // seen only once the interval is over.
+        let slow = spawn_app_with(backend, true, &[("RUXUE__SERVER__LOOKUP_CACHE_MS", "600000")]).await;
+        let _ = api(&slow, &q).await;
+        slow.state.db.run(|c| Ok(ruxue::db::next_counter(c, ruxue::db::CAMPAIGN_CTX_VERSION)?)).await.unwrap();
+        for _ in 0..5 {
+            let (s, b) = api(&slow, &q).await;
+            assert_eq!((s, &b["target_code"]), (200, &first["target_code"]));
+        }
+        assert_eq!(loads(&slow), 2, "within the interval nothing is read again");
+        // A refusal is still a refusal.
+        let (s, b) = api(&slow, &[("address", ""), ("grade", "1")]).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("address")), "{b}");
+        let (s, b) = api(&slow, &[("address", "凤城镇"), ("grade", "5")]).await;
+        assert_eq!((s, b["error"]["field"].as_str()), (422, Some("grade")), "{b}");
+    }
+}

@@ -7,6 +7,9 @@ use crate::catchment::{self, Directory, Target};
 use crate::db;
 use crate::error::AppError;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -78,27 +81,29 @@ fn validate_address(q: &LookupQuery) -> Result<String, AppError> {
     Ok(address)
 }
 
-fn campaigns(conn: &mut db::DbConn) -> Result<Vec<CampaignChoice>, AppError> {
-    let rows = db::catchment::campaign_grades(conn)?;
-    // The newest campaign of each grade; a draft (e.g. next year's, just
-    // copied from this year's and still being edited) only when that grade
-    // has nothing else.
+/// The newest campaign of each grade; a draft (e.g. next year's, just
+/// copied from this year's and still being edited) only when that grade has
+/// nothing else.
+fn newest_per_grade(rows: &[CampaignRow]) -> Vec<CampaignChoice> {
     let mut out: Vec<CampaignChoice> = Vec::new();
     for drafts in [false, true] {
-        for (id, name, grade, status) in &rows {
+        for (id, name, grade, status) in rows {
             if (*status == crate::domain::CampaignStatus::Draft) == drafts && !out.iter().any(|c| c.grade == *grade) {
                 out.push(CampaignChoice { id: id.clone(), name: name.clone(), grade: *grade });
             }
         }
     }
     out.sort_by_key(|c| c.grade);
-    Ok(out)
+    out
 }
 
-fn choose(q: &LookupQuery, all: &[CampaignChoice], conn: &mut db::DbConn) -> Result<CampaignChoice, AppError> {
+fn choose(q: &LookupQuery, snap: &Snapshot) -> Result<CampaignChoice, AppError> {
     if let Some(id) = q.campaign.as_deref().filter(|s| !s.is_empty()) {
-        return db::catchment::campaign_grade(conn, id)?
-            .map(|(id, name, grade)| CampaignChoice { id, name, grade })
+        return snap
+            .rows
+            .iter()
+            .find(|r| r.0 == id)
+            .map(|(id, name, grade, _)| CampaignChoice { id: id.clone(), name: name.clone(), grade: *grade })
             .ok_or_else(|| AppError::invalid("campaign", "没有这个招生计划"));
     }
     let grade = match q.grade.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -108,18 +113,16 @@ fn choose(q: &LookupQuery, all: &[CampaignChoice], conn: &mut db::DbConn) -> Res
         Some(_) => return Err(AppError::invalid("grade", "入学年级只能是 1（一年级）或 7（七年级）")),
     };
     let chosen = match grade {
-        Some(g) => all.iter().find(|c| c.grade == g),
-        None => all.first(),
+        Some(g) => snap.newest.iter().find(|c| c.grade == g),
+        None => snap.newest.first(),
     };
     chosen.cloned().ok_or_else(|| AppError::invalid("grade", "该年级暂无招生计划"))
 }
 
-fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> Result<LookupResult, AppError> {
-    let rules = db::catchment::load_rules(conn, &campaign.id)?;
-    let dir = db::catchment::load_directory(conn, &campaign.id)?;
-    let gaz = catchment::Gazetteer::from_rules(&rules);
-    let parsed = catchment::parse_address_with(address, &gaz);
-    let res = catchment::resolve(&rules, &parsed.address, None, &dir);
+fn resolve(map: &CampaignMap, campaign: &CampaignChoice, address: &str) -> LookupResult {
+    let (rules, dir) = (&map.rules, &map.directory);
+    let parsed = catchment::parse_address_with(address, &map.gazetteer);
+    let res = catchment::resolve(rules, &parsed.address, None, dir);
     let (target_type, target_code, schools) = match res.winner.as_ref().map(|w| &w.target) {
         Some(Target::School(code)) => (Some("school"), Some(code.clone()), Vec::new()),
         Some(Target::Zone(code)) => (
@@ -132,7 +135,7 @@ fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> R
         ),
         None => (None, None, Vec::new()),
     };
-    Ok(LookupResult {
+    LookupResult {
         campaign: campaign.id.clone(),
         campaign_name: campaign.name.clone(),
         address: address.to_string(),
@@ -152,18 +155,132 @@ fn resolve(conn: &mut db::DbConn, campaign: &CampaignChoice, address: &str) -> R
             .skip(1)
             .map(|m| Alternative { rule_id: m.rule_id.clone(), target_name: m.target_name.clone(), explanation: m.explanation.clone() })
             .collect(),
-    })
+    }
+}
+
+// ---------------------------------------------------------------- the cache
+
+type CampaignRow = (String, String, i32, crate::domain::CampaignStatus);
+
+/// One campaign's map as the lookup reads it: rules, directory and the
+/// gazetteer built from the rules.
+struct CampaignMap {
+    rules: Vec<catchment::CatchmentRule>,
+    directory: catchment::StaticDirectory,
+    gazetteer: catchment::Gazetteer,
+}
+
+/// The campaigns and their maps at one `campaign_ctx_version`.
+struct Snapshot {
+    version: i64,
+    rows: Vec<CampaignRow>,
+    newest: Vec<CampaignChoice>,
+    maps: HashMap<String, Arc<CampaignMap>>,
+}
+
+/// The public lookup served from memory. Every change to a campaign, its
+/// catchment rules, schools or zones bumps `campaign_ctx_version` in its own
+/// transaction (`db::audit::INVALIDATES_CAMPAIGN_CTX`); the cache compares
+/// that one primary-key read with the version it holds, at most once every
+/// `server.lookup_cache_ms` (0: on every request), and reloads when it moved.
+/// Between two checks, answers are served without touching the database;
+/// another instance's change is seen within that interval.
+#[derive(Default)]
+pub struct LookupCache {
+    state: Mutex<Option<(Instant, Arc<Snapshot>)>>,
+    /// Loads, for the benchmark and the tests: the campaign list and the maps.
+    pub loads: std::sync::atomic::AtomicU64,
+}
+
+impl LookupCache {
+    fn held(&self, max_age: Duration) -> Option<Arc<Snapshot>> {
+        let g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref().filter(|(at, _)| at.elapsed() < max_age).map(|(_, s)| s.clone())
+    }
+
+    fn current_blocking(&self, conn: &mut db::DbConn) -> Result<Arc<Snapshot>, AppError> {
+        let version = db::campaign_ctx_version(conn)?;
+        let old = self.state.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|(_, s)| s.clone());
+        let snap = match old {
+            Some(s) if s.version == version => s,
+            _ => {
+                self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let rows = db::catchment::campaign_grades(conn)?;
+                Arc::new(Snapshot { version, newest: newest_per_grade(&rows), rows, maps: HashMap::new() })
+            }
+        };
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), snap.clone()));
+        Ok(snap)
+    }
+
+    fn map_blocking(&self, conn: &mut db::DbConn, snap: &Arc<Snapshot>, campaign_id: &str) -> Result<Arc<CampaignMap>, AppError> {
+        if let Some(m) = snap.maps.get(campaign_id) {
+            return Ok(m.clone());
+        }
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let rules = db::catchment::load_rules(conn, campaign_id)?;
+        let directory = db::catchment::load_directory(conn, campaign_id)?;
+        let gazetteer = catchment::Gazetteer::from_rules(&rules);
+        let map = Arc::new(CampaignMap { rules, directory, gazetteer });
+        // Published only if the snapshot is still the current one.
+        let mut g = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, cur)) = g.as_mut() {
+            if cur.version == snap.version {
+                let mut next =
+                    Snapshot { version: cur.version, rows: cur.rows.clone(), newest: cur.newest.clone(), maps: cur.maps.clone() };
+                next.maps.insert(campaign_id.to_string(), map.clone());
+                *cur = Arc::new(next);
+            }
+        }
+        Ok(map)
+    }
+
+    /// The snapshot and, when an address was asked, the chosen campaign's
+    /// map, if memory holds both and the snapshot was checked within
+    /// `max_age`.
+    fn held_loaded(&self, max_age: Duration, q: &LookupQuery, with_map: bool) -> Option<Loaded> {
+        let snap = self.held(max_age)?;
+        let chosen = choose(q, &snap);
+        let map = match (&chosen, with_map) {
+            (Ok(c), true) => Some(snap.maps.get(&c.id)?.clone()),
+            _ => None,
+        };
+        Some(Loaded { snap, chosen, map })
+    }
+}
+
+struct Loaded {
+    snap: Arc<Snapshot>,
+    chosen: Result<CampaignChoice, AppError>,
+    map: Option<Arc<CampaignMap>>,
+}
+
+async fn loaded(cx: &super::Ctx, q: &LookupQuery, with_map: bool) -> Result<Loaded, AppError> {
+    let max_age = Duration::from_millis(cx.settings.server.lookup_cache_ms);
+    if let Some(l) = cx.lookup.held_loaded(max_age, q, with_map) {
+        return Ok(l);
+    }
+    let (cache, q) = (cx.lookup.clone(), q.clone());
+    cx.db
+        .run(move |conn| {
+            let snap = cache.current_blocking(conn)?;
+            let chosen = choose(&q, &snap);
+            let map = match (&chosen, with_map) {
+                (Ok(c), true) => Some(cache.map_blocking(conn, &snap, &c.id)?),
+                _ => None,
+            };
+            Ok(Loaded { snap, chosen, map })
+        })
+        .await
 }
 
 /// The lookup API: one answer or a field-named refusal.
-pub async fn lookup(db: &db::Db, q: LookupQuery) -> Result<LookupResult, AppError> {
+pub async fn lookup(cx: &super::Ctx, q: LookupQuery) -> Result<LookupResult, AppError> {
     let address = validate_address(&q)?;
-    db.run(move |conn| {
-        let all = campaigns(conn)?;
-        let campaign = choose(&q, &all, conn)?;
-        resolve(conn, &campaign, &address)
-    })
-    .await
+    let l = loaded(cx, &q, true).await?;
+    let campaign = l.chosen?;
+    let map = l.map.ok_or_else(|| AppError::internal("lookup: no map"))?;
+    Ok(resolve(&map, &campaign, &address))
 }
 
 /// What the lookup page shows: the campaigns to choose from, the grade
@@ -174,17 +291,13 @@ pub struct LookupPage {
     pub result: Option<Result<LookupResult, AppError>>,
 }
 
-pub async fn lookup_page(db: &db::Db, q: LookupQuery) -> Result<LookupPage, AppError> {
+pub async fn lookup_page(cx: &super::Ctx, q: LookupQuery) -> Result<LookupPage, AppError> {
     let asked = q.address.is_some();
-    db.run(move |conn| {
-        let all = campaigns(conn)?;
-        let chosen = choose(&q, &all, conn);
-        let result = match (&chosen, asked) {
-            (Ok(c), true) => Some(validate_address(&q).and_then(|a| resolve(conn, c, &a))),
-            (Err(e), true) => Some(Err(e.clone())),
-            _ => None,
-        };
-        Ok(LookupPage { grade: chosen.ok().map(|c| c.grade).unwrap_or(1), campaigns: all, result })
-    })
-    .await
+    let l = loaded(cx, &q, asked).await?;
+    let result = match (&l.chosen, asked, &l.map) {
+        (Ok(c), true, Some(m)) => Some(validate_address(&q).map(|a| resolve(m, c, &a))),
+        (Err(e), true, _) => Some(Err(e.clone())),
+        _ => None,
+    };
+    Ok(LookupPage { grade: l.chosen.as_ref().ok().map(|c| c.grade).unwrap_or(1), campaigns: l.snap.newest.clone(), result })
 }

@@ -52,11 +52,13 @@ pub struct Ctx {
     /// Campaign contexts (rules, schools, zones, policy) read once, checked
     /// against the database's `campaign_ctx_version` on every use.
     pub campaigns: Arc<CampaignCache>,
+    /// The public catchment lookup's campaigns and maps (`lookup::LookupCache`).
+    pub lookup: Arc<lookup::LookupCache>,
 }
 
 impl Ctx {
     pub fn new(settings: Settings, db: Db) -> Self {
-        Self { settings: Arc::new(settings), db, campaigns: Default::default() }
+        Self { settings: Arc::new(settings), db, campaigns: Default::default(), lookup: Default::default() }
     }
 
     /// The cipher for ID numbers at rest.

@@ -295,7 +295,7 @@ async fn rate_limits(req: &ServiceRequest, state: &AppState) -> Result<(), AppEr
         return Ok(());
     }
     let now = chrono::Utc::now().timestamp();
-    let ip = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let ip = state.client_ip(req.request()).map(|a| a.to_string()).unwrap_or_default();
     let mut checks = vec![(bucket("addr", &ip), rl.address_per_minute)];
     if strict {
         checks.push((bucket("public", &ip), state.settings.server.public_rate_per_minute));

@@ -38,6 +38,7 @@ macro_rules! api_table {
 }
 
 pub mod auth;
+pub mod client_addr;
 pub mod errors;
 pub mod guard;
 pub mod health;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub rate_limiter: Arc<ratelimit::SharedLimiter>,
     /// The result lookup's own, stricter limit.
     pub results_limiter: Arc<ratelimit::RateLimiter>,
+    /// `server.trusted_proxies`, parsed (checked when the settings load).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -85,27 +88,35 @@ impl AppState {
         let limiter = ratelimit::RateLimiter::per_minute(settings.server.public_rate_per_minute);
         let shared = Arc::new(ratelimit::SharedLimiter::new(&settings, &db));
         let results = ratelimit::RateLimiter::per_minute(settings.server.results_rate_per_minute);
+        let trusted = client_addr::parse_trusted(&settings.server.trusted_proxies).unwrap_or_default();
         Self {
             ctx: Ctx::new(settings, db),
             templates: Arc::new(templates::environment()),
             public_limiter: Arc::new(limiter),
             rate_limiter: shared,
             results_limiter: Arc::new(results),
+            trusted_proxies: Arc::new(trusted),
         }
+    }
+
+    /// The client's address, through the trusted proxies (`web::client_addr`).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        let xff = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+        client_addr::client_addr(req.peer_addr().map(|a| a.ip()), xff, &self.trusted_proxies)
     }
 
     /// The per-address limit of the public result lookup (录取查询).
     pub fn check_results_rate(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
-        match req.peer_addr() {
-            Some(addr) if !self.results_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+        match self.client_ip(req) {
+            Some(ip) if !self.results_limiter.check(ip) => Err(AppError::TooManyRequests),
             _ => Ok(()),
         }
     }
 
     /// The per-address limit of public, no-login requests (and staff logins).
     pub fn check_public_rate(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
-        match req.peer_addr() {
-            Some(addr) if !self.public_limiter.check(addr.ip()) => Err(AppError::TooManyRequests),
+        match self.client_ip(req) {
+            Some(ip) if !self.public_limiter.check(ip) => Err(AppError::TooManyRequests),
             _ => Ok(()),
         }
     }

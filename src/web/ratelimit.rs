@@ -3,7 +3,8 @@
 //! [`SharedLimiter`] counts in the database (`rate_limits`, one row per
 //! bucket and window), so every `ruxue serve` on one database shares the
 //! limit, or in this process (`ratelimit.store = "memory"`, and `auto` on
-//! SQLite, which one instance serves). Buckets are SHA-256 digests of what
+//! SQLite, which one instance serves), or in Redis (`redis.url`, one `INCR`
+//! per hit instead of a database write). Buckets are SHA-256 digests of what
 //! is counted, so neither addresses nor ids are stored. [`guard`] applies
 //! them to requests: per client address on the parent pages and API and on
 //! the public pages; per guardian (from the session token), writes and
@@ -52,6 +53,45 @@ impl RateLimiter {
 enum Store {
     Memory(Mutex<HashMap<String, (i64, i64)>>),
     Database(crate::db::Db),
+    /// One `INCR` (with an expiry) per hit; connected on first use.
+    Redis(RedisStore),
+}
+
+/// The Redis store: a client and, once connected, a connection manager that
+/// reconnects by itself.
+struct RedisStore {
+    client: redis::Client,
+    prefix: String,
+    conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+}
+
+impl RedisStore {
+    /// Counts a hit on `key`, which expires with its window. An unreachable
+    /// Redis lets the request through (and logs it): the limits protect the
+    /// service, and refusing every family while Redis restarts would do the
+    /// attackers' work.
+    async fn incr(&self, key: &str, ttl_secs: i64) -> Option<i64> {
+        let cfg = redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(std::time::Duration::from_millis(500)))
+            .set_response_timeout(Some(std::time::Duration::from_millis(500)))
+            .set_number_of_retries(1);
+        let conn = match self.conn.get_or_try_init(|| redis::aio::ConnectionManager::new_with_config(self.client.clone(), cfg)).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limit: Redis unreachable, request let through");
+                return None;
+            }
+        };
+        let mut conn = conn.clone();
+        let r: redis::RedisResult<(i64,)> = redis::pipe().atomic().incr(key, 1).expire(key, ttl_secs).ignore().query_async(&mut conn).await;
+        match r {
+            Ok((n,)) => Some(n),
+            Err(e) => {
+                tracing::warn!(error = %e, "rate limit: Redis failed, request let through");
+                None
+            }
+        }
+    }
 }
 
 /// A limit shared by every instance (database store) or kept in-process.
@@ -64,17 +104,34 @@ pub use crate::db::ratelimit::bucket;
 impl SharedLimiter {
     pub fn new(settings: &crate::config::Settings, db: &crate::db::Db) -> Self {
         use crate::config::RateLimitStore as S;
-        let database = match settings.ratelimit.store {
-            S::Database => true,
-            S::Memory => false,
-            S::Auto => db.backend == crate::db::Backend::Postgres,
+        let redis = settings.redis.url().and_then(|u| match redis::Client::open(u.as_str()) {
+            Ok(client) => Some(RedisStore { client, prefix: settings.redis.prefix.clone(), conn: tokio::sync::OnceCell::new() }),
+            Err(e) => {
+                tracing::error!(error = %e, "redis.url does not parse; counting in the database or memory instead");
+                None
+            }
+        });
+        let store = match (settings.ratelimit.store, redis) {
+            (S::Redis | S::Auto, Some(r)) => Store::Redis(r),
+            (S::Database, _) => Store::Database(db.clone()),
+            (S::Auto | S::Redis, None) if db.backend == crate::db::Backend::Postgres => Store::Database(db.clone()),
+            _ => Store::Memory(Mutex::new(HashMap::new())),
         };
-        let store = if database { Store::Database(db.clone()) } else { Store::Memory(Mutex::new(HashMap::new())) };
         Self { store }
     }
 
+    /// Whether every instance sees the same counts.
     pub fn shared(&self) -> bool {
-        matches!(self.store, Store::Database(_))
+        matches!(self.store, Store::Database(_) | Store::Redis(_))
+    }
+
+    /// Where the counters are kept: `memory`, `database` or `redis`.
+    pub fn store_name(&self) -> &'static str {
+        match self.store {
+            Store::Memory(_) => "memory",
+            Store::Database(_) => "database",
+            Store::Redis(_) => "redis",
+        }
     }
 
     /// Counts one request on `bucket` in the `window_secs` window holding
@@ -97,6 +154,10 @@ impl SharedLimiter {
                 e.1
             }
             Store::Database(db) => db.run(move |c| crate::db::ratelimit::hit(c, &bucket, start).map_err(Into::into)).await?,
+            Store::Redis(r) => match r.incr(&format!("{}:rl:{bucket}:{start}", r.prefix), window_secs + 5).await {
+                Some(n) => n,
+                None => return Ok(None),
+            },
         };
         Ok((hits > i64::from(limit.max(1))).then(|| (start + window_secs - now).max(1) as u64))
     }

@@ -18,14 +18,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         (status = 422, description = "地址为空、过长或无法识别（error.field = address）", body = crate::error::ErrorBody)))]
 pub async fn lookup_api(state: web::Data<AppState>, req: HttpRequest, q: web::Query<LookupQuery>) -> Result<HttpResponse, AppError> {
     state.check_public_rate(&req)?;
-    Ok(HttpResponse::Ok().json(lookup::lookup(&state.db, q.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(lookup::lookup(&state.ctx, q.into_inner()).await?))
 }
 
 async fn lookup_page(state: web::Data<AppState>, req: HttpRequest, q: web::Query<LookupQuery>) -> Result<HttpResponse, AppError> {
     state.check_public_rate(&req)?;
     let q = q.into_inner();
     let address = q.address.clone().unwrap_or_default();
-    let page = lookup::lookup_page(&state.db, q).await?;
+    let page = lookup::lookup_page(&state.ctx, q).await?;
     let (result, error) = match page.result {
         Some(Ok(r)) => (Some(r), None),
         Some(Err(e @ AppError::Invalid { .. })) => (None, Some(e.public_message())),
