@@ -482,6 +482,7 @@ fn demo_status(code: &str) -> Result<crate::domain::ApplicationStatus, AppError>
 /// unsigned (`jws` "demo"): a real draw names a future round and is signed.
 pub fn publish_draw(
     conn: &mut DbConn,
+    settings: &Settings,
     campaign: &str,
     unit: &str,
     witness_value: &str,
@@ -526,7 +527,7 @@ pub fn publish_draw(
         at: now,
     };
     crate::db::draw::set_record(conn, &d.id, &c)?;
-    crate::service::draw::publish_in(conn, "system:demo", &d.id, now)?;
+    crate::service::draw::publish_in(conn, settings, "system:demo", &d.id, now)?;
     Ok(d.id)
 }
 
@@ -567,15 +568,15 @@ pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
             .find(|p| p.needs_draw() && p.kind == "school")
             .map(|p| p.id.clone())
             .ok_or_else(|| AppError::conflict("no_draw", "演示县没有需要派位的学校"))?;
-        let draw_id = publish_draw(conn, G1_CAMPAIGN, &unit, "20270801", now)?;
-        crate::service::offers::offer_admit_all_in(conn, "system:demo", G1_CAMPAIGN, now)?;
+        let draw_id = publish_draw(conn, settings, G1_CAMPAIGN, &unit, "20270801", now)?;
+        crate::service::offers::offer_admit_all_in(conn, settings, "system:demo", G1_CAMPAIGN, now)?;
         // One family declines: the seat goes to the first child waiting.
         let rv =
             crate::admission::parse_record(&crate::db::draw::record(conn, &draw_id)?.unwrap_or_default()).map_err(AppError::internal)?;
         let entries: std::collections::HashMap<String, String> =
             crate::db::offers::entries_of(conn, &draw_id)?.into_iter().map(|(no, app, _)| (no, app)).collect();
         if let Some(first) = rv.assignments.get(&unit).and_then(|v| v.first()) {
-            crate::service::offers::respond_in(conn, "system:demo", &entries[first], false, now)?;
+            crate::service::offers::respond_in(conn, settings, "system:demo", &entries[first], false, now)?;
         }
         // Two placements of children still waiting, at the school with the most free seats.
         let caps = (settings.admission.class_cap_primary, settings.admission.class_cap_junior);
@@ -601,9 +602,9 @@ pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
             } else {
                 "家长申请，经教育局研究统筹安置"
             };
-            let p = crate::service::offers::propose_placement_in(conn, &operator, app, &school, reason, caps, now)?;
+            let p = crate::service::offers::propose_placement_in(conn, settings, &operator, app, &school, reason, caps, now)?;
             if p.status == "pending" {
-                crate::service::offers::decide_placement_in(conn, &admin, &p.placement_id, true, caps, now)?;
+                crate::service::offers::decide_placement_in(conn, settings, &admin, &p.placement_id, true, caps, now)?;
             }
             placed += 1;
         }

@@ -228,7 +228,7 @@ async fn script(backend: Backend) -> (Outcome, Value) {
         .unwrap();
     let (s, _) = answer(&app, &e[&admitted[2]], "accept").await;
     assert_eq!(s, StatusCode::CONFLICT, "an expired offer cannot be accepted");
-    let n = ruxue::service::offers::expire_due_blocking(&app.state.db, ruxue::db::now()).unwrap();
+    let n = ruxue::service::offers::expire_due_blocking(&app.state.db, &app.state.settings, ruxue::db::now()).unwrap();
     assert_eq!(n, 1);
     assert_eq!(live_offer_school(&app, &e[&waitlist[1]]), Some((school.clone(), "waitlist".into())));
     assert_eq!(live_offer_school(&app, &e[&admitted[2]]), None);
