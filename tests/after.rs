@@ -624,3 +624,59 @@ backend_test! {
         assert!(!r.draw.unwrap().schools[0].sentence.is_empty());
     }
 }
+
+backend_test! {
+    /// `ruxue serve` expires an offer past its deadline by itself (every
+    /// `admission.deadline_sweep_secs`): the seat goes to the first child
+    /// waiting, who is told.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_served_instance_expires_overdue_offers_by_itself(backend) {
+        let (app, draw_id) = demo_with_draw(backend, &[]).await;
+        let rec = draws::record(&app, &draw_id);
+        let entries = draws::entries(&app, &draw_id);
+        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let late = entries[admitted[0].as_str().unwrap()].clone();
+        let next = entries[rec["result"]["waitlists"][school][0].as_str().unwrap()].clone();
+        let l2 = late.clone();
+        app.state
+            .db
+            .write_blocking(move |c| {
+                diesel::update(schema::offers::table.filter(schema::offers::application_id.eq(&l2)))
+                    .set(schema::offers::deadline.eq(ruxue::db::now() - chrono::Duration::hours(1)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(live_offer_school(&app, &next), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let server = common::load::Server::start(
+            &app.db.url,
+            dir.path(),
+            &[("RUXUE__ADMISSION__DEADLINE_SWEEP_SECS", "1"), ("RUXUE__NOTIFY__WORKER_IN_SERVE", "false")],
+        );
+        let started = std::time::Instant::now();
+        while live_offer_school(&app, &next).is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "the served instance did not expire the offer");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        server.kill9();
+        assert_eq!(live_offer_school(&app, &next), Some((school.clone(), "waitlist".into())));
+        assert_eq!(live_offer_school(&app, &late), None);
+        let r = result_of(&app, &late);
+        assert_eq!(r.offers[0].status, "expired");
+        let n = next.clone();
+        let told: i64 = app
+            .state
+            .db
+            .write_blocking(move |c| {
+                Ok(schema::notifications::table
+                    .filter(schema::notifications::application_id.eq(&n))
+                    .filter(schema::notifications::event.eq("waitlist_offer"))
+                    .count()
+                    .get_result(c)?)
+            })
+            .unwrap();
+        assert_eq!(told, 1, "the next child is told");
+    }
+}
