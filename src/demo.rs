@@ -32,6 +32,22 @@ pub const SCHOOLS: [(&str, &str, &str, &str, i32); 11] = [
     ("J05", "安溪县第六中学", "junior", "CN", 1),
 ];
 
+/// (code, longitude, latitude): where the demo's schools stand (WGS-84,
+/// illustrative points around 安溪县城), for the placement proposals.
+pub const SCHOOL_POINTS: [(&str, f64, f64); 11] = [
+    ("P01", 118.1862, 25.0587),
+    ("P02", 118.1905, 25.0531),
+    ("P03", 118.1538, 25.0702),
+    ("P04", 118.2214, 25.1012),
+    ("P05", 118.1998, 25.0612),
+    ("P06", 118.1420, 25.0605),
+    ("J01", 118.1880, 25.0622),
+    ("J02", 118.1941, 25.0498),
+    ("J03", 118.1575, 25.0668),
+    ("J04", 118.1493, 25.0744),
+    ("J05", 118.2250, 25.0977),
+];
+
 /// (code, name, member school codes in announced order)
 pub const ZONES: [(&str, &str, &[&str]); 2] = [("Z-JA", "建安片区", &["J01", "J02", "J03"]), ("Z-DY", "德苑片区", &["J04", "J05"])];
 
@@ -82,6 +98,11 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 township_id: township.into(),
                 address: String::new(),
             })
+            .execute(conn)?;
+    }
+    for (code, lon, lat) in SCHOOL_POINTS {
+        diesel::update(schema::schools::table.filter(schema::schools::id.eq(code)))
+            .set((schema::schools::lat.eq(Some(lat)), schema::schools::lon.eq(Some(lon))))
             .execute(conn)?;
     }
     for (id, grade, name) in [(G1_CAMPAIGN, 1, "2027年秋季城区小学一年级招生"), (G7_CAMPAIGN, 7, "2027年秋季七年级片区招生")]

@@ -710,6 +710,20 @@ pub struct SchoolSeats {
     pub seats: i64,
     pub taken: i64,
     pub free: i64,
+    /// The school's location (WGS-84), where known.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// A school proposed for a child: its seats, and how near it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    #[serde(flatten)]
+    pub school: SchoolSeats,
+    /// Great-circle distance from the child's point, in metres, where both are known.
+    pub distance_m: Option<i64>,
+    /// Why it is proposed (`距离约 1.2 公里`, `同一乡镇`, `其他乡镇`).
+    pub basis: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -720,8 +734,8 @@ pub struct Unplaced {
     pub status_label: String,
     pub category: Option<String>,
     pub catchment_school: Option<String>,
-    /// Schools with free seats, nearest first.
-    pub proposals: Vec<SchoolSeats>,
+    /// Schools with free seats, nearest first (`admission::nearest`).
+    pub proposals: Vec<Proposal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -766,7 +780,8 @@ fn school_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Resul
         let cap = p.class_size_cap.min(county_cap(caps, &p.kind));
         let seats = admission::seats(p.planned_classes, p.class_size_cap, county_cap(caps, &p.kind));
         let taken = dbo::seats_taken(conn, campaign_id, &p.school_id)?;
-        let township_id: String = sc::table.filter(sc::id.eq(&p.school_id)).select(sc::township_id).first(conn)?;
+        let (township_id, lat, lon): (String, Option<f64>, Option<f64>) =
+            sc::table.filter(sc::id.eq(&p.school_id)).select((sc::township_id, sc::lat, sc::lon)).first(conn)?;
         out.push(SchoolSeats {
             school_id: p.school_id,
             name: p.school_name,
@@ -776,6 +791,8 @@ fn school_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Resul
             seats,
             taken,
             free: (seats - taken).max(0),
+            lat,
+            lon,
         });
     }
     Ok(out)
@@ -789,6 +806,10 @@ fn placement_view_in(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> 
     let schools = school_seats(conn, campaign_id, caps)?;
     let township_of: HashMap<String, String> = schools.iter().map(|s| (s.school_id.clone(), s.township_id.clone())).collect();
     let names: HashMap<String, String> = schools.iter().map(|s| (s.school_id.clone(), s.name.clone())).collect();
+    let point_of: HashMap<String, Option<crate::catchment::GeoPoint>> = schools
+        .iter()
+        .map(|s| (s.school_id.clone(), s.lat.zip(s.lon).map(|(lat, lon)| crate::catchment::GeoPoint::new(lon, lat))))
+        .collect();
     let mut unplaced = Vec::new();
     let candidates = dbo::applications_in(conn, campaign_id, &[ApplicationStatus::Waitlisted, ApplicationStatus::Approved])?;
     for a in candidates {
@@ -803,14 +824,31 @@ fn placement_view_in(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> 
         }
         let (name, _, _) = dbo::child_name_and_id(conn, &a.child_id)?;
         let home = a.catchment_school_id.as_ref().and_then(|s| township_of.get(s)).or(a.township_id.as_ref()).cloned();
-        let mut proposals: Vec<SchoolSeats> = schools.iter().filter(|s| s.free > 0).cloned().collect();
-        // Nearest first: the child's own catchment township, then the most
-        // free seats, then the school id (deterministic).
-        proposals.sort_by(|x, y| {
-            let near = |s: &SchoolSeats| Some(&s.township_id) != home.as_ref();
-            near(x).cmp(&near(y)).then(y.free.cmp(&x.free)).then(x.school_id.cmp(&y.school_id))
-        });
-        proposals.truncate(3);
+        // The child's point: no registration records a map location of the
+        // home address, so it is the child's own catchment school's, where
+        // that school has coordinates.
+        let point = a.catchment_school_id.as_ref().and_then(|s| point_of.get(s).copied().flatten());
+        let candidates: Vec<admission::nearest::Candidate<'_>> = schools
+            .iter()
+            .map(|s| admission::nearest::Candidate {
+                school_id: &s.school_id,
+                township_id: &s.township_id,
+                free: s.free,
+                point: point_of.get(&s.school_id).copied().flatten(),
+            })
+            .collect();
+        let proposals: Vec<Proposal> = admission::nearest::rank(home.as_deref(), point, &candidates)
+            .into_iter()
+            .take(3)
+            .map(|(i, basis)| Proposal {
+                school: schools[i].clone(),
+                distance_m: match basis {
+                    admission::nearest::Basis::Distance(m) => Some(m),
+                    _ => None,
+                },
+                basis: basis.label(),
+            })
+            .collect();
         unplaced.push(Unplaced {
             application_id: a.id.clone(),
             registration_no: a.registration_no.clone(),
