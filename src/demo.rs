@@ -59,7 +59,8 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
 }
 
 /// Loads the demo when the database holds no campaign. Returns whether it loaded.
-/// With `demo.draws`, the seventh-grade draw day follows ([`crate::demo_draws`]).
+/// With `demo.draws`, the seventh-grade draw day follows ([`crate::demo_draws`]),
+/// then the first grade's draw and what comes after it ([`after_draw`]).
 pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
     let loaded = db.write_blocking(|conn| {
         let n: i64 = schema::campaigns::table.count().get_result(conn)?;
@@ -71,6 +72,7 @@ pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
     })?;
     if loaded && settings.demo.draws {
         crate::demo_draws::load(db, settings)?;
+        after_draw(db, settings)?;
     }
     if loaded {
         // Chain the demo's audit entries now (on PostgreSQL they wait for the
@@ -565,8 +567,13 @@ fn demo_staff(conn: &mut DbConn, username: &str) -> Result<crate::staff::Identit
 /// is published (offers, waitlists, explanations), schools that admit
 /// everyone get their offers, one family declines (the waitlist moves), and
 /// two waitlisted children are placed (统筹), one by two staff members.
+/// Part of the demo under `demo.draws` (`ruxue serve --demo`); once done,
+/// running it again returns the draw and changes nothing.
 pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
     db.write_blocking(|conn| {
+        if let Some(done) = crate::db::draw::briefs(conn, Some(G1_CAMPAIGN))?.into_iter().next() {
+            return Ok(done.id);
+        }
         let now = db::now();
         let c = crate::db::review::campaign(conn, G1_CAMPAIGN)?;
         if c.status == crate::domain::CampaignStatus::Review {
