@@ -419,6 +419,10 @@ impl UploadSettings {
 pub struct AdmissionSettings {
     pub class_cap_primary: i32,
     pub class_cap_junior: i32,
+    /// How often `ruxue serve` settles what is past its deadline: supplement
+    /// requests, and offers not confirmed in time (their seats move along
+    /// the waitlists).
+    pub deadline_sweep_secs: u64,
     /// Words in a property address that suggest a non-residential building
     /// (a fraud signal for reviewers, never a rejection).
     pub non_residential_keywords: Vec<String>,
@@ -654,6 +658,9 @@ impl Settings {
         }
         if self.uploads.max_bytes == 0 {
             return Err(ConfigError::new("uploads.max_bytes", "must be positive"));
+        }
+        if self.admission.deadline_sweep_secs == 0 {
+            return Err(ConfigError::new("admission.deadline_sweep_secs", "must be at least 1"));
         }
         for (key, v) in [
             ("admission.class_cap_primary", self.admission.class_cap_primary),

@@ -32,6 +32,22 @@ pub const SCHOOLS: [(&str, &str, &str, &str, i32); 11] = [
     ("J05", "安溪县第六中学", "junior", "CN", 1),
 ];
 
+/// (code, longitude, latitude): where the demo's schools stand (WGS-84,
+/// illustrative points around 安溪县城), for the placement proposals.
+pub const SCHOOL_POINTS: [(&str, f64, f64); 11] = [
+    ("P01", 118.1862, 25.0587),
+    ("P02", 118.1905, 25.0531),
+    ("P03", 118.1538, 25.0702),
+    ("P04", 118.2214, 25.1012),
+    ("P05", 118.1998, 25.0612),
+    ("P06", 118.1420, 25.0605),
+    ("J01", 118.1880, 25.0622),
+    ("J02", 118.1941, 25.0498),
+    ("J03", 118.1575, 25.0668),
+    ("J04", 118.1493, 25.0744),
+    ("J05", 118.2250, 25.0977),
+];
+
 /// (code, name, member school codes in announced order)
 pub const ZONES: [(&str, &str, &[&str]); 2] = [("Z-JA", "建安片区", &["J01", "J02", "J03"]), ("Z-DY", "德苑片区", &["J04", "J05"])];
 
@@ -43,7 +59,8 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> NaiveDateTime {
 }
 
 /// Loads the demo when the database holds no campaign. Returns whether it loaded.
-/// With `demo.draws`, the seventh-grade draw day follows ([`crate::demo_draws`]).
+/// With `demo.draws`, the seventh-grade draw day follows ([`crate::demo_draws`]),
+/// then the first grade's draw and what comes after it ([`after_draw`]).
 pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
     let loaded = db.write_blocking(|conn| {
         let n: i64 = schema::campaigns::table.count().get_result(conn)?;
@@ -55,6 +72,7 @@ pub fn load_if_empty(db: &Db, settings: &Settings) -> Result<bool, AppError> {
     })?;
     if loaded && settings.demo.draws {
         crate::demo_draws::load(db, settings)?;
+        after_draw(db, settings)?;
     }
     if loaded {
         // Chain the demo's audit entries now (on PostgreSQL they wait for the
@@ -82,6 +100,11 @@ fn load(conn: &mut DbConn, settings: &Settings) -> Result<(), AppError> {
                 township_id: township.into(),
                 address: String::new(),
             })
+            .execute(conn)?;
+    }
+    for (code, lon, lat) in SCHOOL_POINTS {
+        diesel::update(schema::schools::table.filter(schema::schools::id.eq(code)))
+            .set((schema::schools::lat.eq(Some(lat)), schema::schools::lon.eq(Some(lon))))
             .execute(conn)?;
     }
     for (id, grade, name) in [(G1_CAMPAIGN, 1, "2027年秋季城区小学一年级招生"), (G7_CAMPAIGN, 7, "2027年秋季七年级片区招生")]
@@ -482,6 +505,7 @@ fn demo_status(code: &str) -> Result<crate::domain::ApplicationStatus, AppError>
 /// unsigned (`jws` "demo"): a real draw names a future round and is signed.
 pub fn publish_draw(
     conn: &mut DbConn,
+    settings: &Settings,
     campaign: &str,
     unit: &str,
     witness_value: &str,
@@ -526,7 +550,7 @@ pub fn publish_draw(
         at: now,
     };
     crate::db::draw::set_record(conn, &d.id, &c)?;
-    crate::service::draw::publish_in(conn, "system:demo", &d.id, now)?;
+    crate::service::draw::publish_in(conn, settings, "system:demo", &d.id, now)?;
     Ok(d.id)
 }
 
@@ -543,8 +567,13 @@ fn demo_staff(conn: &mut DbConn, username: &str) -> Result<crate::staff::Identit
 /// is published (offers, waitlists, explanations), schools that admit
 /// everyone get their offers, one family declines (the waitlist moves), and
 /// two waitlisted children are placed (统筹), one by two staff members.
+/// Part of the demo under `demo.draws` (`ruxue serve --demo`); once done,
+/// running it again returns the draw and changes nothing.
 pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
     db.write_blocking(|conn| {
+        if let Some(done) = crate::db::draw::briefs(conn, Some(G1_CAMPAIGN))?.into_iter().next() {
+            return Ok(done.id);
+        }
         let now = db::now();
         let c = crate::db::review::campaign(conn, G1_CAMPAIGN)?;
         if c.status == crate::domain::CampaignStatus::Review {
@@ -567,15 +596,15 @@ pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
             .find(|p| p.needs_draw() && p.kind == "school")
             .map(|p| p.id.clone())
             .ok_or_else(|| AppError::conflict("no_draw", "演示县没有需要派位的学校"))?;
-        let draw_id = publish_draw(conn, G1_CAMPAIGN, &unit, "20270801", now)?;
-        crate::service::offers::offer_admit_all_in(conn, "system:demo", G1_CAMPAIGN, now)?;
+        let draw_id = publish_draw(conn, settings, G1_CAMPAIGN, &unit, "20270801", now)?;
+        crate::service::offers::offer_admit_all_in(conn, settings, "system:demo", G1_CAMPAIGN, now)?;
         // One family declines: the seat goes to the first child waiting.
         let rv =
             crate::admission::parse_record(&crate::db::draw::record(conn, &draw_id)?.unwrap_or_default()).map_err(AppError::internal)?;
         let entries: std::collections::HashMap<String, String> =
             crate::db::offers::entries_of(conn, &draw_id)?.into_iter().map(|(no, app, _)| (no, app)).collect();
         if let Some(first) = rv.assignments.get(&unit).and_then(|v| v.first()) {
-            crate::service::offers::respond_in(conn, "system:demo", &entries[first], false, now)?;
+            crate::service::offers::respond_in(conn, settings, "system:demo", &entries[first], false, now)?;
         }
         // Two placements of children still waiting, at the school with the most free seats.
         let caps = (settings.admission.class_cap_primary, settings.admission.class_cap_junior);
@@ -601,9 +630,9 @@ pub fn after_draw(db: &Db, settings: &Settings) -> Result<String, AppError> {
             } else {
                 "家长申请，经教育局研究统筹安置"
             };
-            let p = crate::service::offers::propose_placement_in(conn, &operator, app, &school, reason, caps, now)?;
+            let p = crate::service::offers::propose_placement_in(conn, settings, &operator, app, &school, reason, caps, now)?;
             if p.status == "pending" {
-                crate::service::offers::decide_placement_in(conn, &admin, &p.placement_id, true, caps, now)?;
+                crate::service::offers::decide_placement_in(conn, settings, &admin, &p.placement_id, true, caps, now)?;
             }
             placed += 1;
         }

@@ -104,9 +104,9 @@ pub fn load(db: &Db, settings: &Settings) -> Result<(), AppError> {
         // 3. The announcements: 建安 for 2023-09-15 19:00:03 Beijing (round
         //    657413, long past: the demo's finished day); 德苑 for the
         //    campaign's draw day, a round that does not exist yet.
-        svc::announce_in(c, &op, &key, &fallback, DRAWN, t("2023-09-15 11:00:02"), t("2023-09-15 10:00:00"))?;
+        svc::announce_in(c, settings, &op, &key, &fallback, DRAWN, t("2023-09-15 11:00:02"), t("2023-09-15 10:00:00"))?;
         let day = crate::db::campaign::find(c, G7_CAMPAIGN)?.map(|k| k.draw_day).unwrap_or_else(|| t("2027-08-01 01:00:00"));
-        svc::announce_in(c, &op, &key, &fallback, ANNOUNCED, day, crate::db::now())?;
+        svc::announce_in(c, settings, &op, &key, &fallback, ANNOUNCED, day, crate::db::now())?;
         // 4. 建安: reveals and the beacon.
         for (draw, _, _, value) in WITNESSES.iter().filter(|w| w.0 == DRAWN) {
             let ws = crate::db::draw::witnesses(c, draw)?;
@@ -119,6 +119,6 @@ pub fn load(db: &Db, settings: &Settings) -> Result<(), AppError> {
     })?;
     // 5. The run, stored once, and publication.
     svc::run_blocking(db, &op, DRAWN)?;
-    db.write_blocking(|c| svc::publish_in(c, &op, DRAWN, t("2023-09-15 11:30:00")).map(|_| ()))?;
+    db.write_blocking(|c| svc::publish_in(c, settings, &op, DRAWN, t("2023-09-15 11:30:00")).map(|_| ()))?;
     Ok(())
 }

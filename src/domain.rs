@@ -232,6 +232,7 @@ text_enum! {
         Rejected = ("rejected", "审核未通过"),
         DrawScheduled = ("draw_scheduled", "派位时间"),
         DrawResult = ("draw_result", "派位结果"),
+        Admitted = ("admitted", "录取结果"),
         OfferReminder = ("offer_reminder", "确认入学提醒"),
         WaitlistOffer = ("waitlist_offer", "候补录取"),
         Placement = ("placement", "统筹安排"),

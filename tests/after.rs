@@ -228,7 +228,7 @@ async fn script(backend: Backend) -> (Outcome, Value) {
         .unwrap();
     let (s, _) = answer(&app, &e[&admitted[2]], "accept").await;
     assert_eq!(s, StatusCode::CONFLICT, "an expired offer cannot be accepted");
-    let n = ruxue::service::offers::expire_due_blocking(&app.state.db, ruxue::db::now()).unwrap();
+    let n = ruxue::service::offers::expire_due_blocking(&app.state.db, &app.state.settings, ruxue::db::now()).unwrap();
     assert_eq!(n, 1);
     assert_eq!(live_offer_school(&app, &e[&waitlist[1]]), Some((school.clone(), "waitlist".into())));
     assert_eq!(live_offer_school(&app, &e[&admitted[2]]), None);
@@ -622,5 +622,129 @@ backend_test! {
         let entries = draws::entries(&app, &draw_id);
         let r = result_of(&app, entries.values().next().unwrap());
         assert!(!r.draw.unwrap().schools[0].sentence.is_empty());
+    }
+}
+
+fn set_school_point(app: &TestApp, school: &str, point: Option<(f64, f64)>) {
+    let s = school.to_string();
+    app.state
+        .db
+        .write_blocking(move |c| {
+            diesel::update(schema::schools::table.filter(schema::schools::id.eq(&s)))
+                .set((schema::schools::lat.eq(point.map(|p| p.1)), schema::schools::lon.eq(point.map(|p| p.0))))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+backend_test! {
+    /// 统筹 proposals: the nearest schools with free seats by great-circle
+    /// distance from the child's own catchment school where both have
+    /// coordinates (the demo county's schools have them); a school without
+    /// coordinates falls behind, ranked by catchment neighbours; a child whose
+    /// own school has none is ranked by neighbours only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn placement_proposals_nearest_first(backend) {
+        let (app, _) = demo_with_draw(backend, &[]).await;
+        let points: BTreeMap<&str, (f64, f64)> = ruxue::demo::SCHOOL_POINTS.iter().map(|(s, lon, lat)| (*s, (*lon, *lat))).collect();
+        let view = || async { staff_json(&app, OPERATOR, "GET", &format!("/api/v1/staff/placements?campaign={G1}"), None).await.1 };
+        let v = view().await;
+        let u = v["unplaced"][0].clone();
+        let home: String = {
+            let a = u["application_id"].as_str().unwrap().to_string();
+            app.state.db.write_blocking(move |c| Ok(schema::applications::table.find(a).select(schema::applications::catchment_school_id.assume_not_null()).first(c)?)).unwrap()
+        };
+        let h = points[home.as_str()];
+        let dist = |s: &str| ruxue::catchment::distance_m(ruxue::catchment::GeoPoint::new(h.0, h.1), ruxue::catchment::GeoPoint::new(points[s].0, points[s].1)).round() as i64;
+        // Expected: every school with free seats, nearest first.
+        let mut want: Vec<(i64, String)> = v["schools"].as_array().unwrap().iter().filter(|s| s["free"].as_i64().unwrap() > 0).map(|s| {
+            let id = s["school_id"].as_str().unwrap();
+            (dist(id), id.to_string())
+        }).collect();
+        want.sort();
+        let got: Vec<(i64, String)> = u["proposals"].as_array().unwrap().iter().map(|p| (p["distance_m"].as_i64().expect("a distance"), p["school_id"].as_str().unwrap().to_string())).collect();
+        assert_eq!(got, want.iter().take(3).cloned().collect::<Vec<_>>(), "{u}");
+        assert!(u["proposals"][0]["basis"].as_str().unwrap().starts_with("距离约"), "{u}");
+        // The staff page says why each is proposed.
+        let (c, _) = common::staff::page_login(&app, ADMIN).await;
+        let page = || async { c.get(app.url(&format!("/staff/placements?campaign={G1}"))).send().await.unwrap().text().await.unwrap() };
+        let html = page().await;
+        assert!(html.contains("距离约"), "{html}");
+
+        // The nearest loses its coordinates: it falls behind the others.
+        let nearest = got[0].1.clone();
+        set_school_point(&app, &nearest, None);
+        let u = view().await["unplaced"][0].clone();
+        let ids: Vec<&str> = u["proposals"].as_array().unwrap().iter().map(|p| p["school_id"].as_str().unwrap()).collect();
+        assert_eq!(ids[0], got[1].1, "{u}");
+        if let Some(p) = u["proposals"].as_array().unwrap().iter().find(|p| p["school_id"] == json!(nearest)) {
+            assert!(p["distance_m"].is_null() && ["同一乡镇", "其他乡镇"].contains(&p["basis"].as_str().unwrap()), "{p}");
+        }
+
+        // The child's own school has none: neighbours only (own township first).
+        set_school_point(&app, &nearest, Some(points[nearest.as_str()]));
+        set_school_point(&app, &home, None);
+        let u = view().await["unplaced"][0].clone();
+        let props = u["proposals"].as_array().unwrap();
+        assert!(props.iter().all(|p| p["distance_m"].is_null()), "{u}");
+        assert_eq!(props[0]["basis"], json!("同一乡镇"), "{u}");
+        assert!(page().await.contains("同一乡镇"));
+    }
+}
+
+backend_test! {
+    /// `ruxue serve` expires an offer past its deadline by itself (every
+    /// `admission.deadline_sweep_secs`): the seat goes to the first child
+    /// waiting, who is told.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_served_instance_expires_overdue_offers_by_itself(backend) {
+        let (app, draw_id) = demo_with_draw(backend, &[]).await;
+        let rec = draws::record(&app, &draw_id);
+        let entries = draws::entries(&app, &draw_id);
+        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let late = entries[admitted[0].as_str().unwrap()].clone();
+        let next = entries[rec["result"]["waitlists"][school][0].as_str().unwrap()].clone();
+        let l2 = late.clone();
+        app.state
+            .db
+            .write_blocking(move |c| {
+                diesel::update(schema::offers::table.filter(schema::offers::application_id.eq(&l2)))
+                    .set(schema::offers::deadline.eq(ruxue::db::now() - chrono::Duration::hours(1)))
+                    .execute(c)?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(live_offer_school(&app, &next), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let server = common::load::Server::start(
+            &app.db.url,
+            dir.path(),
+            &[("RUXUE__ADMISSION__DEADLINE_SWEEP_SECS", "1"), ("RUXUE__NOTIFY__WORKER_IN_SERVE", "false")],
+        );
+        let started = std::time::Instant::now();
+        while live_offer_school(&app, &next).is_none() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(30), "the served instance did not expire the offer");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        server.kill9();
+        assert_eq!(live_offer_school(&app, &next), Some((school.clone(), "waitlist".into())));
+        assert_eq!(live_offer_school(&app, &late), None);
+        let r = result_of(&app, &late);
+        assert_eq!(r.offers[0].status, "expired");
+        let n = next.clone();
+        let told: i64 = app
+            .state
+            .db
+            .write_blocking(move |c| {
+                Ok(schema::notifications::table
+                    .filter(schema::notifications::application_id.eq(&n))
+                    .filter(schema::notifications::event.eq("waitlist_offer"))
+                    .count()
+                    .get_result(c)?)
+            })
+            .unwrap();
+        assert_eq!(told, 1, "the next child is told");
     }
 }

@@ -312,13 +312,13 @@ backend_test! {
         let wid = n["witness"]["id"].as_str().unwrap().to_string();
         assert_eq!(call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses/{wid}/value"), &op, Some(json!({"value": "1"}))).await.0, 200);
         let key = app.state.settings.draw_signing_key().unwrap();
-        let idc = id.clone();
+        let (idc, settings) = (id.clone(), app.state.settings.clone());
         let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
         // Scheduled one round later: 657414.
         let d = app
             .state
             .db
-            .write(move |c| ruxue::service::draw::announce_in(c, "staff:t", &key, "x", &idc, t("2023-09-15 11:00:05"), t("2023-09-15 10:00:00")))
+            .write(move |c| ruxue::service::draw::announce_in(c, &settings, "staff:t", &key, "x", &idc, t("2023-09-15 11:00:05"), t("2023-09-15 10:00:00")))
             .await
             .unwrap();
         assert_eq!(d.beacon_round, Some(657414));

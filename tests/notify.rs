@@ -1118,3 +1118,285 @@ async fn two_workers_on_one_postgres_deliver_1000_messages_exactly_once() {
     assert!(q.iter().all(|r| r.status == "sent" && r.attempts == 1));
     assert_eq!(wx.tokens(), 1, "one token shared by both workers");
 }
+
+// --- the draw and after it (issue #13 item 4) ------------------------------------------
+
+/// Every outbox row of one event, `application_id → (subject, body, dedup_key, channel)`.
+async fn rows_of_event(app: &TestApp, event: &str) -> Vec<(String, String, String, String, String)> {
+    let e = event.to_string();
+    app.state
+        .db
+        .run(move |c| {
+            Ok(n::table
+                .filter(n::event.eq(e))
+                .order((n::application_id.asc(), n::channel.asc()))
+                .select((n::application_id.assume_not_null(), n::subject, n::body, n::dedup_key, n::channel))
+                .load(c)?)
+        })
+        .await
+        .unwrap()
+}
+
+/// Delivers everything due, in passes.
+async fn deliver_all(app: &TestApp) -> usize {
+    let w = worker(app);
+    let mut sent = 0;
+    loop {
+        let p = w.run_once().await.unwrap();
+        if p.total() == 0 {
+            return sent;
+        }
+        assert_eq!(p.sent, p.total(), "{p:?}");
+        sent += p.sent;
+    }
+}
+
+/// The child's ID number of an application (decrypted), to prove no message carries it.
+fn child_id_number(app: &TestApp, app_id: &str) -> String {
+    let id = app_id.to_string();
+    let enc: String = app
+        .state
+        .db
+        .write_blocking(move |c| {
+            let child: String =
+                schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(c)?;
+            Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::id_number_enc).first(c)?)
+        })
+        .unwrap();
+    app.state.ctx.cipher().decrypt(&enc).unwrap()
+}
+
+backend_test! {
+    /// A school's draw day through the use cases: the announcement tells every
+    /// family in the draw its time and the live page (once, however often it
+    /// is queued), publication tells each its result — the school offered with
+    /// the deadline, the waitlist place, or none — in Chinese, without ID
+    /// numbers, by WeChat and, where chosen, by email to a real SMTP server.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_draw_day_tells_every_family_its_time_and_result(backend) {
+        use ruxue::service::draw as svc;
+        let wx = spawn_wechat().await;
+        let tmp = tempfile::tempdir().unwrap();
+        let smtp = Smtp::up(tmp.path(), "plain", None);
+        let app = spawn_with(backend, &env(&wx, smtp.port, &[])).await;
+        common::published::to_draw_phase(&app, CAMPAIGN);
+        let unit = common::published::unit_needing_draw(&app, CAMPAIGN, "school");
+        let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
+        let (settings, u) = (app.state.settings.clone(), unit.clone());
+        let key = settings.draw_signing_key().unwrap();
+        let (draw_id, witness) = app
+            .state
+            .db
+            .write_blocking(move |c| {
+                let d = svc::freeze_in(c, "staff:t", CAMPAIGN, &u, t("2023-09-15 09:00:00"))?;
+                let w = svc::add_witness_in(c, "staff:t", &d.id, "陈公证", ruxue::domain::WitnessRole::Notary, 24, t("2023-09-15 09:30:00"))?;
+                svc::commit_in(c, "witness:t", &w.witness, "4821", t("2023-09-15 09:40:00"))?;
+                Ok((d.id, w.witness.id))
+            })
+            .unwrap();
+        let entries = common::published::entries(&app, &draw_id);
+        assert!(entries.len() > 10, "a real draw: {}", entries.len());
+        // One family hears by email too.
+        let (email_no, email_app) = entries.iter().next().map(|(a, b)| (a.clone(), b.clone())).unwrap();
+        let gid: String = {
+            let a = email_app.clone();
+            app.state.db.run(move |c| Ok(ruxue::db::notify::guardian_of_application(c, &a)?.unwrap().id)).await.unwrap()
+        };
+        set_guardian(&app, &gid, "dev-draw-family", Some("chen.family@example.com"), "both").await;
+
+        // Announced for 2023-09-15 11:00:02 UTC, 19:00 in Beijing.
+        let (s2, id2) = (settings.clone(), draw_id.clone());
+        app.state
+            .db
+            .write_blocking(move |c| svc::announce_in(c, &s2, "staff:t", &key, "x", &id2, t("2023-09-15 11:00:02"), t("2023-09-15 10:00:00")))
+            .unwrap();
+        let scheduled = rows_of_event(&app, "draw_scheduled").await;
+        let live = format!("{}/draws/{draw_id}/live", settings.server.base_url);
+        let wechat: Vec<_> = scheduled.iter().filter(|r| r.4 == "wechat").collect();
+        assert_eq!(wechat.len(), entries.len(), "one per application in the draw");
+        assert_eq!(scheduled.len(), entries.len() + 1, "and the email the one family chose");
+        let by_app: std::collections::BTreeMap<&str, _> = wechat.iter().map(|r| (r.0.as_str(), *r)).collect();
+        assert_eq!(by_app.len(), entries.len());
+        for (no, a) in &entries {
+            let (_, subject, body, key, _) = by_app[a.as_str()];
+            assert_eq!(subject, &format!("【安溪县教育局】电脑派位时间通知（报名号 {no}）"));
+            assert!(body.contains("派位时间：2023-09-15 19:00（北京时间）") && body.contains(&format!("直播页面：{live}")), "{body}");
+            assert!(key.starts_with("draw-scheduled.") && key.ends_with(".wechat"), "{key}");
+            assert!(!ruxue::notify::contains_id_number(body) && !ruxue::notify::contains_id_number(subject), "{body}");
+        }
+        // Queued again (a retried request, a second instance): nothing new.
+        let events: Vec<(String, Event)> = entries
+            .iter()
+            .map(|(no, a)| {
+                let e = Event::DrawScheduled { draw_id: draw_id.clone(), application_id: a.clone(), registration_no: no.clone(), draw_at: t("2023-09-15 11:00:02"), live_url: live.clone() };
+                (a.clone(), e)
+            })
+            .collect();
+        let s3 = settings.clone();
+        let again = app.state.db.write_blocking(move |c| ruxue::service::notify::enqueue_batch(c, &s3, CAMPAIGN, &events, ruxue::db::now())).unwrap();
+        assert_eq!(again, 0, "the deduplication key makes it idempotent");
+
+        // The witness reveals, the beacon, the run, publication.
+        let (db, id3, s4) = (app.state.db.clone(), draw_id.clone(), settings.clone());
+        tokio::task::spawn_blocking(move || {
+            db.write_blocking(|c| {
+                let w = ruxue::db::draw::witness(c, &witness)?.unwrap();
+                svc::reveal_in(c, "witness:t", &w, "4821", t("2023-09-15 11:00:10"))?;
+                svc::beacon_in(c, "staff:t", &id3, common::draws::SIG_657413, "typed")?;
+                Ok(())
+            })?;
+            svc::run_blocking(&db, "staff:t", &id3)?;
+            db.write_blocking(|c| svc::publish_in(c, &s4, "staff:t", &id3, t("2023-09-15 11:30:00")))?;
+            // Published twice (a double click): nothing more is queued.
+            db.write_blocking(|c| svc::publish_in(c, &s4, "staff:t", &id3, t("2023-09-15 11:31:00")))
+        })
+        .await
+        .unwrap()
+        .expect("published");
+        let rec = common::published::record(&app, &draw_id);
+        let result = &rec["result"];
+        let school_name: String = {
+            let u = unit.clone();
+            app.state.db.run(move |c| Ok(schema::schools::table.find(u).select(schema::schools::name).first(c)?)).await.unwrap()
+        };
+        let results = rows_of_event(&app, "draw_result").await;
+        assert_eq!(results.iter().filter(|r| r.4 == "wechat").count(), entries.len(), "one result per application");
+        let (mut placed, mut waiting) = (0, 0);
+        for (app_id, subject, body, _, channel) in results.iter().filter(|r| r.4 == "wechat") {
+            let _ = channel;
+            let no = entries.iter().find(|(_, a)| *a == app_id).unwrap().0.clone();
+            assert_eq!(subject, &format!("【安溪县教育局】电脑派位结果（报名号 {no}）"));
+            let admitted = result["assignments"][&unit].as_array().unwrap().iter().any(|x| x == &json!(no));
+            if admitted {
+                placed += 1;
+                assert!(body.contains(&format!("派位结果：已派位至{school_name}")) && body.contains("前在“我的报名”中确认入学"), "{body}");
+            } else {
+                let pos = result["waitlists"][&unit].as_array().unwrap().iter().position(|x| x == &json!(no));
+                match pos {
+                    Some(p) => {
+                        waiting += 1;
+                        assert!(body.contains(&format!("派位结果：{school_name}候补第{}位", p + 1)), "{body}");
+                    }
+                    None => assert!(body.contains("本次派位未派中") && body.contains("统筹"), "{body}"),
+                }
+            }
+            assert!(!ruxue::notify::contains_id_number(body), "{body}");
+        }
+        assert!(placed > 0 && waiting > 0, "{placed} placed, {waiting} waiting");
+        let real_id = child_id_number(&app, &email_app);
+        assert!(results.iter().chain(scheduled.iter()).all(|r| !r.2.contains(&real_id) && !r.2.contains(&real_id[..17])), "no ID numbers");
+
+        // Delivered: WeChat with the right templates, the one email to the real SMTP server.
+        let sent = deliver_all(&app).await;
+        assert_eq!(sent, 2 * entries.len() + 2);
+        let posts = wx.posts_to("dev-draw-family");
+        let templates: Vec<&str> = posts.iter().map(|p| p["template_id"].as_str().unwrap()).collect();
+        assert_eq!(templates, ["tpl-draw_scheduled", "tpl-result"]);
+        assert_eq!(posts[1]["data"]["first"]["value"], "电脑派位结果");
+        assert_eq!(posts[1]["url"], format!("{}/parent/applications/{email_app}", settings.server.base_url));
+        let mails: Vec<String> = smtp.received().iter().map(|m| readable(m)).collect();
+        assert_eq!(mails.len(), 2);
+        assert!(mails.iter().all(|m| m.contains("X-Sink-Rcpt: chen.family@example.com")));
+        assert!(mails.iter().any(|m| m.contains(&format!("【安溪县教育局】电脑派位时间通知（报名号 {email_no}）")) && m.contains("19:00（北京时间）")), "{mails:?}");
+        assert!(mails.iter().any(|m| m.contains(&format!("【安溪县教育局】电脑派位结果（报名号 {email_no}）")) && m.contains("派位结果：")), "{mails:?}");
+        assert!(mails.iter().all(|m| !m.contains(&real_id)));
+    }
+}
+
+backend_test! {
+    /// After the draw: a family declines, the seat moves to the first child
+    /// waiting, who is told (候补录取); a child placed by staff is told (统筹安排);
+    /// a school that admits everyone tells its families (录取结果). Nobody else
+    /// hears twice about one event.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_moved_waitlist_and_a_placement_tell_the_families(backend) {
+        let wx = spawn_wechat().await;
+        let app = spawn_with(backend, &env(&wx, free_port(), &[])).await;
+        common::published::to_draw_phase(&app, CAMPAIGN);
+        let unit = common::published::unit_needing_draw(&app, CAMPAIGN, "school");
+        let draw_id = common::published::publish(&app, CAMPAIGN, &unit, "73920145");
+        let entries = common::published::entries(&app, &draw_id);
+        let rec = common::published::record(&app, &draw_id);
+        let admitted = rec["result"]["assignments"][&unit].as_array().unwrap()[0].as_str().unwrap().to_string();
+        let next = rec["result"]["waitlists"][&unit].as_array().unwrap()[0].as_str().unwrap().to_string();
+        let before = rows(&app).await.len();
+        assert_eq!(before, rows_of_event(&app, "draw_result").await.len(), "publication queued the results only");
+
+        // The first admitted family declines.
+        let (decliner, s) = (entries[&admitted].clone(), app.state.settings.clone());
+        let moved = app
+            .state
+            .db
+            .write_blocking(move |c| ruxue::service::offers::respond_in(c, &s, "guardian:t", &decliner, false, ruxue::db::now()))
+            .unwrap();
+        assert_eq!(moved.moves[0].offered_registration_no.as_deref(), Some(next.as_str()));
+        let wl = rows_of_event(&app, "waitlist_offer").await;
+        assert_eq!(wl.len(), 1, "{wl:?}");
+        let (to, subject, body, key, _) = &wl[0];
+        assert_eq!(to, &entries[&next]);
+        assert_eq!(subject, &format!("【安溪县教育局】候补录取通知（报名号 {next}）"));
+        let school_name: String = {
+            let u = unit.clone();
+            app.state.db.run(move |c| Ok(schema::schools::table.find(u).select(schema::schools::name).first(c)?)).await.unwrap()
+        };
+        assert!(body.contains(&format!("录取学校：{school_name}")) && body.contains("确认截止时间：") && body.contains("候补名单"), "{body}");
+        assert_eq!(key, &format!("waitlist-offer.{}.wechat", moved.moves[0].offer_id.as_deref().unwrap()));
+        assert!(!ruxue::notify::contains_id_number(body));
+        assert_eq!(rows(&app).await.len(), before + 1, "the decliner is not told again; one message for the move");
+
+        // An administrative placement (four eyes off) tells the family at once.
+        diesel_set_four_eyes(&app, false);
+        let t = token(&app, OPERATOR.0, OPERATOR.1).await;
+        let v: Value = client().get(app.url(&format!("/api/v1/staff/placements?campaign={CAMPAIGN}"))).bearer_auth(&t).send().await.unwrap().json().await.unwrap();
+        let u = &v["unplaced"][0];
+        let (child, school) = (u["application_id"].as_str().unwrap().to_string(), u["proposals"][0]["school_id"].as_str().unwrap().to_string());
+        let r = client()
+            .post(app.url("/api/v1/staff/placements"))
+            .bearer_auth(&t)
+            .json(&json!({"application_id": child, "school_id": school, "reason": "对口学校学位已满，就近统筹安置"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let p: Value = r.json().await.unwrap();
+        let pl = rows_of_event(&app, "placement").await;
+        assert_eq!(pl.len(), 1, "{pl:?}");
+        let no = u["registration_no"].as_str().unwrap();
+        assert_eq!(pl[0].0, child);
+        assert_eq!(pl[0].1, format!("【安溪县教育局】统筹安排入学通知（报名号 {no}）"));
+        let placed_name = u["proposals"][0]["name"].as_str().unwrap();
+        assert!(pl[0].2.contains(&format!("安排学校：{placed_name}")) && pl[0].2.contains("确认截止时间："), "{}", pl[0].2);
+        assert!(!pl[0].2.contains("就近统筹安置"), "the staff's reason stays internal");
+        assert_eq!(pl[0].3, format!("placement.{}.wechat", p["offer_id"].as_str().unwrap()));
+
+        // Schools that admit everyone: their families' result, once.
+        let s = app.state.settings.clone();
+        let out = app.state.db.write_blocking(move |c| ruxue::service::offers::offer_admit_all_in(c, &s, "staff:t", CAMPAIGN, ruxue::db::now())).unwrap();
+        assert!(out.offers > 0);
+        let adm = rows_of_event(&app, "admitted").await;
+        assert_eq!(adm.len(), out.offers);
+        assert!(adm.iter().all(|r| r.1.contains("录取结果通知") && r.2.contains("无需电脑派位") && r.2.contains("录取学校：")), "{adm:?}");
+
+        // Delivered with the configured templates.
+        let sent = deliver_all(&app).await;
+        assert_eq!(sent, rows(&app).await.len());
+        let next_openid: String = {
+            let a = entries[&next].clone();
+            app.state.db.run(move |c| Ok(ruxue::db::notify::guardian_of_application(c, &a)?.unwrap().openid)).await.unwrap()
+        };
+        let posts = wx.posts_to(&next_openid);
+        assert!(posts.iter().any(|p| p["template_id"] == "tpl-waitlist_offer" && p["data"]["first"]["value"] == "候补录取通知"), "{posts:?}");
+    }
+}
+
+fn diesel_set_four_eyes(app: &TestApp, on: bool) {
+    app.state
+        .db
+        .write_blocking(move |c| {
+            diesel::update(schema::campaigns::table.filter(schema::campaigns::id.eq(CAMPAIGN)))
+                .set(schema::campaigns::four_eyes.eq(on))
+                .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+}

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 enum Coarse {
     Integer,
     BigInt,
+    Double,
     Text,
     Bool,
     Timestamp,
@@ -47,6 +48,7 @@ fn diesel_coarse(ty: &str) -> Coarse {
     match ty.rsplit("::").next().unwrap_or(ty) {
         "Integer" | "Int4" => Coarse::Integer,
         "BigInt" | "Int8" => Coarse::BigInt,
+        "Double" | "Float8" => Coarse::Double,
         "Text" | "VarChar" => Coarse::Text,
         "Bool" => Coarse::Bool,
         "Timestamp" => Coarse::Timestamp,
@@ -203,6 +205,7 @@ fn sqlite_coarse(decl: &str) -> Coarse {
     match decl.trim().to_ascii_uppercase().as_str() {
         "INTEGER" | "INT" => Coarse::Integer,
         "BIGINT" => Coarse::BigInt,
+        "DOUBLE PRECISION" | "DOUBLE" | "REAL" => Coarse::Double,
         "TEXT" => Coarse::Text,
         "BOOLEAN" | "BOOL" => Coarse::Bool,
         "TIMESTAMP" | "DATETIME" => Coarse::Timestamp,
@@ -216,6 +219,7 @@ fn pg_coarse(data_type: &str) -> Coarse {
     match data_type {
         "integer" => Coarse::Integer,
         "bigint" => Coarse::BigInt,
+        "double precision" => Coarse::Double,
         "text" | "character varying" => Coarse::Text,
         "boolean" => Coarse::Bool,
         "timestamp without time zone" => Coarse::Timestamp,

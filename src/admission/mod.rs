@@ -4,6 +4,7 @@
 //! counts and labels come in, Chinese sentences and figures go out.
 
 pub mod indicators;
+pub mod nearest;
 pub mod notice;
 
 use serde::Serialize;

@@ -125,7 +125,7 @@ pub fn run(settings: Settings, cmd: DayCommand) -> CliResult {
                 Ok(k) => k,
                 Err(e) => return refuse(format!("security.draw_signing_key: {e}")),
             };
-            db.write_blocking(|c| svc::announce_in(c, CLI_ACTOR, &key, &settings.draw.fallback, &draw, at, now())).map(|d| {
+            db.write_blocking(|c| svc::announce_in(c, &settings, CLI_ACTOR, &key, &settings.draw.fallback, &draw, at, now())).map(|d| {
                 format!(
                     "已签名发布派位公告 {}：公告摘要 {}，信标 drand quicknet 第 {} 轮",
                     d.id,
@@ -168,7 +168,7 @@ pub fn run(settings: Settings, cmd: DayCommand) -> CliResult {
             )
         }),
         DayCommand::Publish { draw } => {
-            db.write_blocking(|c| svc::publish_in(c, CLI_ACTOR, &draw, now())).map(|d| format!("已公布派位 {} 的结果", d.id))
+            db.write_blocking(|c| svc::publish_in(c, &settings, CLI_ACTOR, &draw, now())).map(|d| format!("已公布派位 {} 的结果", d.id))
         }
         DayCommand::Status { draw } => {
             let mut c = conn(&db)?;

@@ -3,9 +3,6 @@
 use super::{CliError, CliResult};
 use crate::config::{ConfigError, Settings};
 
-/// How often the server settles supplement requests past their deadline.
-const SUPPLEMENT_SWEEP_SECS: u64 = 60;
-
 pub fn run(settings: Settings, demo: bool) -> CliResult {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -22,24 +19,38 @@ pub fn run(settings: Settings, demo: bool) -> CliResult {
         state.db.backend.name(),
         env.as_str()
     );
-    // Background work: settle supplement requests whose deadline passed
-    // (each in its own transaction; safe to run on several instances).
+    // Background work, every `admission.deadline_sweep_secs`: settle
+    // supplement requests whose deadline passed, and expire offers not
+    // confirmed in time (each seat moves to the next child waiting). Each
+    // in its own transactions; safe to run on several instances. (Offer
+    // reminders are swept by the outbox worker.)
     let db = state.db.clone();
     let sweep_settings = state.settings.clone();
     rt.spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(SUPPLEMENT_SWEEP_SECS));
+        let every = std::time::Duration::from_secs(sweep_settings.admission.deadline_sweep_secs);
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let (db, settings) = (db.clone(), sweep_settings.clone());
             let swept = tokio::task::spawn_blocking(move || {
-                crate::service::review::expire_supplements_notifying(&db, Some(&settings), crate::db::now())
+                let now = crate::db::now();
+                let supplements = crate::service::review::expire_supplements_notifying(&db, Some(&settings), now);
+                let offers = crate::service::offers::expire_due_blocking(&db, &settings, now);
+                (supplements, offers)
             })
             .await;
-            match swept {
-                Ok(Ok(e)) if e.rejected + e.returned > 0 => {
+            let Ok((supplements, offers)) = swept else { continue };
+            match supplements {
+                Ok(e) if e.rejected + e.returned > 0 => {
                     tracing::info!(rejected = e.rejected, returned = e.returned, "supplement requests past their deadline settled")
                 }
-                Ok(Err(e)) => tracing::warn!(error = %e, "supplement deadline sweep failed; retrying at the next tick"),
+                Err(e) => tracing::warn!(error = %e, "supplement deadline sweep failed; retrying at the next tick"),
+                _ => {}
+            }
+            match offers {
+                Ok(n) if n > 0 => tracing::info!(expired = n, "offers past their deadline expired; seats moved along the waitlists"),
+                Err(e) => tracing::warn!(error = %e, "offer deadline sweep failed; retrying at the next tick"),
                 _ => {}
             }
         }

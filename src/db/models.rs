@@ -336,6 +336,9 @@ pub struct Placement {
 /// One message in the outbox (`src/service/notify.rs` delivers it).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = notifications)]
+// `None` is NULL, not DEFAULT: SQLite's multi-row insert has no DEFAULT
+// (`db::notify::insert_many`); the nullable columns default to NULL anyway.
+#[diesel(treat_none_as_default_value = false)]
 pub struct Notification {
     pub id: String,
     /// Deterministic per event and channel: the same event is never queued

@@ -15,6 +15,37 @@ pub fn insert(conn: &mut DbConn, row: &Notification) -> Result<bool, AppError> {
     super::review::first_insert(conn.transaction(|c| diesel::insert_into(n::table).values(row).execute(c)))
 }
 
+/// Queues many messages, skipping any whose `dedup_key` is already there
+/// (`ON CONFLICT DO NOTHING`: no savepoint per row, so a large draw's
+/// results are a few statements). Returns how many were queued.
+pub fn insert_many(conn: &mut DbConn, rows: &[Notification]) -> Result<usize, AppError> {
+    // 19 columns × 500 rows stays below both backends' limits on bound parameters.
+    const CHUNK: usize = 500;
+    let mut queued = 0;
+    for chunk in rows.chunks(CHUNK) {
+        queued += match conn {
+            DbConn::Postgres(pg) => diesel::insert_into(n::table).values(chunk).on_conflict(n::dedup_key).do_nothing().execute(pg)?,
+            DbConn::Sqlite(lite) => diesel::insert_into(n::table).values(chunk).on_conflict(n::dedup_key).do_nothing().execute(lite)?,
+        };
+    }
+    Ok(queued)
+}
+
+/// The guardian of each application, `application_id → guardian`, a chunk
+/// of applications per query.
+pub fn guardians_of_applications(conn: &mut DbConn, app_ids: &[String]) -> Result<std::collections::HashMap<String, Guardian>, AppError> {
+    let mut out = std::collections::HashMap::with_capacity(app_ids.len());
+    for chunk in app_ids.chunks(500) {
+        let rows: Vec<(String, Guardian)> = ap::table
+            .inner_join(children::table.inner_join(guardians::table))
+            .filter(ap::id.eq_any(chunk))
+            .select((ap::id, Guardian::as_select()))
+            .load(conn)?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 #[derive(QueryableByName)]
 struct IdRow {
     #[diesel(sql_type = diesel::sql_types::Text)]

@@ -18,6 +18,8 @@ diesel::table! {
         kind -> Text,
         township_id -> Text,
         address -> Text,
+        lat -> Nullable<Double>,
+        lon -> Nullable<Double>,
     }
 }
 

@@ -27,6 +27,9 @@ pub enum Event {
     DrawScheduled { draw_id: String, application_id: String, registration_no: String, draw_at: NaiveDateTime, live_url: String },
     /// The draw's result for this application.
     DrawResult { draw_id: String, application_id: String, registration_no: String, outcome: DrawOutcome },
+    /// The result where no draw was needed: a seat at a school whose seats
+    /// fit every approved child (学位充足，无需派位).
+    Admitted { offer_id: String, registration_no: String, school: String, deadline: NaiveDateTime },
     /// 24 hours (configurable) before an offer's deadline.
     OfferReminder { offer_id: String, registration_no: String, school: String, deadline: NaiveDateTime },
     /// A seat offered from the waiting list.
@@ -55,6 +58,7 @@ impl Event {
             Event::Rejected { .. } => NotifyEvent::Rejected,
             Event::DrawScheduled { .. } => NotifyEvent::DrawScheduled,
             Event::DrawResult { .. } => NotifyEvent::DrawResult,
+            Event::Admitted { .. } => NotifyEvent::Admitted,
             Event::OfferReminder { .. } => NotifyEvent::OfferReminder,
             Event::WaitlistOffer { .. } => NotifyEvent::WaitlistOffer,
             Event::Placement { .. } => NotifyEvent::Placement,
@@ -72,9 +76,10 @@ impl Event {
             Event::DrawScheduled { draw_id, application_id, .. } | Event::DrawResult { draw_id, application_id, .. } => {
                 format!("{draw_id}.{application_id}")
             }
-            Event::OfferReminder { offer_id, .. } | Event::WaitlistOffer { offer_id, .. } | Event::Placement { offer_id, .. } => {
-                offer_id.clone()
-            }
+            Event::Admitted { offer_id, .. }
+            | Event::OfferReminder { offer_id, .. }
+            | Event::WaitlistOffer { offer_id, .. }
+            | Event::Placement { offer_id, .. } => offer_id.clone(),
         }
     }
 
@@ -166,6 +171,11 @@ pub fn render(event: &Event, cx: &RenderCtx<'_>) -> Message {
             };
             ("电脑派位结果", vec![no(registration_no), f("派位结果", result)], next)
         }
+        Event::Admitted { registration_no, school, deadline, .. } => (
+            "录取结果通知",
+            vec![no(registration_no), f("录取学校", school.as_str()), f("确认截止时间", bjt(*deadline))],
+            "该校学位充足，无需电脑派位。请于截止前在“我的报名”中确认入学，逾期未确认视为放弃。".into(),
+        ),
         Event::OfferReminder { registration_no, school, deadline, .. } => (
             "确认入学即将截止",
             vec![no(registration_no), f("录取学校", school.as_str()), f("确认截止时间", bjt(*deadline))],
@@ -419,6 +429,7 @@ mod tests {
                 registration_no: no.clone(),
                 outcome: DrawOutcome::Placed { school: "凤城小学".into(), confirm_by: t(3) },
             },
+            Event::Admitted { offer_id: "o0".into(), registration_no: no.clone(), school: "城厢小学".into(), deadline: t(5) },
             Event::OfferReminder { offer_id: "o1".into(), registration_no: no.clone(), school: "凤城小学".into(), deadline: t(4) },
             Event::WaitlistOffer { offer_id: "o2".into(), registration_no: no.clone(), school: "凤城小学".into(), deadline: t(4) },
             Event::Placement { offer_id: "o3".into(), registration_no: no, school: "城厢小学".into(), deadline: None },
@@ -427,19 +438,20 @@ mod tests {
 
     #[test]
     fn every_event_renders_in_chinese_with_its_facts() {
-        let expect: [&[&str]; 9] = [
+        let expect: [&[&str]; 10] = [
             &["报名已受理", "2027G1-00012", "2027年一年级", "2027-07-01 09:00"],
             &["补充", "房产证", "2027-07-01 10:00"],
             &["审核通过", "凤城小学", "第一类"],
             &["未通过", "材料不实", "复核"],
             &["派位时间", "2027-07-01 09:00", "https://zs.example/draws/dr/live"],
             &["派位结果", "已派位至凤城小学", "2027-07-01 11:00"],
+            &["录取结果", "城厢小学", "无需电脑派位", "2027-07-01 13:00"],
             &["即将截止", "凤城小学", "2027-07-01 12:00"],
             &["候补", "凤城小学"],
             &["统筹", "城厢小学"],
         ];
         let kinds: std::collections::HashSet<_> = all_events().iter().map(|e| e.kind()).collect();
-        assert_eq!(kinds.len(), 9, "one variant per event of item 4");
+        assert_eq!(kinds.len(), 10, "one variant per event of item 4 (the result with or without a draw)");
         for (e, want) in all_events().iter().zip(expect) {
             let m = render(e, &cx());
             let (text, html, subject) = (m.text(), m.html(), m.subject());

@@ -389,9 +389,12 @@ pub fn witness_of_token(conn: &mut DbConn, token: &str, now: NaiveDateTime) -> R
 
 /// Steps 3–4: name the beacon round at or after the stated time, sign the
 /// announcement and publish it. Every witness must have committed, and the
-/// round must not exist yet.
+/// round must not exist yet. Every family in the draw is told its time and
+/// the live page (the outbox, same transaction).
+#[allow(clippy::too_many_arguments)]
 pub fn announce_in(
     conn: &mut DbConn,
+    settings: &crate::config::Settings,
     actor: &str,
     key: &crate::draw::announce::SigningKey,
     fallback: &str,
@@ -450,7 +453,29 @@ pub fn announce_in(
     if !dbd::set_announced(conn, draw_id, &a)? {
         return Err(wrong_status(&d, "不能重复公告"));
     }
-    audit::append(conn, actor, "draw.announce", draw_id, None, Some(&json!({"announcement_digest": digest, "beacon_round": round})))?;
+    let live_url = format!("{}/draws/{}/live", settings.server.base_url.trim_end_matches('/'), d.id);
+    let events: Vec<(String, crate::notify::Event)> = crate::db::offers::entries_of(conn, draw_id)?
+        .into_iter()
+        .map(|(no, app, _)| {
+            let event = crate::notify::Event::DrawScheduled {
+                draw_id: d.id.clone(),
+                application_id: app.clone(),
+                registration_no: no,
+                draw_at: scheduled_at,
+                live_url: live_url.clone(),
+            };
+            (app, event)
+        })
+        .collect();
+    let told = crate::service::notify::enqueue_batch(conn, settings, &d.campaign_id, &events, now)?;
+    audit::append(
+        conn,
+        actor,
+        "draw.announce",
+        draw_id,
+        None,
+        Some(&json!({"announcement_digest": digest, "beacon_round": round, "notified": told})),
+    )?;
     draw_or_404(conn, draw_id)
 }
 
@@ -597,8 +622,15 @@ pub fn run_blocking(db: &Db, actor: &str, draw_id: &str) -> Result<RunOutcome, A
     })
 }
 
-/// Publish a drawn draw's results (the hall's confirmation).
-pub fn publish_in(conn: &mut DbConn, actor: &str, draw_id: &str, now: NaiveDateTime) -> Result<Draw, AppError> {
+/// Publish a drawn draw's results (the hall's confirmation): the offers,
+/// the waitlists and every family's result message, in one transaction.
+pub fn publish_in(
+    conn: &mut DbConn,
+    settings: &crate::config::Settings,
+    actor: &str,
+    draw_id: &str,
+    now: NaiveDateTime,
+) -> Result<Draw, AppError> {
     let d = draw_or_404(conn, draw_id)?;
     if d.status != DrawStatus::Drawn {
         return Err(wrong_status(&d, "派位完成后才能公布结果"));
@@ -610,7 +642,7 @@ pub fn publish_in(conn: &mut DbConn, actor: &str, draw_id: &str, now: NaiveDateT
     audit::append(conn, actor, "draw.publish", draw_id, None, Some(&json!({"result_digest": d.result_digest})))?;
     let d = draw_or_404(conn, draw_id)?;
     // Issue #12: the draw's offers and waitlists, in the same transaction.
-    crate::service::offers::on_draw_published(conn, &d, now)?;
+    crate::service::offers::on_draw_published(conn, settings, &d, now)?;
     Ok(d)
 }
 
@@ -677,8 +709,8 @@ pub async fn witness_at_console(
 
 pub async fn announce(cx: &Ctx, actor: String, draw_id: String, scheduled_at: NaiveDateTime) -> Result<Draw, AppError> {
     let key = cx.settings.draw_signing_key().map_err(AppError::internal)?;
-    let fallback = cx.settings.draw.fallback.clone();
-    cx.db.write(move |c| announce_in(c, &actor, &key, &fallback, &draw_id, scheduled_at, crate::db::now())).await
+    let (fallback, settings) = (cx.settings.draw.fallback.clone(), cx.settings.clone());
+    cx.db.write(move |c| announce_in(c, &settings, &actor, &key, &fallback, &draw_id, scheduled_at, crate::db::now())).await
 }
 
 /// Take the beacon: typed in (`value`), or fetched from the relays.
@@ -708,7 +740,8 @@ pub async fn run(cx: &Ctx, actor: String, draw_id: String) -> Result<RunOutcome,
 }
 
 pub async fn publish(cx: &Ctx, actor: String, draw_id: String) -> Result<Draw, AppError> {
-    cx.db.write(move |c| publish_in(c, &actor, &draw_id, crate::db::now())).await
+    let settings = cx.settings.clone();
+    cx.db.write(move |c| publish_in(c, &settings, &actor, &draw_id, crate::db::now())).await
 }
 
 // ------------------------------------------------------------ views

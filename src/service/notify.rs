@@ -46,6 +46,23 @@ pub struct Target<'a> {
 /// that still carried one would be refused (nothing written).
 pub fn enqueue(conn: &mut DbConn, settings: &Settings, target: Target<'_>, event: &Event, now: NaiveDateTime) -> Result<usize, AppError> {
     let g = dbn::guardian(conn, target.guardian_id)?.ok_or(AppError::NotFound)?;
+    let mut queued = 0;
+    for row in rows_for(settings, &g, target, event, now)? {
+        if dbn::insert(conn, &row)? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// The outbox rows of one event for one guardian: one per channel they chose.
+fn rows_for(
+    settings: &Settings,
+    g: &crate::db::models::Guardian,
+    target: Target<'_>,
+    event: &Event,
+    now: NaiveDateTime,
+) -> Result<Vec<Notification>, AppError> {
     let choice = NotifyChannels::parse(&g.notify_channels).unwrap_or(NotifyChannels::Wechat);
     let email = g.email.clone().filter(|e| !e.trim().is_empty());
     let base = settings.server.base_url.trim_end_matches('/');
@@ -55,15 +72,14 @@ pub fn enqueue(conn: &mut DbConn, settings: &Settings, target: Target<'_>, event
     };
     let rc = RenderCtx { bureau_name: &settings.bureau.name, bureau_phone: &settings.bureau.phone, status_url: &status_url };
     let message = notify::render(event, &rc);
-    let (subject, body) = (message.subject(), message.text());
-    if notify::contains_id_number(&subject) || notify::contains_id_number(&body) || notify::contains_id_number(&message.html()) {
+    let (subject, body, html) = (message.subject(), message.text(), message.html());
+    if notify::contains_id_number(&subject) || notify::contains_id_number(&body) || notify::contains_id_number(&html) {
         return Err(AppError::internal(format!("a {} notification would carry an ID number; not queued", event.kind())));
     }
     let data_json = serde_json::to_string(&message).map_err(AppError::internal)?;
-    let mut queued = 0;
-    for channel in notify::channels(choice, email.is_some()) {
-        let recipient = if channel == "email" { email.clone().unwrap_or_default() } else { g.openid.clone() };
-        let row = Notification {
+    Ok(notify::channels(choice, email.is_some())
+        .into_iter()
+        .map(|channel| Notification {
             id: db::new_id(),
             dedup_key: event.dedup_key(channel),
             event: event.kind().as_str().into(),
@@ -71,7 +87,7 @@ pub fn enqueue(conn: &mut DbConn, settings: &Settings, target: Target<'_>, event
             application_id: target.application_id.map(str::to_string),
             guardian_id: Some(g.id.clone()),
             channel: channel.into(),
-            recipient,
+            recipient: if channel == "email" { email.clone().unwrap_or_default() } else { g.openid.clone() },
             subject: subject.clone(),
             body: body.clone(),
             data_json: data_json.clone(),
@@ -83,12 +99,31 @@ pub fn enqueue(conn: &mut DbConn, settings: &Settings, target: Target<'_>, event
             last_error: None,
             created_at: now,
             sent_at: None,
-        };
-        if dbn::insert(conn, &row)? {
-            queued += 1;
-        }
+        })
+        .collect())
+}
+
+/// Queues one event per application of a campaign (a draw's announcement or
+/// its results: up to 100,000 families) in the caller's transaction, set by
+/// set: the guardians are read a chunk of applications at a time and the
+/// rows written in multi-row inserts that skip a deduplication key already
+/// queued, so running it again queues nothing. Returns how many were queued.
+pub fn enqueue_batch(
+    conn: &mut DbConn,
+    settings: &Settings,
+    campaign_id: &str,
+    events: &[(String, Event)],
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    let ids: Vec<String> = events.iter().map(|(a, _)| a.clone()).collect();
+    let guardians = dbn::guardians_of_applications(conn, &ids)?;
+    let mut rows = Vec::with_capacity(events.len());
+    for (app_id, event) in events {
+        let g = guardians.get(app_id).ok_or(AppError::NotFound)?;
+        let target = Target { guardian_id: &g.id, application_id: Some(app_id), campaign_id: Some(campaign_id) };
+        rows.extend(rows_for(settings, g, target, event, now)?);
     }
-    Ok(queued)
+    dbn::insert_many(conn, &rows)
 }
 
 /// Queues an event for the guardian of `application_id`.
@@ -384,7 +419,8 @@ fn template_key(event: &str) -> &'static str {
         Some(NotifyEvent::Approved) => "approved",
         Some(NotifyEvent::Rejected) => "rejected",
         Some(NotifyEvent::DrawScheduled) => "draw_scheduled",
-        Some(NotifyEvent::DrawResult) => "result",
+        // Admitted without a draw is that family's result: the same template.
+        Some(NotifyEvent::DrawResult | NotifyEvent::Admitted) => "result",
         Some(NotifyEvent::OfferReminder) => "offer_reminder",
         Some(NotifyEvent::WaitlistOffer) => "waitlist_offer",
         Some(NotifyEvent::Placement) => "placement",

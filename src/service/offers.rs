@@ -12,9 +12,16 @@
 //! Each response runs all of its moves in one transaction, audited, and each
 //! move is written to `waitlist_moves` (the public page). The same sequence
 //! of responses on the same record therefore always gives the same seats.
+//!
+//! Families are told in the same transaction (issue #13, the outbox): the
+//! draw's result (`DrawResult`, which names the school offered and its
+//! deadline, so a draw's offer needs no message of its own), an offer
+//! where no draw was needed (`Admitted`), a seat from the waitlist
+//! (`WaitlistOffer`) and an administrative placement (`Placement`).
 
 use super::Ctx;
 use crate::admission::{self, RecordView, Tier};
+use crate::config::Settings;
 use crate::db::models::{Campaign, Draw, Offer, Placement, WaitlistEntry, WaitlistMove};
 use crate::db::offers as dbo;
 use crate::db::review as dbr;
@@ -22,15 +29,13 @@ use crate::db::{self, audit, DbConn};
 use crate::domain::{ApplicationStatus, DrawKind, Role};
 use crate::error::AppError;
 use crate::identity::crypto::mask_name;
+use crate::notify::{DrawOutcome, Event};
+use crate::service::notify as notify_svc;
 use crate::staff::Identity;
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-
-// Notifications (issue: branch `notify`): the offer, waitlist offer and
-// placement messages are to be enqueued at the call sites marked
-// `NOTIFY(...)` below with `service::notify::enqueue` once that lands.
 
 /// The deadline of an offer made now: the campaign's offer deadline for the
 /// draw's own offers, and never less than `offer_days` from now.
@@ -68,7 +73,7 @@ fn new_offer(
 
 /// Called by `service::draw::publish` inside its transaction: the draw's
 /// offers (`assignments`) and its waitlists, from the stored record.
-pub fn on_draw_published(conn: &mut DbConn, draw: &Draw, now: NaiveDateTime) -> Result<(), AppError> {
+pub fn on_draw_published(conn: &mut DbConn, settings: &Settings, draw: &Draw, now: NaiveDateTime) -> Result<(), AppError> {
     let record = draw.record_json.as_deref().ok_or_else(|| AppError::conflict("not_drawn", "这场派位还没有结果"))?;
     let rv = admission::parse_record(record).map_err(AppError::internal)?;
     if dbo::offers_of_draw(conn, &draw.id)? > 0 {
@@ -79,15 +84,25 @@ pub fn on_draw_published(conn: &mut DbConn, draw: &Draw, now: NaiveDateTime) -> 
     let app_of = |no: &str| apps.get(no).cloned().ok_or_else(|| AppError::internal(format!("draw {} names unknown entry {no}", draw.id)));
     let deadline = deadline_for(&c, now, true);
     let mut offered = 0;
+    // Every family's result: the school offered (with the deadline), else
+    // the waitlist place at the school listed first, else none (统筹).
+    let mut results: Vec<(String, Event)> = Vec::with_capacity(apps.len());
+    let result = |app: &str, no: &str, outcome: DrawOutcome| {
+        let event =
+            Event::DrawResult { draw_id: draw.id.clone(), application_id: app.to_string(), registration_no: no.to_string(), outcome };
+        (app.to_string(), event)
+    };
+    let mut names: HashMap<String, String> = HashMap::new();
     for (school, ids) in &rv.assignments {
+        let name = dbo::school_name(conn, school)?;
         for no in ids {
             let app = app_of(no)?;
             dbo::insert_offer(conn, &new_offer(&app, school, Some(&draw.id), "draw", deadline, now, None))?;
-            let name = dbo::school_name(conn, school)?;
             dbo::set_app_status(conn, &app, ApplicationStatus::Offered, now, "system", &format!("电脑派位录取：{name}"))?;
-            // NOTIFY(offer): the family is told the school and the deadline.
+            results.push(result(&app, no, DrawOutcome::Placed { school: name.clone(), confirm_by: deadline }));
             offered += 1;
         }
+        names.insert(school.clone(), name);
     }
     let mut rows = Vec::new();
     for (school, ids) in &rv.waitlists {
@@ -103,17 +118,38 @@ pub fn on_draw_published(conn: &mut DbConn, draw: &Draw, now: NaiveDateTime) -> 
         }
     }
     dbo::insert_waitlist(conn, &rows)?;
+    let mut places: HashMap<&str, Vec<(&str, i32)>> = HashMap::new();
+    for r in &rows {
+        places.entry(r.registration_no.as_str()).or_default().push((r.school_id.as_str(), r.position));
+    }
     for no in &rv.unassigned {
         let app = app_of(no)?;
         dbo::set_app_status(conn, &app, ApplicationStatus::Waitlisted, now, "system", "电脑派位未录取，进入候补")?;
+        let prefs = rv.entry(no).map(|e| e.prefs.clone()).unwrap_or_default();
+        let rank = |s: &str| prefs.iter().position(|p| p == s).unwrap_or(usize::MAX);
+        let first = places.get(no.as_str()).and_then(|v| v.iter().min_by_key(|(s, _)| (rank(s), s.to_string())).copied());
+        let outcome = match first {
+            Some((school, position)) => {
+                let name = match names.get(school) {
+                    Some(n) => n.clone(),
+                    None => dbo::school_name(conn, school)?,
+                };
+                DrawOutcome::Waitlisted { school: name, position: i64::from(position) }
+            }
+            None => DrawOutcome::NotPlaced,
+        };
+        results.push(result(&app, no, outcome));
     }
+    let told = notify_svc::enqueue_batch(conn, settings, &draw.campaign_id, &results, now)?;
     audit::append(
         conn,
         "system",
         "offers.from_draw",
         &format!("draw:{}", draw.id),
         None,
-        Some(&json!({"offers": offered, "waitlisted": rows.len(), "unassigned": rv.unassigned.len(), "deadline": deadline})),
+        Some(
+            &json!({"offers": offered, "waitlisted": rows.len(), "unassigned": rv.unassigned.len(), "deadline": deadline, "notified": told}),
+        ),
     )?;
     Ok(())
 }
@@ -132,10 +168,17 @@ pub async fn offer_admit_all(cx: &Ctx, who: &Identity, campaign_id: String) -> R
         return Err(AppError::Forbidden);
     }
     let actor = who.actor();
-    cx.db.write(move |c| offer_admit_all_in(c, &actor, &campaign_id, db::now())).await
+    let settings = cx.settings.clone();
+    cx.db.write(move |c| offer_admit_all_in(c, &settings, &actor, &campaign_id, db::now())).await
 }
 
-pub fn offer_admit_all_in(conn: &mut DbConn, actor: &str, campaign_id: &str, now: NaiveDateTime) -> Result<AdmitAllOutcome, AppError> {
+pub fn offer_admit_all_in(
+    conn: &mut DbConn,
+    settings: &Settings,
+    actor: &str,
+    campaign_id: &str,
+    now: NaiveDateTime,
+) -> Result<AdmitAllOutcome, AppError> {
     let plan = super::draw::plan_in(conn, campaign_id)?;
     if !plan.final_ {
         return Err(AppError::conflict("review_open", "审核尚未结束，不能发出录取"));
@@ -144,6 +187,7 @@ pub fn offer_admit_all_in(conn: &mut DbConn, actor: &str, campaign_id: &str, now
     let deadline = deadline_for(&c, now, true);
     let mut schools = Vec::new();
     let mut n = 0;
+    let mut told = Vec::new();
     for p in plan.proposals.iter().filter(|p| !p.needs_draw() && p.kind == "school") {
         let apps = dbo::applications_in(conn, campaign_id, &[ApplicationStatus::Approved])?;
         let mut any = false;
@@ -151,9 +195,12 @@ pub fn offer_admit_all_in(conn: &mut DbConn, actor: &str, campaign_id: &str, now
             if dbo::live_offer(conn, &a.id)?.is_some() {
                 continue;
             }
-            dbo::insert_offer(conn, &new_offer(&a.id, &p.id, None, "admit_all", deadline, now, None))?;
+            let offer = new_offer(&a.id, &p.id, None, "admit_all", deadline, now, None);
+            dbo::insert_offer(conn, &offer)?;
             dbo::set_app_status(conn, &a.id, ApplicationStatus::Offered, now, actor, &format!("录取：{}（学位充足，无需派位）", p.name))?;
-            // NOTIFY(offer)
+            let event =
+                Event::Admitted { offer_id: offer.id, registration_no: a.registration_no.clone(), school: p.name.clone(), deadline };
+            told.push((a.id.clone(), event));
             n += 1;
             any = true;
         }
@@ -161,6 +208,7 @@ pub fn offer_admit_all_in(conn: &mut DbConn, actor: &str, campaign_id: &str, now
             schools.push(p.id.clone());
         }
     }
+    notify_svc::enqueue_batch(conn, settings, campaign_id, &told, now)?;
     audit::append(
         conn,
         actor,
@@ -199,6 +247,7 @@ fn prefs_in(conn: &mut DbConn, draw_id: &str, registration_no: &str) -> Result<V
 /// per response, inside its transaction.
 fn move_seats(
     conn: &mut DbConn,
+    settings: &Settings,
     campaign: &Campaign,
     first: (String, String, &'static str),
     now: NaiveDateTime,
@@ -224,7 +273,8 @@ fn move_seats(
             None => None,
         };
         if let Some(w) = next {
-            let offer = new_offer(&w.application_id, &school, Some(&w.draw_id), "waitlist", deadline_for(campaign, now, false), now, None);
+            let deadline = deadline_for(campaign, now, false);
+            let offer = new_offer(&w.application_id, &school, Some(&w.draw_id), "waitlist", deadline, now, None);
             dbo::set_waitlist_status(conn, &w.draw_id, &school, &w.application_id, "offered")?;
             // The child moves up: the seat they held (a school listed after
             // this one) is freed, and they leave the waitlists after it.
@@ -250,7 +300,9 @@ fn move_seats(
                 "system",
                 &format!("候补递补录取：{name}（候补第 {} 位）", w.position),
             )?;
-            // NOTIFY(waitlist_offer): the family is told the school, the deadline and that it came from the waitlist.
+            let event =
+                Event::WaitlistOffer { offer_id: offer.id.clone(), registration_no: w.registration_no.clone(), school: name, deadline };
+            notify_svc::enqueue_for_application(conn, settings, &w.application_id, &campaign.id, &event, now)?;
             m.offered_registration_no = Some(w.registration_no.clone());
             m.waitlist_position = Some(w.position);
             m.offer_id = Some(offer.id.clone());
@@ -270,17 +322,24 @@ pub struct Response {
 
 /// A family accepts or declines the offer of one application.
 pub async fn respond(cx: &Ctx, guardian_id: &str, app_id: &str, accept: bool) -> Result<Response, AppError> {
-    let (gid, id) = (guardian_id.to_string(), app_id.to_string());
+    let (gid, id, settings) = (guardian_id.to_string(), app_id.to_string(), cx.settings.clone());
     cx.db
         .write(move |c| {
             // Ownership: the guardian's own application or 404.
             let v = crate::db::registration::application_view(c, &gid, &id)?;
-            respond_in(c, &format!("guardian:{gid}"), &v.application.id, accept, db::now())
+            respond_in(c, &settings, &format!("guardian:{gid}"), &v.application.id, accept, db::now())
         })
         .await
 }
 
-pub fn respond_in(conn: &mut DbConn, actor: &str, app_id: &str, accept: bool, now: NaiveDateTime) -> Result<Response, AppError> {
+pub fn respond_in(
+    conn: &mut DbConn,
+    settings: &Settings,
+    actor: &str,
+    app_id: &str,
+    accept: bool,
+    now: NaiveDateTime,
+) -> Result<Response, AppError> {
     let app = dbo::application(conn, app_id)?.ok_or(AppError::NotFound)?;
     let offer = dbo::live_offer(conn, app_id)?.ok_or_else(|| AppError::conflict("no_offer", "这份报名目前没有待确认的录取"))?;
     let campaign = dbr::campaign(conn, &app.campaign_id)?;
@@ -311,7 +370,7 @@ pub fn respond_in(conn: &mut DbConn, actor: &str, app_id: &str, accept: bool, no
     }
     dbo::set_app_status(conn, app_id, ApplicationStatus::Declined, now, actor, &format!("放弃学位：{school}"))?;
     dbo::leave_all_waitlists(conn, app_id)?;
-    let moves = move_seats(conn, &campaign, (offer.school_id.clone(), app.registration_no.clone(), "declined"), now)?;
+    let moves = move_seats(conn, settings, &campaign, (offer.school_id.clone(), app.registration_no.clone(), "declined"), now)?;
     audit::append(
         conn,
         actor,
@@ -327,12 +386,12 @@ pub fn respond_in(conn: &mut DbConn, actor: &str, app_id: &str, accept: bool, no
 
 /// Open offers past their deadline expire; each seat moves along its
 /// waitlist (one transaction per offer, oldest deadline first).
-pub fn expire_due_blocking(database: &db::Db, now: NaiveDateTime) -> Result<usize, AppError> {
+pub fn expire_due_blocking(database: &db::Db, settings: &Settings, now: NaiveDateTime) -> Result<usize, AppError> {
     let mut n = 0;
     loop {
         let done = database.write_blocking(|c| {
             let Some(o) = dbo::overdue_offers(c, now, 1)?.into_iter().next() else { return Ok(false) };
-            expire_one(c, &o, now)?;
+            expire_one(c, settings, &o, now)?;
             Ok(true)
         })?;
         if !done {
@@ -342,7 +401,7 @@ pub fn expire_due_blocking(database: &db::Db, now: NaiveDateTime) -> Result<usiz
     }
 }
 
-fn expire_one(conn: &mut DbConn, o: &Offer, now: NaiveDateTime) -> Result<(), AppError> {
+fn expire_one(conn: &mut DbConn, settings: &Settings, o: &Offer, now: NaiveDateTime) -> Result<(), AppError> {
     let app = dbo::application(conn, &o.application_id)?.ok_or(AppError::NotFound)?;
     let campaign = dbr::campaign(conn, &app.campaign_id)?;
     if !dbo::set_offer_status(conn, &o.id, &["offered"], "expired", now, Some("逾期未确认"))? {
@@ -351,7 +410,7 @@ fn expire_one(conn: &mut DbConn, o: &Offer, now: NaiveDateTime) -> Result<(), Ap
     let school = dbo::school_name(conn, &o.school_id)?;
     dbo::set_app_status(conn, &app.id, ApplicationStatus::Declined, now, "system", &format!("逾期未确认，视为放弃学位：{school}"))?;
     dbo::leave_all_waitlists(conn, &app.id)?;
-    let moves = move_seats(conn, &campaign, (o.school_id.clone(), app.registration_no.clone(), "expired"), now)?;
+    let moves = move_seats(conn, settings, &campaign, (o.school_id.clone(), app.registration_no.clone(), "expired"), now)?;
     audit::append(
         conn,
         "system",
@@ -651,6 +710,20 @@ pub struct SchoolSeats {
     pub seats: i64,
     pub taken: i64,
     pub free: i64,
+    /// The school's location (WGS-84), where known.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// A school proposed for a child: its seats, and how near it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proposal {
+    #[serde(flatten)]
+    pub school: SchoolSeats,
+    /// Great-circle distance from the child's point, in metres, where both are known.
+    pub distance_m: Option<i64>,
+    /// Why it is proposed (`距离约 1.2 公里`, `同一乡镇`, `其他乡镇`).
+    pub basis: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -661,8 +734,8 @@ pub struct Unplaced {
     pub status_label: String,
     pub category: Option<String>,
     pub catchment_school: Option<String>,
-    /// Schools with free seats, nearest first.
-    pub proposals: Vec<SchoolSeats>,
+    /// Schools with free seats, nearest first (`admission::nearest`).
+    pub proposals: Vec<Proposal>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -707,7 +780,8 @@ fn school_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Resul
         let cap = p.class_size_cap.min(county_cap(caps, &p.kind));
         let seats = admission::seats(p.planned_classes, p.class_size_cap, county_cap(caps, &p.kind));
         let taken = dbo::seats_taken(conn, campaign_id, &p.school_id)?;
-        let township_id: String = sc::table.filter(sc::id.eq(&p.school_id)).select(sc::township_id).first(conn)?;
+        let (township_id, lat, lon): (String, Option<f64>, Option<f64>) =
+            sc::table.filter(sc::id.eq(&p.school_id)).select((sc::township_id, sc::lat, sc::lon)).first(conn)?;
         out.push(SchoolSeats {
             school_id: p.school_id,
             name: p.school_name,
@@ -717,6 +791,8 @@ fn school_seats(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> Resul
             seats,
             taken,
             free: (seats - taken).max(0),
+            lat,
+            lon,
         });
     }
     Ok(out)
@@ -730,6 +806,10 @@ fn placement_view_in(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> 
     let schools = school_seats(conn, campaign_id, caps)?;
     let township_of: HashMap<String, String> = schools.iter().map(|s| (s.school_id.clone(), s.township_id.clone())).collect();
     let names: HashMap<String, String> = schools.iter().map(|s| (s.school_id.clone(), s.name.clone())).collect();
+    let point_of: HashMap<String, Option<crate::catchment::GeoPoint>> = schools
+        .iter()
+        .map(|s| (s.school_id.clone(), s.lat.zip(s.lon).map(|(lat, lon)| crate::catchment::GeoPoint::new(lon, lat))))
+        .collect();
     let mut unplaced = Vec::new();
     let candidates = dbo::applications_in(conn, campaign_id, &[ApplicationStatus::Waitlisted, ApplicationStatus::Approved])?;
     for a in candidates {
@@ -744,14 +824,31 @@ fn placement_view_in(conn: &mut DbConn, campaign_id: &str, caps: (i32, i32)) -> 
         }
         let (name, _, _) = dbo::child_name_and_id(conn, &a.child_id)?;
         let home = a.catchment_school_id.as_ref().and_then(|s| township_of.get(s)).or(a.township_id.as_ref()).cloned();
-        let mut proposals: Vec<SchoolSeats> = schools.iter().filter(|s| s.free > 0).cloned().collect();
-        // Nearest first: the child's own catchment township, then the most
-        // free seats, then the school id (deterministic).
-        proposals.sort_by(|x, y| {
-            let near = |s: &SchoolSeats| Some(&s.township_id) != home.as_ref();
-            near(x).cmp(&near(y)).then(y.free.cmp(&x.free)).then(x.school_id.cmp(&y.school_id))
-        });
-        proposals.truncate(3);
+        // The child's point: no registration records a map location of the
+        // home address, so it is the child's own catchment school's, where
+        // that school has coordinates.
+        let point = a.catchment_school_id.as_ref().and_then(|s| point_of.get(s).copied().flatten());
+        let candidates: Vec<admission::nearest::Candidate<'_>> = schools
+            .iter()
+            .map(|s| admission::nearest::Candidate {
+                school_id: &s.school_id,
+                township_id: &s.township_id,
+                free: s.free,
+                point: point_of.get(&s.school_id).copied().flatten(),
+            })
+            .collect();
+        let proposals: Vec<Proposal> = admission::nearest::rank(home.as_deref(), point, &candidates)
+            .into_iter()
+            .take(3)
+            .map(|(i, basis)| Proposal {
+                school: schools[i].clone(),
+                distance_m: match basis {
+                    admission::nearest::Basis::Distance(m) => Some(m),
+                    _ => None,
+                },
+                basis: basis.label(),
+            })
+            .collect();
         unplaced.push(Unplaced {
             application_id: a.id.clone(),
             registration_no: a.registration_no.clone(),
@@ -812,14 +909,25 @@ fn check_fits(conn: &mut DbConn, campaign_id: &str, school_id: &str, caps: (i32,
     admission::fits(&s.name, s.seats, s.taken - exclude_pending, s.classes, s.cap).map_err(|m| AppError::conflict("no_seats", m))
 }
 
-fn make_placement_offer(conn: &mut DbConn, p: &Placement, actor: &str, now: NaiveDateTime) -> Result<String, AppError> {
+fn make_placement_offer(
+    conn: &mut DbConn,
+    settings: &Settings,
+    p: &Placement,
+    actor: &str,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
     let c = dbr::campaign(conn, &p.campaign_id)?;
-    let offer = new_offer(&p.application_id, &p.school_id, None, "placement", deadline_for(&c, now, false), now, Some(p.reason.clone()));
+    let deadline = deadline_for(&c, now, false);
+    let offer = new_offer(&p.application_id, &p.school_id, None, "placement", deadline, now, Some(p.reason.clone()));
     dbo::insert_offer(conn, &offer)?;
     dbo::leave_all_waitlists(conn, &p.application_id)?;
     let name = dbo::school_name(conn, &p.school_id)?;
     dbo::set_app_status(conn, &p.application_id, ApplicationStatus::Offered, now, actor, &format!("统筹安置：{name}"))?;
-    // NOTIFY(placement): the family is told the school, the reason and the deadline.
+    // The family is told the school and the deadline; the staff's reason is
+    // an internal record (it may name other families or circumstances).
+    let no = dbo::application(conn, &p.application_id)?.ok_or(AppError::NotFound)?.registration_no;
+    let event = Event::Placement { offer_id: offer.id.clone(), registration_no: no, school: name, deadline: Some(deadline) };
+    notify_svc::enqueue_for_application(conn, settings, &p.application_id, &p.campaign_id, &event, now)?;
     Ok(offer.id)
 }
 
@@ -842,12 +950,14 @@ pub async fn propose_placement(
     if reason.chars().count() > 500 {
         return Err(AppError::invalid("reason", "理由不超过 500 字"));
     }
-    let (who, caps) = (who.clone(), caps(cx));
-    cx.db.write(move |c| propose_placement_in(c, &who, &app_id, &school_id, &reason, caps, db::now())).await
+    let (who, caps, settings) = (who.clone(), caps(cx), cx.settings.clone());
+    cx.db.write(move |c| propose_placement_in(c, &settings, &who, &app_id, &school_id, &reason, caps, db::now())).await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn propose_placement_in(
     c: &mut DbConn,
+    settings: &Settings,
     who: &Identity,
     app_id: &str,
     school_id: &str,
@@ -881,7 +991,7 @@ pub fn propose_placement_in(
         offer_id: None,
     };
     if !campaign.four_eyes {
-        p.offer_id = Some(make_placement_offer(c, &p, &who.actor(), now)?);
+        p.offer_id = Some(make_placement_offer(c, settings, &p, &who.actor(), now)?);
         p.status = "approved".into();
         p.decided_by = Some(who.id.clone());
         p.decided_at = Some(now);
@@ -903,12 +1013,13 @@ pub async fn decide_placement(cx: &Ctx, who: &Identity, placement_id: String, ap
     if !who.is(&PLACERS) {
         return Err(AppError::Forbidden);
     }
-    let (who, caps) = (who.clone(), caps(cx));
-    cx.db.write(move |c| decide_placement_in(c, &who, &placement_id, approve, caps, db::now())).await
+    let (who, caps, settings) = (who.clone(), caps(cx), cx.settings.clone());
+    cx.db.write(move |c| decide_placement_in(c, &settings, &who, &placement_id, approve, caps, db::now())).await
 }
 
 pub fn decide_placement_in(
     c: &mut DbConn,
+    settings: &Settings,
     who: &Identity,
     placement_id: &str,
     approve: bool,
@@ -925,7 +1036,7 @@ pub fn decide_placement_in(
     let offer_id = if approve {
         // The pending placement already counts as taken: exclude it.
         check_fits(c, &p.campaign_id, &p.school_id, caps, 1)?;
-        Some(make_placement_offer(c, &p, &who.actor(), now)?)
+        Some(make_placement_offer(c, settings, &p, &who.actor(), now)?)
     } else {
         None
     };

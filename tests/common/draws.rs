@@ -95,6 +95,7 @@ pub async fn announce_for_657413(app: &TestApp, draw: &str) -> Value {
     let key = app.state.settings.draw_signing_key().unwrap();
     let fallback = app.state.settings.draw.fallback.clone();
     let id = draw.to_string();
+    let settings = app.state.settings.clone();
     let t = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap();
     let d = app
         .state
@@ -102,6 +103,7 @@ pub async fn announce_for_657413(app: &TestApp, draw: &str) -> Value {
         .write(move |c| {
             ruxue::service::draw::announce_in(
                 c,
+                &settings,
                 "staff:test-operator",
                 &key,
                 &fallback,

@@ -36,8 +36,8 @@ pub fn unit_needing_draw(app: &TestApp, campaign: &str, kind: &str) -> String {
 /// Freezes, "announces", computes and publishes one unit's draw (the
 /// demo's own step, `ruxue::demo::publish_draw`); returns the draw id.
 pub fn publish(app: &TestApp, campaign: &str, unit: &str, witness_value: &str) -> String {
-    let (c, u, w) = (campaign.to_string(), unit.to_string(), witness_value.to_string());
-    app.state.db.write_blocking(move |conn| ruxue::demo::publish_draw(conn, &c, &u, &w, ruxue::db::now())).expect("draw published")
+    let (c, u, w, s) = (campaign.to_string(), unit.to_string(), witness_value.to_string(), app.state.settings.clone());
+    app.state.db.write_blocking(move |conn| ruxue::demo::publish_draw(conn, &s, &c, &u, &w, ruxue::db::now())).expect("draw published")
 }
 
 /// The published record of a draw.

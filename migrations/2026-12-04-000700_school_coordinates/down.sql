@@ -1,0 +1,2 @@
+ALTER TABLE schools DROP COLUMN lon;
+ALTER TABLE schools DROP COLUMN lat;
