@@ -7,6 +7,9 @@
 #   bench/load.sh sqlite
 #   SEED=300000 DURATION=10 CONNS="8 32 128" DRAFTS=8000 bench/load.sh postgres
 #   RUXUE_BIN=target/release/ruxue bench/load.sh postgres   # skip the build
+#   SCENARIOS=lookup SEED=1000 bench/load.sh postgres       # only some scenarios
+#   REDIS_URL=redis://127.0.0.1:6379/0 bench/load.sh postgres  # rate limits in Redis
+#   LOOKUP_CACHE_MS=0 bench/load.sh postgres                # lookup checks the map version on every request
 #
 # Scenarios, each at every connection count in CONNS: /healthz, the public
 # catchment lookup, a parent's status API, a registration submit (drafts
@@ -24,6 +27,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-"8 32 128"}
 DRAFTS=${DRAFTS:-8000}
 POOL=${POOL:-16}
+SCENARIOS=${SCENARIOS:-"lookup status submit"}
 THREADS=${THREADS:-2}
 # pgbench clients at most (the shared server has max_connections = 100).
 PGBENCH_MAX=${PGBENCH_MAX:-32}
@@ -42,9 +46,12 @@ case $BACKEND in
 esac
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export RUXUE_ENV=test RUXUE__DATABASE__URL="$URL" RUXUE__SERVER__PORT=$PORT RUXUE__SERVER__WORKERS=${WORKERS:-2} \
-  RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE=1000000000 RUXUE__DATABASE__POOL_SIZE=$POOL RUXUE__LOG__LEVEL=error \
+  RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE=1000000000 RUXUE__RATELIMIT__ADDRESS_PER_MINUTE=1000000000 RUXUE__DATABASE__POOL_SIZE=$POOL RUXUE__LOG__LEVEL=error \
   RUXUE__UPLOADS__DIR="$WORK/uploads" RUXUE__MAIL__FILE_DIR="$WORK/mail"
 [ -n "${CHECK_ON_CHECKOUT:-}" ] && export RUXUE__DATABASE__CHECK_ON_CHECKOUT=$CHECK_ON_CHECKOUT
+# The production default (the test settings check on every request).
+export RUXUE__SERVER__LOOKUP_CACHE_MS=${LOOKUP_CACHE_MS:-1000}
+if [ -n "${REDIS_URL:-}" ]; then export RUXUE__REDIS__URL=$REDIS_URL RUXUE__REDIS__PREFIX=ruxue-bench-$$; fi
 SERVER_PID=
 cleanup() {
   local rc=$?
@@ -77,6 +84,7 @@ count_apps() { sql -At -c "SELECT count(*) FROM applications" 2>/dev/null || sql
 if [ "$BACKEND" = sqlite ]; then count_apps() { sqlite3 "$WORK/bench.sqlite3" "SELECT count(*) FROM applications;"; }; fi
 
 declare -A HEALTH PGB
+has() { [[ " $SCENARIOS " == *" $1 "* ]]; }
 echo "| scenario | conns | req/s | p50 ms | p99 ms | p99.9 ms | errors | peak MiB | ratio |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
 run_wrk() { # name conns script [ratio-to]
@@ -94,17 +102,18 @@ print(f"| {name} | {c} | {js['rps']:.0f} | {js['p50_ms']:.1f} | {js['p99_ms']:.1
 PY
 }
 printf 'function request() return wrk.format("GET", "/healthz") end\n' >"$WORK/healthz.lua"
-python3 bench/load/prepare.py "$BASE" "$WORK/status.txt" 2000 900000 --submit
+has status && python3 bench/load/prepare.py "$BASE" "$WORK/status.txt" 2000 900000 --submit
 for c in $CONNS; do
   j=$(run_wrk healthz "$c" "$WORK/healthz.lua" /); HEALTH[$c]=$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['rps'])" "$j")
   row "/healthz" "$c" "$j" "limit" "$(peak_mib)"
-  j=$(run_wrk lookup "$c" bench/load/lookup.lua /)
-  row "catchment lookup" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"
-  j=$(STATUS_FILE="$WORK/status.txt" run_wrk status "$c" bench/load/status.lua /)
-  row "status API" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"
+  has lookup && { j=$(run_wrk lookup "$c" bench/load/lookup.lua /)
+  row "catchment lookup" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"; }
+  has status && { j=$(STATUS_FILE="$WORK/status.txt" run_wrk status "$c" bench/load/status.lua /)
+  row "status API" "$c" "$j" "$(python3 -c "import json,sys; print(f\"{json.loads(sys.argv[1])['rps']/float(sys.argv[2]):.2f}× healthz\")" "$j" "${HEALTH[$c]}")" "$(peak_mib)"; }
 done
 start=1000000
-for c in $CONNS; do
+has submit || CONNS_SUBMIT=
+for c in ${CONNS_SUBMIT-$CONNS}; do
   python3 bench/load/prepare.py "$BASE" "$WORK/drafts.txt" "$DRAFTS" "$start"
   start=$((start + DRAFTS))
   before=$(count_apps)

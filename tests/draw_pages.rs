@@ -161,7 +161,7 @@ backend_test! {
         assert_eq!((s, loc.as_str()), (303, format!("{console}?done=committed").as_str()));
         let (s, body) = page(&oc, &app, &format!("{console}?done=committed")).await;
         assert_eq!(s, 200);
-        assert!(body.contains("承诺值已保存") && !body.contains("20270720") && !body.contains("731"), "no value before the reveal: {body}");
+        assert!(body.contains("承诺值已保存") && !body.contains("20270720") && !body.contains("公证员的数"), "no value before the reveal: {body}");
         // An announcement in the past is refused on the page.
         let (s, _, body) = form(&oc, &app, &format!("{console}/announce"), &[("csrf", &csrf), ("scheduled_at", "2020-01-01 09:00")]).await;
         assert_eq!(s, 422, "{body}");

@@ -501,6 +501,7 @@ impl Worker {
         let (owner, limit) = (self.owner.clone(), s.notify.batch_size);
         let batch = self.db.write(move |c| dbn::claim(c, &owner, now, until, limit)).await?;
         let mut pass = Pass::default();
+        let mut first_refusal: Option<(String, String, String)> = None;
         for n in batch {
             // A server's error may quote the address: logs and staff see it masked.
             let masked = notify::mask_recipient(&n.channel, &n.recipient);
@@ -520,7 +521,10 @@ impl Worker {
                     pass.sent += 1;
                 }
                 Delivery::Refused(e) => {
-                    tracing::warn!(notification = %n.id, event = %n.event, channel = %n.channel, error = %e, "notification refused");
+                    // One warning per pass (below), not one per message: a
+                    // missing template refuses a whole draw's messages at once.
+                    tracing::debug!(notification = %n.id, event = %n.event, channel = %n.channel, error = %e, "notification refused");
+                    first_refusal.get_or_insert_with(|| (n.event.clone(), n.channel.clone(), e.clone()));
                     self.db.write(move |c| dbn::mark_unsent(c, &id, &owner, "failed", at, &e)).await?;
                     pass.failed += 1;
                 }
@@ -538,6 +542,9 @@ impl Worker {
                     pass.retried += 1;
                 }
             }
+        }
+        if let Some((event, channel, error)) = first_refusal {
+            tracing::warn!(refused = pass.failed, %event, %channel, %error, "notifications refused (listed on the staff notifications page)");
         }
         Ok(pass)
     }
