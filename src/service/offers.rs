@@ -118,7 +118,7 @@ pub fn on_draw_published(conn: &mut DbConn, draw: &Draw, now: NaiveDateTime) -> 
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdmitAllOutcome {
     pub campaign_id: String,
     pub schools: Vec<String>,
@@ -261,7 +261,8 @@ fn move_seats(
     Ok(moves)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OfferResponse)]
 pub struct Response {
     pub offer_id: String,
     pub status: String,
@@ -368,7 +369,7 @@ fn expire_one(conn: &mut DbConn, o: &Offer, now: NaiveDateTime) -> Result<(), Ap
 // ---------------------------------------------------------------- results
 
 /// What a family reads about the outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultView {
     pub application_id: String,
     pub registration_no: String,
@@ -382,7 +383,7 @@ pub struct ResultView {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OfferView {
     pub id: String,
     pub school_id: String,
@@ -395,7 +396,7 @@ pub struct OfferView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawResult {
     pub draw_id: String,
     pub title: String,
@@ -535,7 +536,7 @@ pub async fn result(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<ResultV
 }
 
 /// The public lookup's answer: the masked name and the outcome only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LookupAnswer {
     pub registration_no: String,
     pub child_name: String,
@@ -584,7 +585,7 @@ pub async fn public_lookup(cx: &Ctx, registration_no: String, id_tail: String) -
 
 // ---------------------------------------------------------------- public waitlist page
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SchoolMoves {
     pub school_id: String,
     pub school_name: String,
@@ -593,7 +594,7 @@ pub struct SchoolMoves {
     pub moves: Vec<MoveLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MoveLine {
     pub seq: i32,
     pub at: String,
@@ -641,7 +642,8 @@ pub async fn school_moves(cx: &Ctx, campaign_id: String, school_id: String) -> R
 const PLACERS: [Role; 2] = [Role::Admin, Role::Operator];
 const PLACEMENT_READERS: [Role; 3] = [Role::Admin, Role::Operator, Role::Auditor];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PlacementSchoolSeats)]
 pub struct SchoolSeats {
     pub school_id: String,
     pub name: String,
@@ -653,7 +655,7 @@ pub struct SchoolSeats {
     pub free: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unplaced {
     pub application_id: String,
     pub registration_no: String,
@@ -665,7 +667,7 @@ pub struct Unplaced {
     pub proposals: Vec<SchoolSeats>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementLine {
     pub id: String,
     pub registration_no: String,
@@ -677,7 +679,7 @@ pub struct PlacementLine {
     pub decided_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementView {
     pub campaign_id: String,
     pub four_eyes: bool,
@@ -798,7 +800,7 @@ pub async fn placement_view(cx: &Ctx, who: &Identity, campaign_id: String) -> Re
     cx.db.run(move |c| placement_view_in(c, &campaign_id, caps)).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementOutcome {
     pub placement_id: String,
     pub status: String,
