@@ -317,20 +317,7 @@ backend_test! {
         sample(&mut s, "get", "/api/v1/draws/{id}/roster", c.get(u(&format!("/api/v1/draws/{draw_id}/roster")))).await;
         sample(&mut s, "get", "/api/v1/draws/{id}/proof/{registration_no}", c.get(u(&format!("/api/v1/draws/{draw_id}/proof/{first}")))).await;
         sample(&mut s, "get", "/api/v1/catchment/lookup", c.get(u("/api/v1/catchment/lookup")).query(&[("address", "凤城镇二环路123号"), ("grade", "1")])).await;
-        let id_number = {
-            let id = app_id.clone();
-            let enc: String = app
-                .state
-                .db
-                .write_blocking(move |conn| {
-                    use diesel::prelude::*;
-                    use ruxue::db::schema;
-                    let child: String = schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(conn)?;
-                    Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::id_number_enc).first(conn)?)
-                })
-                .unwrap();
-            app.state.ctx.cipher().decrypt(&enc).unwrap()
-        };
+        let id_number = published::id_number(&app, &app_id);
         let tail = &id_number[id_number.len() - 6..];
         sample(&mut s, "post", "/api/v1/results/lookup", c.post(u("/api/v1/results/lookup")).json(&json!({"registration_no": first, "id_tail": tail}))).await;
 
