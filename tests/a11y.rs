@@ -179,3 +179,97 @@ backend_test! {
         assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
     }
 }
+
+backend_test! {
+    /// After the draw (issues #11 and #12): the draws list, a published
+    /// draw's page, the hall's live screen, the verification page, 录取查询
+    /// and its answer, a school's waitlist movements, and the parent's
+    /// status page with the published result; no serious or critical
+    /// violation, in standard and large text.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn draw_and_result_pages_pass_axe(backend) {
+        use common::published;
+        let app = spawn_app_with(backend, true, &[]).await;
+        let (draw_id, school, no, app_id) = published::demo_draw_with_admitted(&app, CAMPAIGN);
+        let id = published::id_number(&app, &app_id);
+        let tail = id[id.len() - 6..].to_string();
+        // One declined offer, so the waitlist page has a movement to show.
+        let rec = published::record(&app, &draw_id);
+        let second = rec["result"]["assignments"][&school][1].as_str().map(str::to_string);
+        if let Some(second) = second {
+            let other = published::entries(&app, &draw_id)[&second].clone();
+            let (c, csrf) = published::guardian_client(&app, &other).await;
+            let r = c
+                .post(app.url(&format!("/api/v1/registration/applications/{other}/offer")))
+                .header("X-CSRF-Token", csrf)
+                .json(&json!({"answer": "decline"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let axe_js = axe_source();
+        let mut b = Browser::start(&format!("a11y_after_{}", backend.name()), 375, 667).await;
+        let mut problems: Vec<String> = Vec::new();
+        let pages = [
+            "/draws".to_string(),
+            format!("/draws/{draw_id}"),
+            format!("/draws/{draw_id}/live"),
+            format!("/verify/?draw={draw_id}"),
+            "/results".into(),
+            format!("/results/{CAMPAIGN}/schools/{school}"),
+        ];
+        for large in [false, true] {
+            if large {
+                b.client.goto(&app.url("/")).await.unwrap();
+                b.find_css("header a.textsize").await.click().await.unwrap();
+                b.find_css("html.large").await;
+            }
+            let mode = if large { " (大字版)" } else { "" };
+            for path in &pages {
+                b.client.goto(&app.url(path)).await.unwrap();
+                let text = b.body_text().await;
+                assert!(!text.is_empty(), "{path} renders");
+                if path.ends_with("/live") {
+                    // The hall's screen fills in from the record.
+                    b.find_css("body").await;
+                }
+                b.shot(&format!("{}{}", if large { "large" } else { "" }, path.replace(['/', '?', '=', '&'], "_"))).await;
+                problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{mode}: {v}")));
+            }
+            // 录取查询 and its answer, typed in like a parent does.
+            b.client.goto(&app.url("/results")).await.unwrap();
+            b.find_css("#registration_no").await.send_keys(&no).await.unwrap();
+            b.find_css("#id_tail").await.send_keys(&tail).await.unwrap();
+            b.find_css("form[action='/results'] button[type=submit]").await.click().await.unwrap();
+            let outcome = b.find_css("#answer #outcome").await.text().await.unwrap();
+            assert!(outcome.contains("已录取"), "{outcome}");
+            b.shot(&format!("{}results-answer", if large { "large-" } else { "" })).await;
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("POST /results{mode}: {v}")));
+            // A wrong pair: the error message.
+            b.client.goto(&app.url("/results")).await.unwrap();
+            b.find_css("#registration_no").await.send_keys(&no).await.unwrap();
+            b.find_css("#id_tail").await.send_keys(if tail == "000000" { "111111" } else { "000000" }).await.unwrap();
+            b.find_css("form[action='/results'] button[type=submit]").await.click().await.unwrap();
+            b.find_css("#error").await;
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("POST /results (no match){mode}: {v}")));
+        }
+
+        // The parent's status page with the published result (the large-text cookie is the browser's).
+        published::guardian_browser(&app, &b, &app_id).await;
+        let path = format!("/parent/applications/{app_id}");
+        for large in [true, false] {
+            if !large {
+                b.client.goto(&app.url("/")).await.unwrap();
+                b.find_css("header a.textsize").await.click().await.unwrap();
+            }
+            b.client.goto(&app.url(&path)).await.unwrap();
+            let text = b.find_css("#result").await.text().await.unwrap();
+            assert!(text.contains("录取结果") && text.contains("中排第"), "{text}");
+            b.shot(if large { "large-parent-result" } else { "parent-result" }).await;
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{}: {v}", if large { " (大字版)" } else { "" })));
+        }
+        b.close().await;
+        assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
+    }
+}
