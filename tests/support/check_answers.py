@@ -10,8 +10,9 @@ Each body is validated with JSON Schema 2020-12 (python `jsonschema`, which
 operation and status, in both directions: what the schema requires must be
 there with the documented types, and every member the answer carries must be
 documented (objects are closed with `unevaluatedProperties: false`, except the
-parts of an `allOf`, which the whole closes). Prints one line per problem and
-exits 1 when there is any.
+parts of an `allOf`, which the whole closes), and formats (`date`) and
+patterns (the UTC timestamps) hold. Prints one line per problem and exits 1
+when there is any.
 """
 import copy
 import json
@@ -85,7 +86,8 @@ def main():
         root = copy.deepcopy(schema)
         close(root)
         root["components"] = components
-        for e in sorted(Draft202012Validator(root).iter_errors(s["body"]), key=lambda e: list(e.absolute_path))[:5]:
+        validator = Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        for e in sorted(validator.iter_errors(s["body"]), key=lambda e: list(e.absolute_path))[:5]:
             where = "/".join(str(p) for p in e.absolute_path) or "(top)"
             problems.append(f"{label} at {where}: {e.message[:300]}")
     for p in problems:
