@@ -285,6 +285,21 @@ async fn sample(samples: &mut Vec<Value>, method: &str, template: &str, rb: reqw
     body
 }
 
+/// Runs tests/support/check_answers.py over the samples; the input is kept
+/// under target/ (`openapi-answers-<name>.json`) to read when it fails.
+fn check_samples(name: &str, samples: Vec<Value>) {
+    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/openapi-answers-{name}.json"));
+    let doc: Value = serde_json::from_str(ruxue::web::openapi::document_json()).unwrap();
+    std::fs::write(&file, serde_json::to_vec(&json!({"doc": doc, "samples": samples})).unwrap()).unwrap();
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/check_answers.py"))
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "answers that do not match their documented schema:\n{text}");
+}
+
 backend_test! {
     /// The schemas are not fiction: real answers of a demo county with a
     /// published draw — public, parent and staff, as admin and as auditor —
@@ -362,16 +377,71 @@ backend_test! {
             }
         }
 
-        // Kept under target/ to read when the check fails.
-        let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/openapi-answers-{}.json", backend.name()));
-        let doc: Value = serde_json::from_str(ruxue::web::openapi::document_json()).unwrap();
-        std::fs::write(&file, serde_json::to_vec(&json!({"doc": doc, "samples": s})).unwrap()).unwrap();
-        let out = std::process::Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/check_answers.py"))
-            .arg(&file)
-            .output()
-            .expect("python3 runs");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(out.status.success(), "answers that do not match their documented schema:\n{text}");
+        // A placement proposed by the operator and approved by the admin (four eyes).
+        let op = common::staff::token(&app, "operator", "ruxue-demo-operator").await;
+        let admin = common::staff::token(&app, "admin", "ruxue-demo-admin").await;
+        let view: Value = c.get(u(&format!("/api/v1/staff/placements?campaign={G1}"))).bearer_auth(&op).send().await.unwrap().json().await.unwrap();
+        let child = &view["unplaced"][0];
+        let body = json!({"application_id": child["application_id"], "school_id": child["proposals"][0]["school_id"], "reason": "对口学校学位已满，就近安置"});
+        let placed = sample(&mut s, "post", "/api/v1/staff/placements", c.post(u("/api/v1/staff/placements")).bearer_auth(&op).json(&body)).await;
+        let pid = placed["placement_id"].as_str().unwrap();
+        sample(&mut s, "post", "/api/v1/staff/placements/{id}/decide", c.post(u(&format!("/api/v1/staff/placements/{pid}/decide"))).bearer_auth(&admin).json(&json!({"approve": true}))).await;
+        check_samples(&format!("draw-{}", backend.name()), s);
+    }
+}
+
+backend_test! {
+    /// The same check over a registration (every parent step, as the forms
+    /// do them) and the staff's account, campaign and notification answers.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn registration_and_staff_answers_match_their_documented_schemas(backend) {
+        use common::parent::{child, dev_parent, id_number, real_png};
+        const G1: &str = "2027-G1";
+        let app = spawn_app_with(backend, true, &[]).await;
+        let (db, settings) = (app.state.db.clone(), app.state.settings.clone());
+        tokio::task::spawn_blocking(move || ruxue::service::campaign::open_registration(&db, &settings, G1, 14, true, "test"))
+            .await
+            .unwrap()
+            .expect("registration opens");
+        let mut s = Vec::new();
+        let u = |p: &str| app.url(p);
+        let p = dev_parent(&app, "contract-parent").await;
+        let (c, h) = (&p.c, ("X-CSRF-Token", p.csrf.clone()));
+        sample(&mut s, "put", "/api/v1/registration/guardian", c.put(u("/api/v1/registration/guardian")).header(h.0, &h.1).json(&json!({"name": "林美玲", "relation": "母亲", "mobile": "13805951234"}))).await;
+        sample(&mut s, "get", "/api/v1/registration/campaigns", c.get(u("/api/v1/registration/campaigns"))).await;
+        let d = sample(&mut s, "post", "/api/v1/registration/campaigns/{cid}/drafts", c.post(u(&format!("/api/v1/registration/campaigns/{G1}/drafts"))).header(h.0, &h.1)).await;
+        let draft = d["draft_id"].as_str().unwrap().to_string();
+        let id = id_number("350524", "20210315", "123");
+        sample(&mut s, "put", "/api/v1/registration/drafts/{id}/child", c.put(u(&format!("/api/v1/registration/drafts/{draft}/child"))).header(h.0, &h.1).json(&child("林一", &id))).await;
+        let upload = || {
+            let form = reqwest::multipart::Form::new()
+                .text("kind", "hukou")
+                .part("file", reqwest::multipart::Part::bytes(real_png(40, 30)).file_name("h.png").mime_str("image/png").unwrap());
+            c.post(u(&format!("/api/v1/registration/drafts/{draft}/documents"))).header(h.0, &h.1).multipart(form)
+        };
+        let doc = sample(&mut s, "post", "/api/v1/registration/drafts/{id}/documents", upload()).await;
+        sample(&mut s, "get", "/api/v1/registration/drafts/{id}", c.get(u(&format!("/api/v1/registration/drafts/{draft}")))).await;
+        let hash = doc["content_hash"].as_str().unwrap();
+        sample(&mut s, "delete", "/api/v1/registration/drafts/{id}/documents/{hash}", c.delete(u(&format!("/api/v1/registration/drafts/{draft}/documents/{hash}"))).header(h.0, &h.1)).await;
+        sample(&mut s, "post", "/api/v1/registration/drafts/{id}/documents", upload()).await;
+        sample(&mut s, "get", "/api/v1/registration/drafts/{id}/review", c.get(u(&format!("/api/v1/registration/drafts/{draft}/review")))).await;
+        let done = sample(&mut s, "post", "/api/v1/registration/drafts/{id}/submit", c.post(u(&format!("/api/v1/registration/drafts/{draft}/submit"))).header(h.0, &h.1)).await;
+        let app_id = done["application_id"].as_str().unwrap().to_string();
+        sample(&mut s, "get", "/api/v1/registration/applications/{id}", c.get(u(&format!("/api/v1/registration/applications/{app_id}")))).await;
+        sample(&mut s, "post", "/api/v1/registration/applications/{id}/edit", c.post(u(&format!("/api/v1/registration/applications/{app_id}/edit"))).header(h.0, &h.1)).await;
+        sample(&mut s, "post", "/api/v1/registration/applications/{id}/withdraw", c.post(u(&format!("/api/v1/registration/applications/{app_id}/withdraw"))).header(h.0, &h.1)).await;
+
+        // Staff: accounts, a campaign copied and planned, the outbox.
+        let sc = reqwest::Client::new();
+        let t = common::staff::token(&app, "admin", "ruxue-demo-admin").await;
+        let acct = sample(&mut s, "post", "/api/v1/staff/accounts", sc.post(u("/api/v1/staff/accounts")).bearer_auth(&t).json(&json!({"username": "contract-op", "display_name": "合同测试", "role": "operator", "password": "contract-op-password-1"}))).await;
+        let aid = acct["id"].as_str().unwrap();
+        sample(&mut s, "post", "/api/v1/staff/accounts/{id}/state", sc.post(u(&format!("/api/v1/staff/accounts/{aid}/state"))).bearer_auth(&t).json(&json!({"action": "disable"}))).await;
+        let copy = sample(&mut s, "post", "/api/v1/staff/campaigns", sc.post(u("/api/v1/staff/campaigns")).bearer_auth(&t).json(&json!({"from": G1, "year": 2028}))).await;
+        let cid = copy["id"].as_str().unwrap();
+        sample(&mut s, "post", "/api/v1/staff/campaigns/{id}/plans/{school}", sc.post(u(&format!("/api/v1/staff/campaigns/{cid}/plans/P01"))).bearer_auth(&t).json(&json!({"planned_classes": 3, "class_size_cap": 45}))).await;
+        sample(&mut s, "get", "/api/v1/staff/notifications", sc.get(u("/api/v1/staff/notifications")).bearer_auth(&t)).await;
+        sample(&mut s, "post", "/api/v1/staff/refresh", sc.post(u("/api/v1/staff/refresh")).json(&json!({"refresh_token": common::staff::api_login(&app, "auditor", "ruxue-demo-auditor").await.1}))).await;
+        check_samples(&format!("registration-{}", backend.name()), s);
     }
 }
