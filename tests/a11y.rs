@@ -45,6 +45,23 @@ async fn axe(b: &Browser, axe_js: &str) -> Vec<String> {
     serde_json::from_value(found).unwrap_or_default()
 }
 
+/// Buttons, fields and button-like links smaller than 44 × 44 px (the
+/// age-friendly guidelines' target size), as `tag "text" W×H`. Links inside
+/// running text and table cells are exempt, as in WCAG 2.5.8.
+async fn small_targets(b: &Browser) -> Vec<String> {
+    let found = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('button, select, input:not([type=hidden]), a.btn, a.big, header a, nav a')]
+               .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.height < 44 || r.width < 44); })
+               .map(e => { const r = e.getBoundingClientRect(); return e.tagName.toLowerCase() + ' \"' + (e.textContent || e.name || '').trim().slice(0, 20) + '\" ' + Math.round(r.width) + '×' + Math.round(r.height); })",
+            vec![],
+        )
+        .await
+        .expect("measure targets");
+    serde_json::from_value(found).unwrap_or_default()
+}
+
 /// A guardian logged in through the browser's dev login, driven over the
 /// same cookie through the API.
 struct Api {
@@ -236,6 +253,7 @@ backend_test! {
                 }
                 b.shot(&format!("{}{}", if large { "large" } else { "" }, path.replace(['/', '?', '=', '&'], "_"))).await;
                 problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{mode}: {v}")));
+                problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}{mode}: target under 44 px: {v}")));
             }
             // 录取查询 and its answer, typed in like a parent does.
             b.client.goto(&app.url("/results")).await.unwrap();
@@ -246,6 +264,7 @@ backend_test! {
             assert!(outcome.contains("已录取"), "{outcome}");
             b.shot(&format!("{}results-answer", if large { "large-" } else { "" })).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("POST /results{mode}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("POST /results{mode}: target under 44 px: {v}")));
             // A wrong pair: the error message.
             b.client.goto(&app.url("/results")).await.unwrap();
             b.find_css("#registration_no").await.send_keys(&no).await.unwrap();
@@ -267,6 +286,7 @@ backend_test! {
             let text = b.find_css("#result").await.text().await.unwrap();
             assert!(text.contains("录取结果") && text.contains("中排第"), "{text}");
             b.shot(if large { "large-parent-result" } else { "parent-result" }).await;
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{}: {v}", if large { " (大字版)" } else { "" })));
         }
         b.close().await;
