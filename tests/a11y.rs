@@ -46,13 +46,15 @@ async fn axe(b: &Browser, axe_js: &str) -> Vec<String> {
 }
 
 /// Buttons, fields and button-like links smaller than 44 × 44 px (the
-/// age-friendly guidelines' target size), as `tag "text" W×H`. Links inside
+/// age-friendly guidelines' target size), as `tag "text" W×H`. A checkbox or
+/// radio button counts by its label (which takes the click too). Links inside
 /// running text and table cells are exempt, as in WCAG 2.5.8.
 async fn small_targets(b: &Browser) -> Vec<String> {
     let found = b
         .client
         .execute(
             "return [...document.querySelectorAll('button, select, input:not([type=hidden]), a.btn, a.big, header a, nav a')]
+               .map(e => (e.type === 'checkbox' || e.type === 'radio') ? (e.closest('label') || (e.id && document.querySelector('label[for=\"' + e.id + '\"]')) || e) : e)
                .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.height < 44 || r.width < 44); })
                .map(e => { const r = e.getBoundingClientRect(); return e.tagName.toLowerCase() + ' \"' + (e.textContent || e.name || '').trim().slice(0, 20) + '\" ' + Math.round(r.width) + '×' + Math.round(r.height); })",
             vec![],
@@ -117,6 +119,7 @@ backend_test! {
             b.client.goto(&app.url(path)).await.unwrap();
             b.shot(&path.replace(['/', '?', '&', '=', '%'], "_")).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
         }
 
         // Log in as a parent (the dev login in the browser), then prepare one
@@ -180,6 +183,7 @@ backend_test! {
             }
             b.shot(&path.replace('/', "_")).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
         }
 
         // Large text (the cookie set by the header link) on a few pages.
