@@ -10,6 +10,12 @@
 //! audience's route table (`api_table!` in `web/parent/mod.rs`,
 //! `web/public/mod.rs`, or the staff `route_table!`). The test
 //! `tests/openapi.rs` fails when a registered `/api/` route is missing here.
+//! Its success answer names the type it serialises (`body = SomeView`, the
+//! type deriving `utoipa::ToSchema`; a `json!` literal has no schema, so
+//! answer a struct) or, for files, `content((shapes::Binary = "text/csv"))`;
+//! documents sent as stored bytes are described in [`crate::web::shapes`].
+//! The tests refuse a bare `Object` and check real answers against the
+//! schemas.
 //! Common error answers (400/401/403/404/409/422/429/500) are added to every
 //! operation by [`CommonErrors`], so handlers declare only their successes
 //! and the errors particular to them.
