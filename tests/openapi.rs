@@ -281,23 +281,8 @@ async fn sample(samples: &mut Vec<Value>, method: &str, template: &str, rb: reqw
     let text = r.text().await.unwrap();
     assert!(status.is_success(), "{method} {template}: {status} {text}");
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {template}: not JSON ({e}): {text}"));
-    samples.push(json!({"method": method, "path": template, "status": status.as_u16(), "body": body}));
+    samples.push(common::contract::answer(method, template, status.as_u16(), &body));
     body
-}
-
-/// Runs tests/support/check_answers.py over the samples; the input is kept
-/// under target/ (`openapi-answers-<name>.json`) to read when it fails.
-fn check_samples(name: &str, samples: Vec<Value>) {
-    let file = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(format!("target/openapi-answers-{name}.json"));
-    let doc: Value = serde_json::from_str(ruxue::web::openapi::document_json()).unwrap();
-    std::fs::write(&file, serde_json::to_vec(&json!({"doc": doc, "samples": samples})).unwrap()).unwrap();
-    let out = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/check_answers.py"))
-        .arg(&file)
-        .output()
-        .expect("python3 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "answers that do not match their documented schema:\n{text}");
 }
 
 backend_test! {
@@ -386,7 +371,7 @@ backend_test! {
         let placed = sample(&mut s, "post", "/api/v1/staff/placements", c.post(u("/api/v1/staff/placements")).bearer_auth(&op).json(&body)).await;
         let pid = placed["placement_id"].as_str().unwrap();
         sample(&mut s, "post", "/api/v1/staff/placements/{id}/decide", c.post(u(&format!("/api/v1/staff/placements/{pid}/decide"))).bearer_auth(&admin).json(&json!({"approve": true}))).await;
-        check_samples(&format!("draw-{}", backend.name()), s);
+        common::contract::check_samples(&format!("draw-{}", backend.name()), s);
     }
 }
 
@@ -442,6 +427,6 @@ backend_test! {
         sample(&mut s, "post", "/api/v1/staff/campaigns/{id}/plans/{school}", sc.post(u(&format!("/api/v1/staff/campaigns/{cid}/plans/P01"))).bearer_auth(&t).json(&json!({"planned_classes": 3, "class_size_cap": 45}))).await;
         sample(&mut s, "get", "/api/v1/staff/notifications", sc.get(u("/api/v1/staff/notifications")).bearer_auth(&t)).await;
         sample(&mut s, "post", "/api/v1/staff/refresh", sc.post(u("/api/v1/staff/refresh")).json(&json!({"refresh_token": common::staff::api_login(&app, "auditor", "ruxue-demo-auditor").await.1}))).await;
-        check_samples(&format!("registration-{}", backend.name()), s);
+        common::contract::check_samples(&format!("registration-{}", backend.name()), s);
     }
 }
