@@ -64,6 +64,19 @@ macro_rules! text_enum {
             }
         }
 
+        /// In the API contract: a string, one of the codes.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($code),+]))
+                    .description(Some(concat!($($code, "：", $label, "；"),+)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
+
         impl<DB> ToSql<Text, DB> for $name
         where
             DB: Backend,

@@ -45,6 +45,25 @@ async fn axe(b: &Browser, axe_js: &str) -> Vec<String> {
     serde_json::from_value(found).unwrap_or_default()
 }
 
+/// Buttons, fields and button-like links smaller than 44 × 44 px (the
+/// age-friendly guidelines' target size), as `tag "text" W×H`. A checkbox or
+/// radio button counts by its label (which takes the click too). Links inside
+/// running text and table cells are exempt, as in WCAG 2.5.8.
+async fn small_targets(b: &Browser) -> Vec<String> {
+    let found = b
+        .client
+        .execute(
+            "return [...document.querySelectorAll('button, select, input:not([type=hidden]), a.btn, a.big, header a, nav a')]
+               .map(e => (e.type === 'checkbox' || e.type === 'radio') ? (e.closest('label') || (e.id && document.querySelector('label[for=\"' + e.id + '\"]')) || e) : e)
+               .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.height < 44 || r.width < 44); })
+               .map(e => { const r = e.getBoundingClientRect(); return e.tagName.toLowerCase() + ' \"' + (e.textContent || e.name || '').trim().slice(0, 20) + '\" ' + Math.round(r.width) + '×' + Math.round(r.height); })",
+            vec![],
+        )
+        .await
+        .expect("measure targets");
+    serde_json::from_value(found).unwrap_or_default()
+}
+
 /// A guardian logged in through the browser's dev login, driven over the
 /// same cookie through the API.
 struct Api {
@@ -100,6 +119,7 @@ backend_test! {
             b.client.goto(&app.url(path)).await.unwrap();
             b.shot(&path.replace(['/', '?', '&', '=', '%'], "_")).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
         }
 
         // Log in as a parent (the dev login in the browser), then prepare one
@@ -163,6 +183,7 @@ backend_test! {
             }
             b.shot(&path.replace('/', "_")).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
         }
 
         // Large text (the cookie set by the header link) on a few pages.
@@ -174,6 +195,103 @@ backend_test! {
             b.find_css("html.large").await;
             b.shot(&format!("large{}", path.replace('/', "_"))).await;
             problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path} (大字版): {v}")));
+        }
+        b.close().await;
+        assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));
+    }
+}
+
+backend_test! {
+    /// After the draw (issues #11 and #12): the draws list, a published
+    /// draw's page, the hall's live screen, the verification page, 录取查询
+    /// and its answer, a school's waitlist movements, and the parent's
+    /// status page with the published result; no serious or critical
+    /// violation, in standard and large text.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn draw_and_result_pages_pass_axe(backend) {
+        use common::published;
+        let app = spawn_app_with(backend, true, &[]).await;
+        let (draw_id, school, no, app_id) = published::demo_draw_with_admitted(&app, CAMPAIGN);
+        let id = published::id_number(&app, &app_id);
+        let tail = id[id.len() - 6..].to_string();
+        // One declined offer, so the waitlist page has a movement to show.
+        let rec = published::record(&app, &draw_id);
+        let second = rec["result"]["assignments"][&school][1].as_str().map(str::to_string);
+        if let Some(second) = second {
+            let other = published::entries(&app, &draw_id)[&second].clone();
+            let (c, csrf) = published::guardian_client(&app, &other).await;
+            let r = c
+                .post(app.url(&format!("/api/v1/registration/applications/{other}/offer")))
+                .header("X-CSRF-Token", csrf)
+                .json(&json!({"answer": "decline"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        }
+        let axe_js = axe_source();
+        let mut b = Browser::start(&format!("a11y_after_{}", backend.name()), 375, 667).await;
+        let mut problems: Vec<String> = Vec::new();
+        let pages = [
+            "/draws".to_string(),
+            format!("/draws/{draw_id}"),
+            format!("/draws/{draw_id}/live"),
+            format!("/verify/?draw={draw_id}"),
+            "/results".into(),
+            format!("/results/{CAMPAIGN}/schools/{school}"),
+        ];
+        for large in [false, true] {
+            if large {
+                b.client.goto(&app.url("/")).await.unwrap();
+                b.find_css("header a.textsize").await.click().await.unwrap();
+                b.find_css("html.large").await;
+            }
+            let mode = if large { " (大字版)" } else { "" };
+            for path in &pages {
+                b.client.goto(&app.url(path)).await.unwrap();
+                let text = b.body_text().await;
+                assert!(!text.is_empty(), "{path} renders");
+                if path.ends_with("/live") {
+                    // The hall's screen fills in from the record.
+                    b.find_css("body").await;
+                }
+                b.shot(&format!("{}{}", if large { "large" } else { "" }, path.replace(['/', '?', '=', '&'], "_"))).await;
+                problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{mode}: {v}")));
+                problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}{mode}: target under 44 px: {v}")));
+            }
+            // 录取查询 and its answer, typed in like a parent does.
+            b.client.goto(&app.url("/results")).await.unwrap();
+            b.find_css("#registration_no").await.send_keys(&no).await.unwrap();
+            b.find_css("#id_tail").await.send_keys(&tail).await.unwrap();
+            b.find_css("form[action='/results'] button[type=submit]").await.click().await.unwrap();
+            let outcome = b.find_css("#answer #outcome").await.text().await.unwrap();
+            assert!(outcome.contains("已录取"), "{outcome}");
+            b.shot(&format!("{}results-answer", if large { "large-" } else { "" })).await;
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("POST /results{mode}: {v}")));
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("POST /results{mode}: target under 44 px: {v}")));
+            // A wrong pair: the error message.
+            b.client.goto(&app.url("/results")).await.unwrap();
+            b.find_css("#registration_no").await.send_keys(&no).await.unwrap();
+            b.find_css("#id_tail").await.send_keys(if tail == "000000" { "111111" } else { "000000" }).await.unwrap();
+            b.find_css("form[action='/results'] button[type=submit]").await.click().await.unwrap();
+            b.find_css("#error").await;
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("POST /results (no match){mode}: {v}")));
+        }
+
+        // The parent's status page with the published result (the large-text cookie is the browser's).
+        published::guardian_browser(&app, &b, &app_id).await;
+        let path = format!("/parent/applications/{app_id}");
+        for large in [true, false] {
+            if !large {
+                b.client.goto(&app.url("/")).await.unwrap();
+                b.find_css("header a.textsize").await.click().await.unwrap();
+            }
+            b.client.goto(&app.url(&path)).await.unwrap();
+            let text = b.find_css("#result").await.text().await.unwrap();
+            assert!(text.contains("录取结果") && text.contains("中排第"), "{text}");
+            b.shot(if large { "large-parent-result" } else { "parent-result" }).await;
+            problems.extend(small_targets(&b).await.into_iter().map(|v| format!("{path}: target under 44 px: {v}")));
+            problems.extend(axe(&b, &axe_js).await.into_iter().map(|v| format!("{path}{}: {v}", if large { " (大字版)" } else { "" })));
         }
         b.close().await;
         assert!(problems.is_empty(), "axe-core serious/critical violations:\n{}", problems.join("\n"));

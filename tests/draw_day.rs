@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::contract::answer;
 use common::draws::*;
 use common::staff::token;
 use common::*;
@@ -63,9 +64,12 @@ backend_test! {
         close_review(&app, "2027-G1").await;
         let (unit, applicants) = school_to_draw(&app, &op, "2027-G1").await;
 
+        // Every answer of the day is also checked against the API contract.
+        let mut contract = Vec::new();
         // 1. Freeze: the roster of the school's approved applications.
         let (s, d) = call(&app, "POST", "/api/v1/staff/draws", &op, Some(json!({"campaign": "2027-G1", "unit": unit}))).await;
         assert_eq!(s, 201, "{d}");
+        contract.push(answer("post", "/api/v1/staff/draws", 201, &d));
         let id = d["id"].as_str().unwrap().to_string();
         assert_eq!(d["status"], "frozen");
         assert_eq!(d["roster_size"].as_i64().unwrap(), applicants);
@@ -78,6 +82,7 @@ backend_test! {
         // 2. Witnesses: the notary on their phone, a parent at the console.
         let (s, n) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "王公证", "role": "notary"}))).await;
         assert_eq!(s, 201, "{n}");
+        contract.push(answer("post", "/api/v1/staff/draws/{id}/witnesses", 201, &n));
         let token1 = n["token"].as_str().unwrap().to_string();
         assert!(n["link"].as_str().unwrap().ends_with(&format!("/witness/{token1}")));
         let (s, p) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses"), &op, Some(json!({"name": "李家长", "role": "parent_rep"}))).await;
@@ -90,10 +95,12 @@ backend_test! {
         assert_eq!(r.status(), 200);
         let v: Value = r.json().await.unwrap();
         assert_eq!(v["step"], "committed");
+        contract.push(answer("post", "/api/v1/witness/{token}", 200, &v));
         let c1 = v["witness"]["commitment"].as_str().unwrap().to_string();
         assert!(v["witness"]["value"].is_null(), "only the commitment is kept: {v}");
         let (s, v) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/witnesses/{w2}/value"), &op, Some(json!({"value": "20270720"}))).await;
         assert_eq!((s, v["step"].as_str()), (200, Some("committed")), "{v}");
+        contract.push(answer("post", "/api/v1/staff/draws/{id}/witnesses/{wid}/value", 200, &v));
         // Nothing stored anywhere holds the values.
         let (_, page) = call(&app, "GET", &format!("/api/v1/staff/draws/{id}"), &op, None).await;
         // (Whole values: a random id may hold any three digits.)
@@ -153,6 +160,7 @@ backend_test! {
         assert_eq!((s, b["error"]["code"].as_str()), (409, Some("beacon_invalid")), "{b}");
         let (s, b) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/beacon"), &op, Some(json!({}))).await;
         assert_eq!(s, 200, "{b}");
+        contract.push(answer("post", "/api/v1/staff/draws/{id}/beacon", 200, &b));
         assert_eq!(b["round"], 657413);
         assert!(hits.load(Ordering::SeqCst) >= 1);
 
@@ -168,10 +176,13 @@ backend_test! {
         assert_eq!([a["fresh"].as_bool(), b["fresh"].as_bool()].iter().filter(|f| **f == Some(true)).count(), 1, "one run stored: {a} {b}");
         let (s, again) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/run"), &op, None).await;
         assert_eq!((s, again["fresh"].as_bool()), (200, Some(false)));
+        contract.push(answer("post", "/api/v1/staff/draws/{id}/run", 200, &a));
 
         // Publication.
         let (s, p) = call(&app, "POST", &format!("/api/v1/staff/draws/{id}/publish"), &op, None).await;
         assert_eq!((s, p["status"].as_str()), (200, Some("drawn")), "{p}");
+        contract.push(answer("post", "/api/v1/staff/draws/{id}/publish", 200, &p));
+        common::contract::check_samples(&format!("draw-day-{}", backend.name()), contract);
 
         // The public list and the record, byte for byte.
         let (s, list) = anon(&app, "/api/v1/draws").await;

@@ -313,3 +313,60 @@ backend_test! {
         b.close().await;
     }
 }
+
+/// The `href`s of a page, unescaped, in order.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|h| h.replace("&#x2f;", "/").replace("&amp;", "&").replace("&#x3d;", "="))
+        .collect()
+}
+
+backend_test! {
+    /// Issue 15, item 4: the home page and the draws list link to every
+    /// draw's public page, its live page and (once drawn) its verification
+    /// page, and to 录取查询; following every link found there (same site)
+    /// never gives a 404.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_portal_links_every_draw_and_the_result_lookup(backend) {
+        use common::published;
+        let app = spawn_app_with(backend, true, &[]).await;
+        // One draw published (its verification page applies); the demo's others are listed too.
+        let (drawn, ..) = published::demo_draw_with_admitted(&app, "2027-G1");
+        let draws: serde_json::Value = reqwest::get(app.url("/api/v1/draws")).await.unwrap().json().await.unwrap();
+        let draws = draws["draws"].as_array().unwrap().clone();
+        assert!(draws.iter().any(|d| d["id"] == drawn.as_str()), "{draws:?}");
+        let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        for page in ["/", "/draws"] {
+            let html = c.get(app.url(page)).send().await.unwrap().text().await.unwrap();
+            let links = hrefs(&html);
+            assert!(links.iter().any(|h| h == "/results"), "{page} links 录取查询: {links:?}");
+            for d in &draws {
+                let id = d["id"].as_str().unwrap();
+                let mut want = vec![format!("/draws/{id}"), format!("/draws/{id}/live")];
+                if d["record_digest"].is_string() {
+                    want.push(format!("/verify/?draw={id}"));
+                }
+                for w in want {
+                    assert!(links.contains(&w), "{page} links {w}: {links:?}");
+                }
+            }
+            for link in links.iter().filter(|h| h.starts_with('/') && !h.starts_with("//")) {
+                let r = c.get(app.url(link)).send().await.unwrap();
+                let s = r.status();
+                assert_ne!(s, reqwest::StatusCode::NOT_FOUND, "{page} → {link}");
+                assert!(s.is_success() || s.is_redirection(), "{page} → {link}: {s}");
+            }
+        }
+        // The draw's page leads on to 录取查询 and to each school's waitlist movements.
+        let html = c.get(app.url(&format!("/draws/{drawn}"))).send().await.unwrap().text().await.unwrap();
+        let links = hrefs(&html);
+        assert!(links.iter().any(|h| h == "/results"), "{links:?}");
+        let moves: Vec<&String> = links.iter().filter(|h| h.starts_with("/results/2027-G1/schools/")).collect();
+        assert!(!moves.is_empty(), "{links:?}");
+        for link in moves {
+            assert_eq!(c.get(app.url(link)).send().await.unwrap().status(), reqwest::StatusCode::OK, "{link}");
+        }
+    }
+}

@@ -22,7 +22,7 @@ pub struct SchoolCount {
     pub pupils: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SchoolFigures {
     pub school_id: String,
     pub name: String,
@@ -46,7 +46,7 @@ pub struct ChildCounts {
     pub left_behind: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Indicators {
     pub schools: Vec<SchoolFigures>,
     pub classes: i64,

@@ -76,14 +76,14 @@ pub fn parse_record(text: &str) -> Result<RecordView, String> {
 }
 
 /// How a tier reads for a school: e.g. `("第二顺位", "户籍在片区")`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Tier {
     pub text: String,
     pub label: String,
 }
 
 /// The last child a school admitted.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cutoff {
     pub tier: Tier,
     /// Their place within that tier (1-based).
@@ -92,7 +92,7 @@ pub struct Cutoff {
 }
 
 /// One school the child was ranked at.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SchoolLine {
     pub school_id: String,
     pub school_name: String,

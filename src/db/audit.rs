@@ -56,7 +56,7 @@ struct BoolRow {
     v: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = super::schema::audit_log)]
 pub struct AuditEntry {
     pub seq: i64,

@@ -14,7 +14,7 @@ pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<Draw>, AppError> {
 }
 
 /// A draw's row without its roster and record (lists, status checks).
-#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = draws)]
 pub struct DrawBrief {
     pub id: String,

@@ -300,7 +300,7 @@ pub struct WaitlistEntry {
     pub status: String,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = waitlist_moves)]
 pub struct WaitlistMove {
     pub id: String,

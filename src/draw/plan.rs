@@ -39,8 +39,9 @@ pub struct Unit {
 }
 
 /// What the plan proposes for one unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+#[schema(as = DrawDecision)]
 pub enum Decision {
     /// Everyone fits: no draw.
     AdmitsAll,
@@ -62,7 +63,7 @@ pub enum Decision {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Proposal {
     pub kind: &'static str,
     pub id: String,

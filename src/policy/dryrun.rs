@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Per category at one school.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CategoryCount {
     pub code: String,
     pub label: String,
@@ -32,7 +32,7 @@ pub struct CategoryCount {
 }
 
 /// The lottery tier of a school.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LotteryOdds {
     pub key: Vec<i64>,
     pub category_code: String,
@@ -45,7 +45,7 @@ pub struct LotteryOdds {
 }
 
 /// Where the cut-off falls.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CutoffInfo {
     /// The category that is partly admitted (None when the seats end exactly
     /// between two categories).
@@ -59,7 +59,7 @@ pub struct CutoffInfo {
 }
 
 /// One school's dry run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SchoolDryRun {
     pub school_id: String,
     pub school_name: String,
@@ -74,7 +74,7 @@ pub struct SchoolDryRun {
 }
 
 /// A child who needs (or likely needs) administrative placement.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlacementNeed {
     pub application_no: String,
     pub eligible_schools: Vec<String>,
@@ -82,10 +82,14 @@ pub struct PlacementNeed {
 }
 
 /// The whole dry run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DryRunReport {
     pub schools: Vec<SchoolDryRun>,
+    /// Admins and operators only (the API leaves it out for others).
+    #[schema(required = false)]
     pub needs_placement: Vec<PlacementNeed>,
+    /// Admins and operators only (the API leaves it out for others).
+    #[schema(required = false)]
     pub likely_unplaced: Vec<PlacementNeed>,
 }
 

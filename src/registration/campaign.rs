@@ -133,7 +133,7 @@ impl CampaignCtx {
 }
 
 /// The provisional catchment school or zone and category ("以审核结果为准").
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Provisional {
     pub found: bool,
     pub school_code: Option<String>,

@@ -12,7 +12,7 @@ use crate::review::supplement::{self, Items};
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineStep {
     pub label: String,
     pub at: Option<String>,
@@ -21,7 +21,7 @@ pub struct TimelineStep {
 }
 
 /// A supplement request the family has not answered yet.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenSupplement {
     pub decision_id: String,
     pub deadline: NaiveDateTime,
@@ -60,7 +60,7 @@ pub fn open_supplement(
 }
 
 /// The supplement part of the status page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SupplementStatus {
     #[serde(flatten)]
     pub request: OpenSupplement,
@@ -71,7 +71,7 @@ pub struct SupplementStatus {
 }
 
 /// What a rejected family reads: why, what it can do, whom to call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RejectedView {
     /// The reason as the reviewer coded and explained it.
     pub reason: String,
@@ -84,7 +84,7 @@ pub struct RejectedView {
 }
 
 /// The family's appeal, once filed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppealView {
     pub filed_at: String,
     pub reason: String,
@@ -94,14 +94,14 @@ pub struct AppealView {
 }
 
 /// The bureau's admissions office, for "whom to call".
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Contact {
     pub name: String,
     pub phone: String,
 }
 
 /// The status page's content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusView {
     pub application_id: String,
     pub registration_no: String,

@@ -511,7 +511,7 @@ pub fn human_size(n: usize) -> String {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocView {
     pub kind: String,
     pub label: String,

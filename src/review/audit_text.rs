@@ -211,7 +211,8 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 /// One changed (or recorded) field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditChange)]
 pub struct Change {
     pub field: String,
     pub before: String,

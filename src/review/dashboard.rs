@@ -25,7 +25,8 @@ pub struct AppRow {
     pub category: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DashboardUnit)]
 pub struct Unit {
     /// `school` or `zone`.
     pub kind: &'static str,
@@ -54,7 +55,7 @@ pub struct Unit {
 }
 
 /// How many applications stand at one status.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StatusCount {
     pub status: ApplicationStatus,
     pub label: &'static str,
@@ -65,7 +66,8 @@ pub struct StatusCount {
 /// whose school has no plan in the campaign): the bureau places them.
 pub const UNPLACED: &str = "待统筹";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DashboardSummary)]
 pub struct Summary {
     pub units: Vec<Unit>,
     /// Applications without a school or zone with a plan (待统筹), counted

@@ -25,7 +25,7 @@ impl Record {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Signal {
     /// `shared_certificate`, `guardian_many_children`, `non_residential`,
     /// `id_reused`, `residence_before_permit`.

@@ -139,7 +139,8 @@ pub enum DecisionRequest {
 }
 
 /// What the computed keys say about an application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewComputed)]
 pub struct Computed {
     pub school_id: Option<String>,
     pub zone_id: Option<String>,

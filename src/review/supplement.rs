@@ -18,7 +18,8 @@ pub const SECTIONS: [(&str, &str); 6] = [
 pub const MAX_REPLY_CHARS: usize = 500;
 
 /// What a reviewer asks for beyond the note (`review_decisions.supplement_items`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SupplementItems)]
 pub struct Items {
     /// Document kind codes (`DocumentKind::code`).
     #[serde(default)]
@@ -98,7 +99,8 @@ pub fn check_reply(reply: &str) -> Result<String, (&'static str, String)> {
 }
 
 /// One corrected field, as the reviewer reads it beside the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SupplementChange)]
 pub struct Change {
     pub label: String,
     pub before: String,

@@ -13,7 +13,7 @@ use serde_json::json;
 use std::collections::HashMap;
 
 /// The audit page's filters, as typed (all optional).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams, utoipa::ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct AuditFilter {
     /// A staff account id (its entries), or an actor as stored (`cli`, `anonymous`, `guardian:…`).
@@ -74,7 +74,7 @@ fn parse_day(field: &'static str, s: Option<&str>) -> Result<Option<chrono::Naiv
 }
 
 /// One entry as stored, plus how a person reads it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditRow {
     #[serde(flatten)]
     pub entry: audit::AuditEntry,
@@ -89,7 +89,7 @@ pub struct AuditRow {
     pub application_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     pub head_seq: i64,
     pub head_hash: String,

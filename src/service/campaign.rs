@@ -93,7 +93,7 @@ fn snapshot_in(conn: &mut DbConn, c: &crate::db::models::Campaign) -> Result<(Sn
 }
 
 /// A step that was taken.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Advanced {
     pub campaign_id: String,
     pub from: CampaignStatus,
@@ -188,7 +188,7 @@ pub async fn advance(
 }
 
 /// One campaign as the lifecycle page and `GET /api/v1/staff/campaigns` show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CampaignPhase {
     pub id: String,
     pub year: i32,
@@ -272,7 +272,7 @@ pub struct CopyInput {
 }
 
 /// What a copy created.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Copied {
     pub id: String,
     pub from: String,
@@ -434,7 +434,7 @@ pub async fn copy(cx: &crate::service::Ctx, actor: String, input: CopyInput) -> 
 }
 
 /// A school's classes and class size in a campaign, as an admin sets them.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PlanChange {
     pub campaign_id: String,
     pub school_id: String,

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawPlan {
     pub campaign_id: String,
     pub campaign_name: String,
@@ -557,7 +557,7 @@ pub async fn fetch_beacon(relays: &[String], timeout_ms: u64, round: u64) -> Res
 
 /// The outcome of a run: the stored record's digests; `fresh` is false
 /// when the record had been stored by an earlier run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RunOutcome {
     pub draw_id: String,
     pub fresh: bool,
@@ -748,7 +748,7 @@ pub async fn publish(cx: &Ctx, actor: String, draw_id: String) -> Result<Draw, A
 
 /// A witness as anyone may see it: the commitment, and the value only
 /// once it is revealed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WitnessView {
     pub id: String,
     pub source: String,
@@ -778,7 +778,8 @@ impl From<&DrawWitness> for WitnessView {
 }
 
 /// A school of a draw with its seats and name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DrawSchoolSeats)]
 pub struct SchoolSeats {
     pub id: String,
     pub name: String,
@@ -786,7 +787,7 @@ pub struct SchoolSeats {
 }
 
 /// A draw as its public page and the operator's console show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawView {
     #[serde(flatten)]
     pub draw: dbd::DrawBrief,
@@ -884,7 +885,7 @@ pub async fn proof(cx: &Ctx, draw_id: String, registration_no: String) -> Result
 }
 
 /// The public roster of a draw: registration number, masked name, category.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicEntry {
     pub registration_no: String,
     pub name: String,

@@ -614,7 +614,8 @@ pub const READ_ROLES: &[Role] = &[Role::Admin, Role::Operator, Role::Auditor];
 pub const RESEND_ROLES: &[Role] = &[Role::Admin];
 
 /// One message as staff see it: the recipient masked, no body.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationRow)]
 pub struct Row {
     pub id: String,
     pub campaign_id: Option<String>,
@@ -635,7 +636,8 @@ pub struct Row {
     pub resendable: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = NotificationListing)]
 pub struct Listing {
     pub campaign: Option<String>,
     pub status: Option<String>,

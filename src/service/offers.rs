@@ -154,7 +154,7 @@ pub fn on_draw_published(conn: &mut DbConn, settings: &Settings, draw: &Draw, no
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AdmitAllOutcome {
     pub campaign_id: String,
     pub schools: Vec<String>,
@@ -313,7 +313,8 @@ fn move_seats(
     Ok(moves)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = OfferResponse)]
 pub struct Response {
     pub offer_id: String,
     pub status: String,
@@ -427,7 +428,7 @@ fn expire_one(conn: &mut DbConn, settings: &Settings, o: &Offer, now: NaiveDateT
 // ---------------------------------------------------------------- results
 
 /// What a family reads about the outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultView {
     pub application_id: String,
     pub registration_no: String,
@@ -441,7 +442,7 @@ pub struct ResultView {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OfferView {
     pub id: String,
     pub school_id: String,
@@ -454,7 +455,7 @@ pub struct OfferView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DrawResult {
     pub draw_id: String,
     pub title: String,
@@ -594,7 +595,7 @@ pub async fn result(cx: &Ctx, guardian_id: &str, app_id: &str) -> Result<ResultV
 }
 
 /// The public lookup's answer: the masked name and the outcome only.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LookupAnswer {
     pub registration_no: String,
     pub child_name: String,
@@ -643,7 +644,7 @@ pub async fn public_lookup(cx: &Ctx, registration_no: String, id_tail: String) -
 
 // ---------------------------------------------------------------- public waitlist page
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SchoolMoves {
     pub school_id: String,
     pub school_name: String,
@@ -652,7 +653,7 @@ pub struct SchoolMoves {
     pub moves: Vec<MoveLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MoveLine {
     pub seq: i32,
     pub at: String,
@@ -700,7 +701,8 @@ pub async fn school_moves(cx: &Ctx, campaign_id: String, school_id: String) -> R
 const PLACERS: [Role; 2] = [Role::Admin, Role::Operator];
 const PLACEMENT_READERS: [Role; 3] = [Role::Admin, Role::Operator, Role::Auditor];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PlacementSchoolSeats)]
 pub struct SchoolSeats {
     pub school_id: String,
     pub name: String,
@@ -726,7 +728,7 @@ pub struct Proposal {
     pub basis: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Unplaced {
     pub application_id: String,
     pub registration_no: String,
@@ -738,7 +740,7 @@ pub struct Unplaced {
     pub proposals: Vec<Proposal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementLine {
     pub id: String,
     pub registration_no: String,
@@ -750,7 +752,7 @@ pub struct PlacementLine {
     pub decided_by: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementView {
     pub campaign_id: String,
     pub four_eyes: bool,
@@ -895,7 +897,7 @@ pub async fn placement_view(cx: &Ctx, who: &Identity, campaign_id: String) -> Re
     cx.db.run(move |c| placement_view_in(c, &campaign_id, caps)).await
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlacementOutcome {
     pub placement_id: String,
     pub status: String,

@@ -60,7 +60,7 @@ pub fn freeze_policy_in(conn: &mut DbConn, campaign_id: &str, actor: &str) -> Re
 }
 
 /// A campaign's dry run over its current applications, with what it left out.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct DryRun {
     pub campaign_id: String,
     pub policy_name: String,
@@ -69,7 +69,9 @@ pub struct DryRun {
     pub read: usize,
     /// Of those, the ones whose keys could be computed.
     pub counted: usize,
-    /// Chinese lines: applications left out and why.
+    /// Chinese lines: applications left out and why (for admins and
+    /// operators only: they name registration numbers).
+    #[schema(required = false)]
     pub skipped: Vec<String>,
     pub report: crate::policy::DryRunReport,
 }

@@ -335,7 +335,7 @@ pub async fn remove_document(
 }
 
 /// The review page's content.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub draft_id: String,
     pub campaign_id: String,

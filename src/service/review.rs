@@ -176,7 +176,7 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueRow {
     pub id: String,
     pub registration_no: String,
@@ -194,7 +194,7 @@ pub struct QueueRow {
     pub signals: Vec<Signal>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Queue {
     pub rows: Vec<QueueRow>,
     pub total: usize,
@@ -373,7 +373,7 @@ pub async fn queue_options(cx: &Ctx, who: &Identity) -> Result<QueueOptions, App
 
 // ---------------------------------------------------------------- detail
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     pub id: String,
     pub decision: DecisionKind,
@@ -409,7 +409,7 @@ pub fn second_outcome(needs: bool, second: bool) -> Option<&'static str> {
 }
 
 /// One event of the guardian's timeline, in words.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct EventView {
     pub at: NaiveDateTime,
     pub status: ApplicationStatus,
@@ -457,7 +457,8 @@ fn decision_view(d: DecisionRow, people: &HashMap<String, String>, names: &dbr::
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = ReviewDocument)]
 pub struct DocumentView {
     pub id: String,
     pub kind: String,
@@ -467,7 +468,7 @@ pub struct DocumentView {
     pub uploaded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Detail {
     pub id: String,
     pub registration_no: String,
@@ -515,7 +516,7 @@ pub struct Detail {
 }
 
 /// A supplement request and its answer, side by side for the reviewer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SupplementView {
     pub decision_id: String,
     pub requested_at: NaiveDateTime,
@@ -840,7 +841,7 @@ impl DecisionInput {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DecisionResult {
     pub decision_id: String,
     pub decision: DecisionKind,
@@ -1302,7 +1303,7 @@ pub struct AssignInput {
     pub csrf: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AssignResult {
     pub application_id: String,
     pub township_id: String,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// An account as lists and the API show it (no hash, no counters).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffView {
     pub id: String,
     pub username: String,

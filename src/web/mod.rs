@@ -47,6 +47,7 @@ pub mod page;
 pub mod parent;
 pub mod public;
 pub mod ratelimit;
+pub mod shapes;
 pub mod staff;
 pub mod telemetry;
 pub mod templates;

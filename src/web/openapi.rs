@@ -10,6 +10,12 @@
 //! audience's route table (`api_table!` in `web/parent/mod.rs`,
 //! `web/public/mod.rs`, or the staff `route_table!`). The test
 //! `tests/openapi.rs` fails when a registered `/api/` route is missing here.
+//! Its success answer names the type it serialises (`body = SomeView`, the
+//! type deriving `utoipa::ToSchema`; a `json!` literal has no schema, so
+//! answer a struct) or, for files, `content((shapes::Binary = "text/csv"))`;
+//! documents sent as stored bytes are described in [`crate::web::shapes`].
+//! The tests refuse a bare `Object` and check real answers against the
+//! schemas.
 //! Common error answers (400/401/403/404/409/422/429/500) are added to every
 //! operation by [`CommonErrors`], so handlers declare only their successes
 //! and the errors particular to them.
@@ -221,10 +227,36 @@ impl Modify for CommonErrors {
     }
 }
 
+/// Timestamps are `chrono::NaiveDateTime` in UTC, serialised without an
+/// offset (`2027-07-20T01:00:00`), which is not an RFC 3339 `date-time`:
+/// say what they are instead of the format utoipa gives them.
+fn utc_without_offset(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            if m.get("format").and_then(|f| f.as_str()) == Some("date-time") {
+                m.remove("format");
+                m.insert("pattern".into(), r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$".into());
+                if !m.contains_key("description") {
+                    m.insert("description".into(), "UTC 时间，不带时区后缀（如 2027-07-20T01:00:00，即北京时间 09:00）".into());
+                }
+            }
+            m.values_mut().for_each(utc_without_offset);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(utc_without_offset),
+        _ => {}
+    }
+}
+
 /// The document, built once.
 pub fn document_json() -> &'static str {
     static DOC: OnceLock<String> = OnceLock::new();
-    DOC.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")))
+    DOC.get_or_init(|| {
+        let built = serde_json::to_value(ApiDoc::openapi()).and_then(|mut v| {
+            utc_without_offset(&mut v);
+            serde_json::to_string_pretty(&v)
+        });
+        built.unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    })
 }
 
 /// `GET /api/openapi.json`: this document.
@@ -258,6 +290,9 @@ fn type_of(s: &serde_json::Value) -> String {
     }
     if let Some(any) = s.get("oneOf").or_else(|| s.get("anyOf")).and_then(|v| v.as_array()) {
         return any.iter().map(type_of).collect::<Vec<_>>().join(" | ");
+    }
+    if let Some(all) = s.get("allOf").and_then(|v| v.as_array()) {
+        return all.iter().map(type_of).collect::<Vec<_>>().join(" & ");
     }
     match s.get("type") {
         Some(serde_json::Value::Array(a)) => a.iter().filter_map(|t| t.as_str()).collect::<Vec<_>>().join(" | "),

@@ -20,6 +20,7 @@
 
 pub mod addresses;
 pub mod browser;
+pub mod contract;
 pub mod draws;
 pub mod load;
 pub mod parent;

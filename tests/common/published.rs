@@ -94,3 +94,49 @@ pub async fn guardian_client(app: &TestApp, app_id: &str) -> (reqwest::Client, S
     let s: serde_json::Value = c.get(app.url("/api/v1/registration/session")).send().await.unwrap().json().await.unwrap();
     (c, s["csrf_token"].as_str().unwrap_or_default().to_string())
 }
+
+/// Logs a headless browser in as the guardian of an application, through
+/// the dev login form (as [`guardian_client`] does for a plain client).
+pub async fn guardian_browser(app: &TestApp, b: &super::browser::Browser, app_id: &str) {
+    // The same openid as guardian_client, which also sets it on the guardian.
+    let _ = guardian_client(app, app_id).await;
+    let tag = format!("after-{}", &app_id[..12.min(app_id.len())]);
+    b.client.goto(&app.url("/parent/dev-login")).await.unwrap();
+    b.find_css("#openid").await.send_keys(&tag).await.unwrap();
+    b.find_css("button[type=submit]").await.click().await.unwrap();
+    b.find_css("a[href='/parent/profile']").await;
+}
+
+/// A published draw on the demo county, and one child it admitted at a
+/// school with a waitlist: `(draw id, school id, registration number, application id)`.
+pub fn demo_draw_with_admitted(app: &TestApp, campaign: &str) -> (String, String, String, String) {
+    to_draw_phase(app, campaign);
+    let unit = unit_needing_draw(app, campaign, "school");
+    let draw_id = publish(app, campaign, &unit, "73920145");
+    let rec = record(app, &draw_id);
+    let (school, admitted) = rec["result"]["assignments"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(s, v)| !v.as_array().unwrap().is_empty() && !rec["result"]["waitlists"][s.as_str()].as_array().unwrap().is_empty())
+        .map(|(s, v)| (s.clone(), v.clone()))
+        .expect("a school with offers and a waitlist");
+    let no = admitted[0].as_str().unwrap().to_string();
+    let app_id = entries(app, &draw_id)[&no].clone();
+    (draw_id, school, no, app_id)
+}
+
+/// The child's ID number of an application (decrypted), for the public lookup.
+pub fn id_number(app: &TestApp, app_id: &str) -> String {
+    let id = app_id.to_string();
+    let enc: String = app
+        .state
+        .db
+        .write_blocking(move |c| {
+            let child: String =
+                schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(c)?;
+            Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::id_number_enc).first(c)?)
+        })
+        .expect("id number");
+    app.state.ctx.cipher().decrypt(&enc).expect("decrypts")
+}

@@ -15,7 +15,7 @@ use crate::web::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::ToSchema;
 
 /// The logged-in guardian.
@@ -117,6 +117,56 @@ pub struct ApplicationList {
     pub applications: Vec<ApplicationRow>,
 }
 
+/// A document uploaded to a draft: the upload's view and the hash that removes or replaces it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftDocument {
+    #[serde(flatten)]
+    pub doc: crate::registration::upload::DocView,
+    pub content_hash: String,
+}
+
+/// A document the draft still needs, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingDocument {
+    pub kind: String,
+    pub label: String,
+}
+
+/// `GET /api/v1/registration/drafts/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftOut {
+    pub id: String,
+    pub campaign_id: String,
+    /// `open` or `submitted`.
+    pub status: String,
+    /// The registration this draft edits or answers (or created).
+    pub application_id: Option<String>,
+    /// The child as entered (the ID number is not echoed).
+    pub child: Option<ChildForm>,
+    pub documents: Vec<DraftDocument>,
+    pub missing_documents: Vec<MissingDocument>,
+}
+
+/// What the ID number says once the child is saved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChildSaved {
+    /// `YYYY-MM-DD`.
+    pub birth_date: chrono::NaiveDate,
+    /// 男 or 女.
+    pub sex: String,
+    /// Full years on the campaign's age cut-off.
+    pub age: u32,
+    /// Set when a legacy 15-digit number was converted.
+    pub id_number_note: Option<String>,
+}
+
+/// A draft's uploads after one was removed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentsOut {
+    pub documents: Vec<DraftDocument>,
+    pub missing_documents: Vec<MissingDocument>,
+}
+
 type Api = Result<HttpResponse, AppError>;
 
 fn csrf(req: &HttpRequest, s: &GuardianSession) -> Result<(), AppError> {
@@ -210,22 +260,22 @@ pub async fn start(state: web::Data<AppState>, s: GuardianSession, req: HttpRequ
     Ok(HttpResponse::Created().json(DraftCreated { draft_id: id }))
 }
 
-#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "报名草稿：id、campaign_id、status、application_id、child（ChildForm，身份证号不回显）、documents、missing_documents", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "报名草稿：id、campaign_id、status、application_id、child（ChildForm，身份证号不回显）、documents、missing_documents", body = DraftOut)))]
 pub async fn draft_get(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     let d = service::load_draft(&state.ctx, s.id(), &path).await?;
     let child = service::child_form(&state.ctx, &d.data);
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(json!({
-        "id": d.draft.id,
-        "campaign_id": d.draft.campaign_id,
-        "status": d.draft.status,
-        "application_id": d.draft.application_id,
-        "child": child,
-        "documents": documents_json(&d.data),
-        "missing_documents": crate::registration::draft::missing_documents(&d.data).iter().map(|(k, why)| json!({"kind": k, "label": why})).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(DraftOut {
+        id: d.draft.id.clone(),
+        campaign_id: d.draft.campaign_id.clone(),
+        status: d.draft.status.clone(),
+        application_id: d.draft.application_id.clone(),
+        child,
+        documents: documents_of(&d.data),
+        missing_documents: missing_of(&d.data),
+    }))
 }
 
-#[utoipa::path(put, path = "/api/v1/registration/drafts/{id}/child", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), request_body = ChildForm, responses((status = 200, description = "已保存：由身份证号得出的 birth_date、sex、age、id_number_note", body = Object), (status = 422, description = "字段有误（fields 列出全部）", body = FieldErrorsBody)))]
+#[utoipa::path(put, path = "/api/v1/registration/drafts/{id}/child", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), request_body = ChildForm, responses((status = 200, description = "已保存：由身份证号得出的 birth_date、sex、age、id_number_note", body = ChildSaved), (status = 422, description = "字段有误（fields 列出全部）", body = FieldErrorsBody)))]
 pub async fn child_put(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -235,12 +285,12 @@ pub async fn child_put(
 ) -> Api {
     csrf(&req, &s)?;
     match service::save_child(&state.ctx, s.id(), &path, body.into_inner()).await {
-        Ok(v) => Ok(HttpResponse::Ok().json(json!({
-            "birth_date": v.id.birth_date,
-            "sex": v.id.sex.label(),
-            "age": v.age,
-            "id_number_note": v.id.note,
-        }))),
+        Ok(v) => Ok(HttpResponse::Ok().json(ChildSaved {
+            birth_date: v.id.birth_date,
+            sex: v.id.sex.label().to_string(),
+            age: v.age,
+            id_number_note: v.id.note.map(str::to_string),
+        })),
         Err(StepError::Fields(e)) => Ok(fields_response(&e)),
         Err(StepError::App(e)) => Err(e),
     }
@@ -270,14 +320,17 @@ pub async fn documents_post(
 }
 
 /// A draft's uploads, each with the `content_hash` that removes or replaces it.
-fn documents_json(data: &crate::registration::draft::DraftData) -> Vec<Value> {
+fn documents_of(data: &crate::registration::draft::DraftData) -> Vec<DraftDocument> {
     data.documents
         .iter()
-        .map(|x| {
-            let mut v = json!(service::doc_view(&x.kind, &x.mime, x.size_bytes));
-            v["content_hash"] = json!(x.content_hash);
-            v
-        })
+        .map(|x| DraftDocument { doc: service::doc_view(&x.kind, &x.mime, x.size_bytes), content_hash: x.content_hash.clone() })
+        .collect()
+}
+
+fn missing_of(data: &crate::registration::draft::DraftData) -> Vec<MissingDocument> {
+    crate::registration::draft::missing_documents(data)
+        .iter()
+        .map(|(k, why)| MissingDocument { kind: k.to_string(), label: why.to_string() })
         .collect()
 }
 
@@ -290,7 +343,7 @@ pub struct KindQuery {
 
 /// `DELETE /api/v1/registration/drafts/{id}/documents/{content_hash}[?kind=]`:
 /// a wrong upload taken out before submit; answers the draft's uploads.
-#[utoipa::path(delete, path = "/api/v1/registration/drafts/{id}/documents/{hash}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号"), ("hash" = String, Path, description = "文件的 content_hash"), KindQuery), responses((status = 200, description = "删除后的 documents 与 missing_documents", body = Object)))]
+#[utoipa::path(delete, path = "/api/v1/registration/drafts/{id}/documents/{hash}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号"), ("hash" = String, Path, description = "文件的 content_hash"), KindQuery), responses((status = 200, description = "删除后的 documents 与 missing_documents", body = DocumentsOut)))]
 pub async fn document_delete(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -301,13 +354,10 @@ pub async fn document_delete(
     csrf(&req, &s)?;
     let (draft, hash) = path.into_inner();
     let data = service::remove_document(&state.ctx, s.id(), &draft, &hash, q.kind.as_deref().filter(|k| !k.is_empty())).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "documents": documents_json(&data),
-        "missing_documents": crate::registration::draft::missing_documents(&data).iter().map(|(k, why)| json!({"kind": k, "label": why})).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(DocumentsOut { documents: documents_of(&data), missing_documents: missing_of(&data) }))
 }
 
-#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}/review", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "提交前核对：出生日期、性别、暂定对口学校与类别（以审核结果为准）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registration/drafts/{id}/review", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "草稿编号")), responses((status = 200, description = "提交前核对：出生日期、性别、暂定对口学校与类别（以审核结果为准）", body = service::ReviewView)))]
 pub async fn review(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     let v = service::review(&state.ctx, s.id(), &path).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(v))
@@ -361,7 +411,7 @@ pub async fn applications(state: web::Data<AppState>, s: GuardianSession) -> Api
     Ok(HttpResponse::Ok().json(ApplicationList { applications }))
 }
 
-#[utoipa::path(get, path = "/api/v1/registration/applications/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名状态与进度（时间线、审核意见、补充材料要求、复核）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registration/applications/{id}", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名状态与进度（时间线、审核意见、补充材料要求、复核）", body = crate::registration::status::StatusView)))]
 pub async fn application(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(service::status(&state.ctx, s.id(), &path).await?))
 }
@@ -374,7 +424,7 @@ pub async fn edit(state: web::Data<AppState>, s: GuardianSession, req: HttpReque
 }
 
 /// Withdraws a registration before review.
-#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/withdraw", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "已撤回（审核开始前）；返回报名状态", body = Object), (status = 409, description = "已进入审核，不能撤回", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/withdraw", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "已撤回（审核开始前）；返回报名状态", body = crate::registration::status::StatusView), (status = 409, description = "已进入审核，不能撤回", body = ErrorBody)))]
 pub async fn withdraw(state: web::Data<AppState>, s: GuardianSession, req: HttpRequest, path: web::Path<String>) -> Api {
     csrf(&req, &s)?;
     service::withdraw(&state.ctx, s.id(), &path).await?;
@@ -388,7 +438,7 @@ pub struct AppealBody {
 }
 
 /// Files a 复核申请 of a rejection: `{"reason": …}`.
-#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/appeal", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AppealBody, responses((status = 200, description = "已提交复核申请；返回报名状态", body = Object), (status = 409, description = "不是未通过的报名或已过复核期限", body = ErrorBody), (status = 422, description = "请填写理由", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/appeal", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AppealBody, responses((status = 200, description = "已提交复核申请；返回报名状态", body = crate::registration::status::StatusView), (status = 409, description = "不是未通过的报名或已过复核期限", body = ErrorBody), (status = 422, description = "请填写理由", body = ErrorBody)))]
 pub async fn appeal(
     state: web::Data<AppState>,
     s: GuardianSession,
@@ -412,19 +462,19 @@ pub async fn supplement(state: web::Data<AppState>, s: GuardianSession, req: Htt
 
 /// The outcome of one application: the offer, the draw's explanation for
 /// every school ranked at, the inclusion proof.
-#[utoipa::path(get, path = "/api/v1/registration/applications/{id}/result", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取结果与派位解释、包含证明", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/registration/applications/{id}/result", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取结果与派位解释、包含证明", body = crate::service::offers::ResultView)))]
 pub async fn result(state: web::Data<AppState>, s: GuardianSession, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(crate::service::offers::result(&state.ctx, s.id(), &path).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct OfferBody {
     /// `accept` or `decline`.
     answer: String,
 }
 
 /// Accepts or declines the offer: `{"answer": "accept" | "decline"}`.
-#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/offer", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = Object, responses((status = 200, description = "已确认或放弃录取", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/registration/applications/{id}/offer", tag = "parent", security(("guardian_bearer" = []), ("guardian_cookie" = [])), params(("id" = String, Path, description = "报名编号")), request_body = OfferBody, responses((status = 200, description = "已确认或放弃录取；moves 为因此发生的候补递补", body = crate::service::offers::Response), (status = 409, description = "没有待确认的录取、已确认过或已过确认期限", body = ErrorBody)))]
 pub async fn offer(
     state: web::Data<AppState>,
     s: GuardianSession,

@@ -19,7 +19,8 @@ pub struct ListQuery {
 }
 
 /// A draw in the public list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PublicDraw)]
 pub struct Listed {
     pub id: String,
     pub campaign_id: String,
@@ -38,13 +39,35 @@ pub struct Listed {
     pub links: Links,
 }
 
-#[derive(Debug, Serialize)]
+/// Where a draw's pages and documents are.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = DrawLinks)]
 pub struct Links {
     pub page: String,
     pub live: String,
     pub verify: String,
     pub announcement: String,
     pub record: String,
+}
+
+/// `GET /api/v1/draws`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicDrawList {
+    pub draws: Vec<Listed>,
+}
+
+/// `GET /api/v1/draws/{id}/roster`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublicRoster {
+    pub roster: Vec<svc::PublicEntry>,
+}
+
+/// `POST /api/v1/witness/{token}`: what the value did, and the witness now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WitnessStep {
+    /// `committed` or `revealed`.
+    pub step: String,
+    pub witness: svc::WitnessView,
 }
 
 fn listed(v: svc::DrawView) -> Listed {
@@ -75,22 +98,22 @@ fn listed(v: svc::DrawView) -> Listed {
 }
 
 /// `GET /api/v1/draws`: every draw of every campaign (or of `?campaign=`).
-#[utoipa::path(get, path = "/api/v1/draws", tag = "draws", security(()), params(ListQuery), responses((status = 200, description = "每一次派位：编号、学校、状态（frozen/announced/drawn）、公告摘要、结果摘要与链接", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws", tag = "draws", security(()), params(ListQuery), responses((status = 200, description = "每一次派位：编号、学校、状态（frozen/announced/drawn）、公告摘要、结果摘要与链接", body = PublicDrawList)))]
 pub async fn list(state: web::Data<AppState>, q: web::Query<ListQuery>) -> Api {
     let all = svc::list(&state.ctx, q.into_inner().campaign.filter(|c| !c.is_empty())).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"draws": all.into_iter().map(listed).collect::<Vec<_>>()})))
+    Ok(HttpResponse::Ok().json(PublicDrawList { draws: all.into_iter().map(listed).collect() }))
 }
 
 /// `GET /api/v1/draws/{id}`: one draw with its witnesses' commitments (and
 /// values once revealed) and the beacon.
-#[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位：学校与学位、见证人的承诺值（揭示后含随机数）、信标轮次", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws/{id}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位：学校与学位、见证人的承诺值（揭示后含随机数）、信标轮次", body = svc::DrawView)))]
 pub async fn one(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     Ok(HttpResponse::Ok().json(svc::view(&state.ctx, path.into_inner()).await?))
 }
 
 /// `GET /api/v1/draws/{id}/announcement`: `{"announcement": …, "jws": …}`;
 /// the announcement is the signed CJSON, byte for byte.
-#[utoipa::path(get, path = "/api/v1/draws/{id}/announcement", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "签名公告：announcement（CJSON 原文）与 jws（EdDSA）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws/{id}/announcement", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "签名公告：announcement（CJSON 原文）与 jws（EdDSA）", body = crate::web::shapes::SignedAnnouncement)))]
 pub async fn announcement(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     let (jws, ann) = svc::announcement(&state.ctx, path.into_inner()).await?;
     let mut body = String::with_capacity(ann.len() + jws.len() + 40);
@@ -103,7 +126,7 @@ pub async fn announcement(state: web::Data<AppState>, path: web::Path<String>) -
 }
 
 /// `GET /api/v1/draws/{id}/record`: the record (draw-v1 §8) exactly as stored.
-#[utoipa::path(get, path = "/api/v1/draws/{id}/record", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（draw-v1 §8），与保存的字节完全相同", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws/{id}/record", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（draw-v1 §8），与保存的字节完全相同", body = crate::web::shapes::DrawRecord)))]
 pub async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Api {
     let id = path.into_inner();
     let r = svc::record(&state.ctx, id.clone()).await?;
@@ -116,21 +139,23 @@ pub async fn record(state: web::Data<AppState>, path: web::Path<String>) -> Api 
 
 /// `GET /api/v1/draws/{id}/roster`: the pseudonymised roster
 /// (registration number, masked name, category).
-#[utoipa::path(get, path = "/api/v1/draws/{id}/roster", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "化名名单：报名号、打码姓名、顺位", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws/{id}/roster", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "化名名单：报名号、打码姓名、顺位", body = PublicRoster)))]
 pub async fn roster(state: web::Data<AppState>, path: web::Path<String>) -> Api {
-    Ok(HttpResponse::Ok().json(serde_json::json!({"roster": svc::public_roster(&state.ctx, path.into_inner()).await?})))
+    Ok(HttpResponse::Ok().json(PublicRoster { roster: svc::public_roster(&state.ctx, path.into_inner()).await? }))
 }
 
 /// `GET /api/v1/draws/{id}/proof/{registration_no}`: the entry's RFC 6962
 /// inclusion proof; check it against the announced root and size.
-#[utoipa::path(get, path = "/api/v1/draws/{id}/proof/{registration_no}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号"), ("registration_no" = String, Path, description = "报名号")), responses((status = 200, description = "RFC 6962 包含证明：请对照公告中的名单根与人数核验", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/draws/{id}/proof/{registration_no}", tag = "draws", security(()), params(("id" = String, Path, description = "派位编号"), ("registration_no" = String, Path, description = "报名号")), responses((status = 200, description = "RFC 6962 包含证明：请对照公告中的名单根与人数核验", body = crate::web::shapes::InclusionProof)))]
 pub async fn proof(state: web::Data<AppState>, path: web::Path<(String, String)>) -> Api {
     let (id, no) = path.into_inner();
     let p = svc::proof(&state.ctx, id, no).await?;
     Ok(HttpResponse::Ok().content_type("application/json").body(p))
 }
 
+/// A witness's value through the one-time link.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = WitnessValueInput)]
 #[serde(deny_unknown_fields)]
 pub struct WitnessInput {
     pub value: String,
@@ -139,10 +164,10 @@ pub struct WitnessInput {
 /// `POST /api/v1/witness/{token}` `{"value"}`: a witness's one-time link,
 /// for a program (the page is `/witness/{token}`). Commits before the
 /// announcement, reveals after it.
-#[utoipa::path(post, path = "/api/v1/witness/{token}", tag = "draws", security(()), params(("token" = String, Path, description = "见证人的一次性链接")), request_body = WitnessInput, responses((status = 200, description = "已提交承诺值（公告前）或已揭示随机数（公告后）", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/witness/{token}", tag = "draws", security(()), params(("token" = String, Path, description = "见证人的一次性链接")), request_body = WitnessInput, responses((status = 200, description = "已提交承诺值（公告前）或已揭示随机数（公告后）", body = WitnessStep)))]
 pub async fn witness_api(state: web::Data<AppState>, path: web::Path<String>, body: web::Json<WitnessInput>) -> Api {
     let (w, step) = svc::witness_link(&state.ctx, path.into_inner(), body.into_inner().value).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({"step": step, "witness": svc::WitnessView::from(&w)})))
+        .json(WitnessStep { step: step.to_string(), witness: svc::WitnessView::from(&w) }))
 }

@@ -9,7 +9,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 #[utoipa::path(get, path = "/api/v1/keys", tag = "public", security(()),
-    responses((status = 200, description = "签署派位公告的公钥（JWK Set，RFC 7517）", content_type = "application/jwk-set+json", body = Object)))]
+    responses((status = 200, description = "签署派位公告的公钥（JWK Set，RFC 7517）", content_type = "application/jwk-set+json", body = crate::web::shapes::JwkSet)))]
 pub async fn keys(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     // The configuration was validated at start, so the key parses.
     let key = state.settings.draw_signing_key().map_err(AppError::internal)?;

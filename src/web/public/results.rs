@@ -15,7 +15,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/results/{campaign}/schools/{school}", web::get().to(school_page));
 }
 
-#[derive(Debug, Deserialize)]
+/// 录取查询: the registration number and the last six characters of the child's ID number.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = ResultLookupInput)]
 pub struct LookupInput {
     #[serde(default)]
     registration_no: String,
@@ -43,7 +45,7 @@ async fn page_post(state: web::Data<AppState>, req: HttpRequest, form: web::Form
     Ok(r)
 }
 
-#[utoipa::path(post, path = "/api/v1/results/lookup", operation_id = "results_lookup", tag = "public", security(()), request_body = Object, responses((status = 200, description = "录取查询：打码姓名与结果", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/results/lookup", operation_id = "results_lookup", tag = "public", security(()), request_body = LookupInput, responses((status = 200, description = "录取查询：打码姓名与结果", body = offers::LookupAnswer), (status = 422, description = "报名号或身份证号码后六位有误，或两者不匹配（code = no_match）", body = crate::error::ErrorBody)))]
 pub async fn lookup_api(state: web::Data<AppState>, req: HttpRequest, body: web::Json<LookupInput>) -> Result<HttpResponse, AppError> {
     state.check_results_rate(&req)?;
     let b = body.into_inner();
@@ -63,7 +65,7 @@ async fn school_page(state: web::Data<AppState>, req: HttpRequest, path: web::Pa
     )
 }
 
-#[utoipa::path(get, path = "/api/v1/results/{cid}/schools/{id}/moves", operation_id = "results_school_moves", tag = "public", security(()), params(("cid" = String, Path, description = "招生批次"), ("id" = String, Path, description = "学校代码")), responses((status = 200, description = "该校候补递补记录", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/results/{cid}/schools/{id}/moves", operation_id = "results_school_moves", tag = "public", security(()), params(("cid" = String, Path, description = "招生批次"), ("id" = String, Path, description = "学校代码")), responses((status = 200, description = "该校候补递补记录", body = offers::SchoolMoves)))]
 pub async fn school_api(state: web::Data<AppState>, req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, AppError> {
     state.check_public_rate(&req)?;
     let (c, s) = path.into_inner();

@@ -82,13 +82,14 @@ pub async fn placement_decide_form(
 
 // ------------------------------------------------------------ API
 
-#[utoipa::path(get, path = "/api/v1/staff/placements", tag = "staff", security(("staff_bearer" = [])), params(("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "待统筹安置的学生与建议学校", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/placements", tag = "staff", security(("staff_bearer" = [])), params(("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "待统筹安置的学生与建议学校", body = offers::PlacementView)))]
 pub async fn placements_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQ>) -> Page {
     id.require(DRY_RUN)?;
     Ok(HttpResponse::Ok().json(offers::placement_view(&state.ctx, &id.who, campaign_of(&q)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// An administrative placement: the child, the school with free seats, and why.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PlaceBody {
     application_id: String,
     school_id: String,
@@ -96,19 +97,20 @@ pub struct PlaceBody {
     reason: String,
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/placements", tag = "staff", security(("staff_bearer" = [])), request_body = Object, responses((status = 201, description = "已提出统筹安置（四眼原则时待复核）", body = Object), (status = 409, description = "超出学位或班额", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/placements", tag = "staff", security(("staff_bearer" = [])), request_body = PlaceBody, responses((status = 201, description = "已提出统筹安置（四眼原则时待复核）", body = offers::PlacementOutcome), (status = 409, description = "超出学位或班额", body = ErrorBody)))]
 pub async fn placement_api(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<PlaceBody>) -> Page {
     let b = body.into_inner();
     let r = offers::propose_placement(&state.ctx, &id.who, b.application_id, b.school_id, b.reason).await?;
     Ok(HttpResponse::Created().json(r))
 }
 
-#[derive(Debug, Deserialize)]
+/// The second person's answer to a proposed placement.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DecideBody {
     approve: bool,
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/placements/{id}/decide", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "安置编号")), request_body = Object, responses((status = 200, description = "复核结果", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/placements/{id}/decide", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "安置编号")), request_body = DecideBody, responses((status = 200, description = "复核结果", body = offers::PlacementOutcome), (status = 409, description = "已处理过，或提出人不能自己复核", body = ErrorBody)))]
 pub async fn placement_decide_api(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -118,14 +120,14 @@ pub async fn placement_decide_api(
     Ok(HttpResponse::Ok().json(offers::decide_placement(&state.ctx, &id.who, path.into_inner(), body.approve).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdmitAllBody {
     campaign: String,
 }
 
 /// `POST /api/v1/staff/offers/admit-all` `{"campaign"}`: offers for every
 /// school whose approved applicants fit its seats.
-#[utoipa::path(post, path = "/api/v1/staff/offers/admit-all", tag = "staff", security(("staff_bearer" = [])), request_body = Object, responses((status = 200, description = "无需派位学校的录取名额已发出", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/offers/admit-all", tag = "staff", security(("staff_bearer" = [])), request_body = AdmitAllBody, responses((status = 200, description = "无需派位学校的录取名额已发出", body = offers::AdmitAllOutcome), (status = 409, description = "审核尚未结束", body = ErrorBody)))]
 pub async fn admit_all_api(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<AdmitAllBody>) -> Page {
     Ok(HttpResponse::Ok().json(offers::offer_admit_all(&state.ctx, &id.who, body.into_inner().campaign).await?))
 }
@@ -145,20 +147,20 @@ fn campaign_in(q: &DocQ) -> String {
 }
 
 /// `GET /staff/notices/{application}` (and the API): one 录取通知书 (PDF).
-#[utoipa::path(get, path = "/api/v1/staff/notices/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取通知书（PDF）", content_type = "application/pdf", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/notices/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "录取通知书（PDF）", content_type = "application/pdf", body = crate::web::shapes::Binary)))]
 pub async fn notice(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Page {
     Ok(super::attachment(crate::service::after_docs::notice_for(&state.ctx, &id.who, path.into_inner()).await?))
 }
 
 /// `GET /staff/notices/schools/{school}?campaign=ID`: a school's notices (PDF).
-#[utoipa::path(get, path = "/api/v1/staff/notices/schools/{school}", tag = "staff", security(("staff_bearer" = [])), params(("school" = String, Path, description = "学校代码"), ("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "全校录取通知书（PDF）", content_type = "application/pdf", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/notices/schools/{school}", tag = "staff", security(("staff_bearer" = [])), params(("school" = String, Path, description = "学校代码"), ("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "全校录取通知书（PDF）", content_type = "application/pdf", body = crate::web::shapes::Binary)))]
 pub async fn school_notices(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<DocQ>) -> Page {
     let d = crate::service::after_docs::notices_for_school(&state.ctx, &id.who, campaign_in(&q), path.into_inner()).await?;
     Ok(super::attachment(d))
 }
 
 /// `GET /staff/rosters/{school}?campaign=ID&format=csv|xlsx`: 新生名册.
-#[utoipa::path(get, path = "/api/v1/staff/rosters/{school}", tag = "staff", security(("staff_bearer" = [])), params(("school" = String, Path, description = "学校代码"), ("campaign" = Option<String>, Query, description = "招生批次"), ("format" = Option<String>, Query, description = "csv 或 xlsx")), responses((status = 200, description = "新生名册", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/rosters/{school}", tag = "staff", security(("staff_bearer" = [])), params(("school" = String, Path, description = "学校代码"), ("campaign" = Option<String>, Query, description = "招生批次"), ("format" = Option<String>, Query, description = "csv 或 xlsx")), responses((status = 200, description = "新生名册（附件；format=csv 时为 CSV，默认 XLSX）", content((crate::web::shapes::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (crate::web::shapes::Binary = "text/csv")))))]
 pub async fn roster(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<DocQ>) -> Page {
     let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
     let d = crate::service::after_docs::roster(&state.ctx, &id.who, campaign_in(&q), path.into_inner(), format).await?;
@@ -189,7 +191,7 @@ pub async fn indicators_page(state: web::Data<AppState>, id: StaffIdentity, q: w
     render(&state, "staff_indicators.html", ctx)
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/indicators", tag = "staff", security(("staff_bearer" = [])), params(("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "督导指标：班额、随班就读、随迁子女、留守儿童", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/indicators", tag = "staff", security(("staff_bearer" = [])), params(("campaign" = Option<String>, Query, description = "招生批次")), responses((status = 200, description = "督导指标：班额、随班就读、随迁子女、留守儿童（format=xlsx 时为 XLSX 下载）", content((crate::admission::indicators::Indicators = "application/json"), (crate::web::shapes::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn indicators_api(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DocQ>) -> Page {
     let campaign = campaign_in(&q);
     let i = crate::service::after_docs::indicators(&state.ctx, &id.who, campaign.clone()).await?;

@@ -12,7 +12,6 @@ use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 /// Staff tokens: a short-lived access token and a rotating refresh token.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -25,8 +24,7 @@ pub struct TokensOut {
     pub expires_in: i64,
     /// The account (login only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub staff: Option<serde_json::Value>,
+    pub staff: Option<staff::StaffView>,
 }
 
 /// The signed-in account.
@@ -42,6 +40,23 @@ pub struct MeOut {
 }
 
 type Api = Result<HttpResponse, AppError>;
+
+/// `GET /api/v1/staff/dashboard`: seats and applications of one campaign.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DashboardOut {
+    pub campaign_id: String,
+    pub campaign_name: String,
+    pub status: crate::domain::CampaignStatus,
+    pub summary: crate::review::dashboard::Summary,
+    /// `(phase name, when it begins)`, in order.
+    pub phases: Vec<(String, chrono::NaiveDateTime)>,
+}
+
+/// A one-line answer in Chinese.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MessageOut {
+    pub message: String,
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +81,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Json
     let b = body.into_inner();
     let s = staff::login(&state.ctx, b.username, b.password).await?;
     let mut v = tokens(&state, &s);
-    v.staff = Some(json!(staff::view(&s.staff)));
+    v.staff = Some(staff::view(&s.staff));
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(v))
 }
 
@@ -116,27 +131,27 @@ pub async fn password(state: web::Data<AppState>, id: StaffIdentity, body: web::
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/review/queue", tag = "staff", security(("staff_bearer" = [])), params(QueueFilter), responses((status = 200, description = "审核队列（本乡镇范围内；身份证号打码）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/review/queue", tag = "staff", security(("staff_bearer" = [])), params(QueueFilter), responses((status = 200, description = "审核队列（本乡镇范围内；身份证号打码）", body = review::Queue)))]
 pub async fn queue(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<QueueFilter>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::queue(&state.ctx, &id.who, q.into_inner()).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/review/applications/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名详情、材料、系统计算的对口学校与顺位、风险提示、审核记录（审计员只读、个人信息打码）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/review/applications/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), responses((status = 200, description = "报名详情、材料、系统计算的对口学校与顺位、风险提示、审核记录（审计员只读、个人信息打码）", body = review::Detail)))]
 pub async fn detail(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(READERS)?;
     let d = review::detail(&state.ctx, &id.who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "no-store")).json(d))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/decisions", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = DecisionInput, responses((status = 200, description = "已记录审核决定", body = Object), (status = 409, description = "版本冲突（他人已修改）或状态不允许", body = ErrorBody), (status = 422, description = "决定或理由不完整", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/decisions", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = DecisionInput, responses((status = 200, description = "已记录审核决定", body = review::DecisionResult), (status = 409, description = "版本冲突（他人已修改）或状态不允许", body = ErrorBody), (status = 422, description = "决定或理由不完整", body = ErrorBody)))]
 pub async fn decide(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<DecisionInput>) -> Api {
     id.require(REVIEWERS)?;
     Ok(HttpResponse::Ok().json(review::decide(&state.ctx, &id.who, path.into_inner(), &body).await?))
 }
 
 /// Assigns a county-queue application to a township (admins).
-#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/assign", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AssignInput, responses((status = 200, description = "已分配到乡镇（县级待分配）", body = Object), (status = 409, description = "版本冲突", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/review/applications/{id}/assign", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "报名编号")), request_body = AssignInput, responses((status = 200, description = "已分配到乡镇（县级待分配）", body = review::AssignResult), (status = 409, description = "版本冲突", body = ErrorBody)))]
 pub async fn assign(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AssignInput>) -> Api {
     id.require(ADMIN)?;
     Ok(HttpResponse::Ok().json(review::assign(&state.ctx, &id.who, path.into_inner(), body.into_inner()).await?))
@@ -147,14 +162,14 @@ pub struct SecondInput {
     agree: Option<serde_json::Value>,
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/review/decisions/{id}/second", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "审核决定编号")), request_body = SecondInput, responses((status = 200, description = "第二审核人的意见", body = Object), (status = 409, description = "不能复核自己的决定，或已有结论", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/review/decisions/{id}/second", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "审核决定编号")), request_body = SecondInput, responses((status = 200, description = "第二审核人的意见", body = review::DecisionResult), (status = 409, description = "不能复核自己的决定，或已有结论", body = ErrorBody)))]
 pub async fn second(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<SecondInput>) -> Api {
     id.require(REVIEWERS)?;
     let agree = review::parse_agree(&body.agree)?;
     Ok(HttpResponse::Ok().json(review::second(&state.ctx, &id.who, path.into_inner(), agree).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/documents/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "材料编号")), responses((status = 200, description = "材料原件（图片或 PDF，不缓存）", content_type = "application/octet-stream")))]
+#[utoipa::path(get, path = "/api/v1/staff/documents/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "材料编号")), responses((status = 200, description = "材料原件（图片或 PDF，不缓存）", content((crate::web::shapes::Binary = "image/jpeg"), (crate::web::shapes::Binary = "image/png"), (crate::web::shapes::Binary = "application/pdf")))))]
 pub async fn document(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(REVIEWERS)?;
     let (doc, bytes) = review::document(&state.ctx, &id.who, path.into_inner()).await?;
@@ -168,17 +183,17 @@ pub struct CampaignQuery {
     pub campaign: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/dashboard", tag = "staff", security(("staff_bearer" = [])), params(CampaignQuery), responses((status = 200, description = "学位与报名统计：campaign_id、campaign_name、status、summary、phases", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/dashboard", tag = "staff", security(("staff_bearer" = [])), params(CampaignQuery), responses((status = 200, description = "学位与报名统计：campaign_id、campaign_name、status、summary、phases", body = DashboardOut)))]
 pub async fn dashboard(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<CampaignQuery>) -> Api {
     id.require(EVERYONE)?;
     let (d, _) = dashboard::dashboard(&state.ctx, q.into_inner().campaign).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "campaign_id": d.campaign_id,
-        "campaign_name": d.campaign_name,
-        "status": d.status,
-        "summary": d.summary,
-        "phases": d.phases,
-    })))
+    Ok(HttpResponse::Ok().json(DashboardOut {
+        campaign_id: d.campaign_id,
+        campaign_name: d.campaign_name,
+        status: d.status,
+        summary: d.summary,
+        phases: d.phases,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -190,7 +205,7 @@ pub struct DryRunQuery {
     pub format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/dry-run", tag = "staff", security(("staff_bearer" = [])), params(DryRunQuery), responses((status = 200, description = "招生方案试运行（JSON；format=csv 或 placement_csv 时为 CSV 下载）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/dry-run", tag = "staff", security(("staff_bearer" = [])), params(DryRunQuery), responses((status = 200, description = "招生方案试运行（JSON；format=csv 或 placement_csv 时为 CSV 下载）", content((policy::DryRun = "application/json"), (crate::web::shapes::Binary = "text/csv")))))]
 pub async fn dry_run(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<DryRunQuery>) -> Api {
     let q = q.into_inner();
     let format = dry_run_format(&id, &q.format)?;
@@ -222,18 +237,18 @@ pub struct FormatQuery {
     pub page: Option<i64>,
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/exports/{kind}", tag = "staff", security(("staff_bearer" = [])), params(("kind" = String, Path, description = "导出内容"), FormatQuery), responses((status = 200, description = "导出文件（CSV 或 XLSX 附件）", content_type = "application/octet-stream")))]
+#[utoipa::path(get, path = "/api/v1/staff/exports/{kind}", tag = "staff", security(("staff_bearer" = [])), params(("kind" = String, Path, description = "导出内容"), FormatQuery), responses((status = 200, description = "导出文件（CSV 或 XLSX 附件）", content((crate::web::shapes::Binary = "text/csv"), (crate::web::shapes::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn export(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, q: web::Query<FormatQuery>) -> Api {
     Ok(attachment(export::export(&state.ctx, &id.who, path.into_inner(), q.into_inner().format).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/audit", tag = "staff", security(("staff_bearer" = [])), params(audit::AuditFilter), responses((status = 200, description = "审计日志（分页）与哈希链状态", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/audit", tag = "staff", security(("staff_bearer" = [])), params(audit::AuditFilter), responses((status = 200, description = "审计日志（分页）与哈希链状态", body = audit::AuditPage)))]
 pub async fn audit(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<audit::AuditFilter>) -> Api {
     id.require(AUDIT)?;
     Ok(HttpResponse::Ok().json(audit::page(&state.ctx, q.into_inner()).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/audit/export", tag = "staff", security(("staff_bearer" = [])), params(FormatQuery), responses((status = 200, description = "审计日志导出（附件）", content_type = "application/octet-stream")))]
+#[utoipa::path(get, path = "/api/v1/staff/audit/export", tag = "staff", security(("staff_bearer" = [])), params(FormatQuery), responses((status = 200, description = "审计日志导出（附件）", content((crate::web::shapes::Binary = "text/csv"), (crate::web::shapes::Binary = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 pub async fn audit_export(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<FormatQuery>) -> Api {
     id.require(AUDIT)?;
     Ok(attachment(audit::download(&state.ctx, &id.who, q.into_inner().format).await?))
@@ -286,14 +301,14 @@ pub struct ResetPassword {
     pub csrf: String,
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "工作人员账号列表", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "工作人员账号列表", body = Vec<staff::StaffView>)))]
 pub async fn accounts(state: web::Data<AppState>, id: StaffIdentity) -> Api {
     id.require(ADMIN)?;
     let (list, _) = staff::accounts(&state.ctx).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), request_body = NewAccount, responses((status = 201, description = "已创建账号", body = Object), (status = 409, description = "用户名已存在", body = ErrorBody), (status = 422, description = "字段有误", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/accounts", tag = "staff", security(("staff_bearer" = [])), request_body = NewAccount, responses((status = 201, description = "已创建账号", body = staff::StaffView), (status = 409, description = "用户名已存在", body = ErrorBody), (status = 422, description = "字段有误", body = ErrorBody)))]
 pub async fn accounts_create(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<NewAccount>) -> Api {
     id.require(ADMIN)?;
     let v = staff::create_account(&state.ctx, &id.who, body.into_inner().into_account()?).await?;
@@ -317,11 +332,11 @@ pub struct AccountState {
 }
 
 /// An admin disables, enables or unlocks an account.
-#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/state", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "账号编号")), request_body = AccountState, responses((status = 200, description = "已停用、启用或解锁：message", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/accounts/{id}/state", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "账号编号")), request_body = AccountState, responses((status = 200, description = "已停用、启用或解锁：message", body = MessageOut)))]
 pub async fn accounts_state(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AccountState>) -> Api {
     id.require(ADMIN)?;
     let message = staff::set_account_state(&state.ctx, &id.who, path.into_inner(), body.into_inner().action).await?;
-    Ok(HttpResponse::Ok().json(json!({"message": message})))
+    Ok(HttpResponse::Ok().json(MessageOut { message: message.to_string() }))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
@@ -333,7 +348,7 @@ pub struct PlanQuery {
 
 /// `GET /api/v1/staff/draws/plan?campaign=ID`: which schools and zones need
 /// a public draw, from the approved applications and the seats.
-#[utoipa::path(get, path = "/api/v1/staff/draws/plan", tag = "staff", security(("staff_bearer" = [])), params(PlanQuery), responses((status = 200, description = "需要电脑派位的学校和片区（由已审核通过的报名和学位算出）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/draws/plan", tag = "staff", security(("staff_bearer" = [])), params(PlanQuery), responses((status = 200, description = "需要电脑派位的学校和片区（由已审核通过的报名和学位算出）", body = crate::service::draw::DrawPlan)))]
 pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<PlanQuery>) -> Api {
     id.require(super::DRY_RUN)?;
     let campaign =
@@ -343,7 +358,7 @@ pub async fn draw_plan(state: web::Data<AppState>, id: StaffIdentity, q: web::Qu
 
 // ------------------------------------------------------------ campaign lifecycle
 
-#[utoipa::path(get, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "每个招生批次的阶段、下一阶段和尚未满足的条件", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), responses((status = 200, description = "每个招生批次的阶段、下一阶段和尚未满足的条件", body = Vec<campaign::CampaignPhase>)))]
 pub async fn campaigns(state: web::Data<AppState>, id: StaffIdentity) -> Api {
     id.require(AUDIT)?;
     Ok(HttpResponse::Ok().json(campaign::phases(&state.ctx).await?))
@@ -377,7 +392,7 @@ impl AdvanceInput {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/advance", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次编号")), request_body = AdvanceInput, responses((status = 200, description = "已进入下一阶段", body = Object), (status = 409, description = "条件未满足（中文原因）", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/advance", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次编号")), request_body = AdvanceInput, responses((status = 200, description = "已进入下一阶段", body = campaign::Advanced), (status = 409, description = "条件未满足（中文原因）", body = ErrorBody)))]
 pub async fn campaign_advance(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -419,7 +434,7 @@ impl CopyForm {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), request_body = CopyForm, responses((status = 201, description = "由已有批次复制出的新草稿批次", body = Object), (status = 409, description = "同一年级同一年份已有批次", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/campaigns", tag = "staff", security(("staff_bearer" = [])), request_body = CopyForm, responses((status = 201, description = "由已有批次复制出的新草稿批次", body = campaign::Copied), (status = 409, description = "同一年级同一年份已有批次", body = ErrorBody)))]
 pub async fn campaign_copy(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<CopyForm>) -> Api {
     id.require(ADMIN)?;
     let input = body.parse()?;
@@ -434,7 +449,7 @@ pub struct PlanInput {
 }
 
 /// `POST /api/v1/staff/campaigns/{id}/plans/{school}`: a school's classes and class size.
-#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/plans/{school}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次"), ("school" = String, Path, description = "学校代码")), request_body = PlanInput, responses((status = 200, description = "已修改班数与班额", body = Object), (status = 409, description = "该校学位已被锁定的派位使用", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/campaigns/{id}/plans/{school}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "招生批次"), ("school" = String, Path, description = "学校代码")), request_body = PlanInput, responses((status = 200, description = "已修改班数与班额", body = campaign::PlanChange), (status = 409, description = "该校学位已被锁定的派位使用", body = ErrorBody)))]
 pub async fn campaign_plan(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -458,7 +473,7 @@ pub struct NotificationQuery {
 }
 
 /// `GET /api/v1/staff/notifications?campaign=&status=`: the outbox, recipients masked.
-#[utoipa::path(get, path = "/api/v1/staff/notifications", tag = "staff", security(("staff_bearer" = [])), params(NotificationQuery), responses((status = 200, description = "通知发件箱：待发、已发、失败（收件人已打码）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/notifications", tag = "staff", security(("staff_bearer" = [])), params(NotificationQuery), responses((status = 200, description = "通知发件箱：待发、已发、失败（收件人已打码）", body = crate::service::notify::Listing)))]
 pub async fn notifications(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<NotificationQuery>) -> Api {
     id.require(super::NOTIFY_READ)?;
     let q = q.into_inner();
@@ -466,7 +481,7 @@ pub async fn notifications(state: web::Data<AppState>, id: StaffIdentity, q: web
 }
 
 /// `POST /api/v1/staff/notifications/{id}/resend`: a failed or dead message queued again (admins; audited).
-#[utoipa::path(post, path = "/api/v1/staff/notifications/{id}/resend", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "通知编号")), responses((status = 200, description = "已重新排队发送", body = Object), (status = 409, description = "只有失败的通知才能重发", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/notifications/{id}/resend", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "通知编号")), responses((status = 200, description = "已重新排队发送", body = crate::service::notify::Row), (status = 409, description = "只有失败的通知才能重发", body = ErrorBody)))]
 pub async fn notification_resend(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(ADMIN)?;
     Ok(HttpResponse::Ok().json(crate::service::notify::resend(&state.ctx, &id.who, path.into_inner()).await?))

@@ -10,9 +10,43 @@ use crate::service::draw as svc;
 use crate::web::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 type Api = Result<HttpResponse, AppError>;
+
+/// `GET /api/v1/staff/draws`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DrawList {
+    pub draws: Vec<svc::DrawView>,
+}
+
+/// A witness just added, with the one-time link (returned only this once).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WitnessAdded {
+    pub witness: svc::WitnessView,
+    /// The full one-time link to hand to the witness.
+    pub link: String,
+    pub token: String,
+}
+
+/// What a witness's value did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ValueStep {
+    /// `committed` or `revealed`.
+    pub step: String,
+}
+
+/// The beacon round as checked (BLS signature against the network's key).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BeaconOut {
+    pub round: u64,
+    /// `hex(SHA-256(signature))`.
+    pub randomness: String,
+    /// Unix time the round was published.
+    pub published_at: u64,
+    /// What was checked, in one line.
+    pub checked: String,
+}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
@@ -20,13 +54,13 @@ pub struct ListQuery {
     pub campaign: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), params(ListQuery), responses((status = 200, description = "派位列表（管理员、派位操作员、督导）", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), params(ListQuery), responses((status = 200, description = "派位列表（管理员、派位操作员、督导）", body = DrawList)))]
 pub async fn list(state: web::Data<AppState>, id: StaffIdentity, q: web::Query<ListQuery>) -> Api {
     id.require(DRY_RUN)?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"draws": svc::list(&state.ctx, q.into_inner().campaign).await?})))
+    Ok(HttpResponse::Ok().json(DrawList { draws: svc::list(&state.ctx, q.into_inner().campaign).await? }))
 }
 
-#[utoipa::path(get, path = "/api/v1/staff/draws/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位的状态、见证人与信标", body = Object)))]
+#[utoipa::path(get, path = "/api/v1/staff/draws/{id}", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "一次派位的状态、见证人与信标", body = svc::DrawView)))]
 pub async fn one(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(DRY_RUN)?;
     Ok(HttpResponse::Ok().json(svc::view(&state.ctx, path.into_inner()).await?))
@@ -56,7 +90,7 @@ impl FreezeInput {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), request_body = FreezeInput, responses((status = 201, description = "已锁定名单", body = Object), (status = 409, description = "审核未结束、无需派位或已锁定", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws", tag = "staff", security(("staff_bearer" = [])), request_body = FreezeInput, responses((status = 201, description = "已锁定名单", body = svc::DrawView), (status = 409, description = "审核未结束、无需派位或已锁定", body = ErrorBody)))]
 pub async fn freeze(state: web::Data<AppState>, id: StaffIdentity, body: web::Json<FreezeInput>) -> Api {
     id.require(PLACEMENT)?;
     let (c, u) = body.into_inner().parse()?;
@@ -81,16 +115,16 @@ impl WitnessInput {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = WitnessInput, responses((status = 201, description = "见证人与其一次性链接（只返回这一次）", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = WitnessInput, responses((status = 201, description = "见证人与其一次性链接（只返回这一次）", body = WitnessAdded)))]
 pub async fn add_witness(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<WitnessInput>) -> Api {
     id.require(PLACEMENT)?;
     let (name, role) = body.into_inner().parse()?;
     let w = svc::add_witness(&state.ctx, id.who.actor(), path.into_inner(), name, role).await?;
-    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(serde_json::json!({
-        "witness": svc::WitnessView::from(&w.witness),
-        "link": format!("{}{}", state.settings.server.base_url.trim_end_matches('/'), w.link),
-        "token": w.token,
-    })))
+    Ok(HttpResponse::Created().insert_header((header::CACHE_CONTROL, "no-store")).json(WitnessAdded {
+        witness: svc::WitnessView::from(&w.witness),
+        link: format!("{}{}", state.settings.server.base_url.trim_end_matches('/'), w.link),
+        token: w.token,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -101,7 +135,7 @@ pub struct ValueInput {
 }
 
 /// The witness types the value on the console (commit, later reveal).
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses/{wid}/value", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号"), ("wid" = String, Path, description = "见证人编号")), request_body = ValueInput, responses((status = 200, description = "已提交承诺值或已揭示", body = Object), (status = 409, description = "与承诺值不符或状态不对", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/witnesses/{wid}/value", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号"), ("wid" = String, Path, description = "见证人编号")), request_body = ValueInput, responses((status = 200, description = "已提交承诺值或已揭示", body = ValueStep), (status = 409, description = "与承诺值不符或状态不对", body = ErrorBody)))]
 pub async fn witness_value(
     state: web::Data<AppState>,
     id: StaffIdentity,
@@ -111,7 +145,7 @@ pub async fn witness_value(
     id.require(PLACEMENT)?;
     let (d, w) = path.into_inner();
     let step = svc::witness_at_console(&state.ctx, id.who.actor(), d, w, body.into_inner().value).await?;
-    Ok(HttpResponse::Ok().json(serde_json::json!({"step": step})))
+    Ok(HttpResponse::Ok().json(ValueStep { step: step.to_string() }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -132,7 +166,7 @@ pub fn parse_bjt(field: &str, s: &str) -> Result<chrono::NaiveDateTime, AppError
     Ok(crate::db::from_beijing(t))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/announce", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = AnnounceInput, responses((status = 200, description = "已签名发布公告", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/announce", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = AnnounceInput, responses((status = 200, description = "已签名发布公告", body = svc::DrawView)))]
 pub async fn announce(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: web::Json<AnnounceInput>) -> Api {
     id.require(PLACEMENT)?;
     let at = parse_bjt("scheduled_at", &body.scheduled_at)?;
@@ -148,22 +182,21 @@ pub struct BeaconInput {
     pub value: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/beacon", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = BeaconInput, responses((status = 200, description = "信标已核验（BLS）", body = Object), (status = 409, description = "信标值无效或取不到", body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/beacon", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), request_body = BeaconInput, responses((status = 200, description = "信标已核验（BLS）", body = BeaconOut), (status = 409, description = "信标值无效或取不到", body = ErrorBody)))]
 pub async fn beacon(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>, body: Option<web::Json<BeaconInput>>) -> Api {
     id.require(PLACEMENT)?;
     let value = body.and_then(|b| b.into_inner().value);
     let c = svc::beacon(&state.ctx, id.who.actor(), path.into_inner(), value).await?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({"round": c.round, "randomness": c.randomness, "published_at": c.published_at, "checked": c.describe()})))
+    Ok(HttpResponse::Ok().json(BeaconOut { round: c.round, checked: c.describe(), randomness: c.randomness, published_at: c.published_at }))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/run", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（只计算并保存一次）", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/run", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "派位记录（只计算并保存一次）", body = svc::RunOutcome)))]
 pub async fn run(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(PLACEMENT)?;
     Ok(HttpResponse::Ok().json(svc::run(&state.ctx, id.who.actor(), path.into_inner()).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/publish", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "已公布结果", body = Object)))]
+#[utoipa::path(post, path = "/api/v1/staff/draws/{id}/publish", tag = "staff", security(("staff_bearer" = [])), params(("id" = String, Path, description = "派位编号")), responses((status = 200, description = "已公布结果", body = svc::DrawView)))]
 pub async fn publish(state: web::Data<AppState>, id: StaffIdentity, path: web::Path<String>) -> Api {
     id.require(PLACEMENT)?;
     let d = svc::publish(&state.ctx, id.who.actor(), path.into_inner()).await?;
