@@ -718,7 +718,8 @@ pub struct SchoolSeats {
 }
 
 /// A school proposed for a child: its seats, and how near it is.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PlacementProposal)]
 pub struct Proposal {
     #[serde(flatten)]
     pub school: SchoolSeats,
