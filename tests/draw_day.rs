@@ -1,6 +1,7 @@
 //! Issue 11: a whole draw day over HTTP on both backends — plan, freeze,
 //! witnesses (one-time link and console), a signed announcement, reveals,
-//! the beacon through a drand relay on loopback, the run (twice at once:
+//! the beacon through a drand relay on loopback, the run (twice at once, on
+//! two instances over one database:
 //! one record), publication — and the published record checked by
 //! `ruxue draw verify`, by `verifier/verify_draw.py` and an inclusion proof
 //! for every applicant. Then every refusal: changes to a frozen draw, a
@@ -164,11 +165,17 @@ backend_test! {
         assert_eq!(b["round"], 657413);
         assert!(hits.load(Ordering::SeqCst) >= 1);
 
-        // The run, twice at once: one record.
+        // The run, twice at once, on two instances of the service over the
+        // same database (a double click on one, a second operator on the
+        // other): one record.
+        let settings = settings_for(&app.db, &[]);
+        let (second, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false)).await.unwrap().unwrap();
+        let other = format!("http://127.0.0.1:{}/api/v1/staff/draws/{id}/run", second.port);
+        tokio::spawn(second.server);
         let url = app.url(&format!("/api/v1/staff/draws/{id}/run"));
         let (a, b) = tokio::join!(
             app.client.post(&url).bearer_auth(&op).send(),
-            app.client.post(&url).bearer_auth(&op).send()
+            app.client.post(&other).bearer_auth(&op).send()
         );
         let a: Value = a.unwrap().json().await.unwrap();
         let b: Value = b.unwrap().json().await.unwrap();
