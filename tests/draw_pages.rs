@@ -310,6 +310,19 @@ async fn the_draw_days_pages_in_a_browser() {
     assert_eq!(call(&app, "POST", &format!("/api/v1/staff/draws/{id}/run"), &op, None).await.0, 200);
     assert_eq!(call(&app, "POST", &format!("/api/v1/staff/draws/{id}/publish"), &op, None).await.0, 200);
     hall.find_css("#seed").await;
+    hall.find_css(".live-scroll[data-fit]").await;
+    // The whole screen fits 1920×1080, however long the lists: each scrolls
+    // within what is left of the screen.
+    let fits = hall
+        .client
+        .execute(
+            "var b = document.querySelector('.live-scroll'); return [document.documentElement.scrollHeight, window.innerHeight, b.getBoundingClientRect().bottom];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (page_h, screen_h, list_bottom) = (fits[0].as_f64().unwrap(), fits[1].as_f64().unwrap(), fits[2].as_f64().unwrap());
+    assert!(page_h <= screen_h + 1.0 && list_bottom <= screen_h, "the hall's page overflows its screen: {fits}");
     hall.shot("hall-drawn").await;
     hall.close().await;
 

@@ -20,6 +20,34 @@
   countdown();
   setInterval(countdown, 1000);
 
+  // Long lists of admitted children stay on the hall's screen: each list is
+  // given the height left below it (less the box's padding and margins)
+  // and scrolls through slowly, pausing at
+  // both ends, so a 300-seat school never pushes the page past 1080 px.
+  function fit() {
+    var boxes = document.querySelectorAll(".live-scroll");
+    for (var i = 0; i < boxes.length; i++) {
+      var b = boxes[i];
+      var top = b.getBoundingClientRect().top + window.pageYOffset;
+      b.style.maxHeight = Math.max(160, window.innerHeight - top - 64) + "px";
+      b.setAttribute("data-fit", "1");
+    }
+  }
+  var pause = 0;
+  function step() {
+    var boxes = document.querySelectorAll(".live-scroll");
+    if (pause > 0) { pause--; return; }
+    for (var i = 0; i < boxes.length; i++) {
+      var b = boxes[i];
+      if (b.scrollHeight <= b.clientHeight) continue;
+      if (b.scrollTop + b.clientHeight >= b.scrollHeight - 1) { b.scrollTop = 0; pause = 60; }
+      else b.scrollTop += 1;
+    }
+  }
+  fit();
+  window.addEventListener("resize", fit);
+  setInterval(step, 50);
+
   if (!window.EventSource || !window.fetch) return;
   var busy = false, wanted = null;
   function refresh(next) {
@@ -34,6 +62,7 @@
         key = target;
         root.setAttribute("data-key", key);
         countdown();
+        fit();
       })
       .catch(function () {})
       .then(function () { busy = false; if (wanted !== target) refresh(wanted); });
