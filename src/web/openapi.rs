@@ -34,10 +34,13 @@ pub const GUARDIAN_BEARER: &str = "guardian_bearer";
 pub const GUARDIAN_COOKIE: &str = "guardian_cookie";
 pub const STAFF_BEARER: &str = "staff_bearer";
 
-/// 422 with every field problem: the usual `error` (the first problem) and `fields`.
+/// 422 with every field problem: the usual `error` (the first problem) and
+/// `fields`. A request refused before its fields were read (a NUL character
+/// anywhere, refused at the edge) has `error` alone, naming the part.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FieldErrorsBody {
     pub error: ErrorDetail,
+    #[schema(required = false)]
     pub fields: Vec<FieldProblem>,
 }
 
@@ -219,6 +222,9 @@ impl Modify for CommonErrors {
                     add("403", "没有权限，或缺少/错误的 CSRF 令牌");
                 }
                 add("404", "未找到（或不在本人/本乡镇范围内）");
+                // Every operation: a NUL character in any id, query value or
+                // body is refused at the edge (`web::guard`), field named.
+                add("422", "内容不合规：error.field 指明字段（例如含有 NUL 控制字符）");
                 add("429", "请求过于频繁，请稍后再试（带 Retry-After）");
                 add("500", "系统内部错误");
                 add("503", "系统繁忙（数据库不可用）");
