@@ -93,20 +93,6 @@ backend_test! {
     }
 }
 
-fn id_number(app: &TestApp, app_id: &str) -> String {
-    let id = app_id.to_string();
-    let enc: String = app
-        .state
-        .db
-        .write_blocking(move |c| {
-            let child: String =
-                schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(c)?;
-            Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::id_number_enc).first(c)?)
-        })
-        .unwrap();
-    app.state.ctx.cipher().decrypt(&enc).unwrap()
-}
-
 backend_test! {
     /// 录取查询: the right six ID characters give the masked name and the
     /// outcome only; wrong ones say nothing more than "no match"; the
@@ -116,9 +102,9 @@ backend_test! {
         let (app, draw_id) = demo_with_draw(backend, &[("RUXUE__SERVER__RESULTS_RATE_PER_MINUTE", "4")]).await;
         let rec = draws::record(&app, &draw_id);
         let entries = draws::entries(&app, &draw_id);
-        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let (school, admitted) = draws::first_admitted(&rec);
         let no = admitted[0].as_str().unwrap();
-        let id = id_number(&app, &entries[no]);
+        let id = draws::id_number(&app, &entries[no]);
         let tail = &id[id.len() - 6..];
         let c = reqwest::Client::new();
         let r = c.post(app.url("/api/v1/results/lookup")).json(&json!({"registration_no": no, "id_tail": tail})).send().await.unwrap();
@@ -397,7 +383,7 @@ backend_test! {
         let (app, draw_id) = demo_with_draw(backend, &[]).await;
         let rec = draws::record(&app, &draw_id);
         let entries = draws::entries(&app, &draw_id);
-        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let (school, admitted) = draws::first_admitted(&rec);
         let no = admitted[0].as_str().unwrap();
         let app_id = &entries[no];
         let child: String = {
@@ -452,7 +438,7 @@ backend_test! {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
 
         // Rosters: the admin sees the full ID number, the auditor a masked one and name.
-        let id = id_number(&app, app_id);
+        let id = draws::id_number(&app, app_id);
         let tad = token(&app, ADMIN.0, ADMIN.1).await;
         let csv = c.get(app.url(&format!("/api/v1/staff/rosters/{school}?campaign={G1}&format=csv"))).bearer_auth(&tad).send().await.unwrap().text().await.unwrap();
         assert!(csv.contains(&id) && csv.contains(&child), "{csv}");
@@ -702,7 +688,7 @@ backend_test! {
         let (app, draw_id) = demo_with_draw(backend, &[]).await;
         let rec = draws::record(&app, &draw_id);
         let entries = draws::entries(&app, &draw_id);
-        let (school, admitted) = rec["result"]["assignments"].as_object().unwrap().iter().find(|(_, v)| !v.as_array().unwrap().is_empty()).unwrap();
+        let (school, admitted) = draws::first_admitted(&rec);
         let late = entries[admitted[0].as_str().unwrap()].clone();
         let next = entries[rec["result"]["waitlists"][school][0].as_str().unwrap()].clone();
         let l2 = late.clone();

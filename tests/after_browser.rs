@@ -12,27 +12,15 @@ use common::browser::Browser;
 use common::published;
 use common::{backend_test, spawn_app_with, TestApp};
 use serde_json::Value;
-use std::time::Duration;
 
 const G1: &str = "2027-G1";
-
-async fn wait_text(b: &Browser, needle: &str) -> String {
-    for _ in 0..100 {
-        let t = b.body_text().await;
-        if t.contains(needle) {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("page never showed {needle:?}; it shows: {}", b.body_text().await);
-}
 
 async fn staff_login(b: &Browser, app: &TestApp, user: &str, pw: &str) {
     b.client.goto(&app.url("/staff/login")).await.unwrap();
     b.find_css("#username").await.send_keys(user).await.unwrap();
     b.find_css("#password").await.send_keys(pw).await.unwrap();
     b.find_css("#login").await.click().await.unwrap();
-    wait_text(b, "退出").await;
+    b.wait_text("退出").await;
 }
 
 backend_test! {
@@ -71,7 +59,7 @@ backend_test! {
         let mut b = Browser::start(&format!("after_placement_{}", backend.name()), 1366, 768).await;
         staff_login(&b, &app, "operator", "ruxue-demo-operator").await;
         b.client.goto(&app.url(&format!("/staff/placements?campaign={G1}"))).await.unwrap();
-        let text = wait_text(&b, "待统筹安置的儿童").await;
+        let text = b.wait_text("待统筹安置的儿童").await;
         assert!(text.contains("各校学位"), "{text}");
         let form = b.find_css("#unplaced form[action='/staff/placements']").await;
         let row = b.find_css("#unplaced tbody tr").await.text().await.unwrap();

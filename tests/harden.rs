@@ -374,6 +374,22 @@ backend_test! {
     }
 }
 
+/// Starts a second instance over `first`'s database and sends eight public
+/// lookups to the two in turn, under a limit of six a minute (`extra`):
+/// only the last two are refused, though each instance alone saw four.
+async fn eight_lookups_share_a_limit_of_six(first: &TestApp, extra: &[(&str, &str)]) {
+    let second_port = first.another_instance(extra).await;
+    let c = reqwest::Client::new();
+    let mut codes = Vec::new();
+    for i in 0..8 {
+        let port = if i % 2 == 0 { first.port } else { second_port };
+        let r = c.get(format!("http://127.0.0.1:{port}/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
+        codes.push(r.status());
+    }
+    assert!(!codes[..6].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
+    assert_eq!(&codes[6..], &[StatusCode::TOO_MANY_REQUESTS; 2], "each instance alone has seen only 3 or 4: {codes:?}");
+}
+
 /// Two `ruxue serve` on one PostgreSQL share one limit: requests spread over
 /// both instances are counted together.
 #[tokio::test]
@@ -384,19 +400,7 @@ async fn two_instances_on_one_postgres_share_the_limit() {
     let extra = [("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "6")];
     let first = spawn_app_with(Backend::Postgres, true, &extra).await;
     assert!(first.state.rate_limiter.shared(), "PostgreSQL keeps the counters in the database");
-    let settings = settings_for(&first.db, &extra);
-    let (running, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false)).await.unwrap().unwrap();
-    let second_port = running.port;
-    tokio::spawn(running.server);
-    let c = reqwest::Client::new();
-    let mut codes = Vec::new();
-    for i in 0..8 {
-        let port = if i % 2 == 0 { first.port } else { second_port };
-        let r = c.get(format!("http://127.0.0.1:{port}/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
-        codes.push(r.status());
-    }
-    assert!(!codes[..6].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
-    assert_eq!(&codes[6..], &[StatusCode::TOO_MANY_REQUESTS; 2], "each instance alone has seen only 3 or 4: {codes:?}");
+    eight_lookups_share_a_limit_of_six(&first, &extra).await;
 }
 
 /// With `redis.url`, instances count in Redis: two on one database share a
@@ -415,19 +419,7 @@ async fn with_redis_two_instances_share_the_limit_and_an_outage_fails_open() {
     ];
     let first = spawn_app_with(Backend::Sqlite, true, &extra).await;
     assert_eq!(first.state.rate_limiter.store_name(), "redis");
-    let settings = settings_for(&first.db, &extra);
-    let (running, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false)).await.unwrap().unwrap();
-    let second_port = running.port;
-    tokio::spawn(running.server);
-    let c = reqwest::Client::new();
-    let mut codes = Vec::new();
-    for i in 0..8 {
-        let port = if i % 2 == 0 { first.port } else { second_port };
-        let r = c.get(format!("http://127.0.0.1:{port}/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
-        codes.push(r.status());
-    }
-    assert!(!codes[..6].contains(&StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
-    assert_eq!(&codes[6..], &[StatusCode::TOO_MANY_REQUESTS; 2], "each instance alone has seen only 3 or 4: {codes:?}");
+    eight_lookups_share_a_limit_of_six(&first, &extra).await;
     // The counters are in Redis, under the prefix, expiring with their window.
     let mut r = redis::Client::open("redis://127.0.0.1:6379/0").unwrap().get_multiplexed_async_connection().await.unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{prefix}:rl:*")).query_async(&mut r).await.unwrap();
@@ -445,6 +437,7 @@ async fn with_redis_two_instances_share_the_limit_and_an_outage_fails_open() {
     let down =
         spawn_app_with(Backend::Sqlite, true, &[("RUXUE__SERVER__PUBLIC_RATE_PER_MINUTE", "100"), ("RUXUE__REDIS__URL", url.as_str())])
             .await;
+    let c = reqwest::Client::new();
     for _ in 0..3 {
         let r = c.get(down.url("/api/v1/catchment/lookup?campaign=2027-G1&address=x")).send().await.unwrap();
         assert!(r.status().is_success() || r.status() == StatusCode::UNPROCESSABLE_ENTITY, "{}", r.status());

@@ -1151,21 +1151,6 @@ async fn deliver_all(app: &TestApp) -> usize {
     }
 }
 
-/// The child's ID number of an application (decrypted), to prove no message carries it.
-fn child_id_number(app: &TestApp, app_id: &str) -> String {
-    let id = app_id.to_string();
-    let enc: String = app
-        .state
-        .db
-        .write_blocking(move |c| {
-            let child: String =
-                schema::applications::table.filter(schema::applications::id.eq(&id)).select(schema::applications::child_id).first(c)?;
-            Ok(schema::children::table.filter(schema::children::id.eq(&child)).select(schema::children::id_number_enc).first(c)?)
-        })
-        .unwrap();
-    app.state.ctx.cipher().decrypt(&enc).unwrap()
-}
-
 backend_test! {
     /// A school's draw day through the use cases: the announcement tells every
     /// family in the draw its time and the live page (once, however often it
@@ -1283,7 +1268,7 @@ backend_test! {
             assert!(!ruxue::notify::contains_id_number(body), "{body}");
         }
         assert!(placed > 0 && waiting > 0, "{placed} placed, {waiting} waiting");
-        let real_id = child_id_number(&app, &email_app);
+        let real_id = published::id_number(&app, &email_app);
         assert!(results.iter().chain(scheduled.iter()).all(|r| !r.2.contains(&real_id) && !r.2.contains(&real_id[..17])), "no ID numbers");
 
         // Delivered: WeChat with the right templates, the one email to the real SMTP server.

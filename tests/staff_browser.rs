@@ -10,18 +10,6 @@ use common::*;
 use diesel::prelude::*;
 use fantoccini::Locator;
 use ruxue::db::schema;
-use std::time::Duration;
-
-async fn wait_text(b: &Browser, needle: &str) -> String {
-    for _ in 0..100 {
-        let t = b.body_text().await;
-        if t.contains(needle) {
-            return t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("page never showed {needle:?}; it shows: {}", b.body_text().await);
-}
 
 async fn login(b: &Browser, app: &TestApp, user: &str, pw: &str) {
     b.client.goto(&app.url("/staff/login")).await.unwrap();
@@ -53,14 +41,14 @@ async fn staff_reviewer_day() {
     login(&b, &app, "reviewer-fc", "ruxue-demo-reviewer").await;
     b.shot("login").await;
     b.find_css("#login").await.click().await.unwrap();
-    wait_text(&b, "审核队列").await;
+    b.wait_text("审核队列").await;
     b.shot("queue").await;
 
     // Filter: 安溪县实验小学, under review.
     b.find_css("#f-school").await.select_by_value("P01").await.unwrap();
     b.find_css("#f-status").await.select_by_value("under_review").await.unwrap();
     b.find_css("#apply-filters").await.click().await.unwrap();
-    let text = wait_text(&b, &ids[0].1).await;
+    let text = b.wait_text(&ids[0].1).await;
     assert!(text.contains(&ids[1].1));
     let url = b.client.current_url().await.unwrap();
     assert!(url.as_str().contains("school=P01") && url.as_str().contains("status=under_review"), "{url}");
@@ -73,11 +61,11 @@ async fn staff_reviewer_day() {
 
     // Open the first and approve it as computed.
     b.client.find(Locator::LinkText(&ids[0].1)).await.unwrap().click().await.unwrap();
-    let text = wait_text(&b, "审核决定").await;
+    let text = b.wait_text("审核决定").await;
     assert!(text.contains("监护人申报信息"));
     b.shot("application").await;
     b.find_css("#approve").await.click().await.unwrap();
-    let text = wait_text(&b, "已审核通过").await;
+    let text = b.wait_text("已审核通过").await;
     assert!(text.contains("审核通过"));
     b.shot("approved").await;
 
@@ -86,16 +74,16 @@ async fn staff_reviewer_day() {
     b.find_css("#f-school").await.select_by_value("P01").await.unwrap();
     b.find_css("#f-status").await.select_by_value("under_review").await.unwrap();
     b.find_css("#apply-filters").await.click().await.unwrap();
-    let text = wait_text(&b, &ids[1].1).await;
+    let text = b.wait_text(&ids[1].1).await;
     assert!(!text.contains(&ids[0].1), "approved application no longer under review");
 
     // The second: ask for a supplement.
     b.client.find(Locator::LinkText(&ids[1].1)).await.unwrap().click().await.unwrap();
-    wait_text(&b, "审核决定").await;
+    b.wait_text("审核决定").await;
     b.find_css("#supplement-note").await.send_keys("请上传房产证内页（含用途栏）的清晰照片").await.unwrap();
     b.shot("supplement-form").await;
     b.find_css("#supplement").await.click().await.unwrap();
-    let text = wait_text(&b, "已要求补充材料").await;
+    let text = b.wait_text("已要求补充材料").await;
     assert!(text.contains("需补充材料"));
     b.shot("supplement-requested").await;
 
@@ -115,14 +103,14 @@ async fn staff_reviewer_day() {
 
     // Log out; the console is closed again.
     b.client.find(Locator::Css("header button")).await.unwrap().click().await.unwrap();
-    wait_text(&b, "工作人员登录").await;
+    b.wait_text("工作人员登录").await;
     b.client.goto(&app.url("/staff/review")).await.unwrap();
-    wait_text(&b, "工作人员登录").await;
+    b.wait_text("工作人员登录").await;
 
     // The county overview fits one 1366×768 screen.
     login(&b, &app, "admin", "ruxue-demo-admin").await;
     b.find_css("#login").await.click().await.unwrap();
-    wait_text(&b, "各校（片区）申请与学位").await;
+    b.wait_text("各校（片区）申请与学位").await;
     let fits = b
         .client
         .execute(
@@ -137,7 +125,7 @@ async fn staff_reviewer_day() {
 
     // The audit page reads in words: who by name and role, what in Chinese.
     b.client.goto(&app.url("/staff/audit")).await.unwrap();
-    let text = wait_text(&b, "审计日志").await;
+    let text = b.wait_text("审计日志").await;
     assert!(text.contains("要求补充材料") || text.contains("补充材料"), "{text}");
     b.shot("audit").await;
     b.close().await;

@@ -116,6 +116,18 @@ impl Browser {
         self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
+    /// Waits (up to 10 s) until the page's text contains `needle`, and returns the text.
+    pub async fn wait_text(&self, needle: &str) -> String {
+        for _ in 0..100 {
+            let t = self.body_text().await;
+            if t.contains(needle) {
+                return t;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("page never showed {needle:?}; it shows: {}", self.body_text().await)
+    }
+
     /// Text of the whole page (empty while a navigation replaces it).
     pub async fn body_text(&self) -> String {
         for _ in 0..20 {

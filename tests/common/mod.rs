@@ -455,6 +455,19 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
+
+    /// Starts a second instance of the service over this app's database,
+    /// with the test settings and `extra`, and returns its port.
+    pub async fn another_instance(&self, extra: &[(&str, &str)]) -> u16 {
+        let settings = settings_for(&self.db, extra);
+        let (running, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false))
+            .await
+            .expect("join")
+            .expect("second instance builds");
+        let port = running.port;
+        tokio::spawn(running.server);
+        port
+    }
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {

@@ -126,6 +126,17 @@ pub fn demo_draw_with_admitted(app: &TestApp, campaign: &str) -> (String, String
     (draw_id, school, no, app_id)
 }
 
+/// The first school of a record with an admitted child, and its admitted
+/// registration numbers (a JSON array).
+pub fn first_admitted(rec: &serde_json::Value) -> (&String, &serde_json::Value) {
+    rec["result"]["assignments"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, v)| !v.as_array().unwrap().is_empty())
+        .expect("a school with an admitted child")
+}
+
 /// The child's ID number of an application (decrypted), for the public lookup.
 pub fn id_number(app: &TestApp, app_id: &str) -> String {
     let id = app_id.to_string();
