@@ -100,8 +100,25 @@ pub fn insert_entries(conn: &mut DbConn, draw_id: &str, campaign_id: &str, unit_
 /// Shows an approved application that a frozen draw holds as `in_draw`
 /// (参加电脑派位): the freeze records the draw in `draw_entries` only.
 pub fn show_in_draw(conn: &mut DbConn, app: &mut crate::db::models::Application) -> Result<(), AppError> {
-    if app.status == ApplicationStatus::Approved && draw_of_application(conn, &app.id)?.is_some() {
-        app.status = ApplicationStatus::InDraw;
+    show_in_draw_all(conn, [app])
+}
+
+/// [`show_in_draw`] for several applications, in one query.
+pub fn show_in_draw_all<'a>(
+    conn: &mut DbConn,
+    apps: impl IntoIterator<Item = &'a mut crate::db::models::Application>,
+) -> Result<(), AppError> {
+    let approved: Vec<&mut crate::db::models::Application> = apps.into_iter().filter(|a| a.status == ApplicationStatus::Approved).collect();
+    if approved.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = approved.iter().map(|a| a.id.as_str()).collect();
+    let held: std::collections::HashSet<String> =
+        de::table.filter(de::application_id.eq_any(&ids)).select(de::application_id).load::<String>(conn)?.into_iter().collect();
+    for a in approved {
+        if held.contains(&a.id) {
+            a.status = ApplicationStatus::InDraw;
+        }
     }
     Ok(())
 }

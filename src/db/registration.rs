@@ -659,9 +659,7 @@ pub fn applications_of(conn: &mut DbConn, guardian_id: &str) -> Result<Vec<(Appl
         .select((Application::as_select(), Child::as_select(), schema::campaigns::name))
         .load(conn)?;
     let mut rows = rows;
-    for (a, _, _) in &mut rows {
-        super::draw::show_in_draw(conn, a)?;
-    }
+    super::draw::show_in_draw_all(conn, rows.iter_mut().map(|(a, _, _)| a))?;
     Ok(rows)
 }
 

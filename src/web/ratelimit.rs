@@ -71,11 +71,14 @@ impl RedisStore {
     /// service, and refusing every family while Redis restarts would do the
     /// attackers' work.
     async fn incr(&self, key: &str, ttl_secs: i64) -> Option<i64> {
-        let cfg = redis::aio::ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(std::time::Duration::from_millis(500)))
-            .set_response_timeout(Some(std::time::Duration::from_millis(500)))
-            .set_number_of_retries(1);
-        let conn = match self.conn.get_or_try_init(|| redis::aio::ConnectionManager::new_with_config(self.client.clone(), cfg)).await {
+        let connect = || {
+            let cfg = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(std::time::Duration::from_millis(500)))
+                .set_response_timeout(Some(std::time::Duration::from_millis(500)))
+                .set_number_of_retries(1);
+            redis::aio::ConnectionManager::new_with_config(self.client.clone(), cfg)
+        };
+        let conn = match self.conn.get_or_try_init(connect).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "rate limit: Redis unreachable, request let through");
