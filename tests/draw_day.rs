@@ -168,10 +168,7 @@ backend_test! {
         // The run, twice at once, on two instances of the service over the
         // same database (a double click on one, a second operator on the
         // other): one record.
-        let settings = settings_for(&app.db, &[]);
-        let (second, _) = tokio::task::spawn_blocking(move || ruxue::startup::build(settings, false)).await.unwrap().unwrap();
-        let other = format!("http://127.0.0.1:{}/api/v1/staff/draws/{id}/run", second.port);
-        tokio::spawn(second.server);
+        let other = format!("http://127.0.0.1:{}/api/v1/staff/draws/{id}/run", app.another_instance(&[]).await);
         let url = app.url(&format!("/api/v1/staff/draws/{id}/run"));
         let (a, b) = tokio::join!(
             app.client.post(&url).bearer_auth(&op).send(),
@@ -285,6 +282,25 @@ backend_test! {
             })
             .await
             .unwrap();
+        // Its row keeps `approved` (the freeze writes only the draw's
+        // entries); the family and the staff see it as in the draw.
+        let a2 = app_id.clone();
+        let stored: String = app
+            .state
+            .db
+            .run(move |c| Ok(schema::applications::table.find(a2).select(schema::applications::status).first(c)?))
+            .await
+            .unwrap();
+        assert_eq!(stored, "approved");
+        let (s, d) = call(&app, "GET", &format!("/api/v1/staff/review/applications/{app_id}"), &admin, None).await;
+        assert_eq!((s, d["status"].as_str(), d["status_label"].as_str(), d["reviewable"].as_bool()), (200, Some("in_draw"), Some("参加电脑派位"), Some(false)), "{d}");
+        let (parent, _) = common::published::guardian_client(&app, &app_id).await;
+        let v: Value = parent.get(app.url(&format!("/api/v1/registration/applications/{app_id}"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!((v["status"].as_str(), v["status_label"].as_str()), (Some("in_draw"), Some("参加电脑派位")), "{v}");
+        let list: Value = parent.get(app.url("/api/v1/registration/applications")).send().await.unwrap().json().await.unwrap();
+        let listed = list["applications"].as_array().unwrap().iter().find(|x| x["id"] == app_id.as_str()).unwrap_or_else(|| panic!("{list}"));
+        assert_eq!(listed["status"], "in_draw", "{listed}");
+
         let (s, b) = call(
             &app,
             "POST",
