@@ -109,6 +109,21 @@ fn bad_configuration_exits_non_zero_naming_the_key() {
     let out = run_ruxue(&["migrate"], &[("RUXUE__DATABASE__URL", "mysql://x/y")]);
     assert!(!out.status.success());
     assert!(one_line_stderr(&out).contains("database.url"));
+    // A trusted proxy that is no address, a Redis URL of another scheme,
+    // and the Redis store without a URL.
+    let out = run_ruxue(&["migrate"], &[("RUXUE__DATABASE__URL", &db), ("RUXUE__SERVER__TRUSTED_PROXIES", "127.0.0.1, nginx")]);
+    assert!(!out.status.success());
+    assert!(
+        one_line_stderr(&out).contains("server.trusted_proxies") && one_line_stderr(&out).contains("nginx"),
+        "{}",
+        one_line_stderr(&out)
+    );
+    let out = run_ruxue(&["migrate"], &[("RUXUE__DATABASE__URL", &db), ("RUXUE__REDIS__URL", "http://127.0.0.1:6379")]);
+    assert!(!out.status.success());
+    assert!(one_line_stderr(&out).contains("redis.url"), "{}", one_line_stderr(&out));
+    let out = run_ruxue(&["migrate"], &[("RUXUE__DATABASE__URL", &db), ("RUXUE__RATELIMIT__STORE", "redis")]);
+    assert!(!out.status.success());
+    assert!(one_line_stderr(&out).contains("redis.url"), "{}", one_line_stderr(&out));
     // Development secret in production.
     let out = run_ruxue(&["migrate"], &[("RUXUE_ENV", "production"), ("RUXUE__DATABASE__URL", &db)]);
     assert!(!out.status.success());
